@@ -1,0 +1,179 @@
+/**
+ * Simulated provider outputs for the offline mock engine. Azure computes these values at deploy time; here
+ * they are deterministic stand-ins from the documentation address ranges (RFC 5737) and host names under
+ * `.example` (RFC 2606), so that values visibly flow through the program and never look real.
+ */
+import { createHash } from "node:crypto";
+
+export const SIMULATED_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000";
+export const SIMULATED_TENANT_ID = "11111111-1111-1111-1111-111111111111";
+/** RFC 5737 documentation ranges: private stand-ins, public inbound, public outbound. */
+export const SIMULATED_RANGES = { private: "192.0.2", public: "203.0.113", outbound: "198.51.100" } as const;
+
+function digest(seed: string): Buffer {
+  return createHash("sha256").update(seed).digest();
+}
+
+export function simulatedGuid(seed: string): string {
+  const h = digest(seed).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A stable address in one of the documentation ranges, host part 10-250. */
+export function simulatedAddress(range: keyof typeof SIMULATED_RANGES, seed: string): string {
+  return `${SIMULATED_RANGES[range]}.${10 + (digest(seed).readUInt16BE(0) % 241)}`;
+}
+
+export function isSimulatedAddress(ip: string): boolean {
+  return Object.values(SIMULATED_RANGES).some((prefix) => ip.startsWith(`${prefix}.`));
+}
+
+type Inputs = Record<string, any>;
+
+function providerPath(inputs: Inputs, provider: string, ...segments: [string, string | undefined][]): string {
+  const rg = inputs.resourceGroupName ?? "rg";
+  const path = segments.map(([kind, name]) => `${kind}/${name}`).join("/");
+  return `/subscriptions/${SIMULATED_SUBSCRIPTION_ID}/resourceGroups/${rg}/providers/${provider}/${path}`;
+}
+
+function apimChild(kind: string, key: string) {
+  return (i: Inputs, n: string) => providerPath(i, "Microsoft.ApiManagement", ["service", i.serviceName], [kind, i[key] ?? n]);
+}
+
+/** ARM IDs by type token, so that references between resources look like Azure's. */
+const ARM_IDS: Record<string, (inputs: Inputs, name: string) => string> = {
+  "azure-native:resources:ResourceGroup": (i, n) => `/subscriptions/${SIMULATED_SUBSCRIPTION_ID}/resourceGroups/${i.resourceGroupName ?? n}`,
+  "azure-native:network:VirtualNetwork": (i, n) => providerPath(i, "Microsoft.Network", ["virtualNetworks", i.virtualNetworkName ?? n]),
+  "azure-native:network:Subnet": (i, n) =>
+    providerPath(i, "Microsoft.Network", ["virtualNetworks", i.virtualNetworkName], ["subnets", i.subnetName ?? n]),
+  "azure-native:network:NetworkSecurityGroup": (i, n) =>
+    providerPath(i, "Microsoft.Network", ["networkSecurityGroups", i.networkSecurityGroupName ?? n]),
+  "azure-native:network:PublicIPAddress": (i, n) => providerPath(i, "Microsoft.Network", ["publicIPAddresses", i.publicIpAddressName ?? n]),
+  "azure-native:operationalinsights:Workspace": (i, n) =>
+    providerPath(i, "Microsoft.OperationalInsights", ["workspaces", i.workspaceName ?? n]),
+  "azure-native:applicationinsights:Component": (i, n) => providerPath(i, "Microsoft.Insights", ["components", i.resourceName ?? n]),
+  "azure-native:cognitiveservices:Account": (i, n) => providerPath(i, "Microsoft.CognitiveServices", ["accounts", i.accountName ?? n]),
+  "azure-native:cognitiveservices:Deployment": (i, n) =>
+    providerPath(i, "Microsoft.CognitiveServices", ["accounts", i.accountName], ["deployments", i.deploymentName ?? n]),
+  "azure-native:apimanagement:ApiManagementService": (i, n) => providerPath(i, "Microsoft.ApiManagement", ["service", i.serviceName ?? n]),
+  "azure-native:apimanagement:Api": apimChild("apis", "apiId"),
+  "azure-native:apimanagement:Product": apimChild("products", "productId"),
+  "azure-native:apimanagement:Subscription": apimChild("subscriptions", "sid"),
+  "azure-native:apimanagement:Logger": apimChild("loggers", "loggerId"),
+  "azure-native:apimanagement:Backend": apimChild("backends", "backendId"),
+  "azure-native:apimanagement:NamedValue": apimChild("namedValues", "namedValueId"),
+  "azure-native:containerservice:ManagedCluster": (i, n) =>
+    providerPath(i, "Microsoft.ContainerService", ["managedClusters", i.resourceName ?? n]),
+  "azure-native:managedidentity:UserAssignedIdentity": (i, n) =>
+    providerPath(i, "Microsoft.ManagedIdentity", ["userAssignedIdentities", i.resourceName ?? n]),
+  "azure-native:privatedns:PrivateZone": (i, n) => providerPath(i, "Microsoft.Network", ["privateDnsZones", i.privateZoneName ?? n]),
+  "azure-native:authorization:RoleAssignment": (i, n) =>
+    `${i.scope}/providers/Microsoft.Authorization/roleAssignments/${i.roleAssignmentName ?? simulatedGuid(n)}`,
+};
+
+export function simulatedId(type: string, name: string, inputs: Inputs): string {
+  const make = ARM_IDS[type];
+  if (make) return make(inputs, name);
+  if (type.startsWith("azure-native:")) {
+    const [, module, kind] = type.split(":");
+    return providerPath(inputs, `Simulated.${module}`, [kind, name]);
+  }
+  return `${name}-id`;
+}
+
+const kubeconfig = (server: string) =>
+  Buffer.from(
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      `clusters: [{name: simulated, cluster: {server: "${server}", certificate-authority-data: c2ltdWxhdGVk}}]`,
+      "contexts: [{name: simulated, context: {cluster: simulated, user: simulated}}]",
+      "current-context: simulated",
+      "users: [{name: simulated, user: {token: simulated-token}}]",
+    ].join("\n"),
+  ).toString("base64");
+
+/** Outputs Azure (or another provider) computes, by type token. Inputs are echoed back by the engine. */
+const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
+  "azure-native:apimanagement:ApiManagementService": (i, n) => {
+    const host = `${i.serviceName ?? n}.azure-api.example`;
+    const sku = i.sku?.name;
+    const internal = i.virtualNetworkType === "Internal";
+    const dedicated = sku !== "Consumption" && sku !== "BasicV2" && sku !== "StandardV2";
+    return {
+      gatewayUrl: `https://${host}`,
+      developerPortalUrl: sku === "Consumption" ? undefined : `https://${i.serviceName ?? n}.developer.azure-api.example`,
+      managementApiUrl: `https://${i.serviceName ?? n}.management.azure-api.example`,
+      portalUrl: sku === "Consumption" ? undefined : `https://${i.serviceName ?? n}.portal.azure-api.example`,
+      scmUrl: sku === "Consumption" ? undefined : `https://${i.serviceName ?? n}.scm.azure-api.example`,
+      // Dedicated tiers have stable addresses on the resource; Consumption and v2 have none.
+      // https://learn.microsoft.com/azure/api-management/api-management-howto-ip-addresses
+      publicIPAddresses: dedicated ? [simulatedAddress("public", `${n}/public`)] : [],
+      privateIPAddresses: internal ? [simulatedAddress("private", `${n}/private`)] : [],
+      outboundPublicIPAddresses: dedicated ? [simulatedAddress("outbound", `${n}/outbound`)] : [],
+      identity: { ...i.identity, principalId: simulatedGuid(`${n}/principal`), tenantId: SIMULATED_TENANT_ID },
+      provisioningState: "Succeeded",
+    };
+  },
+  "azure-native:cognitiveservices:Account": (i, n) => ({
+    properties: { ...i.properties, endpoint: `https://${i.properties?.customSubDomainName ?? n}.openai.example/` },
+    identity: { ...i.identity, principalId: simulatedGuid(`${n}/principal`), tenantId: SIMULATED_TENANT_ID },
+  }),
+  "azure-native:containerservice:ManagedCluster": (i, n) => ({
+    fqdn: `${i.dnsPrefix ?? n}.hcp.${i.location}.azmk8s.example`,
+    oidcIssuerProfile: { ...i.oidcIssuerProfile, issuerURL: `https://${i.location}.oic.prod-aks.example/${SIMULATED_TENANT_ID}/${simulatedGuid(n)}/` },
+    identity: { ...i.identity, principalId: simulatedGuid(`${n}/principal`), tenantId: SIMULATED_TENANT_ID },
+    identityProfile: { kubeletidentity: { objectId: simulatedGuid(`${n}/kubelet`), clientId: simulatedGuid(`${n}/kubelet-client`) } },
+    nodeResourceGroup: i.nodeResourceGroup ?? `MC_${i.resourceGroupName}_${i.resourceName ?? n}_${i.location}`,
+  }),
+  "azure-native:managedidentity:UserAssignedIdentity": (_i, n) => ({
+    principalId: simulatedGuid(`${n}/principal`),
+    clientId: simulatedGuid(`${n}/client`),
+    tenantId: SIMULATED_TENANT_ID,
+  }),
+  "azure-native:operationalinsights:Workspace": (_i, n) => ({ customerId: simulatedGuid(`${n}/customer`) }),
+  "azure-native:applicationinsights:Component": (i, n) => {
+    const key = simulatedGuid(`${n}/ikey`);
+    return {
+      instrumentationKey: key,
+      connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://${i.location}.in.applicationinsights.example/`,
+    };
+  },
+  "azure-native:network:PublicIPAddress": (i, n) => ({
+    ipAddress: simulatedAddress("public", `${n}/pip`),
+    dnsSettings: i.dnsSettings ? { ...i.dnsSettings, fqdn: `${i.dnsSettings.domainNameLabel}.${i.location}.cloudapp.example` } : undefined,
+  }),
+  // Azure names these resources after their explicit name input (the engine echoes the logical name otherwise).
+  "azure-native:network:VirtualNetwork": (i, n) => ({ name: i.virtualNetworkName ?? n }),
+  "azure-native:network:Subnet": (i, n) => ({ name: i.subnetName ?? n }),
+  "azure-native:network:NetworkSecurityGroup": (i, n) => ({ name: i.networkSecurityGroupName ?? n }),
+  "azure-native:privatedns:PrivateZone": (i, n) => ({ name: i.privateZoneName ?? n }),
+  "azure-native:privatedns:PrivateRecordSet": (i, n) => {
+    const rel = i.relativeRecordSetName ?? n;
+    // Azure returns the record set's FQDN with a trailing dot; the apex `@` is the zone name itself.
+    return { name: rel, fqdn: `${rel === "@" ? "" : `${rel}.`}${i.privateZoneName}.` };
+  },
+  "random:index/randomString:RandomString": (i, n) => ({ result: digest(n).toString("hex").replace(/\d/g, (d) => "abcdefghij"[+d]).slice(0, i.length ?? 8) }),
+  "random:index/randomPassword:RandomPassword": (i, n) => ({ result: `simulated-${digest(n).toString("hex")}`.slice(0, i.length ?? 32) }),
+  "random:index/randomUuid:RandomUuid": (_i, n) => ({ result: simulatedGuid(n) }),
+};
+
+/** State the mock engine returns for a new resource: its inputs, a name, and the simulated outputs. */
+export function simulateResource(type: string, name: string, inputs: Inputs): { id: string; state: Inputs } {
+  const extra = OUTPUTS[type]?.(inputs, name) ?? {};
+  const state: Inputs = { name: inputs.name ?? name, ...inputs, ...extra };
+  return { id: simulatedId(type, name, inputs), state };
+}
+
+/** Results of provider functions (invokes) the program calls. */
+export function simulateCall(token: string, inputs: Inputs): Inputs {
+  switch (token) {
+    case "azure-native:authorization:getClientConfig":
+      return { clientId: simulatedGuid("client"), objectId: simulatedGuid("deployer"), subscriptionId: SIMULATED_SUBSCRIPTION_ID, tenantId: SIMULATED_TENANT_ID };
+    case "azure-native:containerservice:listManagedClusterUserCredentials":
+    case "azure-native:containerservice:listManagedClusterAdminCredentials":
+      return { kubeconfigs: [{ name: "clusterUser", value: kubeconfig(`https://${inputs.resourceName}.hcp.azmk8s.example:443`) }] };
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,75 @@
+import type { ScenarioConfig, ScenarioName, VnetMode } from "./schema";
+
+/** Settings every scenario shares. A stack file or `--config` overrides any of them. */
+export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "apimCapacity"> = {
+  location: "swedencentral",
+  namePrefix: "aiapim",
+  tags: {},
+  publisherName: "AI Platform Team",
+  publisherEmail: "apim-admin@contoso.com",
+  vnetAddressSpace: "10.42.0.0/16",
+  apimSubnetPrefix: "10.42.1.0/27",
+  ingressSubnetPrefix: "10.42.2.0/27",
+  aksSubnetPrefix: "10.42.16.0/22",
+  // Azure CNI Overlay: pods take addresses from a private range outside the VNet, so the AKS subnet only
+  // holds nodes. https://learn.microsoft.com/azure/aks/azure-cni-overlay
+  aksPodCidr: "192.168.0.0/16",
+  aksServiceCidr: "172.16.0.0/16",
+  aksDnsServiceIp: "172.16.0.10",
+  aksNodeSize: "Standard_D2s_v5",
+  aksNodeCount: 2,
+  openAiModelName: "gpt-4o-mini",
+  openAiModelVersion: "2024-07-18",
+  openAiDeploymentSku: "GlobalStandard",
+  openAiModelCapacity: 10,
+  corsAllowedOrigins: ["http://localhost:5173"],
+  rateLimitCalls: 60,
+  rateLimitPeriodSeconds: 60,
+  quotaCalls: 10000,
+  quotaPeriodSeconds: 86400,
+  tokenLimitPerMinute: 5000,
+  acmeServer: "staging",
+};
+
+export interface ScenarioTraits {
+  /** How APIM joins the VNet. */
+  vnetMode: VnetMode;
+  /** Whether the AI API's ingress has a public load balancer. */
+  publicIngress: boolean;
+  defaults: Pick<ScenarioConfig, "apimSku" | "apimCapacity">;
+  /** Tiers the scenario can be built with. */
+  allowedSkus: readonly ScenarioConfig["apimSku"][];
+}
+
+export const SCENARIO_TRAITS: Record<ScenarioName, ScenarioTraits> = {
+  public: {
+    vnetMode: "None",
+    publicIngress: true,
+    defaults: { apimSku: "Developer", apimCapacity: 1 },
+    allowedSkus: ["Consumption", "Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2"],
+  },
+  // VNet injection (External or Internal mode) exists only in the Developer and Premium classic tiers.
+  // https://learn.microsoft.com/azure/api-management/virtual-network-concepts
+  external: {
+    vnetMode: "External",
+    publicIngress: false,
+    defaults: { apimSku: "Developer", apimCapacity: 1 },
+    allowedSkus: ["Developer", "Premium"],
+  },
+  internal: {
+    vnetMode: "Internal",
+    publicIngress: false,
+    defaults: { apimSku: "Developer", apimCapacity: 1 },
+    allowedSkus: ["Developer", "Premium"],
+  },
+  consumption: {
+    vnetMode: "None",
+    publicIngress: true,
+    defaults: { apimSku: "Consumption", apimCapacity: 0 },
+    allowedSkus: ["Consumption", "Developer", "Basic", "Standard"],
+  },
+};
+
+export function defaultsFor(scenario: ScenarioName): ScenarioConfig {
+  return { ...COMMON_DEFAULTS, scenario, ...SCENARIO_TRAITS[scenario].defaults };
+}

@@ -1,0 +1,172 @@
+import {
+  AZURE_RESERVED_PER_SUBNET,
+  type Cidr,
+  contains,
+  ipToString,
+  overlaps,
+  parseCidr,
+  usableAzureAddresses,
+} from "./cidr";
+import { SCENARIO_TRAITS } from "./defaults";
+import type { ApimSku, ConfigKey, ScenarioConfig } from "./schema";
+
+export interface Problem {
+  key: ConfigKey | string;
+  value: unknown;
+  /** What is wrong and what is allowed, in words a user can act on. */
+  message: string;
+}
+
+/** Scale units per region the portal and ARM accept for each tier.
+ *  https://learn.microsoft.com/azure/api-management/api-management-features (Scale) and
+ *  https://learn.microsoft.com/azure/api-management/upgrade-and-scale */
+export const CAPACITY_RANGE: Record<ApimSku, readonly [number, number]> = {
+  Consumption: [0, 0],
+  Developer: [1, 1],
+  Basic: [1, 2],
+  Standard: [1, 4],
+  Premium: [1, 12],
+  BasicV2: [1, 10],
+  StandardV2: [1, 10],
+};
+
+/** Tag keys the program sets itself; users may not override them. */
+export const RESERVED_TAGS = ["scenario", "stack", "managed-by", "expires-at"] as const;
+
+/**
+ * Addresses APIM needs in its subnet (stv2 VNet injection): one per Developer unit or two per Premium unit,
+ * one for the public load balancer and, in Internal mode, one more for the internal load balancer; plus the
+ * five Azure reserves. Minimum /29.
+ * https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources#subnet-size
+ */
+export function apimSubnetAddressesNeeded(sku: ApimSku, capacity: number, internal: boolean): number {
+  const perUnit = sku === "Developer" ? 1 : 2;
+  return perUnit * capacity + 1 + (internal ? 1 : 0);
+}
+
+/** Nodes plus one surge node during upgrades (Azure CNI Overlay: pods do not use subnet addresses). */
+export function aksSubnetAddressesNeeded(nodeCount: number): number {
+  return nodeCount + 1;
+}
+
+function subnetRules(c: ScenarioConfig): Problem[] {
+  const problems: Problem[] = [];
+  const vnet = parseCidr(c.vnetAddressSpace);
+  const usesApimSubnet = SCENARIO_TRAITS[c.scenario].vnetMode !== "None";
+  const subnets: [ConfigKey, Cidr | undefined][] = [
+    ["aksSubnetPrefix", parseCidr(c.aksSubnetPrefix)],
+    ["ingressSubnetPrefix", parseCidr(c.ingressSubnetPrefix)],
+  ];
+  if (usesApimSubnet) subnets.unshift(["apimSubnetPrefix", parseCidr(c.apimSubnetPrefix)]);
+  if (!vnet) return problems;
+
+  for (const [key, subnet] of subnets) {
+    if (subnet && !contains(vnet, subnet)) {
+      problems.push({ key, value: subnet.text, message: `lies outside vnetAddressSpace ${vnet.text}; choose a block inside it` });
+    }
+  }
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      const [ka, a] = subnets[i];
+      const [kb, b] = subnets[j];
+      if (a && b && overlaps(a, b)) {
+        problems.push({ key: kb, value: b.text, message: `overlaps ${ka} ${a.text}; subnets must not share addresses` });
+      }
+    }
+  }
+
+  const apim = parseCidr(c.apimSubnetPrefix);
+  if (usesApimSubnet && apim) {
+    const needed = apimSubnetAddressesNeeded(c.apimSku, c.apimCapacity, SCENARIO_TRAITS[c.scenario].vnetMode === "Internal");
+    if (apim.prefix > 29 || usableAzureAddresses(apim) < needed) {
+      problems.push({
+        key: "apimSubnetPrefix",
+        value: apim.text,
+        message: `is too small for ${c.apimSku} with ${c.apimCapacity} unit(s): needs ${needed} usable addresses plus the ${AZURE_RESERVED_PER_SUBNET} Azure reserves, and at least a /29`,
+      });
+    }
+  }
+  const aks = parseCidr(c.aksSubnetPrefix);
+  if (aks && usableAzureAddresses(aks) < aksSubnetAddressesNeeded(c.aksNodeCount)) {
+    problems.push({
+      key: "aksSubnetPrefix",
+      value: aks.text,
+      message: `is too small for ${c.aksNodeCount} node(s): needs ${aksSubnetAddressesNeeded(c.aksNodeCount)} usable addresses (nodes plus one upgrade surge node)`,
+    });
+  }
+  const ingress = parseCidr(c.ingressSubnetPrefix);
+  if (ingress && usableAzureAddresses(ingress) < 1) {
+    problems.push({ key: "ingressSubnetPrefix", value: ingress.text, message: "has no usable address for the internal load balancer; use /29 or larger" });
+  }
+
+  // Pod and service ranges are routed inside the cluster and must not collide with the VNet or each other.
+  // https://learn.microsoft.com/azure/aks/azure-cni-overlay#ip-address-planning
+  const pod = parseCidr(c.aksPodCidr);
+  const svc = parseCidr(c.aksServiceCidr);
+  if (pod && overlaps(pod, vnet)) problems.push({ key: "aksPodCidr", value: pod.text, message: `overlaps vnetAddressSpace ${vnet.text}; pick a range outside the VNet` });
+  if (svc && overlaps(svc, vnet)) problems.push({ key: "aksServiceCidr", value: svc.text, message: `overlaps vnetAddressSpace ${vnet.text}; pick a range outside the VNet` });
+  if (pod && svc && overlaps(pod, svc)) problems.push({ key: "aksServiceCidr", value: svc.text, message: `overlaps aksPodCidr ${pod.text}` });
+  if (svc) {
+    const dns = parseCidr(`${c.aksDnsServiceIp}/32`);
+    const firstHost = ipToString(svc.network + 1);
+    if (!dns || !contains(svc, dns) || dns.network === svc.network || c.aksDnsServiceIp === firstHost) {
+      problems.push({
+        key: "aksDnsServiceIp",
+        value: c.aksDnsServiceIp,
+        message: `must be inside aksServiceCidr ${svc.text} and not its first address (${firstHost} is the Kubernetes API service)`,
+      });
+    }
+  }
+  return problems;
+}
+
+function apimRules(c: ScenarioConfig): Problem[] {
+  const problems: Problem[] = [];
+  const traits = SCENARIO_TRAITS[c.scenario];
+  if (!traits.allowedSkus.includes(c.apimSku)) {
+    const why =
+      traits.vnetMode !== "None"
+        ? `scenario "${c.scenario}" injects APIM into the VNet in ${traits.vnetMode} mode, which only these tiers support`
+        : `scenario "${c.scenario}" is built for these tiers`;
+    problems.push({ key: "apimSku", value: c.apimSku, message: `${why}: ${traits.allowedSkus.join(", ")}` });
+  }
+  const [min, max] = CAPACITY_RANGE[c.apimSku];
+  if (c.apimCapacity < min || c.apimCapacity > max) {
+    problems.push({
+      key: "apimCapacity",
+      value: c.apimCapacity,
+      message: min === max ? `must be ${min} for the ${c.apimSku} tier` : `must be between ${min} and ${max} for the ${c.apimSku} tier`,
+    });
+  }
+  return problems;
+}
+
+function securityRules(c: ScenarioConfig): Problem[] {
+  const problems: Problem[] = [];
+  if ((c.jwtIssuer === undefined) !== (c.jwtAudience === undefined)) {
+    const missing = c.jwtIssuer === undefined ? "jwtIssuer" : "jwtAudience";
+    problems.push({ key: missing, value: undefined, message: "JWT validation needs both jwtIssuer and jwtAudience; set both or neither" });
+  }
+  for (const key of Object.keys(c.tags)) {
+    if ((RESERVED_TAGS as readonly string[]).includes(key)) {
+      problems.push({ key: "tags", value: key, message: `tag "${key}" is set by the program; reserved: ${RESERVED_TAGS.join(", ")}` });
+    }
+  }
+  const modelTpm = c.openAiModelCapacity * 1000;
+  if (c.tokenLimitPerMinute > modelTpm) {
+    problems.push({
+      key: "tokenLimitPerMinute",
+      value: c.tokenLimitPerMinute,
+      message: `exceeds the model deployment's ${modelTpm} tokens per minute (openAiModelCapacity ${c.openAiModelCapacity} x 1000); lower it or raise openAiModelCapacity`,
+    });
+  }
+  if (c.rateLimitCalls > c.quotaCalls) {
+    problems.push({ key: "rateLimitCalls", value: c.rateLimitCalls, message: `is larger than quotaCalls ${c.quotaCalls}; the quota would never allow the burst` });
+  }
+  return problems;
+}
+
+/** Rules across settings that Azure would reject at deploy time, or that would ship an insecure setup. */
+export function crossFieldProblems(c: ScenarioConfig): Problem[] {
+  return [...apimRules(c), ...subnetRules(c), ...securityRules(c)];
+}

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { isCidr } from "./cidr";
+
+export const SCENARIO_NAMES = ["public", "external", "internal", "consumption"] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** Classic, v2 and Consumption tiers of API Management. */
+export const APIM_SKUS = ["Consumption", "Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2"] as const;
+export type ApimSku = (typeof APIM_SKUS)[number];
+
+export type VnetMode = "None" | "External" | "Internal";
+
+const cidr = z.string().refine(isCidr, { message: "must be an IPv4 CIDR block such as 10.42.0.0/16 (no host bits set)" });
+const email = z.email({ message: "must be an email address such as platform@contoso.com" });
+const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL" });
+const origin = z
+  .string()
+  .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, { message: "must be an origin (scheme://host[:port], no path) and never *" });
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting of every scenario, flat, so that `--config key=value` and `pulumi config set key value`
+ * address the same names. Stack files carry them as `apim-aks-ai-scenarios:<key>`.
+ */
+export const configSchema = z
+  .object({
+    scenario: z.enum(SCENARIO_NAMES),
+    location: z.string().regex(/^[a-z][a-z0-9]+$/, { message: "must be an Azure region name such as swedencentral" }),
+    namePrefix: z.string().regex(/^[a-z][a-z0-9]{2,9}$/, { message: "must be 3-10 lowercase letters or digits, starting with a letter" }),
+    tags: z.record(z.string().min(1).max(512), z.string().max(256)),
+    expiresAt: z.iso.datetime({ offset: true, message: "must be an ISO 8601 time such as 2026-01-31T18:00:00Z" }).optional(),
+
+    apimSku: z.enum(APIM_SKUS),
+    apimCapacity: int(0, 31),
+    publisherName: z.string().min(1).max(100),
+    publisherEmail: email,
+
+    vnetAddressSpace: cidr,
+    apimSubnetPrefix: cidr,
+    aksSubnetPrefix: cidr,
+    ingressSubnetPrefix: cidr,
+    aksPodCidr: cidr,
+    aksServiceCidr: cidr,
+    aksDnsServiceIp: z.ipv4({ message: "must be an IPv4 address inside aksServiceCidr" }),
+
+    aksNodeSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "must be a VM size such as Standard_D2s_v5" }),
+    aksNodeCount: int(1, 20),
+    aksKubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: "must be a version such as 1.33" }).optional(),
+
+    openAiLocation: z.string().regex(/^[a-z][a-z0-9]+$/, { message: "must be an Azure region name" }).optional(),
+    openAiModelName: z.string().min(1),
+    openAiModelVersion: z.string().min(1),
+    openAiDeploymentSku: z.enum(["GlobalStandard", "DataZoneStandard", "Standard"]),
+    openAiModelCapacity: int(1, 1000),
+
+    jwtIssuer: httpsUrl.optional(),
+    jwtAudience: z.string().min(1).optional(),
+    corsAllowedOrigins: z.array(origin).min(1),
+    rateLimitCalls: int(1, 100000),
+    rateLimitPeriodSeconds: int(1, 300),
+    quotaCalls: int(1, 100000000),
+    quotaPeriodSeconds: int(3600, 31536000),
+    tokenLimitPerMinute: int(100, 10000000),
+
+    acmeEmail: email.optional(),
+    acmeServer: z.enum(["staging", "production"]),
+  })
+  .strict();
+
+export type ScenarioConfig = z.infer<typeof configSchema>;
+export type ConfigKey = keyof ScenarioConfig;
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import * as network from "@pulumi/azure-native/network";
+import * as resources from "@pulumi/azure-native/resources";
+import * as random from "@pulumi/random";
+import { evaluateProgram, SECRET } from "../../automation/mock-engine";
+import { isSimulatedAddress, simulatedAddress } from "../../automation/simulate";
+
+class Box extends pulumi.ComponentResource {
+  readonly password: pulumi.Output<string>;
+  constructor(name: string) {
+    super("test:index:Box", name, {});
+    const rg = new resources.ResourceGroup("rg", { resourceGroupName: "rg-box", location: "swedencentral" }, { parent: this });
+    const pw = new random.RandomPassword("pw", { length: 16 }, { parent: this });
+    const pip = new network.PublicIPAddress("pip", { resourceGroupName: rg.name, publicIpAddressName: "pip-box" }, { parent: this });
+    new network.VirtualNetwork(
+      "vnet",
+      { resourceGroupName: rg.name, virtualNetworkName: "vnet-box", tags: { ip: pip.ipAddress.apply((a) => a ?? "") } },
+      { parent: this, dependsOn: [pw] },
+    );
+    this.password = pw.result;
+    this.registerOutputs({ password: pw.result });
+  }
+}
+
+describe("automation/mock-engine", () => {
+  // The monitor hook is not a public Pulumi API (DESIGN.md, Engineering notes): this guards it on upgrades.
+  it("captures parents, explicit and input dependencies through the monitor hook", async () => {
+    const evaluation = await evaluateProgram(() => ({ password: new Box("box").password }), { project: "p", stack: "s" });
+    const byName = new Map(evaluation.resources.map((r) => [r.name, r]));
+    const box = byName.get("box")!;
+    const vnet = byName.get("vnet")!;
+    assert.equal(box.urn, "urn:pulumi:s::p::test:index:Box::box");
+    assert.equal(vnet.parent, box.urn);
+    assert.ok(vnet.dependencies.includes(byName.get("rg")!.urn), "input dependency on the resource group");
+    assert.ok(vnet.dependencies.includes(byName.get("pw")!.urn), "explicit dependsOn");
+    assert.deepEqual(vnet.propertyDependencies.tags, [byName.get("pip")!.urn]);
+    assert.equal(vnet.custom, true);
+    assert.equal(box.custom, false);
+  });
+
+  it("flows simulated outputs from documentation ranges into other resources' inputs", async () => {
+    const evaluation = await evaluateProgram(() => (new Box("box"), {}), { project: "p", stack: "s" });
+    const vnet = evaluation.resources.find((r) => r.name === "vnet")!;
+    const ip = (vnet.inputs.tags as Record<string, string>).ip;
+    assert.ok(isSimulatedAddress(ip), ip);
+    assert.equal(ip, simulatedAddress("public", "pip/pip"));
+    assert.match(String(vnet.id), /^\/subscriptions\/0{8}-.*\/virtualNetworks\/vnet-box$/);
+  });
+
+  it("keeps secrets secret: engine-marked outputs, masked in records, flagged on stack outputs", async () => {
+    const evaluation = await evaluateProgram(() => ({ password: new Box("box").password, plain: "x" }), { project: "p", stack: "s" });
+    assert.equal(evaluation.outputs.password.secret, true);
+    assert.equal(evaluation.outputs.plain.secret, false);
+    const pw = evaluation.resources.find((r) => r.name === "pw")!;
+    assert.equal(pw.outputs.result, SECRET);
+    const box = evaluation.resources.find((r) => r.name === "box")!;
+    assert.equal(box.outputs.password, SECRET);
+    assert.ok(!JSON.stringify(evaluation.resources).includes(String(evaluation.outputs.password.value)));
+  });
+
+  it("evaluates programs one after another with fresh state", async () => {
+    const a = await evaluateProgram(() => (new Box("box"), {}), { project: "p", stack: "one" });
+    const b = await evaluateProgram(() => (new Box("box"), {}), { project: "p", stack: "two" });
+    assert.equal(a.resources.length, b.resources.length);
+    assert.ok(b.resources.every((r) => r.urn.startsWith("urn:pulumi:two::")));
+  });
+});
