@@ -149,14 +149,19 @@ export async function evaluateProgram(
     return registerOutputs(req, cb);
   };
 
-  const exported = await program();
   const outputs: Record<string, ProgramOutput> = {};
-  for (const [key, value] of Object.entries(exported)) {
-    const out = pulumi.output(value);
-    const [resolved, secret] = await Promise.all([promiseOf(out), pulumi.isSecret(out)]);
-    outputs[key] = { value: resolved, secret };
+  try {
+    const exported = await program();
+    for (const [key, value] of Object.entries(exported)) {
+      const out = pulumi.output(value);
+      const [resolved, secret] = await Promise.all([promiseOf(out), pulumi.isSecret(out)]);
+      outputs[key] = { value: resolved, secret };
+    }
+  } finally {
+    // Even when the program throws, let its in-flight registrations finish here: otherwise they would
+    // land in the next evaluation's fresh runtime and fail there with "unknown resource".
+    await settle(() => pending);
   }
-  await settle(() => pending);
   if (failures.length) throw failures[0];
   return { project: options.project, stack: options.stack, resources: order, outputs };
 }

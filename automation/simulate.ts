@@ -135,7 +135,7 @@ const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
   "azure-native:applicationinsights:Component": (i, n) => {
     const key = simulatedGuid(`${n}/ikey`);
     return {
-      instrumentationKey: key,
+        instrumentationKey: key,
       connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://${i.location}.in.applicationinsights.example/`,
     };
   },
@@ -143,11 +143,6 @@ const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
     ipAddress: simulatedAddress("public", `${n}/pip`),
     dnsSettings: i.dnsSettings ? { ...i.dnsSettings, fqdn: `${i.dnsSettings.domainNameLabel}.${i.location}.cloudapp.example` } : undefined,
   }),
-  // Azure names these resources after their explicit name input (the engine echoes the logical name otherwise).
-  "azure-native:network:VirtualNetwork": (i, n) => ({ name: i.virtualNetworkName ?? n }),
-  "azure-native:network:Subnet": (i, n) => ({ name: i.subnetName ?? n }),
-  "azure-native:network:NetworkSecurityGroup": (i, n) => ({ name: i.networkSecurityGroupName ?? n }),
-  "azure-native:privatedns:PrivateZone": (i, n) => ({ name: i.privateZoneName ?? n }),
   "azure-native:privatedns:PrivateRecordSet": (i, n) => {
     const rel = i.relativeRecordSetName ?? n;
     // Azure returns the record set's FQDN with a trailing dot; the apex `@` is the zone name itself.
@@ -158,10 +153,35 @@ const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
   "random:index/randomUuid:RandomUuid": (_i, n) => ({ result: simulatedGuid(n) }),
 };
 
+/**
+ * The name Azure gives a resource: azure-native takes it from an input named after the type
+ * (`resourceGroupName` for ResourceGroup, `serviceName` for an APIM service...) or `resourceName`, and
+ * the resource's `name` output echoes it. Without one, azure-native auto-names from the logical name.
+ */
+const NAME_INPUT_EXCEPTIONS: Record<string, string> = {
+  "azure-native:apimanagement:ApiManagementService": "serviceName",
+  "azure-native:apimanagement:Api": "apiId",
+  "azure-native:apimanagement:Product": "productId",
+  "azure-native:apimanagement:Subscription": "sid",
+  "azure-native:apimanagement:Logger": "loggerId",
+  "azure-native:apimanagement:Diagnostic": "diagnosticId",
+  "azure-native:apimanagement:ApiOperation": "operationId",
+  "azure-native:cognitiveservices:Account": "accountName",
+  "azure-native:privatedns:PrivateRecordSet": "relativeRecordSetName",
+};
+
+export function azureNameInput(type: string, inputs: Inputs): string | undefined {
+  if (!type.startsWith("azure-native:")) return undefined;
+  const typeName = type.slice(type.lastIndexOf(":") + 1);
+  const candidates = [NAME_INPUT_EXCEPTIONS[type], `${typeName[0]!.toLowerCase()}${typeName.slice(1)}Name`, "resourceName"];
+  for (const key of candidates) if (key && typeof inputs[key] === "string") return inputs[key];
+  return undefined;
+}
+
 /** State the mock engine returns for a new resource: its inputs, a name, and the simulated outputs. */
 export function simulateResource(type: string, name: string, inputs: Inputs): { id: string; state: Inputs } {
   const extra = OUTPUTS[type]?.(inputs, name) ?? {};
-  const state: Inputs = { name: inputs.name ?? name, ...inputs, ...extra };
+  const state: Inputs = { name: inputs.name ?? azureNameInput(type, inputs) ?? name, ...inputs, ...extra };
   return { id: simulatedId(type, name, inputs), state };
 }
 

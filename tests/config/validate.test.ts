@@ -52,6 +52,7 @@ describe("config/validate", () => {
       } catch (e) {
         return e;
       }
+      return undefined;
     })();
     assert.ok(err instanceof ConfigError);
     assert.equal(err.problems.length, 2, err.message);

@@ -1,0 +1,143 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as cognitiveservices from "@pulumi/azure-native/cognitiveservices";
+import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
+import { assignRole, COGNITIVE_SERVICES_OPENAI_USER } from "./roles";
+
+export type DeploymentSku = "GlobalStandard" | "DataZoneStandard" | "Standard";
+
+export interface AiModelArgs extends AzureScopeArgs {
+  /** Name of the Azure OpenAI account, also its custom subdomain (`https://<name>.openai.azure.com/`). */
+  accountName: pulumi.Input<string>;
+  modelName: string;
+  modelVersion: string;
+  /** Deployment type; each has its own quota per region. https://learn.microsoft.com/azure/ai-foundry/openai/how-to/deployment-types */
+  deploymentSku: DeploymentSku;
+  /** Thousands of tokens per minute, counted against the subscription's regional quota for model and SKU. */
+  capacity: number;
+  diagnostics?: DiagnosticsArgs;
+}
+
+/**
+ * An Azure OpenAI account reachable only with Entra ID tokens, and one model deployment named after the model.
+ * Inference rights are granted through `grantInference`, never with keys.
+ */
+export class AiModel extends pulumi.ComponentResource {
+  readonly accountId: pulumi.Output<string>;
+  readonly accountName: pulumi.Output<string>;
+  /** `https://<accountName>.openai.azure.com/` */
+  readonly endpoint: pulumi.Output<string>;
+  /** The name clients put in `/openai/deployments/<name>/...`. */
+  readonly deploymentName: pulumi.Output<string>;
+
+  constructor(name: string, args: AiModelArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE_PREFIX}:ai:AiModel`, name, {}, opts);
+    const parent = { parent: this };
+
+    // Deleting the account soft-deletes it: creating the same name again fails until it is purged, which the
+    // Automation API layer does for ephemeral stacks. https://learn.microsoft.com/azure/ai-services/recover-purge-resources
+    const account = new cognitiveservices.Account(
+      name,
+      {
+        accountName: args.accountName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        tags: args.tags,
+        kind: "OpenAI",
+        sku: { name: "S0" },
+        identity: { type: "SystemAssigned" },
+        properties: {
+          // Entra ID tokens are accepted only on a custom subdomain endpoint.
+          // https://learn.microsoft.com/azure/ai-services/authentication#authenticate-with-microsoft-entra-id
+          customSubDomainName: args.accountName,
+          // No keys: every caller needs a role assignment. https://learn.microsoft.com/azure/ai-services/disable-local-auth
+          disableLocalAuth: true,
+          // A private endpoint is out of scope here: the account stays public, guarded by Entra ID alone.
+          publicNetworkAccess: "Enabled",
+        },
+      },
+      parent,
+    );
+
+    // Quota errors surface here; explainDeploymentError names the setting to change.
+    const deployment = new cognitiveservices.Deployment(
+      `${name}-deployment`,
+      {
+        accountName: account.name,
+        resourceGroupName: args.resourceGroupName,
+        deploymentName: args.modelName,
+        tags: args.tags,
+        sku: { name: args.deploymentSku, capacity: args.capacity },
+        properties: {
+          model: { format: "OpenAI", name: args.modelName, version: args.modelVersion },
+          // Keep the configured version until Azure retires it, rather than move when a new default appears.
+          // https://learn.microsoft.com/azure/ai-services/openai/how-to/working-with-models#model-deployment-upgrade-configuration
+          versionUpgradeOption: "OnceCurrentVersionExpired",
+        },
+      },
+      parent,
+    );
+
+    if (args.diagnostics) addDiagnostics(name, account.id, args.diagnostics, parent);
+
+    this.accountId = account.id;
+    this.accountName = account.name;
+    this.endpoint = account.properties.apply((p) => p.endpoint);
+    this.deploymentName = deployment.name;
+
+    this.registerOutputs({
+      accountId: this.accountId,
+      accountName: this.accountName,
+      endpoint: this.endpoint,
+      deploymentName: this.deploymentName,
+    });
+  }
+
+  /** Lets a managed identity call the model (Cognitive Services OpenAI User on this account only). */
+  grantInference(name: string, principalId: pulumi.Input<string>): authorization.RoleAssignment {
+    return assignRole(
+      name,
+      { scope: this.accountId, roleGuid: COGNITIVE_SERVICES_OPENAI_USER, principalId, principalType: "ServicePrincipal" },
+      { parent: this },
+    );
+  }
+}
+
+const QUOTA_DOC = "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/quota";
+const MODELS_DOC = "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models";
+
+/**
+ * Turns Azure's model deployment errors into one line naming the configuration keys to change, or undefined
+ * when the message is not one of them. Messages as Azure returns them, e.g. "InsufficientQuota: This operation
+ * require 10 new capacity in quota Tokens Per Minute (thousands) - gpt-4o - GlobalStandard, which is bigger than
+ * the current available capacity 0. ..." or "DeploymentModelNotSupported: The model 'Format: OpenAI, Name: x,
+ * Version: y' of account deployment is not supported."
+ */
+export function explainDeploymentError(message: string): string | undefined {
+  if (/InsufficientQuota|bigger than (the current )?available capacity/i.test(message)) {
+    const available = /available capacity '?(\d+)'?/i.exec(message)?.[1];
+    const room = available === undefined ? "" : ` (${available}K tokens per minute left)`;
+    return (
+      `Azure OpenAI quota is too small for this deployment${room}: lower openAiModelCapacity, ` +
+      `or use another region (openAiLocation) or deployment type (openAiDeploymentSku), which have their own quota; ` +
+      `or request more quota. ${QUOTA_DOC}`
+    );
+  }
+  if (/specified (SKU|scale type) '?([\w-]+)'? .*not supported/i.test(message)) {
+    return (
+      `This model and version cannot be deployed with this deployment type here: change openAiDeploymentSku, ` +
+      `or openAiLocation, or openAiModelName/openAiModelVersion. ${MODELS_DOC}`
+    );
+  }
+  if (
+    /DeploymentModelNotSupported|ServiceModelDeprecated|(has been|is) deprecated|model .*(not found|does not exist|is not (available|supported))/i.test(
+      message,
+    )
+  ) {
+    return (
+      `This model or version cannot be deployed in this region: check openAiModelName and openAiModelVersion ` +
+      `against the models table, or pick another openAiLocation. ${MODELS_DOC}`
+    );
+  }
+  return undefined;
+}

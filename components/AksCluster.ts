@@ -1,0 +1,182 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
+import { AKS_RBAC_CLUSTER_ADMIN, assignRole, NETWORK_CONTRIBUTOR, type PrincipalType } from "./roles";
+
+/**
+ * Application ID of "Azure Kubernetes Service AAD Server", the same in every tenant: the audience of the tokens
+ * AKS accepts. https://azure.github.io/kubelogin/concepts/aks.html
+ */
+export const AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+
+export interface AksClusterArgs extends AzureScopeArgs {
+  clusterName: pulumi.Input<string>;
+  dnsPrefix: pulumi.Input<string>;
+  /** Subnet of the nodes. */
+  subnetId: pulumi.Input<string>;
+  nodeSize: string;
+  nodeCount: number;
+  /** Omitted: AKS picks its default version. */
+  kubernetesVersion?: string;
+  /** Overlay pod range, outside the VNet. */
+  podCidr: string;
+  serviceCidr: string;
+  /** Inside serviceCidr. */
+  dnsServiceIp: string;
+  /** Subnets the cluster identity may place internal load balancers in: it gets Network Contributor on each. */
+  networkSubnetIdsForLoadBalancers?: pulumi.Input<string>[];
+  /** Gets Azure Kubernetes Service RBAC Cluster Admin so that the Kubernetes provider can deploy; defaults to the deployer. */
+  adminPrincipalId?: pulumi.Input<string>;
+  /** Set to ServicePrincipal when the deployer signs in as one (CI). */
+  adminPrincipalType?: PrincipalType;
+  diagnostics?: DiagnosticsArgs;
+}
+
+/**
+ * AKS with Azure CNI Overlay and Cilium, OIDC issuer and workload identity, Entra ID sign-in with Azure RBAC
+ * for Kubernetes authorization and no local accounts.
+ */
+export class AksCluster extends pulumi.ComponentResource {
+  readonly clusterName: pulumi.Output<string>;
+  readonly clusterId: pulumi.Output<string>;
+  /** Issuer of the service account tokens, for federated identity credentials. */
+  readonly oidcIssuerUrl: pulumi.Output<string>;
+  /** Object ID of the cluster's (control plane) system-assigned identity. */
+  readonly principalId: pulumi.Output<string>;
+  readonly kubeletObjectId: pulumi.Output<string>;
+  /** Secret. Signs in through kubelogin with the Azure CLI session of the machine that runs Pulumi. */
+  readonly kubeconfig: pulumi.Output<string>;
+
+  constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE_PREFIX}:aks:AksCluster`, name, {}, opts);
+    const parent = { parent: this };
+
+    const cluster = new containerservice.ManagedCluster(
+      name,
+      {
+        resourceName: args.clusterName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        tags: args.tags,
+        dnsPrefix: args.dnsPrefix,
+        // Unset, AKS creates the cluster at its current default version, which is always supported; a pin in
+        // code goes out of support. The `patch` channel then keeps it on the latest patch of that minor.
+        // https://learn.microsoft.com/azure/aks/supported-kubernetes-versions
+        kubernetesVersion: args.kubernetesVersion,
+        // Free has no uptime SLA; Standard is the tier for production. https://learn.microsoft.com/azure/aks/free-standard-pricing-tiers
+        sku: { name: "Base", tier: "Free" },
+        identity: { type: "SystemAssigned" },
+        enableRBAC: true,
+        // https://learn.microsoft.com/azure/aks/manage-azure-rbac
+        aadProfile: { managed: true, enableAzureRBAC: true },
+        // https://learn.microsoft.com/azure/aks/manage-local-accounts-managed-azure-ad
+        disableLocalAccounts: true,
+        // https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster
+        oidcIssuerProfile: { enabled: true },
+        securityProfile: { workloadIdentity: { enabled: true } },
+        // https://learn.microsoft.com/azure/aks/auto-upgrade-cluster, https://learn.microsoft.com/azure/aks/auto-upgrade-node-os-image
+        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+        // https://learn.microsoft.com/azure/aks/azure-cni-powered-by-cilium
+        networkProfile: {
+          networkPlugin: "azure",
+          networkPluginMode: "overlay",
+          networkDataplane: "cilium",
+          networkPolicy: "cilium",
+          podCidr: args.podCidr,
+          serviceCidr: args.serviceCidr,
+          dnsServiceIP: args.dnsServiceIp,
+          loadBalancerSku: "standard",
+          outboundType: "loadBalancer",
+        },
+        agentPoolProfiles: [
+          {
+            name: "system",
+            mode: "System",
+            type: "VirtualMachineScaleSets",
+            osType: "Linux",
+            vmSize: args.nodeSize,
+            count: args.nodeCount,
+            vnetSubnetID: args.subnetId,
+          },
+        ],
+      },
+      parent,
+    );
+
+    // With its own VNet, the cluster identity needs Network Contributor on the node subnet and on every subnet
+    // it puts an internal load balancer in; ARM, unlike `az aks create`, does not grant it.
+    // https://learn.microsoft.com/azure/aks/internal-lb#before-you-begin, https://learn.microsoft.com/azure/aks/use-managed-identity
+    const principalId = cluster.identity.apply((i) => i!.principalId);
+    assignRole(`${name}-node-subnet-network`, { scope: args.subnetId, roleGuid: NETWORK_CONTRIBUTOR, principalId, principalType: "ServicePrincipal" }, parent);
+    (args.networkSubnetIdsForLoadBalancers ?? []).forEach((subnetId, i) =>
+      assignRole(`${name}-lb-subnet-${i}-network`, { scope: subnetId, roleGuid: NETWORK_CONTRIBUTOR, principalId, principalType: "ServicePrincipal" }, parent),
+    );
+
+    const admin = assignRole(
+      `${name}-admin`,
+      {
+        scope: cluster.id,
+        roleGuid: AKS_RBAC_CLUSTER_ADMIN,
+        principalId: args.adminPrincipalId ?? authorization.getClientConfigOutput(parent).objectId,
+        principalType: args.adminPrincipalType ?? "User",
+      },
+      parent,
+    );
+
+    if (args.diagnostics) addDiagnostics(name, cluster.id, args.diagnostics, parent);
+
+    // Prerequisites on the machine that runs Pulumi: kubelogin on PATH (`az aks install-cli`) and `az login`
+    // as the admin principal above. https://learn.microsoft.com/azure/aks/kubelogin-authentication
+    // Azure RBAC role assignments can take a few minutes to reach the API server.
+    const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+      { resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" },
+      parent,
+    );
+    // Waits for the admin grant, so that whatever uses the kubeconfig starts after it.
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([credentials, admin.id]).apply(([c]) => kubeconfigForAzureCli(Buffer.from(c.kubeconfigs[0].value, "base64").toString("utf8"))),
+    );
+
+    this.clusterName = cluster.name;
+    this.clusterId = cluster.id;
+    this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p!.issuerURL);
+    this.principalId = principalId;
+    this.kubeletObjectId = cluster.identityProfile.apply((p) => p!.kubeletidentity.objectId!);
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      clusterId: this.clusterId,
+      oidcIssuerUrl: this.oidcIssuerUrl,
+      principalId: this.principalId,
+      kubeletObjectId: this.kubeletObjectId,
+      kubeconfig: this.kubeconfig,
+    });
+  }
+}
+
+/**
+ * Rewrites every user of a kubeconfig to `kubelogin get-token --login azurecli --server-id <AKS server app>`, the
+ * exec form `kubelogin convert-kubeconfig -l azurecli` writes: tokens come from the Azure CLI session, with no
+ * device code prompt. Other exec settings (apiVersion, installHint) are kept; static credentials are dropped.
+ * https://azure.github.io/kubelogin/cli/get-token.html#azure-cli-token-login
+ */
+export function kubeconfigForAzureCli(kubeconfigYaml: string): string {
+  const config = parseYaml(kubeconfigYaml) as { users?: { name: string; user?: Record<string, unknown> }[] } | null;
+  if (!config || !Array.isArray(config.users) || config.users.length === 0) throw new Error("kubeconfig has no users");
+  for (const entry of config.users) {
+    const exec = (entry.user?.exec ?? {}) as Record<string, unknown>;
+    entry.user = {
+      exec: {
+        ...exec,
+        apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1beta1",
+        command: "kubelogin",
+        args: ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_APP_ID],
+        env: null,
+        provideClusterInfo: false,
+      },
+    };
+  }
+  return stringifyYaml(config);
+}

@@ -1,0 +1,256 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as apimanagement from "@pulumi/azure-native/apimanagement";
+import * as network from "@pulumi/azure-native/network";
+import * as random from "@pulumi/random";
+import type { ApimSku } from "../config/schema";
+import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
+import { composeGatewayPolicies, type GatewayPolicySettings } from "./gateway-policies";
+
+export interface ApiGatewayArgs extends AzureScopeArgs {
+  serviceName: pulumi.Input<string>;
+  sku: ApimSku;
+  capacity: number;
+  publisherName: string;
+  publisherEmail: string;
+  /** VNet injection; omitted for a service outside any VNet. */
+  vnet?: { mode: "External" | "Internal"; subnetId: pulumi.Input<string>; publicIpDnsLabel: pulumi.Input<string> };
+  appInsights?: { id: pulumi.Input<string>; connectionString: pulumi.Input<string> };
+  diagnostics?: DiagnosticsArgs;
+  policies: GatewayPolicySettings;
+  /** Base URL of the AI API on AKS (the Kubernetes layer's ingress). */
+  aiApiBackendUrl: pulumi.Input<string>;
+  /** Azure OpenAI endpoint, `https://<subdomain>.openai.azure.com/`. */
+  openAiEndpoint: pulumi.Input<string>;
+}
+
+/** Path of each published API under the gateway URL. */
+export const API_PATHS = { ai: "ai", openAi: "openai" } as const;
+
+/**
+ * TLS hardening through the service's custom properties: SSL 3.0, TLS 1.0/1.1 and 3DES off on both the
+ * client and the backend side, plus the CBC cipher suites. Consumption, Basic v2 and Standard v2 do not
+ * allow changes to the default protocol and cipher configuration (which is already TLS 1.2 only there).
+ * https://learn.microsoft.com/azure/api-management/api-management-howto-manage-protocols-ciphers
+ */
+export function tlsHardening(sku: ApimSku): Record<string, string> | undefined {
+  if (sku === "Consumption" || sku === "BasicV2" || sku === "StandardV2") return undefined;
+  const security = "Microsoft.WindowsAzure.ApiManagement.Gateway.Security";
+  const off = [
+    "Protocols.Tls10",
+    "Protocols.Tls11",
+    "Protocols.Ssl30",
+    "Backend.Protocols.Tls10",
+    "Backend.Protocols.Tls11",
+    "Backend.Protocols.Ssl30",
+    "Ciphers.TripleDes168",
+    "Ciphers.TLS_RSA_WITH_AES_128_CBC_SHA",
+    "Ciphers.TLS_RSA_WITH_AES_256_CBC_SHA",
+    "Ciphers.TLS_RSA_WITH_AES_128_CBC_SHA256",
+    "Ciphers.TLS_RSA_WITH_AES_256_CBC_SHA256",
+    "Ciphers.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "Ciphers.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "Ciphers.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "Ciphers.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "Ciphers.TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "Ciphers.TLS_RSA_WITH_AES_256_GCM_SHA384",
+  ];
+  return {
+    ...Object.fromEntries(off.map((k) => [`${security}.${k}`, "False"])),
+    [`${security}.Protocols.Server.Http2`]: "True",
+  };
+}
+
+/**
+ * Classic tiers take 30-45 minutes to create (users report up to 90) and VNet changes 15-45 more.
+ * https://learn.microsoft.com/azure/api-management/get-started-create-service-instance
+ */
+export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "2h", update: "2h", delete: "1h" };
+
+export class ApiGateway extends pulumi.ComponentResource {
+  readonly serviceName: pulumi.Output<string>;
+  readonly serviceId: pulumi.Output<string>;
+  readonly gatewayUrl: pulumi.Output<string>;
+  readonly principalId: pulumi.Output<string>;
+  /** Addresses APIM calls backends from: dedicated outbound addresses, empty on Consumption and v2. */
+  readonly outboundAddresses: pulumi.Output<string[]>;
+  readonly privateIpAddresses: pulumi.Output<string[]>;
+  readonly publicIpAddresses: pulumi.Output<string[]>;
+  /** Primary key of the AI product's subscription, secret. */
+  readonly subscriptionKey: pulumi.Output<string>;
+  /** Protections the tier could not run. */
+  readonly omittedPolicies: string[];
+
+  constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE_PREFIX}:gateway:ApiGateway`, name, {}, opts);
+    const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
+    const parent = { parent: this };
+
+    // stv2 VNet injection needs a Standard, static public IP with a DNS label; moving mode or subnet needs a
+    // new one. https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources#public-ip-address
+    const publicIp = args.vnet
+      ? new network.PublicIPAddress(
+          `${name}-pip`,
+          {
+            ...scope,
+            publicIpAddressName: pulumi.interpolate`pip-${args.serviceName}`,
+            sku: { name: "Standard", tier: "Regional" },
+            publicIPAllocationMethod: "Static",
+            publicIPAddressVersion: "IPv4",
+            dnsSettings: { domainNameLabel: args.vnet.publicIpDnsLabel },
+          },
+          parent,
+        )
+      : undefined;
+
+    const service = new apimanagement.ApiManagementService(
+      `${name}-service`,
+      {
+        ...scope,
+        serviceName: args.serviceName,
+        sku: { name: args.sku, capacity: args.capacity },
+        publisherName: args.publisherName,
+        publisherEmail: args.publisherEmail,
+        identity: { type: "SystemAssigned" },
+        customProperties: tlsHardening(args.sku),
+        // Refuse control-plane calls from API versions older than this (older ones expose secrets in reads).
+        // https://learn.microsoft.com/azure/api-management/breaking-changes/api-version-retirement-sep-2023
+        apiVersionConstraint: args.sku === "Consumption" ? undefined : { minApiVersion: "2021-08-01" },
+        virtualNetworkType: args.vnet?.mode ?? "None",
+        virtualNetworkConfiguration: args.vnet ? { subnetResourceId: args.vnet.subnetId } : undefined,
+        publicIpAddressId: publicIp?.id,
+      },
+      { ...parent, customTimeouts: APIM_TIMEOUTS },
+    );
+    const svc = { resourceGroupName: args.resourceGroupName, serviceName: service.name };
+
+    if (args.diagnostics) addDiagnostics(name, service.id, args.diagnostics, parent);
+
+    if (args.appInsights) {
+      const logger = new apimanagement.Logger(
+        `${name}-logger`,
+        {
+          ...svc,
+          loggerId: "appinsights",
+          loggerType: "applicationInsights",
+          resourceId: args.appInsights.id,
+          credentials: { connectionString: args.appInsights.connectionString },
+        },
+        parent,
+      );
+      // `metrics: true` lets emit-token-metric policies publish to Application Insights.
+      // https://learn.microsoft.com/azure/api-management/api-management-howto-app-insights#emit-custom-metrics
+      new apimanagement.Diagnostic(
+        `${name}-appinsights`,
+        {
+          ...svc,
+          diagnosticId: "applicationinsights",
+          loggerId: logger.id,
+          alwaysLog: "allErrors",
+          logClientIp: true,
+          httpCorrelationProtocol: "W3C",
+          verbosity: "information",
+          metrics: true,
+          sampling: { samplingType: "fixed", percentage: 100 },
+        },
+        parent,
+      );
+    }
+
+    const policies = composeGatewayPolicies(args.sku, args.policies);
+    this.omittedPolicies = policies.omitted;
+
+    const product = new apimanagement.Product(
+      `${name}-product`,
+      {
+        ...svc,
+        productId: "ai",
+        displayName: "AI",
+        description: "The AI API on AKS and Azure OpenAI, behind a subscription key",
+        subscriptionRequired: true,
+        approvalRequired: false,
+        state: "published",
+      },
+      parent,
+    );
+    new apimanagement.ProductPolicy(`${name}-product-policy`, { ...svc, productId: product.name, policyId: "policy", format: "rawxml", value: policies.product }, parent);
+
+    const aiApi = new apimanagement.Api(
+      `${name}-ai-api`,
+      {
+        ...svc,
+        apiId: "ai-api",
+        displayName: "AI API",
+        path: API_PATHS.ai,
+        protocols: ["https"],
+        serviceUrl: args.aiApiBackendUrl,
+        subscriptionRequired: true,
+      },
+      parent,
+    );
+    const operation = (api: apimanagement.Api, id: string, method: string, urlTemplate: string, displayName: string, templateParameters?: apimanagement.ApiOperationArgs["templateParameters"]) =>
+      new apimanagement.ApiOperation(
+        `${name}-${api === aiApi ? "ai" : "openai"}-${id}`,
+        { ...svc, apiId: api.name, operationId: id, method, urlTemplate, displayName, templateParameters },
+        parent,
+      );
+    operation(aiApi, "chat", "POST", "/chat", "Chat");
+    operation(aiApi, "healthz", "GET", "/healthz", "Health");
+    new apimanagement.ApiPolicy(`${name}-ai-api-policy`, { ...svc, apiId: aiApi.name, policyId: "policy", format: "rawxml", value: policies.aiApi }, parent);
+
+    const openAiApi = new apimanagement.Api(
+      `${name}-openai-api`,
+      {
+        ...svc,
+        apiId: "azure-openai",
+        displayName: "Azure OpenAI",
+        path: API_PATHS.openAi,
+        protocols: ["https"],
+        serviceUrl: pulumi.interpolate`${pulumi.output(args.openAiEndpoint).apply((e) => e.replace(/\/$/, ""))}/openai`,
+        subscriptionRequired: true,
+        // The Azure OpenAI SDKs send their key as `api-key`: clients pass the APIM subscription key there.
+        subscriptionKeyParameterNames: { header: "api-key", query: "api-key" },
+      },
+      parent,
+    );
+    operation(openAiApi, "chat-completions", "POST", "/deployments/{deployment-id}/chat/completions", "Chat completions", [
+      { name: "deployment-id", type: "string", required: true },
+    ]);
+    new apimanagement.ApiPolicy(`${name}-openai-api-policy`, { ...svc, apiId: openAiApi.name, policyId: "policy", format: "rawxml", value: policies.openAiApi }, parent);
+
+    for (const [key, api] of [["ai", aiApi], ["openai", openAiApi]] as const) {
+      new apimanagement.ProductApiLink(`${name}-product-${key}`, { ...svc, productId: product.name, apiId: api.id, apiLinkId: key }, parent);
+    }
+
+    // The key is generated here and kept as a Pulumi secret end to end; Azure stores it as given.
+    const keys = ["primary", "secondary"].map((k) => new random.RandomPassword(`${name}-${k}-key`, { length: 32, special: false }, parent));
+    new apimanagement.Subscription(
+      `${name}-subscription`,
+      {
+        ...svc,
+        sid: "ai-default",
+        displayName: "AI default subscription",
+        scope: pulumi.interpolate`/products/${product.name}`,
+        state: "active",
+        allowTracing: false,
+        primaryKey: keys[0].result,
+        secondaryKey: keys[1].result,
+      },
+      parent,
+    );
+
+    this.serviceName = service.name;
+    this.serviceId = service.id;
+    this.gatewayUrl = service.gatewayUrl;
+    this.principalId = service.identity.apply((i) => i?.principalId ?? "");
+    this.outboundAddresses = service.outboundPublicIPAddresses.apply((a) => a ?? []);
+    this.privateIpAddresses = service.privateIPAddresses.apply((a) => a ?? []);
+    this.publicIpAddresses = service.publicIPAddresses.apply((a) => a ?? []);
+    this.subscriptionKey = pulumi.secret(keys[0].result);
+    this.registerOutputs({
+      serviceName: this.serviceName,
+      gatewayUrl: this.gatewayUrl,
+      principalId: this.principalId,
+      outboundAddresses: this.outboundAddresses,
+    });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Which APIM policies guard which scope, as plain data: product (every API a subscriber calls), the AI API
+ * on AKS and the Azure OpenAI API. Pure functions; ApiGateway attaches the XML to the service.
+ */
+import type { ApimSku } from "../config/schema";
+import {
+  authenticationManagedIdentity,
+  composePolicy,
+  cors,
+  emitTokenMetric,
+  type PolicyFragment,
+  quota,
+  quotaByKey,
+  rateLimit,
+  rateLimitByKey,
+  removeResponseHeaders,
+  setHeader,
+  supportsPolicy,
+  tokenLimit,
+  validateJwt,
+} from "./policies";
+
+export interface GatewayPolicySettings {
+  corsAllowedOrigins: string[];
+  rateLimitCalls: number;
+  rateLimitPeriodSeconds: number;
+  quotaCalls: number;
+  quotaPeriodSeconds: number;
+  tokenLimitPerMinute: number;
+  jwt?: { issuer: string; audience: string };
+  /** Custom metric namespace in Application Insights for token counts. */
+  metricNamespace: string;
+}
+
+export interface GatewayPolicies {
+  product: string;
+  aiApi: string;
+  openAiApi: string;
+  /** Protections that the tier could not run, with the reason, so that reports can say what is missing. */
+  omitted: string[];
+}
+
+const SUBSCRIPTION_KEY = "@(context.Subscription.Id)";
+/** Audience of Microsoft Entra tokens for Azure OpenAI. https://learn.microsoft.com/azure/ai-services/openai/how-to/managed-identity */
+export const COGNITIVE_SERVICES_AUDIENCE = "https://cognitiveservices.azure.com";
+
+export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings): GatewayPolicies {
+  const omitted: string[] = [];
+  const byKey = supportsPolicy(tier, "rate-limit-by-key");
+  // CORS first: a browser's preflight carries no key or token, and must be answered before they are checked.
+  // https://learn.microsoft.com/azure/api-management/cors-policy
+  const productInbound: PolicyFragment[] = [
+    cors({
+      allowedOrigins: s.corsAllowedOrigins,
+      allowedMethods: ["GET", "POST", "OPTIONS"],
+      allowedHeaders: ["Content-Type", "Authorization", "Ocp-Apim-Subscription-Key", "api-key", "x-request-id"],
+    }),
+  ];
+  if (s.jwt) {
+    productInbound.push(
+      validateJwt({
+        openIdConfigUrl: `${s.jwt.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
+        issuer: s.jwt.issuer,
+        audiences: [s.jwt.audience],
+      }),
+    );
+  }
+  productInbound.push(
+    // rate-limit-by-key and quota-by-key are not offered on Consumption; the per-subscription forms are.
+    byKey
+      ? rateLimitByKey({ calls: s.rateLimitCalls, renewalPeriodSeconds: s.rateLimitPeriodSeconds, counterKey: SUBSCRIPTION_KEY })
+      : rateLimit({ calls: s.rateLimitCalls, renewalPeriodSeconds: s.rateLimitPeriodSeconds }),
+    supportsPolicy(tier, "quota-by-key")
+      ? quotaByKey({ calls: s.quotaCalls, renewalPeriodSeconds: s.quotaPeriodSeconds, counterKey: SUBSCRIPTION_KEY })
+      : quota({ calls: s.quotaCalls, renewalPeriodSeconds: s.quotaPeriodSeconds }),
+  );
+  const product = composePolicy(tier, { inbound: productInbound, outbound: [removeResponseHeaders()] });
+
+  const aiApi = composePolicy(tier, {
+    inbound: [setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "skip" })],
+  });
+
+  const openAiInbound: PolicyFragment[] = [
+    // The caller's APIM key must not travel on to Azure OpenAI; APIM authenticates with its own identity.
+    setHeader({ name: "api-key", existsAction: "delete" }),
+    authenticationManagedIdentity({ resource: COGNITIVE_SERVICES_AUDIENCE }),
+  ];
+  if (supportsPolicy(tier, "azure-openai-token-limit")) {
+    openAiInbound.push(tokenLimit({ tokensPerMinute: s.tokenLimitPerMinute, counterKey: SUBSCRIPTION_KEY, estimatePromptTokens: true, flavor: "azure-openai" }));
+  } else {
+    omitted.push(`azure-openai-token-limit: not available in the ${tier} tier; only the call rate limit and quota apply`);
+  }
+  if (supportsPolicy(tier, "azure-openai-emit-token-metric")) {
+    openAiInbound.push(
+      emitTokenMetric({
+        namespace: s.metricNamespace,
+        dimensions: [{ name: "Subscription ID" }, { name: "API ID" }, { name: "Client IP", value: "@(context.Request.IpAddress)" }],
+        flavor: "azure-openai",
+      }),
+    );
+  } else {
+    omitted.push(`azure-openai-emit-token-metric: not available in the ${tier} tier`);
+  }
+  const openAiApi = composePolicy(tier, { inbound: openAiInbound });
+  return { product, aiApi, openAiApi, omitted };
+}

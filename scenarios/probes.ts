@@ -1,0 +1,91 @@
+import type { ScenarioName } from "../config/schema";
+
+/** Where a probe runs from: any machine on the internet, or a pod inside the scenario's VNet. */
+export type ProbeOrigin = "internet" | "vnet";
+
+/**
+ * One check `scenarios verify` runs against a deployed scenario. Expectations are about the security
+ * property, so "unreachable" means the connection must fail (refused, timed out, or no DNS answer).
+ */
+export interface Probe {
+  name: string;
+  from: ProbeOrigin;
+  request: { method: "GET" | "POST"; url: string; withSubscriptionKey: boolean; body?: unknown; repeat?: number };
+  expect: { status: number } | { statusOnLast: number } | { unreachable: true };
+  why: string;
+}
+
+export interface ProbeInputs {
+  scenario: ScenarioName;
+  gatewayUrl: string;
+  apiBasePath: string;
+  backendHost: string;
+  rateLimitCalls: number;
+}
+
+/** Scenarios whose AI API must not answer a direct call from the internet. */
+export const BACKEND_PRIVATE_FROM_INTERNET: Record<ScenarioName, boolean> = {
+  public: false,
+  external: true,
+  internal: true,
+  consumption: true,
+};
+
+export function probesFor(p: ProbeInputs): Probe[] {
+  // In Internal mode the gateway has only a private address: every call through APIM starts in the VNet.
+  const from: ProbeOrigin = p.scenario === "internal" ? "vnet" : "internet";
+  const api = `${p.gatewayUrl.replace(/\/$/, "")}/${p.apiBasePath}`;
+  const probes: Probe[] = [
+    {
+      name: "apim-rejects-missing-key",
+      from,
+      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: false },
+      expect: { status: 401 },
+      why: "the product requires a subscription key",
+    },
+    {
+      name: "apim-accepts-key",
+      from,
+      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
+      expect: { status: 200 },
+      why: "a subscriber reaches the AI API through APIM",
+    },
+    {
+      name: "apim-rate-limits-burst",
+      from,
+      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true, repeat: p.rateLimitCalls + 5 },
+      expect: { statusOnLast: 429 },
+      why: `more than ${p.rateLimitCalls} calls in the renewal period are refused`,
+    },
+  ];
+  if (p.scenario === "internal") {
+    probes.push({
+      name: "apim-unreachable-from-internet",
+      from: "internet",
+      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
+      expect: { unreachable: true },
+      why: "Internal mode gives the gateway no public endpoint",
+    });
+  }
+  probes.push(
+    BACKEND_PRIVATE_FROM_INTERNET[p.scenario]
+      ? {
+          name: "backend-refuses-direct-call",
+          from: "internet",
+          request: { method: "GET", url: `https://${p.backendHost}/healthz`, withSubscriptionKey: false },
+          expect: p.scenario === "consumption" ? { status: 403 } : { unreachable: true },
+          why:
+            p.scenario === "consumption"
+              ? "the ingress admits only APIM's addresses carrying APIM's secret"
+              : "the AI API listens only on an internal load balancer",
+        }
+      : {
+          name: "backend-answers-direct-call",
+          from: "internet",
+          request: { method: "GET", url: `https://${p.backendHost}/healthz`, withSubscriptionKey: false },
+          expect: { status: 200 },
+          why: "the public baseline leaves the backend open: the gap the other scenarios close",
+        },
+  );
+  return probes;
+}

@@ -1,0 +1,15 @@
+import * as pulumi from "@pulumi/pulumi";
+import { publicIpFqdn } from "../config/naming";
+import type { ScenarioConfig } from "../config/schema";
+import { buildFoundation, buildGateway, scenarioOutputs, type ScenarioOutputs } from "./foundation";
+
+/**
+ * The unprotected baseline: APIM outside any VNet calls the AI API on a public ingress that anyone can
+ * call too. Every other scenario closes that gap in its own way.
+ */
+export function buildPublic(config: ScenarioConfig, stack: string): ScenarioOutputs {
+  const f = buildFoundation(config, stack);
+  const backendHost = f.names.apply((n) => publicIpFqdn(n.ingressDnsLabel, config.location));
+  const gateway = buildGateway(f, { aiApiBackendUrl: pulumi.interpolate`https://${backendHost}` });
+  return scenarioOutputs(f, gateway, backendHost);
+}

@@ -1,0 +1,42 @@
+import type { RegisteredResource } from "../../automation/mock-engine";
+import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
+import type { ScenarioName } from "../../config/schema";
+
+const cache = new Map<string, Promise<ScenarioEvaluation>>();
+
+/** Evaluations of the stack files as written, shared across test files (the mock engine is sequential). */
+export function evaluated(scenario: ScenarioName): Promise<ScenarioEvaluation> {
+  if (!cache.has(scenario)) {
+    // Chain on the previous evaluation: setMocks resets global runtime state.
+    const previous = [...cache.values()].pop() ?? Promise.resolve(undefined);
+    cache.set(scenario, previous.catch(() => undefined).then(() => evaluateScenario(scenario)));
+  }
+  return cache.get(scenario)!;
+}
+
+export function ofType(e: { resources: RegisteredResource[] }, type: string): RegisteredResource[] {
+  return e.resources.filter((r) => r.type === type);
+}
+
+export function one(e: { resources: RegisteredResource[] }, type: string, predicate: (r: RegisteredResource) => boolean = () => true): RegisteredResource {
+  const found = ofType(e, type).filter(predicate);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+export const T = {
+  apim: "azure-native:apimanagement:ApiManagementService",
+  api: "azure-native:apimanagement:Api",
+  productPolicy: "azure-native:apimanagement:ProductPolicy",
+  apiPolicy: "azure-native:apimanagement:ApiPolicy",
+  subscription: "azure-native:apimanagement:Subscription",
+  subnet: "azure-native:network:Subnet",
+  vnet: "azure-native:network:VirtualNetwork",
+  pip: "azure-native:network:PublicIPAddress",
+  zone: "azure-native:privatedns:PrivateZone",
+  record: "azure-native:privatedns:PrivateRecordSet",
+  link: "azure-native:privatedns:VirtualNetworkLink",
+  openAi: "azure-native:cognitiveservices:Account",
+  roleAssignment: "azure-native:authorization:RoleAssignment",
+  aks: "azure-native:containerservice:ManagedCluster",
+} as const;
