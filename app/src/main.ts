@@ -1,0 +1,58 @@
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app";
+import { ConfigError, loadConfig, type AppConfig } from "./config";
+
+/** Closes the server on SIGTERM/SIGINT, letting in-flight requests finish, then exits. */
+export function exitGracefully(
+  app: FastifyInstance,
+  timeoutMs: number,
+  exit: (code: number) => void = (code) => process.exit(code),
+): (signal: string) => Promise<void> {
+  let closing = false;
+  return async (signal) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, "shutting down: finishing in-flight requests");
+    const deadline = setTimeout(() => {
+      app.log.error({ timeoutMs }, "shutdown timed out; exiting with requests still open");
+      exit(1);
+    }, timeoutMs);
+    deadline.unref();
+    try {
+      await app.close();
+      app.log.info("shut down");
+      exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, "shutdown failed");
+      exit(1);
+    } finally {
+      clearTimeout(deadline);
+    }
+  };
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const app = buildApp({ config });
+  const shutdown = exitGracefully(app, config.timeouts.shutdownMs);
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+  await app.listen({ host: config.host, port: config.port });
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

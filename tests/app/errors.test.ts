@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { call, hello, startService, type Reply, type RunningService } from "./helpers/service";
+import { sendJson, startUpstream, type UpstreamStub } from "./helpers/upstream";
+
+const UPSTREAM_SECRET = "internal detail 10.0.0.7 key=abc";
+
+function assertNoLeak(res: Reply) {
+  assert.doesNotMatch(res.text, /\n\s+at |node_modules|\.ts:\d|\.js:\d/, "stack trace in the response");
+  assert.ok(!res.text.includes(UPSTREAM_SECRET), "upstream detail in the response");
+  assert.ok(!res.text.includes("test-token"), "token in the response");
+}
+
+describe("app upstream error mapping", () => {
+  let stub: UpstreamStub;
+  let svc: RunningService;
+
+  beforeEach(async () => {
+    stub = await startUpstream();
+    svc = await startService(stub, { env: { UPSTREAM_TIMEOUT_MS: "250" } });
+  });
+  afterEach(async () => {
+    await svc.close();
+    await stub.close();
+    for (const request of stub.requests) assert.equal(request.headers["api-key"], undefined);
+  });
+
+  it("keeps 429 and passes Retry-After through", async () => {
+    stub.script = (_req, res) =>
+      sendJson(res, 429, { error: { code: "429", message: `Rate limit reached. ${UPSTREAM_SECRET}` } }, {
+        "retry-after": "7",
+        "retry-after-ms": "6500",
+      });
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("retry-after"), "7");
+    assert.equal(res.headers.get("retry-after-ms"), "6500");
+    assert.deepEqual(res.json.error, {
+      type: "rate_limit_error",
+      code: "rate_limited",
+      message: "the model deployment is rate limited; retry after the time in Retry-After",
+    });
+    assertNoLeak(res);
+  });
+
+  it("maps upstream 500 to 502 and does not retry", async () => {
+    stub.script = (_req, res) => sendJson(res, 500, { error: { code: "InternalServerError", message: UPSTREAM_SECRET } });
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 502);
+    assert.deepEqual(res.json.error, {
+      type: "upstream_error",
+      code: "upstream_error",
+      message: "the model endpoint failed to answer",
+    });
+    assert.equal(stub.requests.length, 1);
+    assertNoLeak(res);
+  });
+
+  it("maps upstream 503 to 502 and keeps its Retry-After", async () => {
+    stub.script = (_req, res) => sendJson(res, 503, { error: { message: UPSTREAM_SECRET } }, { "retry-after": "2" });
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 502);
+    assert.equal(res.headers.get("retry-after"), "2");
+    assertNoLeak(res);
+  });
+
+  it("maps a refused identity or a missing deployment to 502", async () => {
+    for (const status of [401, 403, 404]) {
+      stub.script = (_req, res) => sendJson(res, status, { error: { code: String(status), message: UPSTREAM_SECRET } });
+      const res = await call(svc.url, { body: hello });
+      assert.equal(res.status, 502, String(status));
+      assert.equal(res.json.error.code, "upstream_refused");
+      assertNoLeak(res);
+    }
+  });
+
+  it("passes on the upstream's own 400, such as a content filter", async () => {
+    stub.script = (_req, res) =>
+      sendJson(res, 400, {
+        error: { code: "content_filter", message: "The prompt was filtered.", innererror: { code: "ResponsibleAIPolicyViolation" } },
+      });
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.json.error, {
+      type: "invalid_request_error",
+      code: "content_filter",
+      message: "The prompt was filtered.",
+    });
+  });
+
+  it("answers 504 when the upstream does not answer in time", async () => {
+    stub.script = () => undefined;
+    const started = performance.now();
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 504);
+    assert.deepEqual(res.json.error, {
+      type: "upstream_error",
+      code: "upstream_timeout",
+      message: "the model endpoint did not answer in time",
+    });
+    assert.ok(performance.now() - started < 3000);
+  });
+
+  it("answers 502 when the upstream cannot be reached", async () => {
+    const url = stub.url;
+    await stub.close();
+    await svc.close();
+    svc = await startService({ ...stub, url });
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 502);
+    assert.equal(res.json.error.code, "upstream_unreachable");
+    assertNoLeak(res);
+  });
+
+  it("answers 503 without calling the model when no token can be obtained", async () => {
+    await svc.close();
+    svc = await startService(stub, { tokenProvider: () => Promise.reject(new Error(`CredentialUnavailable: ${UPSTREAM_SECRET}`)) });
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.json.error, {
+      type: "service_unavailable",
+      code: "credential_unavailable",
+      message: "the service could not obtain a token for the model endpoint",
+    });
+    assert.equal(stub.requests.length, 0);
+    assertNoLeak(res);
+  });
+
+  it("logs upstream failures with the upstream's request id, not its message", async () => {
+    stub.script = (_req, res) =>
+      sendJson(res, 500, { error: { message: UPSTREAM_SECRET } }, { "apim-request-id": "upstream-req-9" });
+    await call(svc.url, { body: hello, headers: { "x-request-id": "client-req-1" } });
+    const line = svc.logs.find((l) => l.msg === "upstream call failed");
+    assert.equal(line?.reqId, "client-req-1");
+    assert.equal(line?.upstreamStatus, 500);
+    assert.equal(line?.upstreamRequestId, "upstream-req-9");
+    assert.ok(!svc.rawLogs.join("\n").includes(UPSTREAM_SECRET));
+  });
+});
