@@ -1,0 +1,676 @@
+/**
+ * Each rule fires: one resource of a real scenario's graph (a deep copy) is changed, or a hand-made resource
+ * of the Kubernetes layer is added, and the rule must report it with its message. The `passes` table holds the
+ * near misses that must stay quiet.
+ */
+import assert from "node:assert/strict";
+import type { ScenarioEvaluation } from "../../automation/evaluate";
+import type { ScenarioName } from "../../config/schema";
+import { policies } from "../../policy/policies";
+import { runPolicies } from "../../policy/run";
+import {
+  add,
+  addAiApi,
+  aiApiDeployment,
+  aiIngress,
+  allowList,
+  copyOf,
+  defaultDeny,
+  edit,
+  find,
+  hardenedContainer,
+  K,
+  show,
+  traefikChart,
+  violationsOf,
+} from "./helpers";
+
+const AZ = {
+  apim: "azure-native:apimanagement:ApiManagementService",
+  api: "azure-native:apimanagement:Api",
+  product: "azure-native:apimanagement:Product",
+  productPolicy: "azure-native:apimanagement:ProductPolicy",
+  account: "azure-native:cognitiveservices:Account",
+  role: "azure-native:authorization:RoleAssignment",
+  nsg: "azure-native:network:NetworkSecurityGroup",
+  rule: "azure-native:network:SecurityRule",
+  aks: "azure-native:containerservice:ManagedCluster",
+} as const;
+
+const SECURITY = "Microsoft.WindowsAzure.ApiManagement.Gateway.Security";
+const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+const CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
+const OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+const isOpenAiGrant = (r: { inputs: Record<string, any> }) => String(r.inputs.roleDefinitionId).endsWith(OPENAI_USER);
+const nsgNamed = (key: string) => (r: { name: string }) => r.name === `network-${key}-nsg`;
+const openRule = (name: string, source: string, ports: string | string[]) => ({
+  name,
+  priority: 200,
+  direction: "Inbound",
+  access: "Allow",
+  protocol: "Tcp",
+  sourceAddressPrefix: source,
+  sourcePortRange: "*",
+  destinationAddressPrefix: "*",
+  ...(Array.isArray(ports) ? { destinationPortRanges: ports } : { destinationPortRange: ports }),
+});
+const addRule = (e: ScenarioEvaluation, key: string, rule: object) => edit(find(e, AZ.nsg, nsgNamed(key)), (p) => p.securityRules.push(structuredClone(rule)));
+const deployment = (change: (d: any) => void) => (e: ScenarioEvaluation) => {
+  const d = aiApiDeployment();
+  change(d);
+  addAiApi(e);
+  edit(find(e, K.deployment), (p) => Object.assign(p, structuredClone(d)));
+};
+const consumptionIngress = (e: ScenarioEvaluation, opts: { values?: Record<string, any>; middlewares?: string; allow?: object | false } = {}) => {
+  addAiApi(e);
+  add(e, K.chart, "traefik", traefikChart(opts.values ?? { service: { spec: { externalTrafficPolicy: "Local" } } }));
+  add(e, K.networkPolicy, "traefik-default-deny", defaultDeny("traefik"));
+  if (opts.allow !== false) add(e, K.middleware, "apim-only", opts.allow ?? allowList());
+  add(e, K.ingress, "ai-api", aiIngress(opts.middlewares ?? "ai-api-apim-only@kubernetescrd"));
+};
+
+interface Case {
+  name: string;
+  scenario: ScenarioName;
+  policy: string;
+  mutate: (e: ScenarioEvaluation) => void;
+  /** Each pattern must match one violation's message. */
+  expect: RegExp[];
+  /** Type of the resource the violation is reported on, when not the stack. */
+  on?: string;
+  count?: number;
+}
+
+const fires: Case[] = [
+  // API Management
+  {
+    name: "TLS 1.0 from clients turned back on",
+    scenario: "external",
+    policy: "apim-tls-hardening",
+    mutate: (e) => edit(find(e, AZ.apim), (p) => (p.customProperties[`${SECURITY}.Protocols.Tls10`] = "True")),
+    expect: [/TLS 1\.0 from clients is not turned off/],
+    on: AZ.apim,
+    count: 1,
+  },
+  {
+    name: "no custom properties on a classic tier",
+    scenario: "public",
+    policy: "apim-tls-hardening",
+    mutate: (e) => edit(find(e, AZ.apim), (p) => delete p.customProperties),
+    expect: [/TLS 1\.0 from clients/, /TLS 1\.1 from clients/, /SSL 3\.0 from clients/, /TLS 1\.0 to backends/, /TLS 1\.1 to backends/, /SSL 3\.0 to backends/, /3DES/],
+    count: 7,
+  },
+  {
+    name: "backend TLS 1.1 left to its default",
+    scenario: "internal",
+    policy: "apim-tls-hardening",
+    mutate: (e) => edit(find(e, AZ.apim), (p) => delete p.customProperties[`${SECURITY}.Backend.Protocols.Tls11`]),
+    expect: [/TLS 1\.1 to backends is not turned off.*it is unset/],
+    count: 1,
+  },
+  {
+    name: "APIM without a managed identity",
+    scenario: "consumption",
+    policy: "apim-managed-identity",
+    mutate: (e) => edit(find(e, AZ.apim), (p) => delete p.identity),
+    expect: [/identity\.type is "None"/],
+    on: AZ.apim,
+  },
+  {
+    name: "an API that accepts plain HTTP",
+    scenario: "public",
+    policy: "apim-https-only",
+    mutate: (e) => edit(find(e, AZ.api), (p) => (p.protocols = ["http", "https"])),
+    expect: [/protocols includes "http"/],
+    on: AZ.api,
+  },
+  {
+    name: "an API that calls its backend over HTTP",
+    scenario: "external",
+    policy: "apim-https-only",
+    mutate: (e) => edit(find(e, AZ.api), (p) => (p.serviceUrl = String(p.serviceUrl).replace(/^https:/, "http:"))),
+    expect: [/serviceUrl "http:\/\/.*" is not https/],
+  },
+  {
+    name: "a product open without a key",
+    scenario: "internal",
+    policy: "apim-subscription-required",
+    mutate: (e) => edit(find(e, AZ.product), (p) => (p.subscriptionRequired = false)),
+    expect: [/subscriptionRequired is false/],
+    on: AZ.product,
+  },
+  {
+    name: "CORS for every origin",
+    scenario: "consumption",
+    policy: "apim-cors-no-wildcard",
+    mutate: (e) => edit(find(e, AZ.productPolicy), (p) => (p.value = String(p.value).replace(/<origin>[^<]*<\/origin>/, "<origin>*</origin>"))),
+    expect: [/allows origin "\*"/],
+    on: AZ.productPolicy,
+  },
+  // Azure OpenAI
+  {
+    name: "Azure OpenAI with keys enabled",
+    scenario: "public",
+    policy: "openai-local-auth-disabled",
+    mutate: (e) => edit(find(e, AZ.account), (p) => (p.properties.disableLocalAuth = false)),
+    expect: [/disableLocalAuth is not true/],
+    on: AZ.account,
+  },
+  // Role assignments
+  {
+    name: "Owner instead of OpenAI User",
+    scenario: "external",
+    policy: "role-assignment-least-privilege",
+    mutate: (e) => edit(find(e, AZ.role, isOpenAiGrant), (p) => (p.roleDefinitionId = String(p.roleDefinitionId).replace(OPENAI_USER, OWNER))),
+    expect: [/grants Owner/],
+    on: AZ.role,
+    count: 1,
+  },
+  {
+    name: "Contributor on the resource group",
+    scenario: "public",
+    policy: "role-assignment-least-privilege",
+    mutate: (e) =>
+      edit(find(e, AZ.role, isOpenAiGrant), (p) => {
+        p.roleDefinitionId = String(p.roleDefinitionId).replace(OPENAI_USER, CONTRIBUTOR);
+        p.scope = String(p.scope).replace(/\/providers\/.*$/, "");
+      }),
+    expect: [/grants Contributor/, /is a resource group/],
+    count: 2,
+  },
+  {
+    name: "the OpenAI User role on the whole subscription",
+    scenario: "internal",
+    policy: "role-assignment-least-privilege",
+    mutate: (e) => edit(find(e, AZ.role, isOpenAiGrant), (p) => (p.scope = String(p.scope).replace(/\/resourceGroups\/.*$/, ""))),
+    expect: [/is a subscription/],
+    count: 1,
+  },
+  {
+    name: "Network Contributor on the OpenAI account instead of a subnet",
+    scenario: "consumption",
+    policy: "role-assignment-least-privilege",
+    mutate: (e) => edit(find(e, AZ.role, isOpenAiGrant), (p) => (p.roleDefinitionId = String(p.roleDefinitionId).replace(OPENAI_USER, NETWORK_CONTRIBUTOR))),
+    expect: [/Network Contributor is assigned on a Microsoft\.CognitiveServices\/accounts/],
+  },
+  {
+    name: "a role that is not on the allow-list",
+    scenario: "public",
+    policy: "role-assignment-least-privilege",
+    mutate: (e) => edit(find(e, AZ.role, isOpenAiGrant), (p) => (p.roleDefinitionId = String(p.roleDefinitionId).replace(OPENAI_USER, "a001fd3d-188f-4b5d-821b-7da978bf7442"))),
+    expect: [/role a001fd3d-188f-4b5d-821b-7da978bf7442 is not on the allow-list/],
+  },
+  {
+    name: "APIM's identity granted as a User",
+    scenario: "external",
+    policy: "role-assignment-managed-identity-principal-type",
+    mutate: (e) => edit(find(e, AZ.role, isOpenAiGrant), (p) => (p.principalType = "User")),
+    expect: [/managed identity of this stack with principalType "User"/],
+    on: AZ.role,
+  },
+  {
+    name: "the cluster identity's grant without a principal type",
+    scenario: "internal",
+    policy: "role-assignment-managed-identity-principal-type",
+    mutate: (e) => edit(find(e, AZ.role, (r) => String(r.inputs.roleDefinitionId).endsWith(NETWORK_CONTRIBUTOR)), (p) => delete p.principalType),
+    expect: [/principalType "unset \(User\)"/],
+  },
+  // Network security groups
+  {
+    name: "SSH open to the internet",
+    scenario: "external",
+    policy: "nsg-no-open-inbound",
+    mutate: (e) => addRule(e, "aks", openRule("AllowSsh", "Internet", "22")),
+    expect: [/"AllowSsh" allows inbound traffic from "Internet" to port 22, SSH/],
+    on: AZ.nsg,
+  },
+  {
+    name: "every port open to any address",
+    scenario: "public",
+    policy: "nsg-no-open-inbound",
+    mutate: (e) => addRule(e, "ingress", openRule("AllowAll", "*", "*")),
+    expect: [/"AllowAll" allows inbound traffic from "\*" to every port/],
+  },
+  {
+    name: "a port range from 0.0.0.0/0 that covers RDP",
+    scenario: "consumption",
+    policy: "nsg-no-open-inbound",
+    mutate: (e) => addRule(e, "aks", openRule("AllowRange", "0.0.0.0/0", ["443", "3000-4000"])),
+    expect: [/port 3389, RDP/, /port 3443, the API Management management endpoint/],
+    count: 2,
+  },
+  {
+    name: "APIM's management port open to the internet instead of the ApiManagement tag",
+    scenario: "internal",
+    policy: "nsg-no-open-inbound",
+    mutate: (e) => edit(find(e, AZ.nsg, nsgNamed("apim")), (p) => (p.securityRules.find((r: any) => r.destinationPortRange === "3443").sourceAddressPrefix = "Internet")),
+    expect: [/port 3443, the API Management management endpoint/],
+  },
+  {
+    name: "WinRM in a standalone security rule",
+    scenario: "public",
+    policy: "nsg-no-open-inbound",
+    mutate: (e) => add(e, AZ.rule, "winrm", { ...openRule("AllowWinRm", "Internet", "5985-5986"), resourceGroupName: "rg", networkSecurityGroupName: "nsg" }),
+    expect: [/port 5985, WinRM/, /port 5986, WinRM over HTTPS/],
+    on: AZ.rule,
+    count: 2,
+  },
+  // AKS
+  {
+    name: "AKS without a network policy engine",
+    scenario: "external",
+    policy: "aks-cluster-hardening",
+    mutate: (e) => edit(find(e, AZ.aks), (p) => (p.networkProfile.networkPolicy = "none")),
+    expect: [/networkPolicy is "none"/],
+    on: AZ.aks,
+    count: 1,
+  },
+  {
+    name: "AKS with local accounts",
+    scenario: "public",
+    policy: "aks-cluster-hardening",
+    mutate: (e) => edit(find(e, AZ.aks), (p) => (p.disableLocalAccounts = false)),
+    expect: [/disableLocalAccounts is not true/],
+    count: 1,
+  },
+  {
+    name: "AKS without workload identity, OIDC issuer and Azure RBAC",
+    scenario: "consumption",
+    policy: "aks-cluster-hardening",
+    mutate: (e) =>
+      edit(find(e, AZ.aks), (p) => {
+        delete p.oidcIssuerProfile;
+        p.securityProfile.workloadIdentity.enabled = false;
+        p.aadProfile = { managed: true, enableAzureRBAC: false };
+      }),
+    expect: [/oidcIssuerProfile\.enabled is not true/, /workloadIdentity\.enabled is not true/, /enableAzureRBAC is not true/],
+    count: 3,
+  },
+  // Kubernetes workloads
+  {
+    name: "a container that may run as root",
+    scenario: "external",
+    policy: "k8s-workload-hardening",
+    mutate: deployment((d) => {
+      delete d.spec.template.spec.securityContext.runAsNonRoot;
+      delete d.spec.template.spec.containers[0].securityContext.runAsNonRoot;
+    }),
+    expect: [/container "api": securityContext\.runAsNonRoot is not true/],
+    on: K.deployment,
+    count: 1,
+  },
+  {
+    name: "a writable root filesystem and privilege escalation",
+    scenario: "internal",
+    policy: "k8s-workload-hardening",
+    mutate: deployment((d) => {
+      d.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false;
+      delete d.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation;
+    }),
+    expect: [/readOnlyRootFilesystem is not true/, /allowPrivilegeEscalation is not false/],
+    count: 2,
+  },
+  {
+    name: "a privileged sidecar running as user 0 without limits",
+    scenario: "consumption",
+    policy: "k8s-workload-hardening",
+    mutate: deployment((d) =>
+      d.spec.template.spec.containers.push({
+        name: "debug",
+        image: "busybox",
+        securityContext: { ...hardenedContainer().securityContext, privileged: true, runAsUser: 0 },
+      }),
+    ),
+    expect: [/container "debug": runs as user 0/, /container "debug": securityContext\.privileged is true/, /container "debug": resources\.limits\.cpu and resources\.limits\.memory not set/],
+    count: 3,
+  },
+  {
+    name: "an init container without a memory limit, on the host network",
+    scenario: "public",
+    policy: "k8s-workload-hardening",
+    mutate: deployment((d) => {
+      d.spec.template.spec.hostNetwork = true;
+      d.spec.template.spec.initContainers = [{ ...hardenedContainer(), name: "migrate", resources: { limits: { cpu: "100m" } } }];
+    }),
+    expect: [/hostNetwork is true/, /init container "migrate": resources\.limits\.memory not set/],
+    count: 2,
+  },
+  {
+    name: "a bare Pod and a CronJob",
+    scenario: "external",
+    policy: "k8s-workload-hardening",
+    mutate: (e) => {
+      add(e, "kubernetes:core/v1:Pod", "probe", { metadata: { namespace: "ai-api" }, spec: { containers: [{ name: "curl", image: "curlimages/curl" }] } });
+      add(e, "kubernetes:batch/v1:CronJob", "cleanup", {
+        metadata: { namespace: "ai-api" },
+        spec: { schedule: "@daily", jobTemplate: { spec: { template: { spec: { containers: [{ ...hardenedContainer(), name: "cleanup", securityContext: {} }] } } } } },
+      });
+    },
+    expect: [/container "curl": securityContext\.runAsNonRoot/, /container "cleanup": securityContext\.readOnlyRootFilesystem/],
+    count: 7,
+  },
+  {
+    name: "Traefik installed without resource limits",
+    scenario: "consumption",
+    policy: "k8s-workload-hardening",
+    mutate: (e) => add(e, K.chart, "traefik", { ...traefikChart(), values: {} }),
+    expect: [/chart traefik: the Traefik Deployment: values\.resources\.limits\.cpu and values\.resources\.limits\.memory not set/],
+    on: K.chart,
+    count: 1,
+  },
+  {
+    name: "cert-manager with its defaults and a root controller",
+    scenario: "public",
+    policy: "k8s-workload-hardening",
+    mutate: (e) => add(e, K.chart, "cert-manager", { chart: "cert-manager", namespace: "cert-manager", values: { crds: { enabled: true }, securityContext: { runAsNonRoot: false } } }),
+    expect: [/cert-manager controller: values\.resources\.limits/, /cert-manager webhook/, /CA injector/, /startup API check Job/, /controller: the values turn runAsNonRoot off/],
+    count: 5,
+  },
+  // Namespaces
+  {
+    name: "a namespace with workloads and no default-deny policy",
+    scenario: "external",
+    policy: "k8s-namespace-default-deny",
+    mutate: (e) => {
+      add(e, K.namespace, "ai-api", { metadata: { name: "ai-api" } });
+      add(e, K.deployment, "ai-api", aiApiDeployment());
+    },
+    expect: [/namespace "ai-api" runs Deployment "ai-api" but has no default-deny ingress NetworkPolicy/],
+    on: K.namespace,
+  },
+  {
+    name: "a policy that selects some pods only",
+    scenario: "internal",
+    policy: "k8s-namespace-default-deny",
+    mutate: (e) => {
+      addAiApi(e);
+      edit(find(e, K.networkPolicy), (p) => (p.spec.podSelector = { matchLabels: { app: "ai-api" } }));
+    },
+    expect: [/namespace "ai-api"/],
+  },
+  {
+    name: "a policy that allows all ingress",
+    scenario: "consumption",
+    policy: "k8s-namespace-default-deny",
+    mutate: (e) => {
+      addAiApi(e);
+      edit(find(e, K.networkPolicy), (p) => (p.spec.ingress = [{}]));
+    },
+    expect: [/namespace "ai-api"/],
+  },
+  {
+    name: "an egress-only default deny",
+    scenario: "public",
+    policy: "k8s-namespace-default-deny",
+    mutate: (e) => {
+      addAiApi(e);
+      edit(find(e, K.networkPolicy), (p) => (p.spec.policyTypes = ["Egress"]));
+    },
+    expect: [/namespace "ai-api"/],
+  },
+  {
+    name: "a chart's namespace without a policy",
+    scenario: "consumption",
+    policy: "k8s-namespace-default-deny",
+    mutate: (e) => add(e, K.chart, "traefik", traefikChart()),
+    expect: [/namespace "traefik" runs chart traefik/],
+    on: K.chart,
+  },
+  // Stack outputs
+  {
+    name: "the subscription key exported in plain text",
+    scenario: "public",
+    policy: "stack-outputs-secret",
+    mutate: (e) => (e.outputs.subscriptionKey.secret = false),
+    expect: [/stack output "subscriptionKey" looks like a credential by its name but is not secret/],
+    on: "pulumi:pulumi:Stack",
+  },
+  {
+    name: "a connection string under another name, and a nested password",
+    scenario: "external",
+    policy: "stack-outputs-secret",
+    mutate: (e) => {
+      e.outputs.storage = { value: "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc123==;EndpointSuffix=core.windows.net", secret: false };
+      e.outputs.database = { value: { host: "db.example", adminPassword: "hunter2" }, secret: false };
+    },
+    expect: [/stack output "storage" holds a connection string with a key or password/, /stack output "database" \(at database\.adminPassword\) looks like a credential/],
+    count: 2,
+  },
+  {
+    name: "a component that registers a connection string in plain text",
+    scenario: "internal",
+    policy: "stack-outputs-secret",
+    mutate: (e) =>
+      (find(e, "apim-aks-ai:monitoring:Observability").outputs.appInsightsConnectionString = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x.example/"),
+    expect: [/output of Observability "observability" "appInsightsConnectionString" looks like a credential/],
+    on: "apim-aks-ai:monitoring:Observability",
+  },
+  // Exposure
+  {
+    name: "a public load balancer Service in the external scenario",
+    scenario: "external",
+    policy: "backend-private-from-internet",
+    mutate: (e) => add(e, K.service, "ai-api", { metadata: { name: "ai-api", namespace: "ai-api" }, spec: { type: "LoadBalancer", ports: [{ port: 443 }] } }),
+    expect: [/Service "ai-api\/ai-api" is a public load balancer.*in the external scenario the AI API must not be reachable from the internet/],
+    on: K.service,
+  },
+  {
+    name: "Traefik on a public load balancer in the internal scenario",
+    scenario: "internal",
+    policy: "backend-private-from-internet",
+    mutate: (e) => add(e, K.chart, "traefik", traefikChart()),
+    expect: [/chart traefik publishes a public load balancer/],
+    on: K.chart,
+  },
+  {
+    name: "an NSG rule that admits the internet to the ingress subnet",
+    scenario: "external",
+    policy: "backend-private-from-internet",
+    mutate: (e) => addRule(e, "ingress", openRule("AllowHttps", "Internet", "443")),
+    expect: [/rule "AllowHttps" admits "Internet" on port 443/],
+    on: AZ.nsg,
+  },
+  {
+    name: "consumption: a public ingress without an allow-list",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => consumptionIngress(e, { allow: false, middlewares: "" }),
+    expect: [/has no Traefik ipAllowList middleware/, /Ingress "ai-api\/ai-api" does not use an ipAllowList middleware/],
+    count: 2,
+  },
+  {
+    name: "consumption: an allow-list that admits everyone",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => consumptionIngress(e, { allow: allowList(["198.51.100.10/32", "0.0.0.0/0"]) }),
+    expect: [/admits 0\.0\.0\.0\/0/],
+    on: K.middleware,
+    count: 1,
+  },
+  {
+    name: "consumption: an allow-list that trusts X-Forwarded-For",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => consumptionIngress(e, { allow: allowList(undefined, { ipStrategy: { depth: 1 } }) }),
+    expect: [/takes the client address from X-Forwarded-For/],
+    count: 1,
+  },
+  {
+    name: "consumption: the allow-list exists but the AI API's ingress does not use it",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => consumptionIngress(e, { middlewares: "ai-api-compress@kubernetescrd" }),
+    expect: [/Ingress "ai-api\/ai-api" does not use an ipAllowList middleware/],
+    on: K.ingress,
+    count: 1,
+  },
+  {
+    name: "consumption: the load balancer hides client addresses",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => consumptionIngress(e, { values: {} }),
+    expect: [/without externalTrafficPolicy: Local/],
+    on: K.chart,
+    count: 1,
+  },
+  {
+    name: "consumption: an IngressRoute with the allow-list on one route only",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => {
+      consumptionIngress(e);
+      add(e, K.ingressRoute, "ai-api-admin", {
+        metadata: { name: "ai-api-admin", namespace: "ai-api" },
+        spec: {
+          entryPoints: ["websecure"],
+          routes: [
+            { match: "PathPrefix(`/chat`)", kind: "Rule", middlewares: [{ name: "apim-only" }], services: [{ name: "ai-api", port: 80 }] },
+            { match: "PathPrefix(`/admin`)", kind: "Rule", services: [{ name: "ai-api", port: 80 }] },
+          ],
+        },
+      });
+    },
+    expect: [/IngressRoute "ai-api\/ai-api-admin" does not use an ipAllowList middleware/],
+    on: K.ingressRoute,
+    count: 1,
+  },
+  {
+    name: "public: the backend answers the internet (baseline)",
+    scenario: "public",
+    policy: "backend-public-exposure",
+    mutate: () => undefined,
+    expect: [/rule "AllowInternetToPublicIngress" admits "Internet".*can be called directly from the internet/],
+    on: AZ.nsg,
+  },
+  {
+    name: "public: a JWT is not required (baseline)",
+    scenario: "public",
+    policy: "apim-jwt-validation",
+    mutate: () => undefined,
+    expect: [/No policy validates a caller token/],
+    on: AZ.apim,
+  },
+];
+
+const passes: Omit<Case, "expect" | "on" | "count">[] = [
+  { name: "Consumption takes no TLS settings", scenario: "consumption", policy: "apim-tls-hardening", mutate: (e) => edit(find(e, AZ.apim), (p) => delete p.customProperties) },
+  { name: "ApiManagement tag to 3443, load balancer probes to every port", scenario: "external", policy: "nsg-no-open-inbound", mutate: () => undefined },
+  { name: "HTTPS from the internet to the public ingress", scenario: "consumption", policy: "nsg-no-open-inbound", mutate: (e) => addRule(e, "aks", openRule("AllowHttps2", "Internet", "443")) },
+  { name: "a denied port range", scenario: "public", policy: "nsg-no-open-inbound", mutate: (e) => addRule(e, "ingress", { ...openRule("DenySsh", "Internet", "22"), access: "Deny" }) },
+  { name: "a hardened AI API with its default-deny policy", scenario: "external", policy: "k8s-workload-hardening", mutate: (e) => addAiApi(e) },
+  { name: "a hardened AI API with its default-deny policy", scenario: "external", policy: "k8s-namespace-default-deny", mutate: (e) => addAiApi(e) },
+  { name: "pod-level runAsNonRoot covers the containers", scenario: "internal", policy: "k8s-workload-hardening", mutate: deployment((d) => delete d.spec.template.spec.containers[0].securityContext.runAsNonRoot) },
+  { name: "a chart this pack does not know", scenario: "public", policy: "k8s-workload-hardening", mutate: (e) => add(e, K.chart, "other", { chart: "podinfo", namespace: "ai-api" }) },
+  {
+    name: "an internal load balancer in the internal scenario",
+    scenario: "internal",
+    policy: "backend-private-from-internet",
+    mutate: (e) => {
+      add(e, K.service, "ai-api", {
+        metadata: { name: "ai-api", namespace: "ai-api", annotations: { "service.beta.kubernetes.io/azure-load-balancer-internal": "true" } },
+        spec: { type: "LoadBalancer" },
+      });
+      add(e, K.chart, "traefik", traefikChart({ service: { annotations: { "service.beta.kubernetes.io/azure-load-balancer-internal": "true" } } }));
+    },
+  },
+  { name: "APIM's own subnet admits its clients from the internet", scenario: "external", policy: "backend-private-from-internet", mutate: () => undefined },
+  { name: "consumption: Traefik, the allow-list, the annotated Ingress", scenario: "consumption", policy: "backend-private-from-internet", mutate: (e) => consumptionIngress(e) },
+  {
+    name: "consumption: the allow-list on both entry points of the chart",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) =>
+      consumptionIngress(e, {
+        middlewares: "",
+        values: {
+          service: { spec: { externalTrafficPolicy: "Local" } },
+          ports: { web: { redirections: { entryPoint: { to: "websecure", scheme: "https" } } }, websecure: { middlewares: ["ai-api-apim-only@kubernetescrd"] } },
+        },
+      }),
+  },
+  {
+    name: "consumption: the allow-list as an extraObject of the chart, on an IngressRoute",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => {
+      addAiApi(e);
+      add(e, K.chart, "traefik", traefikChart({ service: { spec: { externalTrafficPolicy: "Local" } }, extraObjects: [allowList()] }));
+      add(e, K.ingressRoute, "ai-api", {
+        metadata: { name: "ai-api", namespace: "ai-api" },
+        spec: { entryPoints: ["websecure"], routes: [{ match: "Host(`ai.example`)", kind: "Rule", middlewares: [{ name: "apim-only", namespace: "ai-api" }], services: [{ name: "ai-api", port: 80 }] }] },
+      });
+    },
+  },
+  { name: "public: the allow-list closes the gap", scenario: "public", policy: "backend-public-exposure", mutate: (e) => consumptionIngress(e) },
+  {
+    name: "a validate-jwt policy on the product",
+    scenario: "internal",
+    policy: "apim-jwt-validation",
+    mutate: (e) => edit(find(e, AZ.productPolicy), (p) => (p.value = String(p.value).replace("<inbound>", '<inbound><validate-jwt header-name="Authorization" />'))),
+  },
+  { name: "secret outputs and names that only refer to secrets", scenario: "public", policy: "stack-outputs-secret", mutate: (e) => (e.outputs.keyVaultName = { value: "kv-example", secret: false }) },
+];
+
+describe("policy rules fire on a changed scenario", () => {
+  it("every policy has at least one case that makes it fire", () => {
+    const covered = new Set(fires.map((c) => c.policy));
+    assert.deepEqual(policies.map((p) => p.name).filter((n) => !covered.has(n)), []);
+  });
+
+  for (const c of fires) {
+    it(`${c.policy}: ${c.name} (${c.scenario})`, async () => {
+      const e = await copyOf(c.scenario);
+      c.mutate(e);
+      const report = runPolicies(e);
+      const found = violationsOf(report, c.policy);
+      const policy = policies.find((p) => p.name === c.policy)!;
+      assert.ok(found.length > 0, `${c.policy} did not fire; all violations:\n${show(report.violations)}`);
+      for (const pattern of c.expect) {
+        assert.ok(found.some((v) => pattern.test(v.message)), `no ${c.policy} message matches ${pattern}:\n${show(found)}`);
+      }
+      if (c.count !== undefined) assert.equal(found.length, c.count, show(found));
+      for (const v of found) {
+        assert.equal(v.enforcementLevel, policy.enforcementLevel);
+        if (c.on) assert.equal(v.resourceType, c.on, show([v]));
+      }
+      // Nothing else breaks: the change trips only its own rule (and the advisories the scenario already has).
+      const others = report.violations.filter((v) => v.policy !== c.policy && v.enforcementLevel === "mandatory");
+      const collateral = others.filter((v) => !["k8s-namespace-default-deny", "backend-private-from-internet", "k8s-workload-hardening"].includes(v.policy));
+      assert.deepEqual(collateral, [], show(collateral));
+    });
+  }
+});
+
+describe("policy rules stay quiet on compliant changes", () => {
+  for (const c of passes) {
+    it(`${c.policy}: ${c.name} (${c.scenario})`, async () => {
+      const e = await copyOf(c.scenario);
+      c.mutate(e);
+      const report = runPolicies(e);
+      assert.deepEqual(violationsOf(report, c.policy), [], show(violationsOf(report, c.policy)));
+    });
+  }
+});
+
+describe("policy rules: which scenario a stack is", () => {
+  const lb = (e: ScenarioEvaluation) => add(e, K.service, "ai-api", { metadata: { name: "ai-api", namespace: "ai-api" }, spec: { type: "LoadBalancer" } });
+
+  it("falls back to the scenario tag of the Azure resources when the stack exports none", async () => {
+    const e = await copyOf("external");
+    delete (e.outputs as Record<string, unknown>).scenario;
+    delete (e as { scenario?: string }).scenario;
+    lb(e);
+    assert.match(violationsOf(runPolicies(e), "backend-private-from-internet")[0]?.message ?? "", /in the external scenario/);
+  });
+
+  it("steps aside, saying why, when nothing names the scenario", async () => {
+    const e = await copyOf("internal");
+    delete (e.outputs as Record<string, unknown>).scenario;
+    for (const r of e.resources) for (const props of [r.inputs, r.outputs]) if (props.tags) delete (props.tags as Record<string, string>).scenario;
+    lb(e);
+    const result = runPolicies(e).results.find((r) => r.policy === "backend-private-from-internet")!;
+    assert.equal(result.status, "not-applicable");
+    assert.deepEqual(result.notApplicable, ["the stack names no scenario (stack output or tag `scenario`)"]);
+  });
+});
