@@ -1,0 +1,441 @@
+/**
+ * What a scenario's resource graph says about exposure and protection: which endpoints face the internet
+ * and what guards each hop of a request (client -> APIM -> ingress -> AI API -> model). Everything is read
+ * from the registered resources (APIM's policy XML, VNet modes, load balancer annotations, NetworkPolicies,
+ * role assignments); the scenario's declared traits are used only where the graph has nothing to say, and
+ * such findings are marked `from: "traits"`. Pure functions.
+ */
+import { XMLParser } from "fast-xml-parser";
+import { SCENARIO_TRAITS } from "../../config/defaults";
+import type { ScenarioName } from "../../config/schema";
+import type { RegisteredResource } from "../mock-engine";
+import { serviceLoadBalancer, valueAt } from "./estimates";
+
+export const T = {
+  apim: "azure-native:apimanagement:ApiManagementService",
+  api: "azure-native:apimanagement:Api",
+  product: "azure-native:apimanagement:Product",
+  productPolicy: "azure-native:apimanagement:ProductPolicy",
+  apiPolicy: "azure-native:apimanagement:ApiPolicy",
+  namedValue: "azure-native:apimanagement:NamedValue",
+  aks: "azure-native:containerservice:ManagedCluster",
+  openAi: "azure-native:cognitiveservices:Account",
+  roleAssignment: "azure-native:authorization:RoleAssignment",
+  federated: "azure-native:managedidentity:FederatedIdentityCredential",
+  identity: "azure-native:managedidentity:UserAssignedIdentity",
+  vnet: "azure-native:network:VirtualNetwork",
+  nsg: "azure-native:network:NetworkSecurityGroup",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  serviceAccount: "kubernetes:core/v1:ServiceAccount",
+} as const;
+
+const OPENAI_USER_ROLE = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+
+/** Who can open a connection to an endpoint. */
+export type Reach = "internet" | "internet-restricted" | "vnet" | "none" | "unknown";
+
+export interface Endpoint {
+  name: string;
+  reach: Reach;
+  /** Short, for a table cell. */
+  summary: string;
+  detail: string;
+  /** Read from the graph, or (where the graph cannot say) from the scenario's traits. */
+  from: "graph" | "traits";
+}
+
+export interface Protection {
+  name: string;
+  /** `true` present, `false` absent, `null` not applicable / not in the graph. */
+  present: boolean | null;
+  /** Short value for a table cell. */
+  summary: string;
+  detail: string;
+  from: "graph" | "traits";
+}
+
+export interface Hop {
+  id: "client-apim" | "apim-ingress" | "ingress-api" | "api-model";
+  name: string;
+  protections: Protection[];
+}
+
+export interface ScenarioAnalysis {
+  customResources: number;
+  components: number;
+  /** Custom resources by provider package (`azure-native`, `kubernetes`, ...). */
+  byPackage: Record<string, number>;
+  apimSku?: string;
+  apimVnetMode: string;
+  /** Whether the graph has a Kubernetes layer (ingress, workload). */
+  kubernetesLayer: boolean;
+  endpoints: { apim: Endpoint; ingress: Endpoint; aksApi: Endpoint; openAi: Endpoint };
+  hops: Hop[];
+  /** Protections the graph shows are missing on a hop where another scenario has them, in words. */
+  gaps: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Policy XML
+
+export interface XmlElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", preserveOrder: true, trimValues: true, parseTagValue: false, parseAttributeValue: false });
+
+/** Parses APIM policy XML into a plain element tree (one synthetic root). Invalid XML gives an empty tree. */
+export function parsePolicy(xml: string): XmlElement {
+  const convert = (nodes: any[]): XmlElement[] =>
+    nodes
+      .filter((n) => !("#text" in n))
+      .map((n) => {
+        const name = Object.keys(n).find((k) => k !== ":@")!;
+        const kids = n[name] as any[];
+        const text = kids
+          .filter((k) => "#text" in k)
+          .map((k) => String(k["#text"]))
+          .join("");
+        return { name, attrs: (n[":@"] ?? {}) as Record<string, string>, children: convert(kids), text };
+      });
+  try {
+    return { name: "#root", attrs: {}, children: convert(parser.parse(xml) as any[]), text: "" };
+  } catch {
+    return { name: "#root", attrs: {}, children: [], text: "" };
+  }
+}
+
+export function findElements(root: XmlElement, ...names: string[]): XmlElement[] {
+  const out: XmlElement[] = [];
+  const walk = (e: XmlElement) => {
+    if (names.includes(e.name)) out.push(e);
+    e.children.forEach(walk);
+  };
+  walk(root);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Graph helpers
+
+const ofType = (rs: readonly RegisteredResource[], type: string) => rs.filter((r) => r.type === type);
+
+/** Every value under `key` anywhere in the inputs of the resources (deep). */
+export function deepValues(rs: readonly RegisteredResource[], key: string): { resource: RegisteredResource; value: unknown }[] {
+  const out: { resource: RegisteredResource; value: unknown }[] = [];
+  const walk = (r: RegisteredResource, v: unknown) => {
+    if (Array.isArray(v)) v.forEach((x) => walk(r, x));
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === key) out.push({ resource: r, value: x });
+        walk(r, x);
+      }
+    }
+  };
+  for (const r of rs) walk(r, r.inputs);
+  return out;
+}
+
+const period = (seconds: number) =>
+  seconds % 86400 === 0 ? `${seconds / 86400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 && seconds >= 60 ? `${seconds / 60}min` : `${seconds}s`;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+interface PolicyView {
+  /** Policies that apply to the AI API: the product's and the AI API's own. */
+  ai: XmlElement[];
+  /** Policies that apply to the Azure OpenAI API. */
+  openAi: XmlElement[];
+  aiApi?: RegisteredResource;
+  openAiApi?: RegisteredResource;
+}
+
+/** The APIs and the policy documents that apply to each, linked through property dependencies. */
+function policyView(rs: readonly RegisteredResource[]): PolicyView {
+  const apis = ofType(rs, T.api);
+  const isOpenAi = (api: RegisteredResource) => /openai/i.test(String(api.inputs.path ?? "")) || /openai/i.test(String(api.inputs.apiId ?? ""));
+  const aiApi = apis.find((a) => !isOpenAi(a));
+  const openAiApi = apis.find(isOpenAi);
+  const products = ofType(rs, T.productPolicy).map((p) => parsePolicy(String(p.inputs.value ?? "")));
+  const apiPolicies = ofType(rs, T.apiPolicy);
+  const forApi = (api?: RegisteredResource) =>
+    api ? apiPolicies.filter((p) => (p.propertyDependencies.apiId ?? p.dependencies).includes(api.urn) || p.inputs.apiId === api.inputs.apiId).map((p) => parsePolicy(String(p.inputs.value ?? ""))) : [];
+  return { ai: [...products, ...forApi(aiApi)], openAi: [...products, ...forApi(openAiApi)], aiApi, openAiApi };
+}
+
+const find = (docs: XmlElement[], ...names: string[]) => docs.flatMap((d) => findElements(d, ...names));
+
+// ---------------------------------------------------------------------------------------------------------
+// Endpoints
+
+function apimEndpoint(rs: readonly RegisteredResource[]): Endpoint {
+  const apim = ofType(rs, T.apim)[0];
+  if (!apim) return { name: "APIM gateway", reach: "unknown", summary: "not in graph", detail: "no API Management service in the graph", from: "graph" };
+  const mode = String(apim.inputs.virtualNetworkType ?? "None");
+  if (apim.inputs.publicNetworkAccess === "Disabled" && mode !== "Internal") {
+    return { name: "APIM gateway", reach: "none", summary: "private endpoint only", detail: "publicNetworkAccess Disabled", from: "graph" };
+  }
+  if (mode === "Internal") {
+    return { name: "APIM gateway", reach: "vnet", summary: "VNet only", detail: "Internal VNet mode: private VIP, reached through private DNS inside the VNet", from: "graph" };
+  }
+  return {
+    name: "APIM gateway",
+    reach: "internet",
+    summary: "internet",
+    detail: mode === "External" ? "External VNet mode: public gateway, backends reached inside the VNet" : "no VNet: public gateway",
+    from: "graph",
+  };
+}
+
+function ingressEndpoint(rs: readonly RegisteredResource[], scenario: ScenarioName, allowList: string[]): Endpoint {
+  const lbs = rs.map((r) => ({ r, lb: serviceLoadBalancer(r) })).filter((x) => x.lb);
+  if (lbs.length) {
+    const pub = lbs.find((x) => x.lb === "public");
+    if (pub) {
+      return allowList.length
+        ? { name: "AI API ingress", reach: "internet-restricted", summary: "internet, allow-list", detail: `public load balancer admitting ${allowList.join(", ")}`, from: "graph" }
+        : { name: "AI API ingress", reach: "internet", summary: "internet", detail: "public load balancer, open to any address", from: "graph" };
+    }
+    return { name: "AI API ingress", reach: "vnet", summary: "VNet only", detail: "internal load balancer (azure-load-balancer-internal)", from: "graph" };
+  }
+  const traits = SCENARIO_TRAITS[scenario];
+  return {
+    name: "AI API ingress",
+    reach: traits.publicIngress ? "internet" : "vnet",
+    summary: traits.publicIngress ? "internet*" : "VNet only*",
+    detail: `no load balancer service in the graph yet: ${traits.publicIngress ? "public" : "internal"} load balancer per the scenario's traits`,
+    from: "traits",
+  };
+}
+
+function aksEndpoint(rs: readonly RegisteredResource[]): Endpoint {
+  const aks = ofType(rs, T.aks)[0];
+  if (!aks) return { name: "AKS API server", reach: "unknown", summary: "not in graph", detail: "no AKS cluster in the graph", from: "graph" };
+  const access = (aks.inputs.apiServerAccessProfile ?? {}) as Record<string, unknown>;
+  const auth: string[] = [];
+  if (valueAt(aks.inputs, "aadProfile.managed") === true || valueAt(aks.inputs, "aadProfile.enableAzureRBAC") === true) auth.push("Entra ID");
+  if (aks.inputs.disableLocalAccounts === true) auth.push("no local accounts");
+  const authText = auth.length ? ` (${auth.join(", ")})` : "";
+  if (access.enablePrivateCluster === true) return { name: "AKS API server", reach: "vnet", summary: "VNet only", detail: `private cluster${authText}`, from: "graph" };
+  const ranges = (access.authorizedIPRanges ?? []) as string[];
+  if (ranges.length) {
+    return { name: "AKS API server", reach: "internet-restricted", summary: "internet, IP ranges", detail: `authorized IP ranges ${ranges.join(", ")}${authText}`, from: "graph" };
+  }
+  return { name: "AKS API server", reach: "internet", summary: auth.length ? "internet, Entra ID" : "internet", detail: `public API server${authText}`, from: "graph" };
+}
+
+function openAiEndpoint(rs: readonly RegisteredResource[]): Endpoint {
+  const account = ofType(rs, T.openAi)[0];
+  if (!account) return { name: "Azure OpenAI", reach: "unknown", summary: "not in graph", detail: "no Azure OpenAI account in the graph", from: "graph" };
+  const props = (account.inputs.properties ?? {}) as Record<string, unknown>;
+  const keyless = props.disableLocalAuth === true;
+  const auth = keyless ? "Entra ID only, no keys" : "keys enabled";
+  if (props.publicNetworkAccess === "Disabled") return { name: "Azure OpenAI", reach: "none", summary: "private endpoint", detail: `public network access disabled; ${auth}`, from: "graph" };
+  if (valueAt(props, "networkAcls.defaultAction") === "Deny") {
+    return { name: "Azure OpenAI", reach: "internet-restricted", summary: "internet, network ACL", detail: `network rules deny by default; ${auth}`, from: "graph" };
+  }
+  return { name: "Azure OpenAI", reach: "internet", summary: keyless ? "internet, Entra ID" : "internet, keys", detail: `public endpoint; ${auth}`, from: "graph" };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hops
+
+const yes = (name: string, summary: string, detail = summary): Protection => ({ name, present: true, summary, detail, from: "graph" });
+const no = (name: string, detail: string, summary = "—"): Protection => ({ name, present: false, summary, detail, from: "graph" });
+const na = (name: string, detail: string, summary = "n/a"): Protection => ({ name, present: null, summary, detail, from: "graph" });
+
+function clientToApim(rs: readonly RegisteredResource[], view: PolicyView): Protection[] {
+  const out: Protection[] = [];
+  if (!view.aiApi) return [na("subscription key", "no API in the graph", "not in graph")];
+  const product = ofType(rs, T.product)[0];
+  const keyRequired = view.aiApi.inputs.subscriptionRequired !== false && (product?.inputs.subscriptionRequired ?? true) !== false;
+  out.push(keyRequired ? yes("subscription key", "required") : no("subscription key", "the API does not require a subscription key", "not required"));
+
+  const jwt = find(view.ai, "validate-jwt", "validate-azure-ad-token");
+  out.push(jwt.length ? yes("JWT validation", jwt[0].name, `${jwt[0].name} (${find(jwt, "issuer").map((i) => i.text).join(", ") || "issuer from OpenID config"})`) : na("JWT validation", "no validate-jwt policy: optional, set jwtIssuer and jwtAudience to require a token", "not configured"));
+
+  const rate = find(view.ai, "rate-limit", "rate-limit-by-key");
+  out.push(
+    rate.length
+      ? yes("rate limit", `${rate[0].attrs.calls}/${period(Number(rate[0].attrs["renewal-period"]))}`, `${rate[0].name}: ${rate[0].attrs.calls} calls per ${rate[0].attrs["renewal-period"]} s`)
+      : no("rate limit", "no rate-limit policy"),
+  );
+  const quota = find(view.ai, "quota", "quota-by-key");
+  out.push(
+    quota.length
+      ? yes("quota", `${quota[0].attrs.calls}/${period(Number(quota[0].attrs["renewal-period"]))}`, `${quota[0].name}: ${quota[0].attrs.calls} calls per ${quota[0].attrs["renewal-period"]} s`)
+      : no("quota", "no quota policy"),
+  );
+  const tokens = find(view.openAi, "azure-openai-token-limit", "llm-token-limit");
+  out.push(
+    tokens.length
+      ? yes("token limit", `${tokens[0].attrs["tokens-per-minute"] ?? "?"} tok/min`, `${tokens[0].name} on the Azure OpenAI API: ${tokens[0].attrs["tokens-per-minute"]} tokens per minute`)
+      : no("token limit", "no token limit policy on the Azure OpenAI API (not available in this tier, or not configured)", "— (tier)"),
+  );
+  const cors = find(view.ai, "cors");
+  const origins = find(cors, "origin").map((o) => o.text);
+  out.push(
+    cors.length
+      ? origins.includes("*")
+        ? no("CORS", "CORS allows any origin (*)", "any origin")
+        : yes("CORS", plural(origins.length, "origin"), `allowed origins: ${origins.join(", ")}`)
+      : no("CORS", "no cors policy: browsers on other origins are refused", "none"),
+  );
+  const httpsOnly = (view.aiApi.inputs.protocols as string[] | undefined)?.every((p) => p === "https");
+  const apim = ofType(rs, T.apim)[0];
+  const props = (apim?.inputs.customProperties ?? {}) as Record<string, string>;
+  const oldTlsOff = Object.entries(props).some(([k, v]) => /Protocols\.Tls11$/.test(k) && !/Backend/.test(k) && v === "False");
+  out.push(
+    httpsOnly
+      ? yes("TLS", oldTlsOff ? "HTTPS, TLS 1.2+" : "HTTPS", `API protocols: https only${oldTlsOff ? "; TLS 1.0/1.1 and SSL 3.0 disabled on the gateway" : "; tier keeps platform TLS defaults"}`)
+      : no("TLS", "the API also accepts plain HTTP", "HTTP allowed"),
+  );
+  const ipFilter = find(view.ai, "ip-filter");
+  if (ipFilter.length) out.push(yes("IP filter", ipFilter[0].attrs.action ?? "ip-filter"));
+  return out;
+}
+
+function apimToIngress(rs: readonly RegisteredResource[], view: PolicyView, endpoints: ScenarioAnalysis["endpoints"], allowList: string[]): Protection[] {
+  const out: Protection[] = [];
+  const url = String(view.aiApi?.inputs.serviceUrl ?? "");
+  out.push(
+    url.startsWith("https://")
+      ? yes("TLS", "HTTPS", `backend ${url}`)
+      : url
+        ? no("TLS", `backend ${url} is plain HTTP`, "plain HTTP")
+        : na("TLS", "no backend URL in the graph", "not in graph"),
+  );
+  const apimMode = String(ofType(rs, T.apim)[0]?.inputs.virtualNetworkType ?? "None");
+  const privatePath = apimMode !== "None" && endpoints.ingress.reach === "vnet";
+  out.push(
+    privatePath
+      ? { ...yes("private network", "VNet", `APIM (${apimMode} mode) reaches an internal load balancer inside the VNet`), from: endpoints.ingress.from }
+      : { ...no("private network", apimMode === "None" ? "APIM is outside any VNet: the call crosses the internet" : "the ingress is public", "internet"), from: endpoints.ingress.from },
+  );
+  // On a private path the VNet is the boundary; an allow-list or a secret header would be defence in depth.
+  const missing = (name: string, detail: string) => (privatePath ? { ...na(name, `${detail} (the path is private)`, "n/a (VNet)"), from: endpoints.ingress.from } : no(name, detail));
+  out.push(allowList.length ? yes("allow-list", plural(allowList.length, "range"), `ingress admits only ${allowList.join(", ")}`) : missing("allow-list", "no IP allow-list at the ingress"));
+
+  const headers = find(view.ai, "set-header").filter((h) => h.attrs["exists-action"] !== "delete" && /\{\{.+\}\}/.test(find([h], "value").map((v) => v.text).join("")));
+  const namedSecrets = ofType(rs, T.namedValue).filter((n) => n.inputs.secret === true);
+  out.push(
+    headers.length
+      ? yes("secret header", headers[0].attrs.name, `APIM adds ${headers.map((h) => h.attrs.name).join(", ")} from ${namedSecrets.length ? "a secret named value" : "a named value"}`)
+      : missing("secret header", "APIM adds no instance-bound secret for the ingress to check"),
+  );
+  const cert = find(view.ai, "authentication-certificate");
+  if (cert.length) out.push(yes("client certificate", "mTLS"));
+  const local = deepValues(rs, "externalTrafficPolicy").find((v) => v.value === "Local");
+  if (local) out.push(yes("client address kept", "Local", "externalTrafficPolicy: Local keeps APIM's address for the allow-list"));
+  return out;
+}
+
+function ingressToApi(rs: readonly RegisteredResource[], kubernetesLayer: boolean): Protection[] {
+  const policies = ofType(rs, T.networkPolicy);
+  const aks = ofType(rs, T.aks)[0];
+  const engine = aks ? valueAt(aks.inputs, "networkProfile.networkPolicy") : undefined;
+  const out: Protection[] = [];
+  if (!kubernetesLayer) {
+    out.push(na("NetworkPolicy", "no Kubernetes layer in the graph yet", "no k8s layer"));
+  } else if (policies.length) {
+    const names = policies.map((p) => String(valueAt(p.inputs, "metadata.name") ?? p.name));
+    out.push(yes("NetworkPolicy", plural(policies.length, "policy").replace("policys", "policies"), `NetworkPolicies: ${names.join(", ")}`));
+  } else {
+    out.push(no("NetworkPolicy", "no NetworkPolicy: any pod can call the AI API"));
+  }
+  out.push(
+    engine && engine !== "none"
+      ? yes("policy engine", String(engine), `cluster enforces NetworkPolicy with ${engine}`)
+      : aks
+        ? no("policy engine", "the cluster enforces no NetworkPolicy", "none")
+        : na("policy engine", "no cluster in the graph"),
+  );
+  return out;
+}
+
+function apiToModel(rs: readonly RegisteredResource[], view: PolicyView): Protection[] {
+  const out: Protection[] = [];
+  const account = ofType(rs, T.openAi)[0];
+  const roleGrants = ofType(rs, T.roleAssignment).filter((r) => String(r.inputs.roleDefinitionId ?? "").endsWith(OPENAI_USER_ROLE));
+  const federated = ofType(rs, T.federated);
+  const saAnnotated = ofType(rs, T.serviceAccount).filter((s) => valueAt(s.inputs, "metadata.annotations") && "azure.workload.identity/client-id" in ((valueAt(s.inputs, "metadata.annotations") as object) ?? {}));
+  const aks = ofType(rs, T.aks)[0];
+  const wiEnabled = aks ? valueAt(aks.inputs, "securityProfile.workloadIdentity.enabled") === true : false;
+  if (federated.length || saAnnotated.length) {
+    out.push(yes("workload identity", "yes", `federated credential${federated.length > 1 ? "s" : ""} for ${federated.map((f) => String(f.inputs.subject ?? f.name)).join(", ") || "the service account"}`));
+  } else {
+    out.push(
+      wiEnabled
+        ? no("workload identity", "the cluster has workload identity enabled, but no federated credential for the AI API is in the graph yet", "cluster only")
+        : no("workload identity", "no workload identity for the AI API"),
+    );
+  }
+  const apimMi = find(view.openAi, "authentication-managed-identity");
+  out.push(apimMi.length ? yes("APIM identity", "managed id.", `APIM calls Azure OpenAI with its managed identity (audience ${apimMi[0].attrs.resource})`) : no("APIM identity", "APIM does not authenticate to Azure OpenAI with its identity"));
+  out.push(
+    roleGrants.length
+      ? yes("OpenAI User role", plural(roleGrants.length, "grant"), `Cognitive Services OpenAI User on the account for ${plural(roleGrants.length, "principal")}`)
+      : no("OpenAI User role", "no Cognitive Services OpenAI User grant"),
+  );
+  const props = (account?.inputs.properties ?? {}) as Record<string, unknown>;
+  out.push(
+    !account
+      ? na("local auth disabled", "no Azure OpenAI account in the graph")
+      : props.disableLocalAuth === true
+        ? yes("local auth disabled", "keys off", "disableLocalAuth: only Entra ID tokens are accepted")
+        : no("local auth disabled", "API keys are accepted", "keys on"),
+  );
+  return out;
+}
+
+/** Allow-list ranges at the ingress: Traefik ipAllowList middleware, or loadBalancerSourceRanges. */
+export function ingressAllowList(rs: readonly RegisteredResource[]): string[] {
+  const ranges = new Set<string>();
+  for (const { value } of deepValues(rs, "ipAllowList")) {
+    for (const r of ((value as Record<string, unknown>)?.sourceRange ?? []) as string[]) ranges.add(String(r));
+  }
+  for (const { value } of deepValues(rs, "loadBalancerSourceRanges")) for (const r of (value ?? []) as string[]) ranges.add(String(r));
+  return [...ranges];
+}
+
+export function analyzeScenario(scenario: ScenarioName, resources: readonly RegisteredResource[]): ScenarioAnalysis {
+  const custom = resources.filter((r) => r.custom);
+  const byPackage: Record<string, number> = {};
+  for (const r of custom) {
+    const pkg = r.type.startsWith("pulumi:providers:") ? "providers" : r.type.split(":")[0];
+    byPackage[pkg] = (byPackage[pkg] ?? 0) + 1;
+  }
+  const kubernetesLayer = custom.some((r) => r.type.startsWith("kubernetes:"));
+  const allowList = ingressAllowList(resources);
+  const endpoints = {
+    apim: apimEndpoint(resources),
+    ingress: ingressEndpoint(resources, scenario, allowList),
+    aksApi: aksEndpoint(resources),
+    openAi: openAiEndpoint(resources),
+  };
+  const view = policyView(resources);
+  const hops: Hop[] = [
+    { id: "client-apim", name: "client → APIM", protections: clientToApim(resources, view) },
+    { id: "apim-ingress", name: "APIM → ingress", protections: apimToIngress(resources, view, endpoints, allowList) },
+    { id: "ingress-api", name: "ingress → AI API", protections: ingressToApi(resources, kubernetesLayer) },
+    { id: "api-model", name: "AI API → model", protections: apiToModel(resources, view) },
+  ];
+  const gaps: string[] = [];
+  if (endpoints.ingress.reach === "internet") gaps.push("the AI API's ingress answers anyone on the internet: APIM's protections can be bypassed");
+  for (const hop of hops) for (const p of hop.protections) if (p.present === false && p.name !== "JWT validation") gaps.push(`${hop.name}: ${p.detail}`);
+  const apim = ofType(resources, T.apim)[0];
+  return {
+    customResources: custom.length,
+    components: resources.length - custom.length,
+    byPackage,
+    apimSku: apim ? String(valueAt(apim.inputs, "sku.name")) : undefined,
+    apimVnetMode: String(apim?.inputs.virtualNetworkType ?? "None"),
+    kubernetesLayer,
+    endpoints,
+    hops,
+    gaps,
+  };
+}

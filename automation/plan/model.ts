@@ -1,0 +1,167 @@
+/**
+ * What the plan reports, as data: one result per scenario and the comparison table every renderer (terminal,
+ * Markdown, HTML) draws from the same rows.
+ */
+import type { ScenarioName } from "../../config/schema";
+import type { ScenarioEvaluation } from "../evaluate";
+import type { ScenarioAnalysis } from "./analysis";
+import { type CostLine, ESTIMATES, type ScenarioEstimate, shortType } from "./estimates";
+
+export interface PlanResult {
+  scenario: ScenarioName;
+  title: string;
+  summary: string;
+  evaluation: ScenarioEvaluation;
+  estimate: ScenarioEstimate;
+  analysis: ScenarioAnalysis;
+}
+
+export type Tone = "good" | "bad" | "warn" | "neutral" | "muted";
+
+export interface Cell {
+  text: string;
+  tone: Tone;
+  /** Longer explanation (HTML title, Markdown footnote material). */
+  detail?: string;
+}
+
+export interface Row {
+  label: string;
+  /** A section heading row: no cells. */
+  section?: boolean;
+  cells: Cell[];
+}
+
+/** Spin-up may exceed the slowest single resource by this fraction (issue #5). */
+export const SPIN_UP_TOLERANCE = 0.1;
+
+export const SIMULATED_NOTICE =
+  "SIMULATED: evaluated offline in the Pulumi mock engine with simulated provider outputs (addresses from documentation ranges, hosts under .example). Nothing was deployed; times and prices are estimates.";
+
+export const fmtMinutes = (m: number) => `${m >= 10 ? m.toFixed(1) : m === 0 ? "0" : m.toFixed(2).replace(/0$/, "")} min`;
+export const fmtUsd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** Last segment of a URN (the resource's logical name). */
+export const urnName = (urn: string) => urn.split("::").pop() ?? urn;
+
+export function overSlowest(e: ScenarioEstimate): number {
+  return e.slowest.minutes > 0 ? e.spinUpMinutes / e.slowest.minutes - 1 : 0;
+}
+
+const reachTone = (reach: string): Tone => (reach === "internet" ? "bad" : reach === "internet-restricted" ? "warn" : reach === "unknown" ? "muted" : "good");
+
+/** The comparison table: one column per scenario. */
+export function comparisonRows(results: readonly PlanResult[]): Row[] {
+  const rows: Row[] = [];
+  const row = (label: string, cell: (r: PlanResult) => Cell) => rows.push({ label, cells: results.map(cell) });
+  const section = (label: string) => rows.push({ label, section: true, cells: [] });
+
+  const apimOf = (r: PlanResult) => r.evaluation.resources.find((x) => x.type === "azure-native:apimanagement:ApiManagementService");
+  row("APIM tier", (r) => {
+    const capacity = Number((apimOf(r)?.inputs.sku as { capacity?: number } | undefined)?.capacity ?? 0);
+    return { text: `${r.analysis.apimSku ?? "—"}${capacity > 0 ? ` ×${capacity}` : ""}`, tone: "neutral", detail: capacity > 0 ? `${capacity} scale unit(s)` : "serverless, no units" };
+  });
+  row("APIM VNet mode", (r) => ({ text: r.analysis.apimVnetMode === "None" ? "none" : r.analysis.apimVnetMode, tone: "neutral" }));
+  row("Resources", (r) => ({ text: String(r.analysis.customResources), tone: "neutral", detail: Object.entries(r.analysis.byPackage).map(([k, v]) => `${k}: ${v}`).join(", ") }));
+  row("  components", (r) => ({ text: String(r.analysis.components), tone: "muted" }));
+
+  section("Facing the internet");
+  const endpoint = (label: string, key: keyof PlanResult["analysis"]["endpoints"]) =>
+    row(label, (r) => {
+      const e = r.analysis.endpoints[key];
+      return { text: e.summary, tone: reachTone(e.reach), detail: `${e.detail}${e.from === "traits" ? " (from the scenario's traits)" : ""}` };
+    });
+  endpoint("  APIM gateway", "apim");
+  endpoint("  AI API ingress", "ingress");
+  endpoint("  AKS API server", "aksApi");
+  endpoint("  Azure OpenAI", "openAi");
+
+  const hops = results[0]?.analysis.hops.map((h) => h.id) ?? [];
+  for (const id of hops) {
+    const name = results[0].analysis.hops.find((h) => h.id === id)!.name;
+    section(name);
+    const names: string[] = [];
+    for (const r of results) for (const p of r.analysis.hops.find((h) => h.id === id)?.protections ?? []) if (!names.includes(p.name)) names.push(p.name);
+    for (const pname of names) {
+      row(`  ${pname}`, (r) => {
+        const p = r.analysis.hops.find((h) => h.id === id)?.protections.find((x) => x.name === pname);
+        if (!p) return { text: "—", tone: "muted", detail: "not in the graph" };
+        return { text: p.summary, tone: p.present === true ? "good" : p.present === false ? "bad" : "muted", detail: p.detail };
+      });
+    }
+  }
+
+  section("Spin-up (estimated)");
+  row("  critical path", (r) => {
+    const over = overSlowest(r.estimate);
+    return {
+      text: fmtMinutes(r.estimate.spinUpMinutes),
+      tone: over <= SPIN_UP_TOLERANCE ? "good" : "warn",
+      detail: pathText(r.estimate),
+    };
+  });
+  row("  serial sum", (r) => ({ text: fmtMinutes(r.estimate.serialMinutes), tone: "muted" }));
+  row("  slowest resource", (r) => ({
+    text: `${fmtMinutes(r.estimate.slowest.minutes)} ${abbreviate(shortType(r.estimate.slowest.type))}`,
+    tone: "neutral",
+    detail: `${urnName(r.estimate.slowest.urn)} (${r.estimate.slowest.type})`,
+  }));
+  row("  over slowest", (r) => {
+    const over = overSlowest(r.estimate);
+    return { text: `+${(over * 100).toFixed(0)}%${over <= SPIN_UP_TOLERANCE ? "" : " (>10%)"}`, tone: over <= SPIN_UP_TOLERANCE ? "good" : "warn" };
+  });
+
+  section("Monthly cost (estimated)");
+  row("  fixed, USD", (r) => ({
+    text: fmtUsd(r.estimate.monthlyCostUsd) + (r.estimate.costLines.some((l) => l.unknown) ? "+" : ""),
+    tone: "neutral",
+    detail: fixedLines(r.estimate.costLines).map((l) => `${l.item}: ${fmtUsd(l.usd)}`).join("; "),
+  }));
+  row("  plus usage", (r) => {
+    const usage = r.estimate.costLines.filter((l) => l.usage);
+    return { text: usageLabel(usage), tone: "muted", detail: usage.map((l) => `${l.item}: ${l.basis}`).join("; ") };
+  });
+  return rows;
+}
+
+/** The critical path in words, without the resources that take no time. */
+export function pathText(e: ScenarioEstimate, sep = " → "): string {
+  return e.criticalPath
+    .filter((c) => c.minutes > 0)
+    .map((c) => `${urnName(c.urn)} ${fmtMinutes(c.minutes)}`)
+    .join(sep);
+}
+
+/** Fixed cost lines that cost something, largest first. */
+export function fixedLines(lines: readonly CostLine[]): CostLine[] {
+  return lines.filter((l) => !l.usage && l.usd > 0);
+}
+
+/** What usage-based lines bill, in the order the words appear. */
+const USAGE_WORDS: [type: string, word: string][] = [
+  ["ApiManagementService", "calls"],
+  ["Deployment", "tokens"],
+  ["Workspace", "logs"],
+  ["Component", "logs"],
+];
+
+export function usageLabel(lines: readonly CostLine[]): string {
+  const types = lines.map((l) => shortType(l.type));
+  const words = USAGE_WORDS.filter(([t]) => types.includes(t)).map(([, w]) => w);
+  for (const t of types) if (!USAGE_WORDS.some(([u]) => u === t)) words.push(t.toLowerCase());
+  return words.length ? [...new Set(words)].join(", ") : "—";
+}
+
+const ABBREVIATIONS: Record<string, string> = {
+  ApiManagementService: "APIM",
+  ManagedCluster: "AKS",
+  Account: "OpenAI acct",
+  Deployment: "deployment",
+};
+export const abbreviate = (t: string) => ABBREVIATIONS[t] ?? t;
+
+/** Data sources the results used, with URL and date read. */
+export function sourcesUsed(results: readonly PlanResult[]): { id: string; url: string; read: string; says: string }[] {
+  const ids = [...new Set(results.flatMap((r) => r.estimate.sources))].sort();
+  return ids.map((id) => ({ id, ...ESTIMATES.sources[id] }));
+}

@@ -1,0 +1,111 @@
+/** The plan as Markdown: the comparison table, then a section per scenario, then the sources. */
+import { ESTIMATES, ESTIMATES_FILE } from "./estimates";
+import {
+  comparisonRows,
+  fixedLines,
+  fmtMinutes,
+  fmtUsd,
+  overSlowest,
+  type PlanResult,
+  SIMULATED_NOTICE,
+  SPIN_UP_TOLERANCE,
+  sourcesUsed,
+  urnName,
+} from "./model";
+
+const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const MARK: Record<string, string> = { good: "✅ ", bad: "⚠️ ", warn: "⚠️ ", neutral: "", muted: "" };
+
+export function renderMarkdown(results: readonly PlanResult[], generatedAt = new Date()): string {
+  const out: string[] = [];
+  out.push(`# Offline plan: ${results.map((r) => r.scenario).join(", ")}`);
+  out.push("");
+  out.push(`> **${SIMULATED_NOTICE}**`);
+  out.push(`> Estimates: \`${ESTIMATES_FILE}\` (read ${ESTIMATES.read}); generated ${generatedAt.toISOString()}.`);
+  out.push("");
+  out.push("## Comparison");
+  out.push("");
+  out.push(`| | ${results.map((r) => `\`${r.scenario}\``).join(" | ")} |`);
+  out.push(`|---|${results.map(() => "---").join("|")}|`);
+  for (const row of comparisonRows(results)) {
+    if (row.section) out.push(`| **${esc(row.label)}** |${results.map(() => " ").join("|")}|`);
+    else out.push(`| ${esc(row.label.trim())} | ${row.cells.map((c) => esc(`${MARK[c.tone]}${c.text}`)).join(" | ")} |`);
+  }
+  out.push("");
+  out.push(`✅ protection present or endpoint private · ⚠️ missing or public. \`*\` = from the scenario's traits (the graph has no ingress load balancer yet).`);
+  out.push(`Spin-up is the critical path through the real dependency graph; the target is within ${SPIN_UP_TOLERANCE * 100}% of the slowest single resource.`);
+
+  for (const r of results) {
+    const e = r.estimate;
+    out.push("");
+    out.push(`## \`${r.scenario}\` — ${r.title}`);
+    out.push("");
+    out.push(r.summary);
+    out.push("");
+    out.push("### Exposure and protections");
+    out.push("");
+    out.push("| endpoint | reach | detail |");
+    out.push("|---|---|---|");
+    for (const ep of Object.values(r.analysis.endpoints)) out.push(`| ${ep.name} | ${esc(ep.summary)} | ${esc(ep.detail)}${ep.from === "traits" ? " *(traits)*" : ""} |`);
+    out.push("");
+    out.push("| hop | protection | state | detail |");
+    out.push("|---|---|---|---|");
+    for (const hop of r.analysis.hops) {
+      for (const p of hop.protections) {
+        out.push(`| ${hop.name} | ${p.name} | ${p.present === true ? "✅" : p.present === false ? "⚠️" : "—"} ${esc(p.summary)} | ${esc(p.detail)} |`);
+      }
+    }
+    if (r.analysis.gaps.length) {
+      out.push("");
+      out.push("Gaps the graph shows:");
+      out.push("");
+      for (const g of r.analysis.gaps) out.push(`- ${g}`);
+    }
+    out.push("");
+    out.push("### Spin-up");
+    out.push("");
+    const over = overSlowest(e);
+    out.push(
+      `**${fmtMinutes(e.spinUpMinutes)}** on the critical path (serial sum ${fmtMinutes(e.serialMinutes)}; slowest single resource ` +
+        `\`${urnName(e.slowest.urn)}\` ${fmtMinutes(e.slowest.minutes)}; ${over <= SPIN_UP_TOLERANCE ? "within" : "**not** within"} ${SPIN_UP_TOLERANCE * 100}%: +${(over * 100).toFixed(1)}%).`,
+    );
+    out.push("");
+    out.push("| # | resource | type | minutes | finishes at |");
+    out.push("|---|---|---|---|---|");
+    e.criticalPath.forEach((c, i) => {
+      const t = e.timeline.find((x) => x.urn === c.urn);
+      out.push(`| ${i + 1} | \`${urnName(c.urn)}\` | \`${c.type}\` | ${c.minutes} | ${t ? t.finish : ""} |`);
+    });
+    out.push("");
+    out.push("### Monthly cost");
+    out.push("");
+    out.push(`**${fmtUsd(e.monthlyCostUsd)}** fixed per month (USD, pay-as-you-go, ${e.priceRegion} list prices), plus usage.`);
+    out.push("");
+    out.push("| item | count | USD/month | basis | source |");
+    out.push("|---|---|---|---|---|");
+    for (const l of [...fixedLines(e.costLines), ...e.costLines.filter((x) => x.usage || x.unknown)]) {
+      out.push(`| ${esc(l.item)} | ${l.count} | ${l.usage ? "usage" : l.unknown ? "unknown" : fmtUsd(l.usd)} | ${esc(l.basis)} | ${l.source ? `[link](${l.source})` : ""} |`);
+    }
+    const free = e.costLines.filter((l) => !l.usage && !l.unknown && l.usd === 0).reduce((n, l) => n + l.count, 0);
+    out.push("");
+    out.push(`${free} more resources have no charge of their own.`);
+    for (const note of e.notes) out.push(`Note: ${note}.`);
+    const probes = r.evaluation.outputs.probes?.value;
+    if (Array.isArray(probes) && probes.length) {
+      out.push("");
+      out.push("### Probes `scenarios verify` will run");
+      out.push("");
+      out.push("| probe | from | expects | why |");
+      out.push("|---|---|---|---|");
+      for (const p of probes as { name: string; from: string; expect: Record<string, unknown>; why: string }[]) {
+        out.push(`| ${p.name} | ${p.from} | ${esc(JSON.stringify(p.expect))} | ${esc(p.why)} |`);
+      }
+    }
+  }
+  out.push("");
+  out.push("## Sources");
+  out.push("");
+  for (const s of sourcesUsed(results)) out.push(`- \`${s.id}\` (read ${s.read}): ${s.url ? `<${s.url}> — ` : ""}${s.says}`);
+  out.push("");
+  return out.join("\n");
+}

@@ -1,0 +1,129 @@
+/**
+ * `scenarios plan`: evaluates the selected scenarios offline, one after another (the mock engine is
+ * process-global), estimates and analyses each, prints the comparison or the JSON documents, and writes the
+ * Markdown and HTML reports.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PROJECT_DIR, readStackSettings } from "../../config/load";
+import type { ScenarioName } from "../../config/schema";
+import { ConfigError, formatProblem, type Problem, resolveConfig } from "../../config/validate";
+import { SCENARIOS } from "../../scenarios";
+import { analyzeScenario } from "./analysis";
+import { previewDocument, type PreviewDocument } from "./document";
+import { estimateScenario } from "./estimates";
+import type { PlanResult } from "./model";
+import { renderHtml } from "./render-html";
+import { renderMarkdown } from "./render-markdown";
+import { renderText } from "./render-text";
+
+export const DEFAULT_REPORT_DIR = path.join(PROJECT_DIR, "reports", "plan");
+
+export interface PlanRunOptions {
+  overrides: Record<string, unknown>;
+  json: boolean;
+  /** Where to write plan.md and plan.html; false writes nothing. */
+  reportDir: string | false;
+  color: boolean;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/**
+ * Checks every selected scenario's settings before evaluating any, so that all problems show at once.
+ * A problem that only some of the scenarios have names them.
+ */
+export function validateSelection(scenarios: readonly ScenarioName[], overrides: Record<string, unknown>, stacksDir?: string): void {
+  const found = new Map<string, { problem: Problem; scenarios: ScenarioName[] }>();
+  for (const scenario of scenarios) {
+    const result = resolveConfig(scenario, { ...readStackSettings(scenario, stacksDir), ...overrides });
+    if (result.ok) continue;
+    for (const problem of result.problems) {
+      const line = formatProblem(problem);
+      const known = found.get(line);
+      if (known) known.scenarios.push(scenario);
+      else found.set(line, { problem, scenarios: [scenario] });
+    }
+  }
+  if (!found.size) return;
+  const problems = [...found.values()].map(({ problem, scenarios: these }) =>
+    these.length === scenarios.length || these.every((s) => problem.message.includes(`"${s}"`))
+      ? problem
+      : { ...problem, message: `${problem.message} (scenario ${these.join(", ")})` },
+  );
+  throw new ConfigError(problems);
+}
+
+/** Evaluates, estimates and analyses each scenario in turn. */
+export async function planScenarios(
+  scenarios: readonly ScenarioName[],
+  overrides: Record<string, unknown> = {},
+  progress: (text: string) => void = () => {},
+): Promise<PlanResult[]> {
+  validateSelection(scenarios, overrides);
+  const results: PlanResult[] = [];
+  // The SDK records `new Error().stack` for every promise it creates (leak diagnostics), and with tsx's
+  // source maps each of those costs a source-mapped stack walk: about a quarter of the plan's time. The
+  // plan prints messages, not stacks, so it records none unless DEBUG asks for them.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!process.env.DEBUG) Error.stackTraceLimit = 0;
+  try {
+    for (const scenario of scenarios) results.push(await planScenario(scenario, overrides, progress));
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  return results;
+}
+
+async function planScenario(scenario: ScenarioName, overrides: Record<string, unknown>, progress: (text: string) => void): Promise<PlanResult> {
+  // Loaded on demand: the Azure SDK modules take a moment, and usage errors should not wait for them.
+  // `require`, not `import()`: see automation/commands/plan.ts.
+  const { evaluateScenario } = require("../evaluate") as typeof import("../evaluate");
+  const started = Date.now();
+  const evaluation = await evaluateScenario(scenario, { overrides });
+  const definition = SCENARIOS[scenario];
+  progress(`evaluated ${scenario} (simulated): ${evaluation.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return {
+    scenario,
+    title: definition.title,
+    summary: definition.summary,
+    evaluation,
+    estimate: estimateScenario(evaluation),
+    analysis: analyzeScenario(scenario, evaluation.resources),
+  };
+}
+
+/** `--json`: one document for one scenario; for several, one object keyed by scenario name. */
+export function jsonOutput(results: readonly PlanResult[]): PreviewDocument | Record<string, PreviewDocument> {
+  const docs = results.map((r) => [r.scenario, previewDocument(r.evaluation, r.estimate)] as const);
+  return docs.length === 1 ? docs[0][1] : Object.fromEntries(docs);
+}
+
+export function reportBaseName(scenarios: readonly ScenarioName[]): string {
+  return scenarios.length === Object.keys(SCENARIOS).length ? "plan-all" : `plan-${scenarios.join("-")}`;
+}
+
+export function writeReports(results: readonly PlanResult[], dir: string): { markdown: string; html: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, reportBaseName(results.map((r) => r.scenario)));
+  const now = new Date();
+  const markdown = `${base}.md`;
+  const html = `${base}.html`;
+  fs.writeFileSync(markdown, renderMarkdown(results, now));
+  fs.writeFileSync(html, renderHtml(results, now));
+  return { markdown, html };
+}
+
+export async function runPlan(scenarios: readonly ScenarioName[], options: PlanRunOptions): Promise<PlanResult[]> {
+  const results = await planScenarios(scenarios, options.overrides, (line) => options.stderr(`${line}\n`));
+  if (options.json) options.stdout(`${JSON.stringify(jsonOutput(results), null, 2)}\n`);
+  else options.stdout(renderText(results, { color: options.color }));
+  if (options.reportDir !== false) {
+    const written = writeReports(results, options.reportDir);
+    const rel = (p: string) => path.relative(process.cwd(), p) || p;
+    const note = `reports (simulated): ${rel(written.markdown)}, ${rel(written.html)}\n`;
+    if (options.json) options.stderr(note);
+    else options.stdout(`\n${note}`);
+  }
+  return results;
+}

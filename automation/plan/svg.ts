@@ -1,0 +1,272 @@
+/**
+ * Hand-drawn SVG for the HTML report (no scripts, no CDN): the request path of a scenario with its trust
+ * boundaries, the spin-up timeline, and the resource graph as a layered DAG. Pure string builders.
+ */
+import type { RegisteredResource } from "../mock-engine";
+import type { Endpoint, Protection, ScenarioAnalysis } from "./analysis";
+import { isProvisioned, type ScenarioEstimate, shortType } from "./estimates";
+import { criticalPath, type ScheduleNode, scheduleNodes, transitiveReduction } from "./graph";
+import { fmtMinutes, urnName } from "./model";
+
+export const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+const COLORS = {
+  internet: "#c0392b",
+  restricted: "#d68910",
+  private: "#1e8449",
+  muted: "#7f8c8d",
+  ink: "#1c2833",
+  vnet: "#1e8449",
+  aks: "#2e86c1",
+  critical: "#c0392b",
+  edge: "#aab7b8",
+};
+
+const reachColor = (e: Endpoint) =>
+  e.reach === "internet" ? COLORS.internet : e.reach === "internet-restricted" ? COLORS.restricted : e.reach === "unknown" ? COLORS.muted : COLORS.private;
+
+const text = (x: number, y: number, s: string, attrs = "") => `<text x="${x}" y="${y}" ${attrs}>${esc(s)}</text>`;
+
+const ARROW_DEFS = `<defs>
+<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${COLORS.ink}"/></marker>
+<marker id="arrow-red" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${COLORS.internet}"/></marker>
+<marker id="arrow-grey" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${COLORS.edge}"/></marker>
+</defs>`;
+
+export interface TopologyInput {
+  scenario: string;
+  analysis: ScenarioAnalysis;
+  resources: readonly RegisteredResource[];
+}
+
+/**
+ * client -> APIM -> ingress -> AI API -> model, left to right. The VNet is a dashed box around what lives in
+ * it, the AKS cluster a box inside it; each node's border says who can reach it; under each arrow, the
+ * protections of that hop (✓ present, ✗ missing). A dashed red arrow shows a direct path from the internet
+ * to the AI API when the ingress is public.
+ */
+export function topologySvg(input: TopologyInput): string {
+  const { analysis: a, resources } = input;
+  const W = 1300;
+  const H = 350;
+  const nodeW = 150;
+  const nodeH = 74;
+  const xs = [20, 295, 570, 845, 1120];
+  const y = 92;
+  const find = (type: string) => resources.find((r) => r.type === type);
+  const apim = find("azure-native:apimanagement:ApiManagementService");
+  const aks = find("azure-native:containerservice:ManagedCluster");
+  const deployment = find("azure-native:cognitiveservices:Deployment");
+  const sku = (apim?.inputs.sku as { name?: string } | undefined)?.name ?? "?";
+  const apimInVnet = a.apimVnetMode !== "None";
+  const model = (deployment?.inputs.properties as { model?: { name?: string } } | undefined)?.model?.name ?? "model";
+  const nodes: { title: string; sub: string; reach?: Endpoint }[] = [
+    { title: "Client", sub: a.endpoints.apim.reach === "vnet" ? "VM, VPN or peered net" : "internet" },
+    { title: "API Management", sub: `${sku}${apimInVnet ? `, ${a.apimVnetMode} VNet` : ", no VNet"}`, reach: a.endpoints.apim },
+    { title: "Ingress (Traefik)", sub: a.endpoints.ingress.summary.replace(/\*$/, " (traits)"), reach: a.endpoints.ingress },
+    { title: "AI API", sub: `pods on AKS${aks ? "" : " (not in graph)"}` },
+    { title: "Azure OpenAI", sub: `${model}, ${a.endpoints.openAi.summary.replace(/^internet, /, "")}`, reach: a.endpoints.openAi },
+  ];
+  const parts: string[] = [];
+  parts.push(`<svg class="topology" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${input.scenario}: request path and trust boundaries`)}" font-family="system-ui, sans-serif" font-size="13">`);
+  parts.push(ARROW_DEFS);
+  // Zones: the internet band on the left, the VNet and the cluster boxes.
+  const callerInVnet = a.endpoints.apim.reach === "vnet";
+  const vnetX = callerInVnet ? xs[0] - 12 : apimInVnet ? xs[1] - 18 : xs[2] - 30;
+  const vnetRight = xs[3] + nodeW + 22;
+  parts.push(`<rect x="${vnetX}" y="34" width="${vnetRight - vnetX}" height="${nodeH + 100}" rx="10" fill="#eafaf1" stroke="${COLORS.vnet}" stroke-dasharray="7 5" stroke-width="1.5"/>`);
+  parts.push(text(vnetRight - 10, 52, "VNet (trust boundary)", `text-anchor="end" fill="${COLORS.vnet}" font-weight="600"`));
+  parts.push(`<rect x="${xs[2] - 14}" y="62" width="${xs[3] + nodeW + 14 - (xs[2] - 14)}" height="${nodeH + 62}" rx="8" fill="#ebf5fb" stroke="${COLORS.aks}" stroke-width="1.2"/>`);
+  parts.push(text(xs[3] + nodeW + 6, 78, `AKS cluster — API server: ${a.endpoints.aksApi.summary}`, `text-anchor="end" fill="${COLORS.aks}" font-size="12"`));
+  parts.push(text(W - 8, 52, "Azure PaaS (outside the VNet)", `text-anchor="end" fill="${COLORS.muted}" font-size="12"`));
+  parts.push(text(xs[0], callerInVnet ? 78 : 52, callerInVnet ? "Caller in the VNet" : "Internet", `fill="${COLORS.muted}" font-size="12"`));
+
+  nodes.forEach((n, i) => {
+    const stroke = n.reach ? reachColor(n.reach) : COLORS.ink;
+    parts.push(`<g class="node"><rect x="${xs[i]}" y="${y}" width="${nodeW}" height="${nodeH}" rx="8" fill="#ffffff" stroke="${stroke}" stroke-width="${n.reach ? 2.5 : 1.2}"/>`);
+    parts.push(text(xs[i] + nodeW / 2, y + 28, n.title, `text-anchor="middle" font-weight="600" fill="${COLORS.ink}"`));
+    parts.push(text(xs[i] + nodeW / 2, y + 48, n.sub.length > 24 ? `${n.sub.slice(0, 23)}…` : n.sub, `text-anchor="middle" font-size="11.5" fill="${COLORS.muted}"`));
+    if (n.reach) {
+      const label = n.reach.reach === "internet" ? "public" : n.reach.reach === "internet-restricted" ? "public, restricted" : n.reach.reach === "vnet" ? "private" : n.reach.reach;
+      parts.push(text(xs[i] + nodeW / 2, y + 65, label, `text-anchor="middle" font-size="11" font-weight="600" fill="${stroke}"`));
+    }
+    parts.push(`</g>`);
+  });
+
+  // Hops with their protections.
+  a.hops.forEach((hop, i) => {
+    const x1 = xs[i] + nodeW;
+    const x2 = xs[i + 1];
+    const ym = y + nodeH / 2;
+    parts.push(`<line x1="${x1 + 2}" y1="${ym}" x2="${x2 - 3}" y2="${ym}" stroke="${COLORS.ink}" stroke-width="1.6" marker-end="url(#arrow)"/>`);
+    const cx = (x1 + x2) / 2;
+    parts.push(text(cx, y + nodeH + 72, hop.name, `text-anchor="middle" font-size="11" font-weight="600" fill="${COLORS.ink}"`));
+    hop.protections.forEach((p: Protection, j) => {
+      const mark = p.present === true ? "✓" : p.present === false ? "✗" : "·";
+      const color = p.present === true ? COLORS.private : p.present === false ? COLORS.internet : COLORS.muted;
+      const label = `${mark} ${p.name}`;
+      parts.push(text(cx, y + nodeH + 88 + j * 15, label.length > 22 ? `${label.slice(0, 21)}…` : label, `text-anchor="middle" font-size="11" fill="${color}"`));
+    });
+  });
+
+  // The bypass: anyone on the internet can call the AI API when its ingress is public.
+  if (a.endpoints.ingress.reach === "internet" || a.endpoints.ingress.reach === "internet-restricted") {
+    const color = a.endpoints.ingress.reach === "internet" ? COLORS.internet : COLORS.restricted;
+    const sx = xs[0] + nodeW / 2;
+    const tx = xs[2] + nodeW / 2;
+    parts.push(`<path d="M ${sx} ${y} C ${sx} 8, ${tx} 8, ${tx} ${y - 2}" fill="none" stroke="${color}" stroke-width="1.6" stroke-dasharray="6 4" marker-end="url(#${a.endpoints.ingress.reach === "internet" ? "arrow-red" : "arrow"})"/>`);
+    parts.push(
+      text((sx + tx) / 2, 20, a.endpoints.ingress.reach === "internet" ? "direct call from the internet bypasses APIM" : "direct call from the internet: only allow-listed addresses", `text-anchor="middle" font-size="11.5" fill="${color}" font-weight="600"`),
+    );
+  }
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}
+
+/** Bars from earliest start to finish for the resources that take time; the critical path in red. */
+export function timelineSvg(estimate: ScenarioEstimate, scenario: string): string {
+  const critical = new Set(estimate.criticalPath.map((c) => c.urn));
+  const rows = estimate.timeline
+    .filter((t) => critical.has(t.urn) || t.minutes >= 0.75)
+    .sort((p, q) => p.start - q.start || p.finish - q.finish);
+  const total = Math.max(estimate.spinUpMinutes, 1);
+  const labelW = 300;
+  const W = 1300;
+  const plotW = W - labelW - 40;
+  const rowH = 18;
+  const H = 40 + rows.length * rowH + 30;
+  const x = (m: number) => labelW + (m / total) * plotW;
+  const step = total > 60 ? 10 : total > 20 ? 5 : total > 8 ? 2 : 1;
+  const parts: string[] = [];
+  parts.push(`<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${scenario}: spin-up timeline`)}" font-family="system-ui, sans-serif" font-size="12">`);
+  for (let m = 0; m <= total + 1e-9; m += step) {
+    parts.push(`<line x1="${x(m)}" y1="24" x2="${x(m)}" y2="${H - 24}" stroke="#e5e8e8"/>`);
+    parts.push(text(x(m), 16, `${m} min`, `text-anchor="middle" fill="${COLORS.muted}" font-size="11"`));
+  }
+  rows.forEach((t, i) => {
+    const yy = 30 + i * rowH;
+    const onPath = critical.has(t.urn);
+    parts.push(text(labelW - 8, yy + 12, `${urnName(t.urn)} · ${shortType(t.type)}`.slice(0, 48), `text-anchor="end" fill="${onPath ? COLORS.critical : COLORS.ink}"`));
+    const w = Math.max(2, x(t.finish) - x(t.start));
+    parts.push(`<rect x="${x(t.start)}" y="${yy + 2}" width="${w}" height="${rowH - 6}" rx="3" fill="${onPath ? COLORS.critical : COLORS.aks}" opacity="${t.kind === "observed" ? 0.65 : 0.95}"><title>${esc(`${urnName(t.urn)}: ${t.start}–${t.finish} min (${t.kind})`)}</title></rect>`);
+  });
+  parts.push(text(labelW, H - 6, `critical path ${fmtMinutes(estimate.spinUpMinutes)} (red) · serial sum ${fmtMinutes(estimate.serialMinutes)} · pale bars: observed durations, solid: documented`, `fill="${COLORS.muted}" font-size="11"`));
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}
+
+/** The top-level component a resource belongs to (its ancestor just below the scenario root). */
+export function componentGroup(r: RegisteredResource, byUrn: Map<string, RegisteredResource>): string {
+  let at = r;
+  while (at.parent) {
+    const parent = byUrn.get(at.parent);
+    if (!parent) break;
+    // `parent` is the scenario root: `at` is the top-level component (or r itself, directly under the root).
+    if (!parent.parent) return at === r ? "scenario" : urnName(at.urn);
+    at = parent;
+  }
+  return "scenario";
+}
+
+const PALETTE = ["#2e86c1", "#28b463", "#af7ac5", "#e67e22", "#16a085", "#d4ac0d", "#5d6d7e", "#cb4335", "#1abc9c", "#7d3c98"];
+
+/**
+ * Custom resources in layers by dependency depth (left to right), coloured by the component they belong to,
+ * edges after transitive reduction (waits through components resolved to the resources inside them), the
+ * critical path in red.
+ */
+export function resourceGraphSvg(resources: readonly RegisteredResource[], minutesOf: (r: RegisteredResource) => number, scenario: string): string {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const nodes = scheduleNodes(resources, minutesOf);
+  const nodeById = new Map(nodes.map((n) => [n.id, n]));
+  const custom = resources.filter((r) => isProvisioned(r));
+  const provisioned = new Set(custom.map((r) => r.urn));
+  // Resolve waits on components to the provisioned resources that finish them.
+  const customPreds = (id: string, seen = new Set<string>()): string[] => {
+    const out = new Set<string>();
+    for (const dep of nodeById.get(id)?.after ?? []) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      if (provisioned.has(dep)) out.add(dep);
+      else for (const x of customPreds(dep, seen)) out.add(x);
+    }
+    return [...out];
+  };
+  const projected: ScheduleNode[] = custom.map((r) => ({ id: r.urn, type: r.type, minutes: nodeById.get(r.urn)!.minutes, after: customPreds(r.urn) }));
+  const reduced = transitiveReduction(projected);
+  const cp = criticalPath(projected);
+  const onPath = new Set(cp.path.map((p) => p.id));
+  const depth = new Map<string, number>();
+  const depthOf = (id: string): number => {
+    if (depth.has(id)) return depth.get(id)!;
+    depth.set(id, 0);
+    const d = Math.max(-1, ...(reduced.get(id) ?? []).map(depthOf)) + 1;
+    depth.set(id, d);
+    return d;
+  };
+  custom.forEach((r) => depthOf(r.urn));
+  const layers: RegisteredResource[][] = [];
+  const groups = [...new Set(custom.map((r) => componentGroup(r, byUrn)))];
+  for (const r of custom) (layers[depth.get(r.urn)!] ??= []).push(r);
+  for (const layer of layers) layer.sort((p, q) => groups.indexOf(componentGroup(p, byUrn)) - groups.indexOf(componentGroup(q, byUrn)) || p.urn.localeCompare(q.urn));
+
+  const colW = Math.max(182, Math.floor(1280 / Math.max(1, layers.length)));
+  const boxW = 160;
+  const boxH = 22;
+  const rowH = 28;
+  const top = 40;
+  const maxRows = Math.max(1, ...layers.map((l) => l.length));
+  const W = Math.max(1300, 20 + layers.length * colW);
+  const H = top + maxRows * rowH + 50;
+  const pos = new Map<string, { x: number; y: number }>();
+  layers.forEach((layer, i) => layer.forEach((r, j) => pos.set(r.urn, { x: 14 + i * colW, y: top + j * rowH })));
+
+  const parts: string[] = [];
+  parts.push(`<svg class="resource-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${scenario}: resource graph`)}" font-family="system-ui, sans-serif" font-size="11">`);
+  parts.push(ARROW_DEFS);
+  layers.forEach((_, i) => parts.push(text(14 + i * colW + boxW / 2, 24, `step ${i + 1}`, `text-anchor="middle" fill="${COLORS.muted}"`)));
+  const edges: string[] = [];
+  const critEdges: string[] = [];
+  for (const r of custom) {
+    const to = pos.get(r.urn)!;
+    for (const dep of reduced.get(r.urn) ?? []) {
+      const from = pos.get(dep);
+      if (!from) continue;
+      const x1 = from.x + boxW;
+      const y1 = from.y + boxH / 2;
+      const x2 = to.x - 2;
+      const y2 = to.y + boxH / 2;
+      const mid = (x1 + x2) / 2;
+      const crit = onPath.has(r.urn) && onPath.has(dep) && cp.schedule.get(r.urn)?.decidedBy === dep;
+      const d = `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`;
+      (crit ? critEdges : edges).push(
+        `<path d="${d}" fill="none" stroke="${crit ? COLORS.critical : COLORS.edge}" stroke-width="${crit ? 2.2 : 1}" marker-end="url(#${crit ? "arrow-red" : "arrow-grey"})"/>`,
+      );
+    }
+  }
+  parts.push(...edges, ...critEdges);
+  for (const r of custom) {
+    const p = pos.get(r.urn)!;
+    const color = PALETTE[groups.indexOf(componentGroup(r, byUrn)) % PALETTE.length];
+    const crit = onPath.has(r.urn);
+    const label = `${urnName(r.urn)}`;
+    parts.push(
+      `<g class="resource"><rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="4" fill="${color}" fill-opacity="0.14" stroke="${crit ? COLORS.critical : color}" stroke-width="${crit ? 2 : 1}"/>` +
+        `<title>${esc(`${r.urn}\n${r.type}\n${fmtMinutes(minutesOf(r))}`)}</title>` +
+        text(p.x + 6, p.y + 15, label.length > 26 ? `${label.slice(0, 25)}…` : label, `fill="${COLORS.ink}"`) +
+        `</g>`,
+    );
+  }
+  // Legend: components.
+  let lx = 14;
+  const ly = H - 18;
+  for (const g of groups) {
+    const color = PALETTE[groups.indexOf(g) % PALETTE.length];
+    parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${color}" fill-opacity="0.3" stroke="${color}"/>`);
+    parts.push(text(lx + 17, ly, g, `fill="${COLORS.ink}"`));
+    lx += 30 + g.length * 7;
+  }
+  parts.push(text(lx + 10, ly, "red: critical path", `fill="${COLORS.critical}"`));
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { type Evaluation, type RegisteredResource, SECRET } from "../../../automation/mock-engine";
+import { type PreviewDocument, STACK_TYPE, secretValues, stackUrn } from "../../../automation/plan/document";
+import { analyzeScenario } from "../../../automation/plan/analysis";
+import { estimateScenario } from "../../../automation/plan/estimates";
+import type { PlanResult } from "../../../automation/plan/model";
+import type { ScenarioName } from "../../../config/schema";
+import { SCENARIOS } from "../../../scenarios";
+import { evaluated } from "../../scenarios/helpers";
+
+/** A registered resource for hand-made graphs; `custom` unless the type is a component's. */
+export function resource(type: string, name: string, extra: Partial<RegisteredResource> = {}): RegisteredResource {
+  const custom = extra.custom ?? !type.startsWith("test:component:");
+  return {
+    urn: `urn:pulumi:s::p::${type}::${name}`,
+    type,
+    name,
+    custom,
+    dependencies: [],
+    propertyDependencies: {},
+    inputs: {},
+    outputs: {},
+    secretInputs: [],
+    ...extra,
+  };
+}
+
+/** The plan of a real scenario (shared evaluations; the mock engine runs them one after another). */
+export async function planned(scenario: ScenarioName): Promise<PlanResult> {
+  const evaluation = await evaluated(scenario);
+  const d = SCENARIOS[scenario];
+  return { scenario, title: d.title, summary: d.summary, evaluation, estimate: estimateScenario(evaluation), analysis: analyzeScenario(scenario, evaluation.resources) };
+}
+
+/** The contract of DESIGN.md, "Contracts": checked the same way for hand-made and real evaluations. */
+export function assertPreviewContract(doc: PreviewDocument, evaluation: Evaluation): void {
+  assert.ok(Array.isArray(doc.steps) && doc.steps.length > 1);
+  assert.deepEqual(Object.keys(doc.changeSummary), ["create"]);
+  assert.equal(doc.changeSummary.create, doc.steps.length);
+  const urns = new Set(doc.steps.map((s) => s.urn));
+  assert.equal(urns.size, doc.steps.length, "URNs are unique");
+  const [stack, ...rest] = doc.steps;
+  assert.equal(stack.newState.type, STACK_TYPE, "the stack is the first step");
+  assert.equal(stack.urn, stackUrn(evaluation.project, evaluation.stack));
+  assert.equal(stack.newState.parent, "");
+  for (const step of doc.steps) {
+    assert.equal(step.op, "create");
+    assert.equal(step.urn, step.newState.urn);
+    assert.match(step.urn, /^urn:pulumi:[^:]+::[^:]+::.+::.+$/);
+    assert.equal(typeof step.newState.type, "string");
+    assert.match(step.newState.type, /^[\w-]+:[\w./-]*:[\w$]+$|^pulumi:(pulumi|providers):\w+$/, step.newState.type);
+    assert.equal(typeof step.newState.inputs, "object");
+    assert.equal(typeof step.newState.outputs, "object");
+    assert.ok(Array.isArray(step.newState.dependencies));
+    for (const dep of step.newState.dependencies) assert.ok(urns.has(dep), `${step.urn} depends on ${dep}, which is not in the document`);
+  }
+  for (const step of rest) assert.ok(urns.has(step.newState.parent), `${step.urn} has parent ${step.newState.parent}, which is not in the document`);
+  assert.ok(rest.some((s) => s.newState.parent === stack.urn), "top-level resources are parented to the stack");
+  // Stack outputs: every one, secrets masked.
+  assert.deepEqual(Object.keys(doc.outputs).sort(), Object.keys(evaluation.outputs).sort());
+  for (const [k, o] of Object.entries(evaluation.outputs)) if (o.secret) assert.equal(doc.outputs[k], SECRET, k);
+  // No secret value anywhere in the document.
+  const text = JSON.stringify(doc);
+  for (const secret of secretValues(evaluation)) assert.ok(!text.includes(secret), "a secret value leaked into the JSON document");
+  assert.equal(typeof doc.estimates.spinUpMinutes, "number");
+  assert.equal(typeof doc.estimates.monthlyCostUsd, "number");
+}
+

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { overSlowest, pathText, SPIN_UP_TOLERANCE, urnName } from "../../../automation/plan/model";
+import { SCENARIO_NAMES } from "../../../config/schema";
+import { planned } from "./helpers";
+
+const APIM = "azure-native:apimanagement:ApiManagementService";
+const AKS = "azure-native:containerservice:ManagedCluster";
+
+describe("automation/plan on the four scenarios", () => {
+  for (const scenario of SCENARIO_NAMES) {
+    describe(scenario, () => {
+      // Issue #5: slow resources start at once, so the whole scenario is up soon after its slowest resource.
+      it(`spins up within ${SPIN_UP_TOLERANCE * 100}% of its slowest single resource`, async () => {
+        const { estimate: e } = await planned(scenario);
+        const over = overSlowest(e);
+        assert.ok(
+          over <= SPIN_UP_TOLERANCE,
+          `${scenario}: critical path ${e.spinUpMinutes} min is ${(over * 100).toFixed(1)}% over the slowest resource ` +
+            `${urnName(e.slowest.urn)} (${e.slowest.minutes} min): ${pathText(e)}`,
+        );
+      });
+
+      it("does not make API Management and AKS wait for each other", async () => {
+        const { estimate: e } = await planned(scenario);
+        const types = e.criticalPath.map((c) => c.type);
+        assert.ok(!(types.includes(APIM) && types.includes(AKS)), `both on one chain: ${pathText(e)}`);
+      });
+
+      it("estimates less than the serial sum and at least the slowest resource, with a fixed monthly cost", async () => {
+        const { estimate: e } = await planned(scenario);
+        assert.ok(e.spinUpMinutes >= e.slowest.minutes);
+        assert.ok(e.spinUpMinutes < e.serialMinutes);
+        assert.ok(e.monthlyCostUsd > 100, `${e.monthlyCostUsd}`);
+        assert.ok(e.costLines.some((l) => l.usage && /token/.test(l.basis)), "Azure OpenAI is listed as usage-based");
+        assert.ok(!e.costLines.some((l) => l.unknown), `unpriced: ${e.costLines.filter((l) => l.unknown).map((l) => l.item)}`);
+      });
+
+      it("reads exposure from the graph", async () => {
+        const { analysis: a } = await planned(scenario);
+        assert.equal(a.endpoints.apim.reach, scenario === "internal" ? "vnet" : "internet");
+        assert.equal(a.apimVnetMode, { public: "None", external: "External", internal: "Internal", consumption: "None" }[scenario]);
+        const ingress = { public: "internet", external: "vnet", internal: "vnet", consumption: a.kubernetesLayer ? "internet-restricted" : "internet" }[scenario];
+        assert.equal(a.endpoints.ingress.reach, ingress);
+        assert.equal(a.endpoints.ingress.from, a.kubernetesLayer ? "graph" : "traits");
+        const clientApim = a.hops.find((h) => h.id === "client-apim")!.protections;
+        for (const name of ["subscription key", "rate limit", "quota", "CORS", "TLS"]) assert.equal(clientApim.find((p) => p.name === name)?.present, true, name);
+        assert.equal(clientApim.find((p) => p.name === "token limit")?.present, scenario !== "consumption", "no token limit on Consumption");
+        const model = a.hops.find((h) => h.id === "api-model")!.protections;
+        assert.equal(model.find((p) => p.name === "local auth disabled")?.present, true);
+        assert.equal(model.find((p) => p.name === "APIM identity")?.present, true);
+      });
+    });
+  }
+});
