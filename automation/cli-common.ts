@@ -1,0 +1,52 @@
+/** What every `scenarios` command shares: scenario selection, `--config`, exit codes. */
+import type { Command } from "commander";
+import { parseOverrides } from "../config/load";
+import { SCENARIO_NAMES, type ScenarioName } from "../config/schema";
+import { isScenarioName } from "../config/validate";
+
+/** Exit codes: 2 for anything the user can fix in the command line or configuration. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** A mistake in the command line: printed as one line, exit code 2, no stack trace. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface SelectionOptions {
+  all?: boolean;
+  config: string[];
+  json?: boolean;
+}
+
+export interface Selection {
+  scenarios: ScenarioName[];
+  overrides: Record<string, string>;
+  json: boolean;
+}
+
+/** Adds `[scenario...] --all --config key=value --json` to a command. */
+export function withSelection(command: Command): Command {
+  return command
+    .argument("[scenario...]", `one or more of: ${SCENARIO_NAMES.join(", ")}`)
+    .option("--all", "every scenario")
+    .option("-c, --config <key=value>", "override a setting, like pulumi -c (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--json", "machine-readable output on stdout");
+}
+
+export function resolveSelection(names: string[], options: SelectionOptions): Selection {
+  const unknown = names.filter((n) => !isScenarioName(n));
+  if (unknown.length) throw new UsageError(`unknown scenario ${unknown.map((n) => JSON.stringify(n)).join(", ")}; choose from ${SCENARIO_NAMES.join(", ")} or --all`);
+  if (options.all && names.length) throw new UsageError("give scenario names or --all, not both");
+  const scenarios = options.all ? [...SCENARIO_NAMES] : [...new Set(names as ScenarioName[])];
+  if (!scenarios.length) throw new UsageError(`name a scenario (${SCENARIO_NAMES.join(", ")}) or use --all`);
+  let overrides: Record<string, string>;
+  try {
+    overrides = parseOverrides(options.config ?? []);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return { scenarios, overrides, json: Boolean(options.json) };
+}

@@ -1,0 +1,161 @@
+/**
+ * What the driver's commands share: which stacks a command line means, validation of their settings
+ * before anything starts, preflight, the workspace, the progress display, Ctrl-C, and saving run reports.
+ */
+import * as path from "node:path";
+import { ConfigError, requireConfig, type Problem } from "../../config/validate";
+import type { ScenarioName } from "../../config/schema";
+import { UsageError, type Selection } from "../cli-common";
+import { chooseBackend, isValidStackName, RUNS_DIR } from "./env";
+import { InterruptController } from "./interrupt";
+import type { DriverContext, OperationRun } from "./orchestrate";
+import { type Need, preflight, realPreflightDeps } from "./preflight";
+import { displayMode, runWithDisplay, StackBoard } from "./progress";
+import { recordPathFor, saveRecording } from "./recorder";
+import { fileStamp, runReport, writeReportFiles } from "./report";
+import type { DriverWorkspace } from "./workspace";
+
+export interface Target {
+  scenario: ScenarioName;
+  stack: string;
+}
+
+/** The stacks a selection means: one per scenario, named after it unless `--stack` names the one stack. */
+export function targetsFor(selection: Selection, stack: string | undefined): Target[] {
+  if (stack !== undefined) {
+    if (selection.scenarios.length !== 1) throw new UsageError("--stack names one stack: give exactly one scenario with it");
+    if (!isValidStackName(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)}: use letters, digits, ".", "-" and "_" (up to 100 characters)`);
+    return [{ scenario: selection.scenarios[0], stack }];
+  }
+  return selection.scenarios.map((scenario) => ({ scenario, stack: scenario }));
+}
+
+/**
+ * Validates every target's settings (stack file + overrides + extra) and throws one ConfigError listing
+ * every problem; a problem that only some of several stacks have is prefixed with the stack's name.
+ */
+export function validateTargets(
+  targets: Target[],
+  settingsOf: (t: Target) => Record<string, unknown>,
+): void {
+  const byLine = new Map<string, { problem: Problem; stacks: string[] }>();
+  for (const t of targets) {
+    try {
+      requireConfig(t.scenario, settingsOf(t));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      for (const p of e.problems) {
+        const line = `${p.key}\u0000${JSON.stringify(p.value)}\u0000${p.message}`;
+        const entry = byLine.get(line) ?? { problem: p, stacks: [] };
+        entry.stacks.push(t.stack);
+        byLine.set(line, entry);
+      }
+    }
+  }
+  if (!byLine.size) return;
+  const problems: Problem[] = [...byLine.values()].map(({ problem, stacks }) =>
+    targets.length > 1 && stacks.length < targets.length ? { ...problem, key: `${stacks.join(",")}: ${problem.key}` } : problem,
+  );
+  throw new ConfigError(problems);
+}
+
+export interface DriverOptions {
+  needs: Need[];
+  stacks: string[];
+  json: boolean;
+  secretsProvider?: string;
+  /** Save a report (JSON, Markdown, HTML) for every operation under reports/runs/. */
+  saveRuns?: boolean;
+  /** `--record <file>`: save each operation's raw event stream. */
+  record?: string;
+  /** Commands that never run a stack operation (sweep) need no workspace. */
+  workspace?: boolean;
+}
+
+export interface Driver {
+  ctx: DriverContext;
+  board: StackBoard;
+  interrupt: InterruptController;
+  workspace?: DriverWorkspace;
+  subscriptionId?: string;
+  /** Every file written (reports, recordings). */
+  files: string[];
+  /** Runs `work` for each stack in parallel under the live display. */
+  run<R extends { ok: boolean }>(stacks: string[], work: (stack: string) => Promise<R>): Promise<R[]>;
+  close(): void;
+}
+
+/** Preflight, then the workspace, Ctrl-C handling and the display. Throws PreflightError (exit 2) first. */
+export async function openDriver(options: DriverOptions): Promise<Driver> {
+  const env = process.env;
+  const backend = chooseBackend(env);
+  const found = await preflight(options.needs, { backend, stacks: options.stacks, secretsProvider: options.secretsProvider }, realPreflightDeps(env));
+  let workspace: DriverWorkspace | undefined;
+  if (options.workspace !== false && found.pulumiPath) {
+    const { DriverWorkspace } = require("./workspace") as typeof import("./workspace");
+    workspace = await DriverWorkspace.create({ pulumiPath: found.pulumiPath, subscriptionId: found.subscriptionId, secretsProvider: options.secretsProvider, env, backend });
+  }
+  const board = new StackBoard(options.stacks);
+  const interrupt = new InterruptController(Boolean(workspace?.shim));
+  const files: string[] = [];
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  interrupt.onInterrupt((count) => {
+    if (count === 1) say("\ninterrupted: cancelling running operations; ephemeral stacks are still destroyed and purged (Ctrl-C again to abandon that too)");
+    if (count === 2) {
+      say("\ninterrupted again: abandoning teardown; what remains carries expires-at, and `scenarios sweep` removes it later (Ctrl-C once more to exit now)");
+      if (workspace?.shim) (require("./shim") as typeof import("./shim")).interruptAll(workspace!.shim!);
+    }
+  });
+  const uninstall = interrupt.install();
+  let purgerPromise: ReturnType<NonNullable<DriverContext["purger"]>> | undefined;
+  const ctx: DriverContext = {
+    progress: board.listener,
+    interrupt,
+    purger: found.subscriptionId
+      ? () => (purgerPromise ??= (require("./purge") as typeof import("./purge")).azurePurger(found.subscriptionId!))
+      : undefined,
+    onRun: (run: OperationRun) => {
+      if (options.record) {
+        const file = recordPathFor(options.record, run.stack, options.stacks.length);
+        saveRecording(file, run.recording);
+        files.push(file);
+      }
+      if (options.saveRuns !== false && run.recording.operation !== "preview") {
+        files.push(...writeReportFiles(path.join(RUNS_DIR, `${run.stack}-${run.recording.operation}-${fileStamp(new Date(run.recording.startedAt))}`), runReport(run.timeline, run.result.status, run.result.error)));
+      }
+    },
+  };
+  const mode = displayMode(options.json);
+  return {
+    ctx,
+    board,
+    interrupt,
+    workspace,
+    subscriptionId: found.subscriptionId,
+    files,
+    run: (stacks, work) => runWithDisplay(board, stacks, mode, work),
+    close: () => {
+      uninstall();
+      if (workspace?.shim) (require("./shim") as typeof import("./shim")).removeShim(workspace.shim);
+    },
+  };
+}
+
+/** A fixed-width table for the summaries commands print at the end. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => (c ?? "").padEnd(widths[i])).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Raised at the end of a command when some stacks failed (exit code 1 via the CLI's generic handler). */
+export class CommandFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandFailed";
+  }
+}

@@ -1,0 +1,51 @@
+/** `verify` for one stack: its outputs give the probes and the key; VNet probes go through the cluster. */
+import { emitMessage, emitPhase, type DriverContext } from "./orchestrate";
+import type { StackHandle } from "./types";
+import { localTransport, parseProbes, type ProbeTransport, runProbes, type Transports, type VerifyOptions, type VerifyReport } from "./verify";
+
+export interface VerifyStackOptions {
+  scenario?: string;
+  verify?: Partial<VerifyOptions>;
+  /**
+   * Opens a transport into the VNet of this stack (incluster.ts), or explains why it cannot. Called only
+   * when a probe needs it.
+   */
+  openVnet?: (handle: StackHandle) => Promise<(ProbeTransport & { dispose?: () => Promise<void> }) | { unavailable: string }>;
+  internet?: ProbeTransport;
+}
+
+export async function verifyStack(handle: StackHandle, ctx: DriverContext, options: VerifyStackOptions = {}): Promise<VerifyReport> {
+  emitPhase(ctx, handle.name, "verify");
+  const outputs = await handle.outputs();
+  const probes = parseProbes(outputs.probes?.value);
+  const key = outputs.subscriptionKey?.value;
+  if (probes.some((p) => p.request.withSubscriptionKey) && typeof key !== "string") throw new Error("the stack output `subscriptionKey` is missing");
+  const transports: Transports = { internet: options.internet ?? localTransport() };
+  let dispose: (() => Promise<void>) | undefined;
+  if (probes.some((p) => p.from === "vnet")) {
+    if (!options.openVnet) transports.vnet = { unavailable: "no way into the VNet was configured" };
+    else {
+      try {
+        const vnet = await options.openVnet(handle);
+        transports.vnet = vnet;
+        if ("attempt" in vnet) dispose = vnet.dispose?.bind(vnet);
+      } catch (e) {
+        transports.vnet = { unavailable: (e as Error).message };
+      }
+    }
+  }
+  try {
+    return await runProbes(
+      handle.name,
+      probes,
+      transports,
+      typeof key === "string" ? key : undefined,
+      { ...options.verify, signal: options.verify?.signal ?? ctx.interrupt.signal, onProgress: (t) => emitMessage(ctx, handle.name, t) },
+      options.scenario,
+    );
+  } finally {
+    if (dispose) {
+      await dispose().catch((e: Error) => emitMessage(ctx, handle.name, `could not delete the probe namespace: ${e.message}`, "warning"));
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { purgeAll, purgeTargets } from "../../../automation/driver/purge";
+import { formatSweep, type GroupInfo, planSweep, type ResourceInfo, runSweep, selectExpired, type SweepClient } from "../../../automation/driver/sweep";
+import type { Purgeable } from "../../../automation/driver/types";
+import { apimAndOpenAi, MemoryPurger } from "./helpers/memory-stack";
+
+describe("automation/driver/purge", () => {
+  it("finds the soft-deletable resources in a stack's state, with programmatic locations", () => {
+    const targets = purgeTargets(apimAndOpenAi("public"));
+    assert.deepEqual(targets, [
+      { kind: "apim", name: "apim-public", location: "swedencentral" },
+      { kind: "cognitive", name: "oai-public", location: "swedencentral", resourceGroupName: "rg-public" },
+    ]);
+  });
+
+  it("falls back to outputs and the resource id, and skips what it cannot name", () => {
+    const targets = purgeTargets([
+      { urn: "u1", type: "azure-native:apimanagement:ApiManagementService", custom: true, inputs: {}, outputs: { name: "apim-x", location: "Sweden Central" } },
+      { urn: "u2", type: "azure-native:cognitiveservices:Account", custom: true, id: "/subscriptions/s/resourceGroups/rg-y/providers/Microsoft.CognitiveServices/accounts/oai-y", inputs: {}, outputs: { name: "oai-y", location: "eastus2" } },
+      { urn: "u3", type: "azure-native:apimanagement:ApiManagementService", custom: true, inputs: {}, outputs: {} },
+    ]);
+    assert.deepEqual(targets, [
+      { kind: "apim", name: "apim-x", location: "swedencentral" },
+      { kind: "cognitive", name: "oai-y", location: "eastus2", resourceGroupName: "rg-y" },
+    ]);
+  });
+
+  it("purges everything even when one purge throws", async () => {
+    const log: string[] = [];
+    const purger = new MemoryPurger(log);
+    const throwing = { purge: async (t: Purgeable) => (t.name === "b" ? Promise.reject(new Error("403 Forbidden")) : purger.purge(t)) };
+    const results = await purgeAll(throwing, [
+      { kind: "apim", name: "a", location: "l" },
+      { kind: "apim", name: "b", location: "l" },
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ["purged", "failed"]);
+    assert.equal(results[1].error, "403 Forbidden");
+  });
+});
+
+class MemorySweepClient implements SweepClient {
+  readonly deletedGroups: string[] = [];
+  readonly log: string[] = [];
+  purger = new MemoryPurger(this.log);
+  constructor(
+    private readonly groups: GroupInfo[],
+    private readonly resources: Record<string, ResourceInfo[]>,
+    private readonly deleted: (Purgeable & { originalGroup?: string })[] = [],
+    private readonly failDelete: string[] = [],
+  ) {}
+  async listManagedGroups() {
+    return this.groups;
+  }
+  async listResources(group: string) {
+    return this.resources[group] ?? [];
+  }
+  async listDeleted() {
+    return this.deleted;
+  }
+  async deleteGroup(name: string) {
+    this.log.push(`delete:${name}`);
+    if (this.failDelete.includes(name)) throw new Error("ResourceGroupDeletionBlocked: lock");
+    this.deletedGroups.push(name);
+  }
+}
+
+const NOW = new Date("2025-06-01T12:00:00Z");
+const group = (name: string, tags: Record<string, string>): GroupInfo => ({ name, location: "swedencentral", tags });
+
+describe("automation/driver/sweep", () => {
+  const groups = [
+    group("rg-aiapim-pub-old", { "managed-by": "pulumi", "expires-at": "2025-06-01T08:00:00Z", stack: "public-eph-aaaaaa", scenario: "public" }),
+    group("rg-aiapim-int-new", { "managed-by": "pulumi", "expires-at": "2025-06-01T15:00:00Z", stack: "internal-eph-bbbbbb" }),
+    group("rg-aiapim-pub-kept", { "managed-by": "pulumi", stack: "public" }),
+    group("rg-odd", { "managed-by": "pulumi", "expires-at": "tomorrow" }),
+    group("rg-other", { owner: "someone" }),
+  ];
+  const resources: Record<string, ResourceInfo[]> = {
+    "rg-aiapim-pub-old": [
+      { id: "/x/apim", name: "apim-aiapim-pub-old", type: "Microsoft.ApiManagement/service", location: "Sweden Central" },
+      { id: "/x/oai", name: "oai-aiapim-pub-old", type: "Microsoft.CognitiveServices/accounts", location: "swedencentral" },
+      { id: "/x/aks", name: "aks", type: "Microsoft.ContainerService/managedClusters", location: "swedencentral" },
+    ],
+  };
+
+  it("selects only managed groups whose expires-at has passed, and says why the others stay", () => {
+    const { expired, kept } = selectExpired(groups, NOW);
+    assert.deepEqual(expired.map((g) => g.name), ["rg-aiapim-pub-old"]);
+    assert.equal(expired[0].stack, "public-eph-aaaaaa");
+    assert.deepEqual(kept, [
+      { name: "rg-aiapim-int-new", reason: "expires in 180 min" },
+      { name: "rg-aiapim-pub-kept", reason: "no expires-at (long-lived)" },
+      { name: "rg-odd", reason: 'expires-at "tomorrow" is not a time' },
+      { name: "rg-other", reason: "not managed-by=pulumi" },
+    ]);
+  });
+
+  it("plans purges of what was in the swept groups and of soft-deleted resources that came from them", async () => {
+    const client = new MemorySweepClient(groups, resources, [
+      { kind: "apim", name: "apim-aiapim-pub-older", location: "swedencentral", originalGroup: "RG-AIAPIM-PUB-OLD" },
+      { kind: "apim", name: "apim-elsewhere", location: "swedencentral", originalGroup: "rg-someone-else" },
+      { kind: "cognitive", name: "oai-aiapim-pub-old", location: "swedencentral", resourceGroupName: "rg-aiapim-pub-old" },
+    ]);
+    const plan = await planSweep(client, NOW);
+    assert.deepEqual(plan.purge.map((p) => `${p.kind}:${p.name}`).sort(), ["apim:apim-aiapim-pub-old", "apim:apim-aiapim-pub-older", "cognitive:oai-aiapim-pub-old"]);
+  });
+
+  it("a dry run deletes and purges nothing", async () => {
+    const client = new MemorySweepClient(groups, resources);
+    const result = await runSweep(client, { dryRun: true, now: NOW });
+    assert.deepEqual(client.log, []);
+    const lines = formatSweep(result);
+    assert.match(lines[0], /^would delete: resource group rg-aiapim-pub-old \(swedencentral; stack public-eph-aaaaaa, expired 2025-06-01T08:00:00Z\)/);
+    assert.ok(lines.some((l) => /^would purge: APIM service apim-aiapim-pub-old/.test(l)));
+    assert.ok(lines.some((l) => l === "kept: rg-aiapim-pub-kept (no expires-at (long-lived))"));
+  });
+
+  it("deletes the expired groups first, then purges; a failed deletion is reported", async () => {
+    const client = new MemorySweepClient(groups, resources);
+    const result = await runSweep(client, { dryRun: false, now: NOW });
+    assert.deepEqual(client.log, ["delete:rg-aiapim-pub-old", "purge:apim:apim-aiapim-pub-old", "purge:cognitive:oai-aiapim-pub-old"]);
+    assert.ok(formatSweep(result).some((l) => /pulumi stack rm --force public-eph-aaaaaa/.test(l)));
+
+    const failing = new MemorySweepClient(groups, resources, [], ["rg-aiapim-pub-old"]);
+    const r2 = await runSweep(failing, { dryRun: false, now: NOW });
+    assert.equal(r2.deleted[0].ok, false);
+    assert.match(formatSweep(r2)[0], /NOT deleted \(ResourceGroupDeletionBlocked: lock\)/);
+  });
+
+  it("says so when nothing expired", async () => {
+    const result = await runSweep(new MemorySweepClient([groups[1]], {}), { dryRun: true, now: NOW });
+    assert.match(formatSweep(result)[0], /^nothing expired/);
+  });
+});
