@@ -66,6 +66,7 @@ const ARM_IDS: Record<string, (inputs: Inputs, name: string) => string> = {
     providerPath(i, "Microsoft.ContainerService", ["managedClusters", i.resourceName ?? n]),
   "azure-native:managedidentity:UserAssignedIdentity": (i, n) =>
     providerPath(i, "Microsoft.ManagedIdentity", ["userAssignedIdentities", i.resourceName ?? n]),
+  "azure-native:containerregistry:Registry": (i, n) => providerPath(i, "Microsoft.ContainerRegistry", ["registries", i.registryName ?? n]),
   "azure-native:privatedns:PrivateZone": (i, n) => providerPath(i, "Microsoft.Network", ["privateDnsZones", i.privateZoneName ?? n]),
   "azure-native:authorization:RoleAssignment": (i, n) =>
     `${i.scope}/providers/Microsoft.Authorization/roleAssignments/${i.roleAssignmentName ?? simulatedGuid(n)}`,
@@ -92,6 +93,11 @@ const kubeconfig = (server: string) =>
       "users: [{name: simulated, user: {token: simulated-token}}]",
     ].join("\n"),
   ).toString("base64");
+
+/** A PEM block whose body is a digest: the right shape for code that parses PEM, not a usable key or certificate. */
+export function simulatedPem(label: string, seed: string): string {
+  return `-----BEGIN ${label}-----\n${digest(seed).toString("base64")}\n-----END ${label}-----\n`;
+}
 
 /** Outputs Azure (or another provider) computes, by type token. Inputs are echoed back by the engine. */
 const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
@@ -148,6 +154,10 @@ const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
     // Azure returns the record set's FQDN with a trailing dot; the apex `@` is the zone name itself.
     return { name: rel, fqdn: `${rel === "@" ? "" : `${rel}.`}${i.privateZoneName}.` };
   },
+  "azure-native:containerregistry:Registry": (i, n) => ({ loginServer: `${i.registryName ?? n}.azurecr.example` }),
+  "command:local:Command": (i) => ({ stdout: `simulated: ${i.create}`, stderr: "" }),
+  "tls:index/privateKey:PrivateKey": (_i, n) => ({ privateKeyPem: simulatedPem("PRIVATE KEY", n), publicKeyPem: simulatedPem("PUBLIC KEY", n) }),
+  "tls:index/selfSignedCert:SelfSignedCert": (_i, n) => ({ certPem: simulatedPem("CERTIFICATE", n) }),
   "random:index/randomString:RandomString": (i, n) => ({ result: digest(n).toString("hex").replace(/\d/g, (d) => "abcdefghij"[+d]).slice(0, i.length ?? 8) }),
   "random:index/randomPassword:RandomPassword": (i, n) => ({ result: `simulated-${digest(n).toString("hex")}`.slice(0, i.length ?? 32) }),
   "random:index/randomUuid:RandomUuid": (_i, n) => ({ result: simulatedGuid(n) }),

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as k8s from "@pulumi/kubernetes";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { AKS_RBAC_CLUSTER_ADMIN, assignRole, NETWORK_CONTRIBUTOR, type PrincipalType } from "./roles";
@@ -48,6 +49,8 @@ export class AksCluster extends pulumi.ComponentResource {
   readonly kubeletObjectId: pulumi.Output<string>;
   /** Secret. Signs in through kubelogin with the Azure CLI session of the machine that runs Pulumi. */
   readonly kubeconfig: pulumi.Output<string>;
+  /** Kubernetes provider on this cluster's credentials; every Kubernetes resource of the scenario uses it. */
+  readonly provider: k8s.Provider;
 
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:aks:AksCluster`, name, {}, opts);
@@ -137,6 +140,16 @@ export class AksCluster extends pulumi.ComponentResource {
     // Waits for the admin grant, so that whatever uses the kubeconfig starts after it.
     this.kubeconfig = pulumi.secret(
       pulumi.all([credentials, admin.id]).apply(([c]) => kubeconfigForAzureCli(Buffer.from(c.kubeconfigs[0].value, "base64").toString("utf8"))),
+    );
+
+    this.provider = new k8s.Provider(
+      name,
+      {
+        kubeconfig: this.kubeconfig,
+        // Lets `destroy` finish when the cluster is already gone: its objects went with it.
+        deleteUnreachable: true,
+      },
+      parent,
     );
 
     this.clusterName = cluster.name;

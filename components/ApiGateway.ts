@@ -21,6 +21,20 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
   aiApiBackendUrl: pulumi.Input<string>;
   /** Azure OpenAI endpoint, `https://<subdomain>.openai.azure.com/`. */
   openAiEndpoint: pulumi.Input<string>;
+  /** Password for `policies.backendBasicAuth`, kept in a secret named value. */
+  backendPassword?: pulumi.Input<string>;
+  /**
+   * PEM certificates of private CAs APIM must trust to call the backend over TLS (classic tiers only).
+   * https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates
+   */
+  trustedRootCertificates?: pulumi.Input<string>[];
+}
+
+/** The base64 DER body of a PEM certificate, the form APIM's `encodedCertificate` takes. */
+export function pemToBase64Der(pem: string): string {
+  const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1];
+  if (!body) throw new Error("not a PEM certificate");
+  return body.replace(/\s+/g, "");
 }
 
 /** Path of each published API under the gateway URL. */
@@ -115,6 +129,10 @@ export class ApiGateway extends pulumi.ComponentResource {
         // Refuse control-plane calls from API versions older than this (older ones expose secrets in reads).
         // https://learn.microsoft.com/azure/api-management/breaking-changes/api-version-retirement-sep-2023
         apiVersionConstraint: args.sku === "Consumption" ? undefined : { minApiVersion: "2021-08-01" },
+        certificates: args.trustedRootCertificates?.map((pem) => ({
+          encodedCertificate: pulumi.output(pem).apply(pemToBase64Der),
+          storeName: "Root",
+        })),
         virtualNetworkType: args.vnet?.mode ?? "None",
         virtualNetworkConfiguration: args.vnet ? { subnetResourceId: args.vnet.subnetId } : undefined,
         publicIpAddressId: publicIp?.id,
@@ -158,6 +176,18 @@ export class ApiGateway extends pulumi.ComponentResource {
 
     const policies = composeGatewayPolicies(args.sku, args.policies);
     this.omittedPolicies = policies.omitted;
+    const basicAuth = args.policies.backendBasicAuth;
+    if (basicAuth && args.backendPassword === undefined) throw new Error("policies.backendBasicAuth needs backendPassword");
+    // Named values are created before the policies that reference them, or the policy is rejected.
+    const namedValues = basicAuth
+      ? [
+          new apimanagement.NamedValue(
+            `${name}-backend-password`,
+            { ...svc, namedValueId: basicAuth.passwordNamedValue, displayName: basicAuth.passwordNamedValue, value: pulumi.secret(args.backendPassword!), secret: true },
+            parent,
+          ),
+        ]
+      : [];
 
     const product = new apimanagement.Product(
       `${name}-product`,
@@ -195,7 +225,11 @@ export class ApiGateway extends pulumi.ComponentResource {
       );
     operation(aiApi, "chat", "POST", "/chat", "Chat");
     operation(aiApi, "healthz", "GET", "/healthz", "Health");
-    new apimanagement.ApiPolicy(`${name}-ai-api-policy`, { ...svc, apiId: aiApi.name, policyId: "policy", format: "rawxml", value: policies.aiApi }, parent);
+    new apimanagement.ApiPolicy(
+      `${name}-ai-api-policy`,
+      { ...svc, apiId: aiApi.name, policyId: "policy", format: "rawxml", value: policies.aiApi },
+      { ...parent, dependsOn: namedValues },
+    );
 
     const openAiApi = new apimanagement.Api(
       `${name}-openai-api`,

@@ -6,6 +6,7 @@ import type { ApimSku } from "../config/schema";
 import {
   authenticationManagedIdentity,
   composePolicy,
+  authenticationBasic,
   cors,
   emitTokenMetric,
   type PolicyFragment,
@@ -30,6 +31,11 @@ export interface GatewayPolicySettings {
   jwt?: { issuer: string; audience: string };
   /** Custom metric namespace in Application Insights for token counts. */
   metricNamespace: string;
+  /**
+   * A credential APIM presents to the AI API's ingress on every call: the second, instance-bound factor where
+   * the ingress cannot tell this APIM from others by address. The password stays in a secret named value.
+   */
+  backendBasicAuth?: { username: string; passwordNamedValue: string };
 }
 
 export interface GatewayPolicies {
@@ -76,9 +82,11 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
   );
   const product = composePolicy(tier, { inbound: productInbound, outbound: [removeResponseHeaders()] });
 
-  const aiApi = composePolicy(tier, {
-    inbound: [setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "skip" })],
-  });
+  const aiApiInbound: PolicyFragment[] = [setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "skip" })];
+  if (s.backendBasicAuth) {
+    aiApiInbound.push(authenticationBasic({ username: s.backendBasicAuth.username, password: `{{${s.backendBasicAuth.passwordNamedValue}}}` }));
+  }
+  const aiApi = composePolicy(tier, { inbound: aiApiInbound });
 
   const openAiInbound: PolicyFragment[] = [
     // The caller's APIM key must not travel on to Azure OpenAI; APIM authenticates with its own identity.

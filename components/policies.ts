@@ -319,6 +319,21 @@ export function authenticationManagedIdentity(o: AuthenticationManagedIdentityOp
   });
 }
 
+export interface AuthenticationBasicOptions {
+  username: string;
+  /** Use a named value reference (`{{name}}`) for a secret one, never the password itself. */
+  password: string;
+}
+
+/** Sets the `Authorization: Basic` header on the call to the backend. */
+export function authenticationBasic(o: AuthenticationBasicOptions): PolicyFragment {
+  const p = "authentication-basic";
+  if (!/^\{\{[A-Za-z0-9._-]+\}\}$/.test(o.password)) {
+    throw new PolicyOptionError(p, "password", "must be a named value reference such as {{backend-password}}, so that the secret stays out of the policy");
+  }
+  return fragment(p, "inbound", { name: p, attrs: { username: text(p, "username", o.username), password: o.password } });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Rate limits and quotas
 

@@ -100,6 +100,12 @@ export const POLICY_SUPPORT = {
     scopes: ["global", "product", "api", "operation"],
     source: `${DOCS}/authentication-managed-identity-policy`,
   },
+  "authentication-basic": {
+    tiers: ALL_TIERS,
+    sections: ["inbound"],
+    scopes: ["global", "product", "api", "operation"],
+    source: `${DOCS}/authentication-basic-policy`,
+  },
   "set-backend-service": {
     tiers: ALL_TIERS,
     sections: ["inbound", "backend"],

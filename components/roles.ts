@@ -18,6 +18,10 @@ export const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#azure-kubernetes-service-rbac-cluster-admin
 export const AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
 
+/** Pull images, nothing else. */
+// https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#acrpull
+export const ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+
 export type PrincipalType = "ServicePrincipal" | "User" | "Group";
 
 export function roleDefinitionId(subscriptionId: string, roleGuid: string): string {

@@ -28,7 +28,16 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   quotaCalls: 10000,
   quotaPeriodSeconds: 86400,
   tokenLimitPerMinute: 5000,
-  acmeServer: "staging",
+  // APIM validates the backend's certificate chain, and Let's Encrypt's staging root is not trusted: only
+  // production certificates let APIM call a public ingress. https://letsencrypt.org/docs/staging-environment/
+  acmeServer: "production",
+  // Pinned, current releases (checked 2026-11): bump here, the policy pack reads the same values.
+  // https://github.com/traefik/traefik-helm-chart/releases, https://cert-manager.io/docs/releases/
+  traefikChartRepo: "https://traefik.github.io/charts",
+  traefikChartVersion: "41.3.0",
+  certManagerChartRepo: "https://charts.jetstack.io",
+  certManagerChartVersion: "v1.21.1",
+  appReplicas: 2,
 };
 
 export interface ScenarioTraits {

@@ -21,6 +21,7 @@ export interface ResourceNames {
   ingressDnsLabel: string;
   /** Private DNS zone of the backend in VNet scenarios; `.internal` is reserved for private use by ICANN. */
   privateZone: string;
+  containerRegistry: string;
 }
 
 const SHORT: Record<ScenarioName, string> = { public: "pub", external: "ext", internal: "int", consumption: "con" };
@@ -40,6 +41,8 @@ export function resourceNames(prefix: string, scenario: ScenarioName, suffix: st
     apimPublicIpLabel: `${base}-apim`,
     ingressDnsLabel: `${base}-ai`,
     privateZone: `${base}.internal`,
+    // Registry names are 5-50 letters and digits only. https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftcontainerregistry
+    containerRegistry: `acr${base.replace(/[^a-z0-9]/g, "")}`,
   };
 }
 

@@ -166,7 +166,53 @@ function securityRules(c: ScenarioConfig): Problem[] {
   return problems;
 }
 
+/**
+ * Dedicated tiers have outbound addresses of their own on the service resource; Consumption and the v2
+ * tiers call from shared ranges of the region. https://learn.microsoft.com/azure/api-management/api-management-howto-ip-addresses
+ */
+export function hasDedicatedOutboundAddresses(sku: ApimSku): boolean {
+  return !["Consumption", "BasicV2", "StandardV2"].includes(sku);
+}
+
+/** Whether the scenario's ingress allow-list must be built from configured shared ranges. */
+export function needsSharedSourceRanges(c: Pick<ScenarioConfig, "scenario" | "apimSku">): boolean {
+  return c.scenario === "consumption" && !hasDedicatedOutboundAddresses(c.apimSku);
+}
+
+/** Narrowest prefix length a shared range may have: anything wider admits a large part of the internet. */
+export const WIDEST_SHARED_RANGE_PREFIX = 8;
+
+function allowListRules(c: ScenarioConfig): Problem[] {
+  const ranges = c.apimSharedSourceRanges;
+  if (needsSharedSourceRanges(c) && ranges === undefined) {
+    return [
+      {
+        key: "apimSharedSourceRanges",
+        value: undefined,
+        message:
+          `required: the ${c.apimSku} tier has no dedicated outbound address, so the ingress can only admit the region's shared ranges. ` +
+          `List them with: az network list-service-tags --location ${c.location} --query "values[?name=='AzureCloud.${c.location}'].properties.addressPrefixes[] | [?!contains(@, ':')]" (IPv4 only)`,
+      },
+    ];
+  }
+  if (ranges !== undefined && !needsSharedSourceRanges(c)) {
+    return [
+      {
+        key: "apimSharedSourceRanges",
+        value: ranges,
+        message:
+          c.scenario === "consumption"
+            ? `not used with the ${c.apimSku} tier: the allow-list holds the service's own outbound addresses; remove it`
+            : `only the consumption scenario uses it; remove it`,
+      },
+    ];
+  }
+  return (ranges ?? [])
+    .filter((r) => Number(r.split("/")[1]) < WIDEST_SHARED_RANGE_PREFIX)
+    .map((r) => ({ key: "apimSharedSourceRanges", value: r, message: `wider than /${WIDEST_SHARED_RANGE_PREFIX}: list the region's ranges, not the internet` }));
+}
+
 /** Rules across settings that Azure would reject at deploy time, or that would ship an insecure setup. */
 export function crossFieldProblems(c: ScenarioConfig): Problem[] {
-  return [...apimRules(c), ...subnetRules(c), ...securityRules(c)];
+  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c)];
 }

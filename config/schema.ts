@@ -16,6 +16,7 @@ const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL"
 const origin = z
   .string()
   .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, { message: "must be an origin (scheme://host[:port], no path) and never *" });
+const chartVersion = z.string().regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: "must be an exact chart version such as 41.3.0 (no ranges)" });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
@@ -64,6 +65,21 @@ export const configSchema = z
 
     acmeEmail: email.optional(),
     acmeServer: z.enum(["staging", "production"]),
+
+    traefikChartRepo: httpsUrl,
+    traefikChartVersion: chartVersion,
+    certManagerChartRepo: httpsUrl,
+    certManagerChartVersion: chartVersion,
+    /** Address ranges an APIM tier without dedicated outbound addresses calls from (consumption only). */
+    apimSharedSourceRanges: z.array(cidr).min(1).optional(),
+    /** Container image of the AI API; unset, the program builds app/ in its own container registry. */
+    appImage: z
+      .string()
+      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, {
+        message: "must be a full image reference with registry and tag or digest, such as myregistry.azurecr.io/ai-api:1.0.0",
+      })
+      .optional(),
+    appReplicas: int(1, 10),
   })
   .strict();
 

@@ -3,7 +3,7 @@
  * validations read the inputs the program declares; the one stack validation reads the deployed graph.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { AKS_RBAC_CLUSTER_ADMIN, COGNITIVE_SERVICES_OPENAI_USER, NETWORK_CONTRIBUTOR } from "../components/roles";
+import { ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, COGNITIVE_SERVICES_OPENAI_USER, NETWORK_CONTRIBUTOR } from "../components/roles";
 import { armResourceType, at, forTypes, isFalse, isResourceScope, isTrue, list, ofType, type Props, T } from "./lib";
 
 const MS = "https://learn.microsoft.com";
@@ -180,6 +180,13 @@ export const ALLOWED_ROLES: readonly AllowedRole[] = [
     name: "Azure Kubernetes Service RBAC Cluster Admin",
     scopeType: "Microsoft.ContainerService/managedClusters",
     doc: `${RBAC}/containers#azure-kubernetes-service-rbac-cluster-admin`,
+  },
+  {
+    // The kubelet identity pulls the AI API's image from the project's own registry.
+    id: ACR_PULL,
+    name: "AcrPull",
+    scopeType: "Microsoft.ContainerRegistry/registries",
+    doc: `${RBAC}/containers#acrpull`,
   },
 ];
 

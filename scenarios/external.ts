@@ -1,8 +1,7 @@
-import * as pulumi from "@pulumi/pulumi";
 import { plannedIngressIp } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
 import { PrivateDns } from "../components/PrivateDns";
-import { buildFoundation, buildGateway, scenarioOutputs, type ScenarioOutputs } from "./foundation";
+import { assembleScenario, buildFoundation, type ScenarioOutputs } from "./foundation";
 
 /**
  * APIM in External VNet mode: a public gateway inside the VNet that reaches the AI API on an internal load
@@ -22,6 +21,5 @@ export function buildExternal(config: ScenarioConfig, stack: string): ScenarioOu
     { parent: f.root },
   );
   const backendHost = dns.fqdns.backend;
-  const gateway = buildGateway(f, { aiApiBackendUrl: pulumi.interpolate`https://${backendHost}` });
-  return scenarioOutputs(f, gateway, backendHost);
+  return assembleScenario(f, backendHost);
 }

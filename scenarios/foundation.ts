@@ -14,6 +14,14 @@ import { API_PATHS, ApiGateway } from "../components/ApiGateway";
 import { TYPE_PREFIX } from "../components/common";
 import { Network } from "../components/Network";
 import { Observability } from "../components/Observability";
+import { AiBackend } from "../components/AiBackend";
+import { AppImage } from "../components/AppImage";
+import { CertManager } from "../components/CertManager";
+import { IngressController } from "../components/IngressController";
+import type { LoadBalancerExposure } from "../components/kubernetes-manifests";
+import { PROJECT_DIR } from "../config/load";
+import { plannedIngressIp } from "../config/naming";
+import { hasDedicatedOutboundAddresses } from "../config/rules";
 import { type Probe, probesFor } from "./probes";
 
 /** The root of a scenario's tree: every resource is its descendant, and the stack outputs are its outputs. */
@@ -115,8 +123,124 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
   return { config, stack, root, names, tags, resourceGroupName: group.name, observability, network, model, aks };
 }
 
+/** Namespaces of the Kubernetes layer (DESIGN.md; the labs and the policy pack name them too). */
+export const NAMESPACES = { ingress: "traefik", certManager: "cert-manager", backend: "ai-api" } as const;
+
+export interface KubernetesPlatform {
+  ingress: IngressController;
+  certManager: CertManager;
+}
+
+/**
+ * Traefik and cert-manager. A public ingress gets Let's Encrypt certificates for its Azure DNS name; an
+ * internal one, whose name only the VNet resolves, gets them from a private CA that APIM is told to trust.
+ */
+export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
+  const { config } = f;
+  const publicIngress = SCENARIO_TRAITS[config.scenario].publicIngress;
+  const opts = { parent: f.root };
+  const exposure: pulumi.Input<LoadBalancerExposure> = publicIngress
+    ? f.names.apply((n) => ({ kind: "public" as const, dnsLabel: n.ingressDnsLabel }))
+    : f.network.ingressSubnetName.apply((subnetName) => ({
+        kind: "internal" as const,
+        subnetName,
+        ipAddress: plannedIngressIp(config.ingressSubnetPrefix),
+        // Only APIM's subnet calls the AI API here. https://learn.microsoft.com/azure/api-management/virtual-network-concepts
+        allowedSourceRanges: [config.apimSubnetPrefix],
+      }));
+  const certManager = new CertManager(
+    "cert-manager",
+    {
+      provider: f.aks.provider,
+      namespace: NAMESPACES.certManager,
+      chartRepo: config.certManagerChartRepo,
+      chartVersion: config.certManagerChartVersion,
+      issuer: publicIngress
+        ? { kind: "acme", server: config.acmeServer, email: config.acmeEmail }
+        : { kind: "privateCa", commonName: `${config.namePrefix} ${config.scenario} private CA` },
+    },
+    opts,
+  );
+  const ingress = new IngressController(
+    "ingress",
+    {
+      provider: f.aks.provider,
+      namespace: NAMESPACES.ingress,
+      chartRepo: config.traefikChartRepo,
+      chartVersion: config.traefikChartVersion,
+      exposure,
+      certManagerNamespace: NAMESPACES.certManager,
+    },
+    opts,
+  );
+  return { ingress, certManager };
+}
+
+/** Username APIM presents to the ingress in `consumption`; the password is random and secret. */
+export const APIM_BACKEND_USERNAME = "apim";
+
+/**
+ * In `consumption` the ingress is public but admits only APIM: the addresses APIM calls from (its own on a
+ * dedicated tier, the region's shared ranges otherwise) and a password only this APIM instance holds.
+ */
+export function backendCredential(f: Foundation): pulumi.Output<string> | undefined {
+  if (f.config.scenario !== "consumption") return undefined;
+  return new random.RandomPassword("apim-backend-password", { length: 40, special: false }, { parent: f.root }).result;
+}
+
+export function buildBackend(f: Foundation, platform: KubernetesPlatform, gateway: ApiGateway, host: pulumi.Input<string>, password?: pulumi.Input<string>): AiBackend {
+  const { config } = f;
+  const image =
+    config.appImage ??
+    new AppImage(
+      "app-image",
+      {
+        resourceGroupName: f.resourceGroupName,
+        location: config.location,
+        tags: f.tags,
+        registryName: name(f.names, "containerRegistry"),
+        projectDir: PROJECT_DIR,
+        pullerPrincipalIds: [f.aks.kubeletObjectId],
+        diagnostics: f.observability.diagnostics,
+      },
+      { parent: f.root },
+    ).image;
+  const sourceRanges =
+    config.scenario !== "consumption"
+      ? undefined
+      : hasDedicatedOutboundAddresses(config.apimSku)
+        ? gateway.outboundAddresses.apply((ips) => ips.map((ip) => `${ip}/32`))
+        : pulumi.output(config.apimSharedSourceRanges!);
+  return new AiBackend(
+    "ai-backend",
+    {
+      resourceGroupName: f.resourceGroupName,
+      location: config.location,
+      tags: f.tags,
+      provider: f.aks.provider,
+      namespace: NAMESPACES.backend,
+      identityName: name(f.names, "backendIdentity"),
+      oidcIssuerUrl: f.aks.oidcIssuerUrl,
+      model: f.model,
+      image,
+      replicas: config.appReplicas,
+      host,
+      issuerName: platform.certManager.issuerName,
+      ingress: platform.ingress,
+      admit: sourceRanges
+        ? { sourceRanges, basicAuth: password === undefined ? undefined : { username: APIM_BACKEND_USERNAME, password } }
+        : undefined,
+    },
+    { parent: f.root },
+  );
+}
+
 export interface GatewayOptions {
   aiApiBackendUrl: pulumi.Input<string>;
+  /** Private CAs APIM must trust to call the backend (the internal ingress's issuer). */
+  trustedRootCertificates?: pulumi.Input<string>[];
+  /** Password APIM presents to the ingress (see `backendCredential`). */
+  backendPassword?: pulumi.Input<string>;
 }
 
 /** APIM in the scenario's VNet mode, with the product, both APIs, their policies and inference rights. */
@@ -149,7 +273,10 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
         tokenLimitPerMinute: config.tokenLimitPerMinute,
         jwt: config.jwtIssuer && config.jwtAudience ? { issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
         metricNamespace: "ai-gateway",
+        backendBasicAuth: options.backendPassword === undefined ? undefined : { username: APIM_BACKEND_USERNAME, passwordNamedValue: "ingress-password" },
       },
+      backendPassword: options.backendPassword,
+      trustedRootCertificates: options.trustedRootCertificates,
       aiApiBackendUrl: options.aiApiBackendUrl,
       openAiEndpoint: f.model.endpoint,
     },
@@ -157,6 +284,25 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
   );
   f.model.grantInference("apim-inference", gateway.principalId);
   return gateway;
+}
+
+/**
+ * Everything after the scenario's own network decisions: the Kubernetes platform, APIM (trusting the
+ * ingress's private CA where there is one, holding the ingress credential where one is needed), the AI API
+ * workload on `backendHost`, and the stack outputs. `withGateway` adds what depends on APIM (private DNS).
+ */
+export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string>, withGateway?: (gateway: ApiGateway) => void): ScenarioOutputs {
+  const platform = buildKubernetesPlatform(f);
+  const password = backendCredential(f);
+  const ca = platform.certManager.caCertificatePem;
+  const gateway = buildGateway(f, {
+    aiApiBackendUrl: pulumi.interpolate`https://${backendHost}`,
+    trustedRootCertificates: ca ? [ca] : undefined,
+    backendPassword: password,
+  });
+  withGateway?.(gateway);
+  buildBackend(f, platform, gateway, backendHost, password);
+  return scenarioOutputs(f, gateway, backendHost);
 }
 
 export interface ScenarioOutputs {

@@ -1,7 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
 import { publicIpFqdn } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
-import { buildFoundation, buildGateway, scenarioOutputs, type ScenarioOutputs } from "./foundation";
+import { assembleScenario, buildFoundation, type ScenarioOutputs } from "./foundation";
 
 /**
  * The unprotected baseline: APIM outside any VNet calls the AI API on a public ingress that anyone can
@@ -10,6 +9,5 @@ import { buildFoundation, buildGateway, scenarioOutputs, type ScenarioOutputs } 
 export function buildPublic(config: ScenarioConfig, stack: string): ScenarioOutputs {
   const f = buildFoundation(config, stack);
   const backendHost = f.names.apply((n) => publicIpFqdn(n.ingressDnsLabel, config.location));
-  const gateway = buildGateway(f, { aiApiBackendUrl: pulumi.interpolate`https://${backendHost}` });
-  return scenarioOutputs(f, gateway, backendHost);
+  return assembleScenario(f, backendHost);
 }

@@ -3,6 +3,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { APIM_SKUS, type ApimSku } from "../../config/schema";
 import {
   ALL_TIERS,
+  authenticationBasic,
   authenticationManagedIdentity,
   BACKEND_REVEALING_RESPONSE_HEADERS,
   checkHeader,
@@ -128,6 +129,7 @@ const SAMPLES: Record<PolicyName, () => PolicyFragment> = {
     }),
   cors: () => cors({ allowedOrigins: ["https://app.contoso.example"], allowedMethods: ["GET", "POST"], allowedHeaders: ["Content-Type"] }),
   "authentication-managed-identity": () => authenticationManagedIdentity({ resource: "https://cognitiveservices.azure.com" }),
+  "authentication-basic": () => authenticationBasic({ username: "apim", password: "{{ingress-password}}" }),
   "set-backend-service": () => setBackendService({ backendId: "ai-backend" }),
   "set-header": () => setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "skip" }),
   "check-header": () => checkHeader({ name: "x-client", failedStatusCode: 400, failedMessage: "x-client is required", ignoreCase: true }),

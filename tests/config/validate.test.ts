@@ -3,6 +3,7 @@ import { readStackSettings } from "../../config/load";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import { apimSubnetAddressesNeeded, CAPACITY_RANGE } from "../../config/rules";
 import { ConfigError, formatProblems, requireConfig, resolveConfig } from "../../config/validate";
+import { offlineSettings } from "../../automation/evaluate";
 
 function problems(scenario: ScenarioName, raw: Record<string, unknown>): string[] {
   const result = resolveConfig(scenario, raw);
@@ -20,11 +21,29 @@ function expectProblem(scenario: ScenarioName, raw: Record<string, unknown>, key
 
 describe("config/validate", () => {
   for (const scenario of SCENARIO_NAMES) {
-    it(`accepts the ${scenario} stack file as written`, () => {
-      const config = requireConfig(scenario, readStackSettings(scenario));
+    it(`accepts the ${scenario} stack file as written${scenario === "consumption" ? ", once the region's shared ranges are set" : ""}`, () => {
+      const extra = scenario === "consumption" ? { apimSharedSourceRanges: ["198.51.100.0/24"] } : {};
+      const config = requireConfig(scenario, { ...readStackSettings(scenario), ...extra });
       assert.equal(config.scenario, scenario);
     });
   }
+
+  describe("the consumption allow-list's shared ranges", () => {
+    it("are required where APIM has no dedicated outbound address, with the command that lists them", () => {
+      expectProblem("consumption", {}, "apimSharedSourceRanges", /required: the Consumption tier .* az network list-service-tags --location swedencentral/);
+      expectProblem("consumption", { apimSku: "StandardV2", apimCapacity: 1 }, "apimSharedSourceRanges", /required: the StandardV2 tier/);
+    });
+    it("are refused where they would not be used, and when they admit too much", () => {
+      expectProblem("consumption", { apimSku: "Basic", apimCapacity: 1, apimSharedSourceRanges: ["198.51.100.0/24"] }, "apimSharedSourceRanges", /not used with the Basic tier/);
+      expectProblem("public", { apimSharedSourceRanges: ["198.51.100.0/24"] }, "apimSharedSourceRanges", /only the consumption scenario/);
+      expectProblem("consumption", { apimSharedSourceRanges: ["0.0.0.0/0"] }, "apimSharedSourceRanges", /wider than \/8/);
+    });
+    it("are simulated for the offline plan only, and say so by their documentation range", () => {
+      assert.deepEqual(offlineSettings("consumption").apimSharedSourceRanges, ["198.51.100.0/24"]);
+      assert.equal(offlineSettings("consumption", { apimSku: "Basic", apimCapacity: 1 }).apimSharedSourceRanges, undefined);
+      assert.deepEqual(offlineSettings("consumption", { apimSharedSourceRanges: ["203.0.113.0/24"] }).apimSharedSourceRanges, ["203.0.113.0/24"]);
+    });
+  });
 
   it("fills defaults and coerces text from --config", () => {
     const config = requireConfig("public", { apimCapacity: "1", corsAllowedOrigins: "https://a.example, https://b.example:8443", tags: '{"team":"ai"}' });

@@ -60,7 +60,8 @@ describe("scenarios driver commands: command line and preflight", function () {
   });
 
   it("with the tools and a passphrase present, only the missing Azure login is reported", () => {
-    const r = run(["compare", "consumption", "--no-estimates"], cleanEnv(toolsBin, { PULUMI_CONFIG_PASSPHRASE: "" }));
+    // A deployment must name the shared ranges a Consumption-tier APIM calls from (the offline plan simulates them).
+    const r = run(["compare", "consumption", "--no-estimates", "-c", 'apimSharedSourceRanges=["198.51.100.0/24"]'], cleanEnv(toolsBin, { PULUMI_CONFIG_PASSPHRASE: "" }));
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(r.stderr.trim().split("\n"), ["preflight: no Azure subscription; run az login (and az account set --subscription <id>) or export AZURE_SUBSCRIPTION_ID=<id>"]);
     assert.doesNotMatch(r.stderr, /should-not-run/);

@@ -1,0 +1,205 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import { appContainerEnv, CONTAINER_PORT } from "../app/src/image";
+import type { AiModel } from "./AiModel";
+import { asK8sInput, type AzureScopeArgs, customResource, isolatedNamespace, TYPE_PREFIX } from "./common";
+import type { IngressController } from "./IngressController";
+import {
+  ANNOTATIONS,
+  backendEgressPolicy,
+  backendIngressPolicies,
+  backendPodSpec,
+  certificate,
+  defaultDenyPolicy,
+  type Resources,
+  WORKLOAD_IDENTITY_POD_LABEL,
+} from "./kubernetes-manifests";
+
+/** Audience of the service account tokens Entra ID accepts for workload identity. https://learn.microsoft.com/azure/aks/workload-identity-overview */
+export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
+
+export interface AiBackendArgs extends AzureScopeArgs {
+  provider: k8s.Provider;
+  namespace: string;
+  /** Name of the user-assigned identity the pods run as. */
+  identityName: pulumi.Input<string>;
+  /** The cluster's service account token issuer. */
+  oidcIssuerUrl: pulumi.Input<string>;
+  model: AiModel;
+  image: pulumi.Input<string>;
+  replicas: number;
+  /** Host name of the AI API on the ingress; the TLS certificate is issued for it. */
+  host: pulumi.Input<string>;
+  /** ClusterIssuer that issues the host's certificate. */
+  issuerName: pulumi.Input<string>;
+  ingress: IngressController;
+  /**
+   * What the ingress checks before a call reaches the pods, where the load balancer is public but only APIM
+   * may call: the source ranges it admits, and a credential APIM presents.
+   */
+  admit?: { sourceRanges: pulumi.Input<string[]>; basicAuth?: { username: string; password: pulumi.Input<string> } };
+  resources?: Resources;
+}
+
+const APP_LABELS = { app: "ai-api" };
+const DEFAULT_RESOURCES: Resources = { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "384Mi" } };
+
+/**
+ * The AI API on AKS: its own namespace and identity (workload identity federated to a user-assigned identity
+ * that holds the inference role), a hardened Deployment, a ClusterIP Service, an HTTPS-only Ingress through
+ * Traefik, and NetworkPolicies that let in only Traefik and let out only DNS and HTTPS.
+ */
+export class AiBackend extends pulumi.ComponentResource {
+  readonly namespace: pulumi.Output<string>;
+  readonly host: pulumi.Output<string>;
+  /** Client ID of the pods' identity. */
+  readonly clientId: pulumi.Output<string>;
+  /** Middleware references on the Ingress (empty where the ingress admits everyone). */
+  readonly middlewares: pulumi.Output<string[]>;
+
+  constructor(name: string, args: AiBackendArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE_PREFIX}:kubernetes:AiBackend`, name, {}, opts);
+    const parent = { parent: this };
+    const k8sOpts = { parent: this, provider: args.provider };
+    const serviceAccountName = "ai-api";
+
+    const identity = new managedidentity.UserAssignedIdentity(
+      `${name}-identity`,
+      { resourceName: args.identityName, resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
+      parent,
+    );
+    // https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster#create-the-federated-identity-credential
+    new managedidentity.FederatedIdentityCredential(
+      `${name}-federation`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        resourceName: identity.name,
+        federatedIdentityCredentialResourceName: "aks-ai-api",
+        issuer: args.oidcIssuerUrl,
+        subject: `system:serviceaccount:${args.namespace}:${serviceAccountName}`,
+        audiences: [WORKLOAD_IDENTITY_AUDIENCE],
+      },
+      parent,
+    );
+    const grant = args.model.grantInference(`${name}-inference`, identity.principalId);
+    this.clientId = identity.clientId;
+
+    const isolated = isolatedNamespace(
+      name,
+      args.namespace,
+      Object.fromEntries(
+        [
+          defaultDenyPolicy(args.namespace, true),
+          ...backendIngressPolicies(args.namespace, APP_LABELS, args.ingress.namespace),
+          backendEgressPolicy(args.namespace, APP_LABELS),
+        ].map((p) => [p.metadata.name, p]),
+      ),
+      k8sOpts,
+    );
+    const ns = isolated.namespace;
+    const policies = isolated.policies;
+    this.namespace = ns.metadata.name;
+    const inNs = { ...k8sOpts, dependsOn: [ns] };
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      {
+        metadata: { name: serviceAccountName, namespace: args.namespace, annotations: { [ANNOTATIONS.workloadIdentityClientId]: identity.clientId } },
+      },
+      inNs,
+    );
+
+    const env = appContainerEnv<pulumi.Input<string>>({ endpoint: args.model.endpoint, deployment: args.model.deploymentName });
+    const podSpec = pulumi
+      .all([args.image, ...env.map((e) => e.value)])
+      .apply(([image, ...values]) =>
+        backendPodSpec({
+          image,
+          env: env.map((e, i) => ({ name: e.name, value: values[i]! })),
+          serviceAccountName,
+          resources: args.resources ?? DEFAULT_RESOURCES,
+        }),
+      );
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: "ai-api", namespace: args.namespace, labels: APP_LABELS },
+        spec: {
+          replicas: args.replicas,
+          selector: { matchLabels: APP_LABELS },
+          template: { metadata: { labels: { ...APP_LABELS, [WORKLOAD_IDENTITY_POD_LABEL]: "true" } }, spec: asK8sInput<pulumi.Output<k8s.types.input.core.v1.PodSpec>>(podSpec) },
+        },
+      },
+      // Ready means the pod obtained a token and reached the model, so it waits for the role assignment,
+      // which can take minutes to take effect. https://learn.microsoft.com/azure/role-based-access-control/troubleshooting
+      { ...inNs, dependsOn: [ns, serviceAccount, grant, ...policies], customTimeouts: { create: "20m", update: "20m" } },
+    );
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: "ai-api", namespace: args.namespace, labels: APP_LABELS },
+        spec: { type: "ClusterIP", selector: APP_LABELS, ports: [{ name: "http", port: 80, targetPort: CONTAINER_PORT, protocol: "TCP" }] },
+      },
+      inNs,
+    );
+
+    const tlsSecretName = "ai-api-tls";
+    const cert = customResource(
+      `${name}-certificate`,
+      { apiVersion: "cert-manager.io/v1", kind: "Certificate" },
+      pulumi.all([args.host, args.issuerName]).apply(([host, issuer]) => certificate({ name: "ai-api", namespace: args.namespace, host, secretName: tlsSecretName, issuer })),
+      // ACME issuance waits for the load balancer's DNS name and Let's Encrypt.
+      { ...inNs, customTimeouts: { create: "15m", update: "15m" } },
+    );
+
+    const middlewares: pulumi.Output<string>[] = [];
+    if (args.admit) {
+      middlewares.push(args.ingress.admitOnly("apim-only", this.namespace, args.admit.sourceRanges));
+      if (args.admit.basicAuth) {
+        const secret = new k8s.core.v1.Secret(
+          `${name}-apim-credential`,
+          {
+            metadata: { name: "apim-credential", namespace: args.namespace },
+            type: "kubernetes.io/basic-auth",
+            stringData: { username: args.admit.basicAuth.username, password: pulumi.secret(args.admit.basicAuth.password) },
+          },
+          inNs,
+        );
+        middlewares.push(args.ingress.requireBasicAuth("apim-basic-auth", this.namespace, secret.metadata.name));
+      }
+    }
+    this.middlewares = pulumi.all(middlewares);
+
+    new k8s.networking.v1.Ingress(
+      `${name}-ingress`,
+      {
+        metadata: {
+          name: "ai-api",
+          namespace: args.namespace,
+          annotations: this.middlewares.apply((refs) => ({
+            // HTTPS only: the route exists on the websecure entry point and nowhere else.
+            [ANNOTATIONS.routerEntrypoints]: "websecure",
+            [ANNOTATIONS.routerTls]: "true",
+            ...(refs.length ? { [ANNOTATIONS.routerMiddlewares]: refs.join(",") } : {}),
+          })),
+        },
+        spec: {
+          ingressClassName: args.ingress.ingressClassName,
+          tls: [{ hosts: [args.host], secretName: tlsSecretName }],
+          rules: [
+            {
+              host: args.host,
+              http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: "http" } } } }] },
+            },
+          ],
+        },
+      },
+      // Until the certificate is issued Traefik would serve its default one to APIM.
+      { ...inNs, dependsOn: [ns, cert] },
+    );
+
+    this.host = pulumi.output(args.host);
+    this.registerOutputs({ namespace: this.namespace, host: this.host, clientId: this.clientId, middlewares: this.middlewares });
+  }
+}

@@ -1,0 +1,97 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { customResource, isolatedNamespace, TYPE_PREFIX } from "./common";
+import {
+  basicAuthMiddleware,
+  defaultDenyPolicy,
+  INGRESS_CLASS,
+  ipAllowListMiddleware,
+  type LoadBalancerExposure,
+  middlewareRef,
+  type Resources,
+  traefikIngressPolicy,
+  traefikValues,
+} from "./kubernetes-manifests";
+
+export interface IngressControllerArgs {
+  provider: k8s.Provider;
+  namespace: string;
+  chartRepo: string;
+  chartVersion: string;
+  exposure: pulumi.Input<LoadBalancerExposure>;
+  /** Namespace of cert-manager, whose HTTP-01 self-check calls the public entry point. */
+  certManagerNamespace: string;
+  replicas?: number;
+  resources?: Resources;
+}
+
+const DEFAULT_RESOURCES: Resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+
+/**
+ * Traefik from its Helm chart on a public or internal Azure load balancer, in a namespace that only the
+ * entry points can reach. Middlewares for the routes it serves are made with `admitOnly` and `requireBasicAuth`.
+ */
+export class IngressController extends pulumi.ComponentResource {
+  readonly namespace: string;
+  readonly ingressClassName = INGRESS_CLASS;
+  private readonly provider: k8s.Provider;
+  private readonly chart: k8s.helm.v4.Chart;
+
+  constructor(name: string, args: IngressControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE_PREFIX}:kubernetes:IngressController`, name, {}, opts);
+    this.namespace = args.namespace;
+    this.provider = args.provider;
+    const k8sOpts = { parent: this, provider: args.provider };
+
+    const exposure = pulumi.output(args.exposure) as pulumi.Output<LoadBalancerExposure>;
+    const { namespace: ns, policies } = isolatedNamespace(
+      name,
+      args.namespace,
+      {
+        "default-deny": defaultDenyPolicy(args.namespace),
+        "allow-entrypoints": exposure.apply((e) => traefikIngressPolicy(args.namespace, e, args.certManagerNamespace)),
+      },
+      k8sOpts,
+    );
+
+    this.chart = new k8s.helm.v4.Chart(
+      name,
+      {
+        name: "traefik",
+        chart: "traefik",
+        version: args.chartVersion,
+        repositoryOpts: { repo: args.chartRepo },
+        namespace: args.namespace,
+        values: exposure.apply((e) => traefikValues({ exposure: e, replicas: args.replicas ?? 2, resources: args.resources ?? DEFAULT_RESOURCES })),
+      },
+      { ...k8sOpts, dependsOn: [ns, ...policies] },
+    );
+
+    this.registerOutputs({ namespace: this.namespace, ingressClassName: this.ingressClassName });
+  }
+
+  /** A middleware (in the route's namespace) that admits only these source ranges; returns its reference. */
+  admitOnly(name: string, namespace: pulumi.Input<string>, sourceRange: pulumi.Input<string[]>): pulumi.Output<string> {
+    return this.middleware(name, namespace, (ns) => pulumi.output(sourceRange).apply((r) => ipAllowListMiddleware(ns, name, r)));
+  }
+
+  /** A middleware that requires the credentials in a kubernetes.io/basic-auth Secret; returns its reference. */
+  requireBasicAuth(name: string, namespace: pulumi.Input<string>, secretName: pulumi.Input<string>): pulumi.Output<string> {
+    return this.middleware(name, namespace, (ns) => pulumi.output(secretName).apply((s) => basicAuthMiddleware(ns, name, s)));
+  }
+
+  private middleware(
+    name: string,
+    namespace: pulumi.Input<string>,
+    manifest: (ns: string) => pulumi.Output<Record<string, unknown>>,
+  ): pulumi.Output<string> {
+    // The Middleware CRD comes with the chart, so the chart goes first.
+    const mw = customResource(
+      `${name}-middleware`,
+      { apiVersion: "traefik.io/v1alpha1", kind: "Middleware" },
+      pulumi.output(namespace).apply(manifest),
+      { parent: this, provider: this.provider, dependsOn: [this.chart] },
+    );
+    return pulumi.all([mw.metadata.namespace, mw.metadata.name]).apply(([ns, n]) => middlewareRef(ns!, n!));
+  }
+}
