@@ -319,12 +319,17 @@ function apimToIngress(rs: readonly RegisteredResource[], view: PolicyView, endp
   const missing = (name: string, detail: string) => (privatePath ? { ...na(name, `${detail} (the path is private)`, "n/a (VNet)"), from: endpoints.ingress.from } : no(name, detail));
   out.push(allowList.length ? yes("allow-list", plural(allowList.length, "range"), `ingress admits only ${allowList.join(", ")}`) : missing("allow-list", "no IP allow-list at the ingress"));
 
+  // An instance-bound secret APIM presents: a header set from a named value, or basic credentials.
   const headers = find(view.ai, "set-header").filter((h) => h.attrs["exists-action"] !== "delete" && /\{\{.+\}\}/.test(find([h], "value").map((v) => v.text).join("")));
+  const basic = find(view.ai, "authentication-basic").filter((b) => /^\{\{.+\}\}$/.test(String(b.attrs.password ?? "")));
   const namedSecrets = ofType(rs, T.namedValue).filter((n) => n.inputs.secret === true);
+  const from = namedSecrets.length ? "a secret named value" : "a named value";
   out.push(
     headers.length
-      ? yes("secret header", headers[0].attrs.name, `APIM adds ${headers.map((h) => h.attrs.name).join(", ")} from ${namedSecrets.length ? "a secret named value" : "a named value"}`)
-      : missing("secret header", "APIM adds no instance-bound secret for the ingress to check"),
+      ? yes("instance secret", headers[0].attrs.name, `APIM adds ${headers.map((h) => h.attrs.name).join(", ")} from ${from}`)
+      : basic.length
+        ? yes("instance secret", "basic auth", `APIM presents basic credentials (user ${basic[0].attrs.username}) from ${from}; the ingress checks them`)
+        : missing("instance secret", "APIM adds no instance-bound secret for the ingress to check"),
   );
   const cert = find(view.ai, "authentication-certificate");
   if (cert.length) out.push(yes("client certificate", "mTLS"));

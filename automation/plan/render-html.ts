@@ -9,6 +9,7 @@ import {
   fmtMinutes,
   fmtUsd,
   overSlowest,
+  spinUpVerdict,
   type PlanResult,
   SIMULATED_NOTICE,
   SPIN_UP_TOLERANCE,
@@ -56,7 +57,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
   out.push(`<title>Offline plan: ${esc(names.join(", "))} (simulated)</title><style>${CSS}</style></head><body>`);
   out.push(`<header><h1>Offline plan: ${esc(names.join(", "))}</h1>`);
   out.push(`<p class="simulated" id="simulated">${esc(SIMULATED_NOTICE)}</p>`);
-  out.push(`<p class="meta">Estimates from <code>${ESTIMATES_FILE}</code> (sources read ${esc(ESTIMATES.read)}), generated ${esc(generatedAt.toISOString())}. Spin-up is the critical path through the dependency graph; target: within ${SPIN_UP_TOLERANCE * 100}% of the slowest single resource.</p></header>`);
+  out.push(`<p class="meta">Estimates from <code>${ESTIMATES_FILE}</code> (sources read ${esc(ESTIMATES.read)}), generated ${esc(generatedAt.toISOString())}. Spin-up is the critical path through the dependency graph; target: the slowest single resource starts at once (within ${SPIN_UP_TOLERANCE * 100}% of its duration).</p></header>`);
 
   out.push(`<section id="comparison"><h2>Comparison</h2><table class="comparison"><thead><tr><th></th>${names.map((n) => `<th><a href="#scenario-${n}">${esc(n)}</a></th>`).join("")}</tr></thead><tbody>`);
   for (const row of comparisonRows(results)) {
@@ -100,7 +101,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     out.push(`<h3>Spin-up: ${esc(fmtMinutes(e.spinUpMinutes))}</h3>`);
     out.push(
       `<p>Serial sum ${esc(fmtMinutes(e.serialMinutes))}; slowest single resource <code>${esc(urnName(e.slowest.urn))}</code> (${esc(e.slowest.type)}) ${esc(fmtMinutes(e.slowest.minutes))}; ` +
-        `the critical path is ${over <= SPIN_UP_TOLERANCE ? "within" : "<strong>not</strong> within"} ${SPIN_UP_TOLERANCE * 100}% of it (+${(over * 100).toFixed(1)}%). ` +
+        `the critical path is +${(over * 100).toFixed(1)}% over it: ${esc(spinUpVerdict(e).text)}. ` +
         `Critical path: ${e.criticalPath.filter((c) => c.minutes > 0).map((c) => `<code>${esc(urnName(c.urn))}</code> ${esc(fmtMinutes(c.minutes))}`).join(" → ")}.</p>`,
     );
     out.push(`<figure><figcaption>Earliest start and finish of each resource that takes time</figcaption>${timelineSvg(e, r.scenario)}</figure>`);

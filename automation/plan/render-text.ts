@@ -5,7 +5,7 @@ import {
   fixedLines,
   fmtMinutes,
   fmtUsd,
-  overSlowest,
+  spinUpVerdict,
   pathText,
   type PlanResult,
   SIMULATED_NOTICE,
@@ -75,7 +75,7 @@ export function renderText(results: readonly PlanResult[], options: TextOptions)
     out.push((fit(row.label, labelWidth - 1).padEnd(labelWidth) + cells.join("")).trimEnd());
   }
   if (fromTraits) out.push(paint("muted", fit("* from the scenario's traits: the graph has no load balancer service for the ingress yet", width)));
-  const footer = `Spin-up is the critical path through the dependency graph; target: within ${SPIN_UP_TOLERANCE * 100}% of the slowest resource.`;
+  const footer = `Spin-up is the critical path through the dependency graph; target: the slowest resource starts at once (within ${SPIN_UP_TOLERANCE * 100}% of its duration).`;
   out.push(...wrap(footer, width).map((l) => paint("muted", l)));
 
   for (const r of results) {
@@ -83,11 +83,10 @@ export function renderText(results: readonly PlanResult[], options: TextOptions)
     out.push("");
     out.push(paint("bold", fit(`${r.scenario} — ${r.title}`, width)));
     out.push(...wrap(r.summary, width - 2).map((l) => `  ${l}`));
-    const over = overSlowest(e);
     out.push(
       ...wrap(
         `Spin-up ≈ ${fmtMinutes(e.spinUpMinutes)} (serial ${fmtMinutes(e.serialMinutes)}; slowest ${urnName(e.slowest.urn)} ${fmtMinutes(e.slowest.minutes)}; ` +
-          `${over <= SPIN_UP_TOLERANCE ? "within" : "NOT within"} ${SPIN_UP_TOLERANCE * 100}%). Critical path: ${pathText(e)}`,
+          `${spinUpVerdict(e).text}). Critical path: ${pathText(e)}`,
         width - 2,
         "  ",
       ).map((l) => `  ${l}`),

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_DIR, readStackSettings } from "../../config/load";
+import { PROJECT_DIR } from "../../config/load";
+import { offlineSettings } from "../evaluate";
 import type { ScenarioName } from "../../config/schema";
 import { ConfigError, formatProblem, type Problem, resolveConfig } from "../../config/validate";
 import { SCENARIOS } from "../../scenarios";
@@ -36,7 +37,7 @@ export interface PlanRunOptions {
 export function validateSelection(scenarios: readonly ScenarioName[], overrides: Record<string, unknown>, stacksDir?: string): void {
   const found = new Map<string, { problem: Problem; scenarios: ScenarioName[] }>();
   for (const scenario of scenarios) {
-    const result = resolveConfig(scenario, { ...readStackSettings(scenario, stacksDir), ...overrides });
+    const result = resolveConfig(scenario, offlineSettings(scenario, overrides, stacksDir));
     if (result.ok) continue;
     for (const problem of result.problems) {
       const line = formatProblem(problem);
@@ -82,6 +83,8 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
   const started = Date.now();
   const evaluation = await evaluateScenario(scenario, { overrides });
   const definition = SCENARIOS[scenario];
+  const { runPolicies, summarizePolicyReport } = require("../../policy/run") as typeof import("../../policy/run");
+  const report = runPolicies(evaluation);
   progress(`evaluated ${scenario} (simulated): ${evaluation.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     scenario,
@@ -90,6 +93,11 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
     evaluation,
     estimate: estimateScenario(evaluation),
     analysis: analyzeScenario(scenario, evaluation.resources),
+    policy: {
+      ok: report.summary.ok,
+      summary: summarizePolicyReport(report),
+      failed: [...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy))],
+    },
   };
 }
 

@@ -124,6 +124,9 @@ export function topologySvg(input: TopologyInput): string {
 }
 
 /** Bars from earliest start to finish for the resources that take time; the critical path in red. */
+/** At 12px a character is up to about 7px wide: 42 of them fit the 300px label column. */
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
 export function timelineSvg(estimate: ScenarioEstimate, scenario: string): string {
   const critical = new Set(estimate.criticalPath.map((c) => c.urn));
   const rows = estimate.timeline
@@ -146,7 +149,7 @@ export function timelineSvg(estimate: ScenarioEstimate, scenario: string): strin
   rows.forEach((t, i) => {
     const yy = 30 + i * rowH;
     const onPath = critical.has(t.urn);
-    parts.push(text(labelW - 8, yy + 12, `${urnName(t.urn)} · ${shortType(t.type)}`.slice(0, 48), `text-anchor="end" fill="${onPath ? COLORS.critical : COLORS.ink}"`));
+    parts.push(text(labelW - 8, yy + 12, clip(`${urnName(t.urn)} · ${shortType(t.type)}`, 42), `text-anchor="end" fill="${onPath ? COLORS.critical : COLORS.ink}"`));
     const w = Math.max(2, x(t.finish) - x(t.start));
     parts.push(`<rect x="${x(t.start)}" y="${yy + 2}" width="${w}" height="${rowH - 6}" rx="3" fill="${onPath ? COLORS.critical : COLORS.aks}" opacity="${t.kind === "observed" ? 0.65 : 0.95}"><title>${esc(`${urnName(t.urn)}: ${t.start}–${t.finish} min (${t.kind})`)}</title></rect>`);
   });

@@ -105,7 +105,7 @@ describe("automation/plan/analysis", () => {
     assert.deepEqual(ingressAllowList([middleware]), ["198.51.100.7/32"]);
     assert.equal(c.endpoints.ingress.reach, "internet-restricted");
     assert.equal(protection(c, "apim-ingress", "allow-list").present, true);
-    assert.equal(protection(c, "apim-ingress", "secret header").summary, "X-Apim-Secret");
+    assert.equal(protection(c, "apim-ingress", "instance secret").summary, "X-Apim-Secret");
     assert.equal(protection(c, "apim-ingress", "client address kept").present, true);
     assert.equal(protection(c, "ingress-api", "NetworkPolicy").detail, "NetworkPolicies: ai-api-ingress");
   });
