@@ -1,0 +1,624 @@
+/**
+ * The workshop labs (docs/labs/*.md) cannot rot: every `scenarios` command line they show (also as
+ * `npx scenarios`, `npm run scenarios --`, `node bin/scenarios.js`) must be accepted by the CLI's own
+ * commander program, with the scenario names and `--config` keys it would accept; every stack output and
+ * probe they name must exist in that scenario's offline evaluation; every relative link, image and project
+ * file they point at must exist. A self-test feeds the checker broken labs, so it cannot pass vacuously.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type Command, CommanderError } from "commander";
+import { buildProgram } from "../../automation/cli";
+import { resolveSelection, type SelectionOptions } from "../../automation/cli-common";
+import { CONFIG_KEYS, SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import { evaluated } from "../scenarios/helpers";
+
+const ROOT = path.resolve(__dirname, "../..");
+const LABS_DIR = path.join(ROOT, "docs", "labs");
+const SHELL_LANGUAGES = new Set(["", "bash", "sh", "shell", "console", "zsh"]);
+
+// ------------------------------------------------------------------ markdown
+
+interface CodeBlock {
+  lang: string;
+  text: string;
+  line: number;
+}
+
+interface Markdown {
+  blocks: CodeBlock[];
+  /** Lines outside fenced blocks, with their 1-based numbers. */
+  prose: { text: string; line: number }[];
+}
+
+function parseMarkdown(md: string): Markdown {
+  const blocks: CodeBlock[] = [];
+  const prose: Markdown["prose"] = [];
+  const lines = md.split("\n");
+  let open: { fence: string; lang: string; line: number; body: string[] } | undefined;
+  lines.forEach((line, i) => {
+    const fence = /^\s*(`{3,}|~{3,})\s*([\w+-]*)/.exec(line);
+    if (open) {
+      if (fence && fence[1][0] === open.fence[0] && fence[1].length >= open.fence.length && !fence[2]) {
+        blocks.push({ lang: open.lang, text: open.body.join("\n"), line: open.line });
+        open = undefined;
+      } else open.body.push(line);
+    } else if (fence) open = { fence: fence[1], lang: fence[2].toLowerCase(), line: i + 1, body: [] };
+    else prose.push({ text: line, line: i + 1 });
+  });
+  if (open) blocks.push({ lang: open.lang, text: open.body.join("\n"), line: open.line });
+  return { blocks, prose };
+}
+
+const codeSpans = (text: string) => [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, duplicates numbered. */
+function headingAnchors(md: Markdown): Set<string> {
+  const anchors = new Set<string>();
+  const counts = new Map<string, number>();
+  for (const { text } of md.prose) {
+    const h = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(text);
+    if (!h) continue;
+    const slug = h[1]
+      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+      .replace(/\s/g, "-");
+    const n = counts.get(slug) ?? 0;
+    counts.set(slug, n + 1);
+    anchors.add(n ? `${slug}-${n}` : slug);
+  }
+  return anchors;
+}
+
+/** Link and image targets outside code: inline, reference definitions, and HTML src/href. */
+function linkTargets(md: Markdown): { target: string; line: number }[] {
+  const out: { target: string; line: number }[] = [];
+  for (const { text, line } of md.prose) {
+    const plain = text.replace(/`[^`\n]*`/g, "");
+    for (const m of plain.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+["'][^"']*["'])?\s*\)/g)) out.push({ target: m[1], line });
+    const def = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/.exec(plain);
+    if (def) out.push({ target: def[1], line });
+    for (const m of plain.matchAll(/<(?:img|a|source)\b[^>]*\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)) out.push({ target: m[1], line });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ shell
+
+/** One simple command: its words after quote removal (a substitution leaves the word `$(…)`). */
+type SimpleCommand = string[];
+/** Commands joined by `|`. */
+type Pipeline = SimpleCommand[];
+
+/** Index of the `)` closing a `$(` whose content starts at `i`. */
+function substitutionEnd(s: string, i: number): number {
+  let depth = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === "\\") i += 2;
+    else if (c === "'") i = s.indexOf("'", i + 1) + 1 || s.length;
+    else if (c === '"') i = doubleQuoteEnd(s, i + 1);
+    else if (c === "$" && s[i + 1] === "(") i = substitutionEnd(s, i + 2) + 1;
+    else if (c === "(") (depth++, i++);
+    else if (c === ")") {
+      if (depth === 0) return i;
+      depth--;
+      i++;
+    } else i++;
+  }
+  throw new Error(`unbalanced $( in: ${s}`);
+}
+
+/** Index just after the `"` closing a double-quoted string whose content starts at `i`. */
+function doubleQuoteEnd(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s[i];
+    if (c === "\\") i += 2;
+    else if (c === '"') return i + 1;
+    else if (c === "$" && s[i + 1] === "(") i = substitutionEnd(s, i + 2) + 1;
+    else i++;
+  }
+  throw new Error(`unterminated " in: ${s}`);
+}
+
+/**
+ * Splits a shell script into pipelines of simple commands. Quotes are removed; `$(…)` is split as a script
+ * of its own (its pipelines are returned too); comments, redirections and their targets are dropped.
+ * Enough shell for documentation, not a shell.
+ */
+function shellPipelines(script: string): Pipeline[] {
+  const s = script.replace(/\\\r?\n/g, " ");
+  const pipelines: Pipeline[] = [];
+  let pipeline: Pipeline = [];
+  let words: string[] = [];
+  let word: string | undefined;
+  let dropNextWord = false;
+  const endWord = () => {
+    if (word !== undefined) {
+      if (dropNextWord) dropNextWord = false;
+      else words.push(word);
+    }
+    word = undefined;
+  };
+  const endCommand = () => {
+    endWord();
+    if (words.length) pipeline.push(words);
+    words = [];
+  };
+  const endPipeline = () => {
+    endCommand();
+    if (pipeline.length) pipelines.push(pipeline);
+    pipeline = [];
+  };
+  const substitution = (start: number): number => {
+    const end = substitutionEnd(s, start);
+    pipelines.push(...shellPipelines(s.slice(start, end)));
+    word = `${word ?? ""}$(…)`;
+    return end + 1;
+  };
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === " " || c === "\t") (endWord(), i++);
+    else if (c === "\n" || c === ";") (endPipeline(), i++);
+    else if (c === "#" && word === undefined) i = s.indexOf("\n", i) < 0 ? s.length : s.indexOf("\n", i);
+    else if (c === "\\") ((word = (word ?? "") + (s[i + 1] ?? "")), (i += 2));
+    else if (c === "'") {
+      const end = s.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated ' in: ${script}`);
+      word = (word ?? "") + s.slice(i + 1, end);
+      i = end + 1;
+    } else if (c === '"') {
+      word = word ?? "";
+      i++;
+      while (i < s.length && s[i] !== '"') {
+        if (s[i] === "\\" && '"\\$`'.includes(s[i + 1])) ((word += s[i + 1]), (i += 2));
+        else if (s[i] === "$" && s[i + 1] === "(") i = substitution(i + 2);
+        else ((word += s[i]), i++);
+      }
+      if (s[i] !== '"') throw new Error(`unterminated " in: ${script}`);
+      i++;
+    } else if (c === "$" && s[i + 1] === "(") i = substitution(i + 2);
+    else if (c === "|") {
+      if (s[i + 1] === "|") (endPipeline(), (i += 2));
+      else (endCommand(), i++);
+    } else if (c === "&") {
+      endPipeline();
+      i += s[i + 1] === "&" ? 2 : 1;
+    } else if (c === "(" || c === ")") (endCommand(), i++);
+    else if (c === ">" || c === "<") {
+      if (word !== undefined && /^\d+$/.test(word)) word = undefined;
+      endWord();
+      i++;
+      while (s[i] === ">") i++;
+      const dup = /^&\d+/.exec(s.slice(i));
+      if (dup) i += dup[0].length;
+      else dropNextWord = true;
+    } else ((word = (word ?? "") + c), i++);
+  }
+  endPipeline();
+  return pipelines;
+}
+
+const SHELL_KEYWORDS = new Set(["do", "then", "else", "elif", "if", "while", "until", "time", "!", "{"]);
+
+/** The command a simple command runs: shell keywords and variable assignments in front dropped. */
+function commandWords(cmd: SimpleCommand): string[] {
+  let k = 0;
+  while (k < cmd.length && (SHELL_KEYWORDS.has(cmd[k]) || /^[A-Za-z_]\w*=/.test(cmd[k]))) k++;
+  return cmd.slice(k);
+}
+
+/** Arguments of a `scenarios` invocation, however it is spelled; undefined when the command is not one. */
+function scenariosArgs(cmd: SimpleCommand): { args: string[] } | { error: string } | undefined {
+  const w = commandWords(cmd);
+  if (w[0] === "scenarios") return { args: w.slice(1) };
+  if (w[0] === "npx" && w[1] === "scenarios") return { args: w.slice(2) };
+  if (w[0] === "node" && w[1] === "bin/scenarios.js") return { args: w.slice(2) };
+  if (w[0] === "npm" && (w[1] === "run" || w[1] === "run-script") && w[2] === "scenarios") {
+    if (w.length === 3) return { args: [] };
+    if (w[3] !== "--") return { error: `npm run scenarios needs -- before the CLI's arguments (npm keeps the options): ${w.join(" ")}` };
+    return { args: w.slice(4) };
+  }
+  if (w[0] === "npm" && w[1] === "start") return w.length === 2 ? { args: ["plan", "--all"] } : { error: `npm start takes no arguments: ${w.join(" ")}` };
+  return undefined;
+}
+
+// ------------------------------------------------------------------ the CLI's parser
+
+export interface CliParse {
+  ok: boolean;
+  error?: string;
+  command?: string;
+  scenarios: ScenarioName[];
+  options: Record<string, unknown>;
+}
+
+/**
+ * Parses a command line with the CLI's own program (automation/cli.ts), every action replaced so that
+ * nothing runs, then applies what the actions check first: scenario selection and `--config` keys.
+ * `partial`: an inline mention such as `scenarios verify --attempts 2` need not name a scenario.
+ */
+export function parseCli(args: readonly string[], partial = false): CliParse {
+  const program = buildProgram();
+  const silent = { writeOut: () => {}, writeErr: () => {} };
+  program.configureOutput(silent).exitOverride();
+  let seen: { command: Command; names: string[] } | undefined;
+  for (const cmd of program.commands) {
+    const takesScenarios = cmd.registeredArguments.length > 0;
+    cmd
+      .configureOutput(silent)
+      .exitOverride()
+      .action((...a: unknown[]) => {
+        seen = { command: a[a.length - 1] as Command, names: takesScenarios ? (a[0] as string[]) : [] };
+      });
+  }
+  const fail = (error: string): CliParse => ({ ok: false, error, scenarios: [], options: {} });
+  try {
+    program.parse([...args], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed") return { ok: true, command: "--help", scenarios: [], options: {} };
+      return fail(e.message);
+    }
+    throw e;
+  }
+  if (!seen) return fail("no command ran");
+  const options = seen.command.opts() as Record<string, unknown>;
+  const takesScenarios = seen.command.registeredArguments.length > 0;
+  let scenarios: ScenarioName[] = [];
+  if (takesScenarios && (!partial || seen.names.length || options.all)) {
+    try {
+      scenarios = resolveSelection(seen.names, options as unknown as SelectionOptions).scenarios;
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  }
+  for (const kv of (options.config as string[] | undefined) ?? []) {
+    const key = kv.slice(0, kv.indexOf("=")).replace(/^apim-aks-ai-scenarios:/, "");
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) return fail(`--config ${kv}: unknown setting ${JSON.stringify(key)}`);
+  }
+  return { ok: true, command: seen.command.name(), scenarios, options };
+}
+
+/** A bare shell variable in an argument list (`"$s"`, or `<scenario>` rewritten) stands for any scenario name. */
+function expandPlaceholders(args: string[]): string[][] {
+  const isPlaceholder = (a: string) => /^\$\{?[A-Za-z_]\w*\}?$/.test(a);
+  if (!args.some(isPlaceholder)) return [args];
+  return SCENARIO_NAMES.map((name) => args.map((a) => (isPlaceholder(a) ? name : a)));
+}
+
+// ------------------------------------------------------------------ the checker
+
+export interface ScenarioFacts {
+  outputs: Set<string>;
+  probes: Set<string>;
+}
+
+export interface LabReport {
+  /** Command lines checked, as shown. */
+  commands: { line: number; args: string[]; command?: string; scenarios: ScenarioName[] }[];
+  /** Stack outputs and probes the lab names, each with the scenarios it was checked against. */
+  outputs: { name: string; scenarios: ScenarioName[] }[];
+  probes: { name: string; scenarios: ScenarioName[] }[];
+  links: string[];
+  files: string[];
+  problems: string[];
+}
+
+const PROBE_NAME = /^(apim|backend)-[a-z0-9]+(-[a-z0-9]+)+$/;
+/** Names shaped like probes that are Kubernetes objects of the consumption scenario (middlewares, secret). */
+const NOT_PROBES = new Set(["apim-only", "apim-basic-auth", "apim-credential"]);
+const PROJECT_FILE = /^(app|automation|bin|components|config|data|docs|policy|scenarios|scripts|stacks|tests)\/[\w.\/-]*\.[a-z]+$/;
+const JQ_VALUE_OPTIONS = new Set(["--arg", "--argjson", "--slurpfile", "--rawfile"]);
+
+/** The filter argument of a jq command line. */
+function jqFilter(words: string[]): string | undefined {
+  for (let k = 1; k < words.length; k++) {
+    if (JQ_VALUE_OPTIONS.has(words[k])) k += 2;
+    else if (words[k].startsWith("-")) continue;
+    else return words[k];
+  }
+  return undefined;
+}
+
+/** Top-level keys a jq filter reads from its input (`.a`, `.b` in `.a, {x: .b} | .c` but not `.c`). */
+function jqTopLevelKeys(filter: string): string[] {
+  let depth = 0;
+  let end = filter.length;
+  for (let k = 0; k < filter.length; k++) {
+    const c = filter[k];
+    if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "|" && depth === 0) {
+      end = k;
+      break;
+    }
+  }
+  return [...filter.slice(0, end).matchAll(/(?<![\w\])}.])\.([A-Za-z_]\w*)/g)].map((m) => m[1]);
+}
+
+export function checkLab(file: string, md: string, facts: Record<ScenarioName, ScenarioFacts>): LabReport {
+  const report: LabReport = { commands: [], outputs: [], probes: [], links: [], files: [], problems: [] };
+  const problem = (line: number, text: string) => report.problems.push(`${path.basename(file)}:${line}: ${text}`);
+  const labScenario = /^\d\d-(public|external|internal|consumption)\.md$/.exec(path.basename(file))?.[1] as ScenarioName | undefined;
+  const labScenarios: ScenarioName[] = labScenario ? [labScenario] : [...SCENARIO_NAMES];
+  const doc = parseMarkdown(md);
+
+  const checkOutput = (line: number, name: string, scenarios: ScenarioName[], where: string) => {
+    report.outputs.push({ name, scenarios });
+    const missing = scenarios.filter((s) => !facts[s].outputs.has(name));
+    if (missing.length) problem(line, `${where} names stack output "${name}", which scenario ${missing.join(", ")} does not export`);
+  };
+  const checkProbe = (line: number, name: string) => {
+    report.probes.push({ name, scenarios: labScenarios });
+    // A scenario lab must name its own probes; the setup and comparison labs any scenario's.
+    const known = labScenario ? facts[labScenario].probes.has(name) : labScenarios.some((s) => facts[s].probes.has(name));
+    if (!known) problem(line, `probe "${name}" is not among the probes of ${labScenarios.join(", ")}`);
+  };
+  const checkProjectFile = (line: number, rel: string) => {
+    report.files.push(rel);
+    if (!fs.existsSync(path.join(ROOT, rel))) problem(line, `file ${rel} does not exist`);
+  };
+
+  /** Checks one piece of shell; returns nothing. `inline` for code spans in prose. */
+  const checkShell = (text: string, line: number, inline: boolean) => {
+    let pipelines: Pipeline[];
+    try {
+      // Placeholders: `<scenario>` stands for any scenario, other `<name>`s for some value.
+      pipelines = shellPipelines(text.replace(/<scenario>/g, "$SCENARIO").replace(/<([A-Za-z][\w.:-]*)>/g, "__$1__"));
+    } catch (e) {
+      problem(line, (e as Error).message);
+      return;
+    }
+    for (const pipeline of pipelines) {
+      let source: { command: string; scenarios: ScenarioName[] } | undefined;
+      for (const cmd of pipeline) {
+        const words = commandWords(cmd);
+        const invocation = scenariosArgs(cmd);
+        if (invocation && "error" in invocation) {
+          problem(line, invocation.error);
+          continue;
+        }
+        if (invocation && inline && invocation.args.length === 0) continue; // the CLI's name in prose
+        if (invocation) {
+          const variants = expandPlaceholders(invocation.args);
+          const parsed = variants.map((args) => parseCli(args, inline));
+          const failed = parsed.find((p) => !p.ok);
+          if (failed) problem(line, `\`scenarios ${invocation.args.join(" ")}\` is refused by the CLI: ${failed.error}`);
+          const scenarios = [...new Set(parsed.flatMap((p) => p.scenarios))];
+          report.commands.push({ line, args: invocation.args, command: parsed[0].command, scenarios });
+          const json = parsed.every((p) => p.options.json === true);
+          source = !failed && json && (parsed[0].command === "outputs" || parsed[0].command === "plan") ? { command: parsed[0].command, scenarios } : undefined;
+          continue;
+        }
+        if (words[0] === "jq" && source) {
+          const filter = jqFilter(words) ?? "";
+          if (source.command === "outputs") for (const key of jqTopLevelKeys(filter)) checkOutput(line, key, source.scenarios, "jq over `scenarios outputs --json`");
+          else for (const m of filter.matchAll(/\.outputs\.([A-Za-z_]\w*)/g)) checkOutput(line, m[1], source.scenarios, "jq over `scenarios plan --json`");
+          continue;
+        }
+        source = undefined;
+        if (words[0] === "pulumi" && words[1] === "stack" && words[2] === "output") {
+          let stack: string | undefined;
+          let name: string | undefined;
+          for (let k = 3; k < words.length; k++) {
+            if (words[k] === "-s" || words[k] === "--stack") stack = words[++k];
+            else if (words[k].startsWith("--stack=")) stack = words[k].slice("--stack=".length);
+            else if (!words[k].startsWith("-") && name === undefined) name = words[k];
+          }
+          const scenarios = stack && (SCENARIO_NAMES as readonly string[]).includes(stack) ? [stack as ScenarioName] : labScenarios;
+          if (name) checkOutput(line, name, scenarios, "`pulumi stack output`");
+        }
+        if (words[0] === "npx" && words[1] === "tsx" && words[2]) checkProjectFile(line, words[2]);
+        for (const w of words.slice(1)) if (PROJECT_FILE.test(w) && !(words[0] === "npx" && w === words[2])) checkProjectFile(line, w);
+      }
+    }
+  };
+
+  // Line by line (continuations joined), so that problems point at the line that has them.
+  for (const block of doc.blocks) {
+    if (!SHELL_LANGUAGES.has(block.lang)) continue;
+    const lines = block.text.split("\n");
+    for (let k = 0; k < lines.length; k++) {
+      const start = k;
+      let logical = lines[k];
+      while (/\\$/.test(logical) && k + 1 < lines.length) logical = `${logical.slice(0, -1)} ${lines[++k]}`;
+      checkShell(logical, block.line + 1 + start, false);
+    }
+  }
+
+  let outputTable = false;
+  for (const { text, line } of doc.prose) {
+    // Tables whose first column is headed "output" list stack outputs.
+    const cells = text.trim().startsWith("|") ? text.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim()) : undefined;
+    if (!cells) outputTable = false;
+    else if (/^output$/i.test(cells[0])) outputTable = true;
+    else if (outputTable && !/^:?-+:?$/.test(cells[0])) for (const name of codeSpans(cells[0])) checkOutput(line, name, labScenarios, "the outputs table");
+
+    for (const span of codeSpans(text)) {
+      if (PROBE_NAME.test(span) && !NOT_PROBES.has(span)) checkProbe(line, span);
+      if (PROJECT_FILE.test(span)) checkProjectFile(line, span);
+      if (/^(npx |npm run |node bin\/)?scenarios\b|^npm start$/.test(span)) checkShell(span, line, true);
+    }
+  }
+
+  const anchors = headingAnchors(doc);
+  for (const { target, line } of linkTargets(doc)) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
+    report.links.push(target);
+    const [rel, fragment] = target.split("#", 2) as [string, string | undefined];
+    const resolved = rel ? path.resolve(path.dirname(file), decodeURIComponent(rel)) : file;
+    if (!fs.existsSync(resolved)) {
+      problem(line, `link target ${target} does not exist`);
+      continue;
+    }
+    if (fragment && resolved.endsWith(".md")) {
+      const there = resolved === file ? anchors : headingAnchors(parseMarkdown(fs.readFileSync(resolved, "utf8")));
+      if (!there.has(fragment)) problem(line, `link ${target}: no heading with anchor #${fragment}`);
+    }
+  }
+  return report;
+}
+
+// ------------------------------------------------------------------ the tests
+
+const LAB_FILES = ["00-setup.md", "01-public.md", "02-external.md", "03-internal.md", "04-consumption.md", "05-compare.md"];
+
+describe("workshop labs (docs/labs)", function () {
+  this.timeout(180_000);
+  const facts = {} as Record<ScenarioName, ScenarioFacts>;
+  const reports = new Map<string, LabReport>();
+
+  before(async () => {
+    for (const scenario of SCENARIO_NAMES) {
+      const e = await evaluated(scenario);
+      const probes = (e.outputs.probes?.value ?? []) as { name: string }[];
+      facts[scenario] = { outputs: new Set(Object.keys(e.outputs)), probes: new Set(probes.map((p) => p.name)) };
+    }
+    for (const name of [...LAB_FILES, "README.md"]) {
+      const file = path.join(LABS_DIR, name);
+      reports.set(name, checkLab(file, fs.readFileSync(file, "utf8"), facts));
+    }
+  });
+
+  it("has the setup lab, one lab per scenario, the comparison lab and an index linking them all", () => {
+    const present = fs.readdirSync(LABS_DIR).filter((f) => /^\d\d-.*\.md$/.test(f)).sort();
+    assert.deepEqual(present, LAB_FILES);
+    const index = reports.get("README.md")!;
+    for (const lab of LAB_FILES) assert.ok(index.links.includes(lab), `README.md links ${lab}`);
+  });
+
+  for (const name of [...LAB_FILES, "README.md"]) {
+    it(`${name}: commands, stack outputs, probes, links and files all check out`, () => {
+      const report = reports.get(name)!;
+      assert.deepEqual(report.problems, []);
+    });
+  }
+
+  for (const scenario of SCENARIO_NAMES) {
+    it(`the ${scenario} lab starts offline, brings it up with one command, verifies, reads outputs and tears down`, () => {
+      const file = LAB_FILES.find((f) => f.endsWith(`-${scenario}.md`))!;
+      const report = reports.get(file)!;
+      const ran = (command: string) => report.commands.filter((c) => c.command === command && c.scenarios.includes(scenario));
+      assert.ok(report.commands.some((c) => c.command === "plan" && c.args.includes("--all")), "npm start (the offline plan of all scenarios)");
+      for (const command of ["plan", "up", "verify", "outputs", "destroy"]) assert.ok(ran(command).length, `scenarios ${command} ${scenario}`);
+      assert.ok(ran("outputs").some((c) => c.args.includes("--show-secrets")), "reads the subscription key with --show-secrets");
+      const upLines = new Set(ran("up").map((c) => c.line));
+      assert.ok(upLines.size >= 1, "an up command");
+      assert.ok(report.outputs.length >= 4, `names its stack outputs (${report.outputs.map((o) => o.name).join(", ")})`);
+      const probes = new Set(report.probes.map((p) => p.name));
+      for (const probe of facts[scenario].probes) assert.ok(probes.has(probe), `explains probe ${probe}`);
+      assert.ok(report.links.some((l) => l === `img/${scenario}-path.svg`), "shows the plan's request-path diagram");
+      assert.ok(report.links.some((l) => l.startsWith("00-setup.md#")), "links the shared troubleshooting");
+    });
+  }
+
+  it("the setup lab covers sweep and destroy, and the comparison lab runs compare", () => {
+    const setup = reports.get("00-setup.md")!;
+    for (const command of ["destroy", "sweep", "plan"]) assert.ok(setup.commands.some((c) => c.command === command), `setup shows scenarios ${command}`);
+    assert.ok(reports.get("05-compare.md")!.commands.some((c) => c.command === "compare"), "compare shows scenarios compare");
+  });
+
+  describe("the checker itself", () => {
+    const lab = (name: string, md: string) => checkLab(path.join(LABS_DIR, name), md, facts);
+
+    it("parses shell as the labs write it: continuations, quotes, substitutions, pipes, comments, redirections", () => {
+      const pipelines = shellPipelines(
+        [
+          `eval "$(npx scenarios outputs public --json --show-secrets | jq -r '@sh "GW=\\(.gatewayUrl)"')"  # a comment`,
+          `RG=$(az group list --query "[?starts_with(name, 'rg-x')].name | [0]" -o tsv); echo "$RG" > /dev/null 2>&1`,
+          `npx scenarios up consumption \\`,
+          `  --config "apimSharedSourceRanges=$RANGES" && echo done`,
+        ].join("\n"),
+      );
+      const flat = pipelines.map((p) => p.map((c) => c.join(" ")));
+      assert.deepEqual(flat, [
+        ["npx scenarios outputs public --json --show-secrets", 'jq -r @sh "GW=\\(.gatewayUrl)"'],
+        ["eval $(…)"],
+        ["az group list --query [?starts_with(name, 'rg-x')].name | [0] -o tsv"],
+        ["RG=$(…)"],
+        ["echo $RG"],
+        ["npx scenarios up consumption --config apimSharedSourceRanges=$RANGES"],
+        ["echo done"],
+      ]);
+    });
+
+    it("accepts what the CLI accepts, in every spelling", () => {
+      for (const line of ["npx scenarios verify internal --attempts 2", "npm run scenarios -- plan --all --json", "node bin/scenarios.js sweep --dry-run", "scenarios up --help", "npm start"]) {
+        const report = lab("01-public.md", `\`\`\`bash\n${line}\n\`\`\`\n`);
+        assert.deepEqual(report.problems, [], line);
+        assert.equal(report.commands.length, 1, line);
+      }
+    });
+
+    it("catches an unknown flag, an unknown command, a bad scenario, an unknown --config key and npm run without --", () => {
+      const report = lab(
+        "00-setup.md",
+        [
+          "```bash",
+          "npx scenarios verify public --no-such-flag",
+          "npx scenarios frobnicate public",
+          "npx scenarios up staging",
+          "npx scenarios plan public --config openAiModelCapacty=5",
+          "npm run scenarios plan public --json",
+          "npx scenarios verify",
+          "```",
+          "Inline too: `scenarios destroy --purge-everything`.",
+        ].join("\n"),
+      );
+      const expected = [/--no-such-flag/, /frobnicate/, /unknown scenario "staging"/, /openAiModelCapacty/, /needs --/, /name a scenario/, /--purge-everything/];
+      assert.equal(report.problems.length, expected.length, report.problems.join("\n"));
+      expected.forEach((re, k) => assert.match(report.problems[k], re));
+    });
+
+    it("catches stack outputs and probes the scenario does not have", () => {
+      const report = lab(
+        "02-external.md",
+        [
+          "```bash",
+          "npx scenarios outputs external --json | jq -r .gatewayUrl",
+          "npx scenarios outputs external --json | jq -r .kubeconfig",
+          "npx scenarios plan external --json --no-report | jq .outputs.clusterName",
+          "pulumi stack output apimPrincipalId -s external",
+          "```",
+          "| output | meaning |",
+          "|---|---|",
+          "| `backendHost` | fine |",
+          "| `ingressIp` | not an output |",
+          "",
+          "The probe `backend-answers-direct-call` belongs to `public`, not to this lab.",
+        ].join("\n"),
+      );
+      const expected = [/"kubeconfig"/, /"clusterName"/, /"apimPrincipalId"/, /"ingressIp"/, /backend-answers-direct-call/];
+      assert.equal(report.problems.length, expected.length, report.problems.join("\n"));
+      expected.forEach((re, k) => assert.match(report.problems[k], re));
+      assert.deepEqual(
+        report.outputs.map((o) => o.name),
+        ["gatewayUrl", "kubeconfig", "clusterName", "apimPrincipalId", "backendHost", "ingressIp"],
+      );
+    });
+
+    it("catches a missing link target, image, anchor and project file", () => {
+      const report = lab(
+        "01-public.md",
+        [
+          "# Title",
+          "[ok](00-setup.md#troubleshooting) [ok too](#title) [web](https://example.com/nowhere)",
+          "[gone](06-kubernetes.md)",
+          "![diagram](img/no-such-diagram.svg)",
+          "[bad anchor](00-setup.md#no-such-heading)",
+          "Data lives in `data/no-such-file.json`.",
+          "```bash",
+          "npx tsx scripts/no-such-script.ts",
+          "```",
+        ].join("\n"),
+      );
+      const expected = [/data\/no-such-file\.json/, /06-kubernetes\.md/, /img\/no-such-diagram\.svg/, /#no-such-heading/, /scripts\/no-such-script\.ts/];
+      assert.equal(report.problems.length, expected.length, report.problems.join("\n"));
+      for (const re of expected) assert.ok(report.problems.some((p) => re.test(p)), `${re} in ${report.problems.join("; ")}`);
+    });
+  });
+});
