@@ -27,8 +27,25 @@ export function edit(r: RegisteredResource, change: (props: Record<string, any>)
   return r;
 }
 
-/** Adds a hand-made resource (the Kubernetes layer, a stray rule) to a copied evaluation, parented to the scenario. */
+const handMade = new WeakSet<RegisteredResource>();
+
+/**
+ * Removes the scenario's own Kubernetes layer (objects, charts, their components and provider), leaving the
+ * Azure side and whatever a test added by hand: the cases that build a Kubernetes layer of their own start
+ * from here, so that the real objects neither mask nor duplicate theirs.
+ */
+export function withoutKubernetesLayer(e: Evaluation): void {
+  const isLayer = (r: RegisteredResource) =>
+    !handMade.has(r) && (r.type.startsWith("kubernetes:") || r.type === "pulumi:providers:kubernetes" || r.type.startsWith("apim-aks-ai:kubernetes:"));
+  e.resources = e.resources.filter((r) => !isLayer(r));
+}
+
+/**
+ * Adds a hand-made resource (the Kubernetes layer, a stray rule) to a copied evaluation, parented to the
+ * scenario. A hand-made Kubernetes object replaces the scenario's own Kubernetes layer.
+ */
 export function add(e: Evaluation, type: string, name: string, inputs: Record<string, any>, extra: Partial<RegisteredResource> = {}): RegisteredResource {
+  if (type.startsWith("kubernetes:")) withoutKubernetesLayer(e);
   const root = e.resources.find((r) => r.type === "apim-aks-ai:scenario:Scenario");
   const r: RegisteredResource = {
     urn: `urn:pulumi:${e.stack}::${e.project}::${root ? "apim-aks-ai:scenario:Scenario$" : ""}${type}::${name}`,
@@ -44,6 +61,7 @@ export function add(e: Evaluation, type: string, name: string, inputs: Record<st
     secretInputs: [],
     ...extra,
   };
+  handMade.add(r);
   e.resources.push(r);
   return r;
 }

@@ -540,8 +540,47 @@ const fires: Case[] = [
     scenario: "public",
     policy: "backend-public-exposure",
     mutate: () => undefined,
-    expect: [/rule "AllowInternetToPublicIngress" admits "Internet".*can be called directly from the internet/],
-    on: AZ.nsg,
+    expect: [/rule "AllowInternetToPublicIngress" admits "Internet".*can be called directly from the internet/, /chart traefik publishes a public load balancer/],
+    count: 2,
+  },
+  // The same rules on the scenarios' own Kubernetes layer, changed in place.
+  {
+    name: "the AI API's own default-deny policy deleted",
+    scenario: "external",
+    policy: "k8s-namespace-default-deny",
+    mutate: (e) => {
+      const deny = find(e, K.networkPolicy, (r) => (r.inputs.metadata as any)?.namespace === "ai-api" && (r.inputs.metadata as any)?.name === "default-deny");
+      e.resources = e.resources.filter((r) => r !== deny);
+    },
+    expect: [/namespace "ai-api" runs Deployment "ai-api" but has no default-deny ingress NetworkPolicy/],
+    on: K.namespace,
+    count: 1,
+  },
+  {
+    name: "Traefik's own namespace opened to every pod",
+    scenario: "internal",
+    policy: "k8s-namespace-default-deny",
+    mutate: (e) => edit(find(e, K.networkPolicy, (r) => (r.inputs.metadata as any)?.namespace === "traefik" && (r.inputs.metadata as any)?.name === "default-deny"), (p) => (p.spec.ingress = [{}])),
+    expect: [/namespace "traefik" runs chart traefik/],
+    count: 1,
+  },
+  {
+    name: "consumption: the middleware annotation removed from the AI API's own Ingress",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => edit(find(e, K.ingress), (p) => delete p.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"]),
+    expect: [/Ingress "ai-api\/ai-api" does not use an ipAllowList middleware/],
+    on: K.ingress,
+    count: 1,
+  },
+  {
+    name: "consumption: the scenario's own Traefik chart loses externalTrafficPolicy: Local",
+    scenario: "consumption",
+    policy: "backend-private-from-internet",
+    mutate: (e) => edit(find(e, K.chart, (r) => r.inputs.chart === "traefik"), (p) => delete p.values.service.spec.externalTrafficPolicy),
+    expect: [/without externalTrafficPolicy: Local/],
+    on: K.chart,
+    count: 1,
   },
   {
     name: "public: a JWT is not required (baseline)",
