@@ -21,6 +21,20 @@ function skipReason(): string | undefined {
   return undefined;
 }
 
+/** Settings only a deployment can know: a Consumption-tier APIM's shared ranges, from Azure's service tags. */
+async function liveOverrides(scenario: ScenarioName): Promise<Record<string, unknown>> {
+  const { readStackSettings } = await import("../../config/load");
+  const { requireConfig } = await import("../../config/validate");
+  const { needsSharedSourceRanges } = await import("../../config/rules");
+  const { defaultsFor } = await import("../../config/defaults");
+  const settings = { ...defaultsFor(scenario), ...readStackSettings(scenario) } as Record<string, any>;
+  if (settings.apimSharedSourceRanges !== undefined || !needsSharedSourceRanges({ scenario, apimSku: settings.apimSku })) return {};
+  const { regionSharedRanges } = await import("../../automation/driver/service-tags");
+  const overrides = { apimSharedSourceRanges: await regionSharedRanges(settings.location) };
+  requireConfig(scenario, { ...readStackSettings(scenario), ...overrides });
+  return overrides;
+}
+
 const selected = (process.env.LIVE_SCENARIOS?.split(",").map((s) => s.trim()).filter(Boolean) ?? [...SCENARIO_NAMES]) as ScenarioName[];
 
 interface Outcome {
@@ -58,7 +72,8 @@ describe("live: ephemeral stacks (up, verify, destroy, purge, remove)", function
         outcomes.set(scenario as ScenarioName, outcome);
         const ctx = { ...driver.ctx, progress: (e: Parameters<typeof driver.ctx.progress>[0]) => driver.ctx.progress({ ...e, stack: scenario }) };
         try {
-          await withEphemeral(scenario as ScenarioName, { workspace: driver.workspace, ctx, expiresInHours: 4 }, async (stack, outputs) => {
+          const overrides = await liveOverrides(scenario as ScenarioName);
+          await withEphemeral(scenario as ScenarioName, { workspace: driver.workspace, ctx, expiresInHours: 4, overrides }, async (stack, outputs) => {
             outcome.stack = stack.name;
             for (const key of ["scenario", "gatewayUrl", "apiBasePath", "subscriptionKey", "openAiEndpoint", "backendHost", "resourceGroupName", "probes"]) {
               assert.ok(key in outputs, `stack output ${key} (DESIGN.md, Contracts)`);
