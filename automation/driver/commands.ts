@@ -50,6 +50,17 @@ interface OperationSummary {
   reports: string[];
 }
 
+/** The driver of commands that change stacks: everything a deployment needs, one display row per stack. */
+function openDeployDriver(targets: Target[], selection: Selection, options: { secretsProvider?: string; record?: string }): Promise<Driver> {
+  return openDriver({
+    needs: ["pulumi", "secrets", "azure", "kubelogin"],
+    stacks: targets.map((t) => t.stack),
+    json: selection.json,
+    secretsProvider: options.secretsProvider,
+    record: options.record,
+  });
+}
+
 async function runStackOperation(
   operation: "update" | "preview",
   selection: Selection,
@@ -57,13 +68,7 @@ async function runStackOperation(
 ): Promise<void> {
   const targets = targetsFor(selection, options.stack);
   validateTargets(targets, (t) => effectiveSettings(t.scenario, t.stack, selection.overrides));
-  const driver = await openDriver({
-    needs: ["pulumi", "secrets", "azure", "kubelogin"],
-    stacks: targets.map((t) => t.stack),
-    json: selection.json,
-    secretsProvider: options.secretsProvider,
-    record: options.record,
-  });
+  const driver = await openDeployDriver(targets, selection, options);
   try {
     const workspace = requireWorkspace(driver);
     const byStack = new Map(targets.map((t) => [t.stack, t]));
@@ -123,13 +128,7 @@ export function runPreview(selection: Selection, options: StackCommandOptions & 
 export async function runDestroy(selection: Selection, options: StackCommandOptions & { purge?: boolean; remove?: boolean; record?: string }): Promise<void> {
   if (Object.keys(selection.overrides).length) throw new UsageError("--config applies to up, preview and compare, not destroy");
   const targets = targetsFor(selection, options.stack);
-  const driver = await openDriver({
-    needs: ["pulumi", "secrets", "azure", "kubelogin"],
-    stacks: targets.map((t) => t.stack),
-    json: selection.json,
-    secretsProvider: options.secretsProvider,
-    record: options.record,
-  });
+  const driver = await openDeployDriver(targets, selection, options);
   try {
     const workspace = requireWorkspace(driver);
     const byStack = new Map(targets.map((t) => [t.stack, t]));

@@ -160,22 +160,7 @@ export function compareMarkdown(r: CompareReport): string {
   if (r.synthetic) out.push(`> ${SYNTHETIC_NOTE}`, "");
   out.push(
     ...mdTable(
-      ["scenario", "result", "spin-up (measured)", "spin-up (plan)", "serial (plan)", "verify", "teardown", "resources", "est. monthly cost", "probes"],
-      r.entries.map((e) => {
-        const est = e.estimates.ok ? e.estimates.estimates : undefined;
-        return [
-          e.scenario,
-          e.ok ? "ok" : "FAILED",
-          formatDuration(e.measured.spinUpMs),
-          minutes(est?.spinUpMinutes),
-          minutes(est?.serialMinutes),
-          formatDuration(e.measured.verifyMs),
-          formatDuration(e.measured.teardownMs),
-          e.measured.resources !== undefined ? String(e.measured.resources) : "-",
-          usd(est?.monthlyCostUsd),
-          probesText(e.verify),
-        ];
-      }),
+      ...compareSummary(r),
     ),
     "",
     "Spin-up is `up` from start to finish; teardown is destroy, purge of soft-deleted APIM / Azure OpenAI and stack removal. " +
@@ -346,24 +331,30 @@ export function runHtml(r: RunReport): string {
   return page(title, r.synthetic, error + timelineHtml(r.timeline), r.generatedAt, `scenarios ${r.operation === "update" ? "up" : r.operation}`);
 }
 
+/** The compare report's summary table, the same in Markdown and HTML: headers, then one row per scenario. */
+function compareSummary(r: CompareReport): [string[], string[][]] {
+  const headers = ["scenario", "result", "spin-up (measured)", "spin-up (plan)", "serial (plan)", "verify", "teardown", "resources", "est. monthly cost", "probes"];
+  const rows = r.entries.map((e) => {
+    const est = e.estimates.ok ? e.estimates.estimates : undefined;
+    return [
+      e.scenario,
+      e.ok ? "ok" : "FAILED",
+      formatDuration(e.measured.spinUpMs),
+      minutes(est?.spinUpMinutes),
+      minutes(est?.serialMinutes),
+      formatDuration(e.measured.verifyMs),
+      formatDuration(e.measured.teardownMs),
+      e.measured.resources !== undefined ? String(e.measured.resources) : "-",
+      usd(est?.monthlyCostUsd),
+      probesText(e.verify),
+    ];
+  });
+  return [headers, rows];
+}
+
 export function compareHtml(r: CompareReport): string {
   const summary = htmlTable(
-    ["scenario", "result", "spin-up (measured)", "spin-up (plan)", "serial (plan)", "verify", "teardown", "resources", "est. monthly cost", "probes"],
-    r.entries.map((e) => {
-      const est = e.estimates.ok ? e.estimates.estimates : undefined;
-      return [
-        e.scenario,
-        e.ok ? "ok" : "FAILED",
-        formatDuration(e.measured.spinUpMs),
-        minutes(est?.spinUpMinutes),
-        minutes(est?.serialMinutes),
-        formatDuration(e.measured.verifyMs),
-        formatDuration(e.measured.teardownMs),
-        e.measured.resources !== undefined ? String(e.measured.resources) : "-",
-        usd(est?.monthlyCostUsd),
-        probesText(e.verify),
-      ];
-    }),
+    ...compareSummary(r),
     [2, 3, 4, 5, 6, 7, 8],
   );
   const sections = r.entries.map((e) => {
