@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as path from "node:path";
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
@@ -137,10 +139,20 @@ export class AksCluster extends pulumi.ComponentResource {
       { resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" },
       parent,
     );
-    // Waits for the admin grant, so that whatever uses the kubeconfig starts after it.
-    this.kubeconfig = pulumi.secret(
-      pulumi.all([credentials, admin.id]).apply(([c]) => kubeconfigForAzureCli(Buffer.from(c.kubeconfigs[0].value, "base64").toString("utf8"))),
+    const kubeconfig = credentials.apply((c) => kubeconfigForAzureCli(Buffer.from(c.kubeconfigs[0].value, "base64").toString("utf8")));
+    // The admin grant takes minutes to reach the API server; until then every call gets 403. This step polls
+    // (components/aks-access.ts) so that whatever uses the kubeconfig starts once access works.
+    const access = new command.local.Command(
+      `${name}-access`,
+      {
+        create: "node --import tsx scripts/wait-for-aks-access.ts",
+        dir: path.resolve(__dirname, ".."),
+        environment: { AKS_KUBECONFIG: pulumi.secret(kubeconfig) },
+        triggers: [admin.id],
+      },
+      { ...parent, dependsOn: [admin], customTimeouts: { create: "20m" } },
     );
+    this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig, access.stdout]).apply(([k]) => k));
 
     this.provider = new k8s.Provider(
       name,

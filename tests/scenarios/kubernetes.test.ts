@@ -74,6 +74,10 @@ describe("the Kubernetes layer", () => {
         const e = await evaluated(scenario);
         const provider = one(e, K.provider);
         assert.ok(provider.secretInputs.includes("kubeconfig"), provider.secretInputs.join(","));
+        // It waits until the admin grant works on the API server (AKS RBAC propagation).
+        const access = one(e, "command:local:Command", (r) => String(r.inputs.create).includes("wait-for-aks-access"));
+        assert.ok(provider.propertyDependencies.kubeconfig?.includes(access.urn), "the kubeconfig waits for the access check");
+        assert.ok(access.secretInputs.some((p) => p.startsWith("environment")), "the kubeconfig is a secret in the command's environment");
         for (const r of e.resources.filter((x) => x.type.startsWith("kubernetes:") && x.custom)) {
           assert.ok(r.provider?.startsWith(provider.urn), `${r.name} uses ${r.provider}`);
         }
