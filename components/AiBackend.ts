@@ -70,7 +70,7 @@ export class AiBackend extends pulumi.ComponentResource {
       parent,
     );
     // https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster#create-the-federated-identity-credential
-    new managedidentity.FederatedIdentityCredential(
+    const federation = new managedidentity.FederatedIdentityCredential(
       `${name}-federation`,
       {
         resourceGroupName: args.resourceGroupName,
@@ -133,7 +133,7 @@ export class AiBackend extends pulumi.ComponentResource {
       },
       // Ready means the pod obtained a token and reached the model, so it waits for the role assignment,
       // which can take minutes to take effect. https://learn.microsoft.com/azure/role-based-access-control/troubleshooting
-      { ...inNs, dependsOn: [ns, serviceAccount, grant, ...policies], customTimeouts: { create: "20m", update: "20m" } },
+      { ...inNs, dependsOn: [ns, serviceAccount, grant, federation, ...policies], customTimeouts: { create: "20m", update: "20m" } },
     );
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -149,8 +149,8 @@ export class AiBackend extends pulumi.ComponentResource {
       `${name}-certificate`,
       { apiVersion: "cert-manager.io/v1", kind: "Certificate" },
       pulumi.all([args.host, args.issuerName]).apply(([host, issuer]) => certificate({ name: "ai-api", namespace: args.namespace, host, secretName: tlsSecretName, issuer })),
-      // ACME issuance waits for the load balancer's DNS name and Let's Encrypt.
-      { ...inNs, customTimeouts: { create: "15m", update: "15m" } },
+      // ACME issuance needs Traefik, its load balancer and DNS name, then Let's Encrypt.
+      { ...inNs, dependsOn: [ns, args.ingress.chart], customTimeouts: { create: "15m", update: "15m" } },
     );
 
     const middlewares: pulumi.Output<string>[] = [];

@@ -75,8 +75,9 @@ export class CertManager extends pulumi.ComponentResource {
           privateKeyPem: key.privateKeyPem,
           isCaCertificate: true,
           subject: { commonName: args.issuer.commonName, organization: "apim-aks-ai-scenarios" },
-          validityPeriodHours: 24 * 365,
-          earlyRenewalHours: 24 * 30,
+          // Long-lived and never renewed by `up`: rotating a root means APIM must trust both CAs while
+          // cert-manager reissues the leaf, which is a deliberate operation, not a side effect of an update.
+          validityPeriodHours: 24 * 365 * 10,
           allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
         },
         { parent: this },

@@ -35,7 +35,8 @@ export class IngressController extends pulumi.ComponentResource {
   readonly namespace: string;
   readonly ingressClassName = INGRESS_CLASS;
   private readonly provider: k8s.Provider;
-  private readonly chart: k8s.helm.v4.Chart;
+  /** The chart: what needs Traefik running (HTTP-01 challenges, routes) depends on it. */
+  readonly chart: k8s.helm.v4.Chart;
 
   constructor(name: string, args: IngressControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:kubernetes:IngressController`, name, {}, opts);

@@ -62,13 +62,19 @@ export function traefikValues(o: { exposure: LoadBalancerExposure; replicas: num
       : { [ANNOTATIONS.internal]: "true", [ANNOTATIONS.internalSubnet]: o.exposure.subnetName, [ANNOTATIONS.ipv4]: o.exposure.ipAddress };
   return {
     deployment: { replicas: o.replicas },
+    // With externalTrafficPolicy: Local only nodes that run a Traefik pod pass the load balancer's probe:
+    // spread the replicas over nodes.
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { ...TRAEFIK_POD_LABELS } } },
+    ],
     podDisruptionBudget: { enabled: o.replicas > 1, maxUnavailable: 1 },
     ingressClass: { enabled: true, isDefaultClass: false, name: INGRESS_CLASS },
     providers: {
       kubernetesCRD: { enabled: true, allowCrossNamespace: false },
       kubernetesIngress: { enabled: true, publishedService: { enabled: true } },
     },
-    // The dashboard and API stay off: nothing about the routing is exposed. https://doc.traefik.io/traefik/operations/dashboard/
+    // No dashboard, and nothing routes to the API (no `insecure`, no api@internal route, port 8080 closed by
+    // the NetworkPolicy): nothing about the routing is exposed. https://doc.traefik.io/traefik/operations/dashboard/
     api: { dashboard: false },
     ingressRoute: { dashboard: { enabled: false }, healthcheck: { enabled: false } },
     global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -102,15 +108,18 @@ export function certManagerValues(o: { resources: Resources }): Record<string, u
   return {
     // `keep` leaves the CRDs (and so every certificate) in place when the chart is removed.
     crds: { enabled: true, keep: true },
-    // AKS's admission enforcer refuses writes to kube-system, cert-manager's default lease namespace.
+    // Leases in cert-manager's own namespace rather than kube-system, so it needs no rights outside it.
     // https://cert-manager.io/docs/installation/compatibility/#aks
     global: { leaderElection: { namespace: "cert-manager" } },
     resources: o.resources,
     ...hardened,
     webhook: { resources: o.resources, ...hardened },
     cainjector: { enabled: true, resources: o.resources, ...hardened },
-    // A Helm hook Job that only waits for the webhook; Pulumi already waits for the Deployments.
-    startupapicheck: { enabled: false },
+    // A Job that succeeds once the webhook answers with the CA bundle cainjector wrote: the webhook pod is
+    // Ready before that, and an issuer created in between is refused ("x509: certificate signed by unknown
+    // authority"). Helm v4 charts in Pulumi render hooks as ordinary resources, and Pulumi waits for the Job.
+    // https://cert-manager.io/docs/installation/helm/
+    startupapicheck: { enabled: true, resources: o.resources, ...hardened },
     prometheus: { enabled: false },
   };
 }
