@@ -59,7 +59,9 @@ export function publicLoadBalancers(resources: readonly R[]): Exposure[] {
       const service = chartService(r.props);
       const ingressChart = ["traefik", "ingress-nginx"].includes(chartName(r.props));
       if (!service && !ingressChart) continue;
-      const type = service?.type ?? (ingressChart ? "LoadBalancer" : undefined);
+      // Traefik's chart reads the type from `service.spec.type` only since v40 (`service.type` is ignored there);
+      // older charts render `service.type` first and then `service.spec`, whose `type` wins. Either way spec first.
+      const type = at(service, "spec.type") ?? service?.type ?? (ingressChart ? "LoadBalancer" : undefined);
       if (type !== "LoadBalancer" || service?.enabled === false) continue;
       if (isTrue(at(service, ["annotations", INTERNAL_LB_ANNOTATION]))) continue;
       out.push({

@@ -27,25 +27,19 @@ export function edit(r: RegisteredResource, change: (props: Record<string, any>)
   return r;
 }
 
-const handMade = new WeakSet<RegisteredResource>();
-
-/**
- * Removes the scenario's own Kubernetes layer (objects, charts, their components and provider), leaving the
- * Azure side and whatever a test added by hand: the cases that build a Kubernetes layer of their own start
- * from here, so that the real objects neither mask nor duplicate theirs.
- */
-export function withoutKubernetesLayer(e: Evaluation): void {
-  const isLayer = (r: RegisteredResource) =>
-    !handMade.has(r) && (r.type.startsWith("kubernetes:") || r.type === "pulumi:providers:kubernetes" || r.type.startsWith("apim-aks-ai:kubernetes:"));
-  e.resources = e.resources.filter((r) => !isLayer(r));
+/** Takes a resource out of a copied evaluation, as if the program no longer declared it. */
+export function remove(e: Evaluation, r: RegisteredResource): RegisteredResource {
+  const before = e.resources.length;
+  e.resources = e.resources.filter((x) => x !== r);
+  if (e.resources.length !== before - 1) throw new Error(`${r.urn} is not in ${e.stack}`);
+  return r;
 }
 
 /**
- * Adds a hand-made resource (the Kubernetes layer, a stray rule) to a copied evaluation, parented to the
- * scenario. A hand-made Kubernetes object replaces the scenario's own Kubernetes layer.
+ * Adds a hand-made resource (a stray rule, a Kubernetes object the program does not declare) to a copied
+ * evaluation, parented to the scenario, next to the scenario's own resources.
  */
 export function add(e: Evaluation, type: string, name: string, inputs: Record<string, any>, extra: Partial<RegisteredResource> = {}): RegisteredResource {
-  if (type.startsWith("kubernetes:")) withoutKubernetesLayer(e);
   const root = e.resources.find((r) => r.type === "apim-aks-ai:scenario:Scenario");
   const r: RegisteredResource = {
     urn: `urn:pulumi:${e.stack}::${e.project}::${root ? "apim-aks-ai:scenario:Scenario$" : ""}${type}::${name}`,
@@ -61,7 +55,6 @@ export function add(e: Evaluation, type: string, name: string, inputs: Record<st
     secretInputs: [],
     ...extra,
   };
-  handMade.add(r);
   e.resources.push(r);
   return r;
 }
@@ -76,7 +69,7 @@ export function show(vs: readonly PolicyViolation[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Kubernetes objects as the Kubernetes layer will declare them.
+// The scenarios' own Kubernetes layer (components/IngressController.ts, CertManager.ts, AiBackend.ts).
 
 export const K = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -89,61 +82,50 @@ export const K = {
   chart: "kubernetes:helm.sh/v4:Chart",
 } as const;
 
-export const hardenedContainer = () => ({
-  name: "api",
-  image: "example.azurecr.io/ai-api:1.0.0",
-  securityContext: { runAsNonRoot: true, runAsUser: 10001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-  resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-});
+/** The Ingress annotation that attaches Traefik middlewares to the Ingress's router. */
+export const MIDDLEWARES_ANNOTATION = "traefik.ingress.kubernetes.io/router.middlewares";
+/** The Ingress annotation that limits its router to some entry points (the real Ingress: websecure only). */
+export const ENTRYPOINTS_ANNOTATION = "traefik.ingress.kubernetes.io/router.entrypoints";
+/** How the AI API's Ingress refers to the consumption scenario's middlewares. */
+export const APIM_ONLY_REF = "ai-api-apim-only@kubernetescrd";
+export const BASIC_AUTH_REF = "ai-api-apim-basic-auth@kubernetescrd";
 
-export const aiApiDeployment = (namespace = "ai-api") => ({
-  metadata: { name: "ai-api", namespace },
-  spec: {
-    replicas: 2,
-    selector: { matchLabels: { app: "ai-api" } },
-    template: {
-      metadata: { labels: { app: "ai-api", "azure.workload.identity/use": "true" } },
-      spec: { serviceAccountName: "ai-api", securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [hardenedContainer()] },
-    },
-  },
-});
-
-export const defaultDeny = (namespace: string) => ({
-  metadata: { name: "default-deny-ingress", namespace },
-  spec: { podSelector: {}, policyTypes: ["Ingress"] },
-});
-
-export const traefikChart = (values: Record<string, any> = {}) => ({
-  chart: "traefik",
-  version: "37.1.1",
-  namespace: "traefik",
-  repositoryOpts: { repo: "https://traefik.github.io/charts" },
-  values: { resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } }, ...values },
-});
-
-export const allowList = (sourceRange: string[] = ["198.51.100.10/32"], extra: Record<string, any> = {}) => ({
-  apiVersion: "traefik.io/v1alpha1",
-  kind: "Middleware",
-  metadata: { name: "apim-only", namespace: "ai-api" },
-  spec: { ipAllowList: { sourceRange, ...extra } },
-});
-
-export const aiIngress = (middlewares?: string) => ({
-  metadata: {
-    name: "ai-api",
-    namespace: "ai-api",
-    annotations: middlewares ? { "traefik.ingress.kubernetes.io/router.middlewares": middlewares } : {},
-  },
-  spec: {
-    ingressClassName: "traefik",
-    tls: [{ hosts: ["ai.example"], secretName: "ai-api-tls" }],
-    rules: [{ host: "ai.example", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "ai-api", port: { number: 80 } } } }] } }],
-  },
-});
-
-/** Adds a compliant AI API namespace: namespace, hardened Deployment, default-deny NetworkPolicy. */
-export function addAiApi(e: Evaluation, namespace = "ai-api"): void {
-  add(e, K.namespace, namespace, { metadata: { name: namespace } });
-  add(e, K.deployment, "ai-api", aiApiDeployment(namespace));
-  add(e, K.networkPolicy, "ai-api-default-deny", defaultDeny(namespace));
+/**
+ * The scenario's one Kubernetes object of this type with this `metadata.namespace` and `metadata.name`. Throws
+ * unless there is exactly one, so that a case cannot pass by changing nothing or the wrong object.
+ */
+export function k8s(e: Evaluation, type: string, namespace: string, name: string): RegisteredResource {
+  const found = e.resources.filter((r) => r.type === type && (r.inputs.metadata as any)?.namespace === namespace && (r.inputs.metadata as any)?.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type} "${namespace}/${name}" in ${e.stack}, found ${found.length}`);
+  return found[0];
 }
+
+/** The scenario's one Helm chart that installs `chart` (traefik, cert-manager). */
+export function chart(e: Evaluation, name: "traefik" | "cert-manager"): RegisteredResource {
+  const found = e.resources.filter((r) => r.type === K.chart && r.inputs.chart === name);
+  if (found.length !== 1) throw new Error(`expected one ${name} chart in ${e.stack}, found ${found.length}`);
+  return found[0];
+}
+
+/** The AI API's Deployment, Service, Ingress, and a namespace's `default-deny` NetworkPolicy. */
+export const aiApi = {
+  deployment: (e: Evaluation) => k8s(e, K.deployment, "ai-api", "ai-api"),
+  service: (e: Evaluation) => k8s(e, K.service, "ai-api", "ai-api"),
+  ingress: (e: Evaluation) => k8s(e, K.ingress, "ai-api", "ai-api"),
+};
+export const defaultDenyOf = (e: Evaluation, namespace: string) => k8s(e, K.networkPolicy, namespace, "default-deny");
+/** The consumption scenario's Traefik middlewares, in the AI API's namespace. */
+export const middleware = (e: Evaluation, name: "apim-only" | "apim-basic-auth") => k8s(e, K.middleware, "ai-api", name);
+
+/** Changes the pod spec of the AI API's real Deployment. */
+export function editAiApiPod(e: Evaluation, change: (spec: Record<string, any>) => void): RegisteredResource {
+  return edit(aiApi.deployment(e), (p) => change(p.spec.template.spec));
+}
+
+/** A container that meets the restricted profile, for the sidecars and extra workloads a case adds. */
+export const hardenedContainer = (name = "sidecar") => ({
+  name,
+  image: "example.azurecr.io/sidecar:1.0.0",
+  securityContext: { runAsNonRoot: true, runAsUser: 10001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+});

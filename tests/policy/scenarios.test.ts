@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { SCENARIO_NAMES } from "../../config/schema";
 import { BACKEND_PRIVATE_FROM_INTERNET } from "../../scenarios/probes";
-import { HELM_TYPES, WORKLOAD_POD_SPEC } from "../../policy/lib";
+import { HELM_TYPES, T, WORKLOAD_POD_SPEC } from "../../policy/lib";
 import { policies } from "../../policy/policies";
 import { runPolicies } from "../../policy/run";
-import { CHART_WORKLOADS } from "../../policy/kubernetes";
+import { CHART_WORKLOADS, isDefaultDenyIngress } from "../../policy/kubernetes";
 import { chartName } from "../../policy/lib";
 import { evaluated, show } from "./helpers";
 
@@ -22,6 +22,23 @@ describe("policy pack over the scenarios", () => {
         assert.equal(mandatory.length, 0, `mandatory violations in ${scenario}:\n${show(mandatory)}`);
         assert.equal(report.summary.ok, true);
         assert.equal(report.scenario, scenario);
+      });
+
+      it("passes the Kubernetes rules on the scenario's own Kubernetes layer, not on an empty one", async () => {
+        const e = await evaluated(scenario);
+        const objects = (type: string) =>
+          e.resources.filter((r) => r.type === type).map((r) => `${(r.inputs.metadata as any)?.namespace}/${(r.inputs.metadata as any)?.name}`).sort();
+        assert.deepEqual(objects(T.deployment), ["ai-api/ai-api"]);
+        assert.deepEqual(e.resources.filter((r) => r.type === T.helmChartV4).map((r) => r.inputs.chart).sort(), ["cert-manager", "traefik"]);
+        const denied = e.resources.filter((r) => r.type === T.networkPolicy && isDefaultDenyIngress(r.inputs)).map((r) => (r.inputs.metadata as any)?.namespace).sort();
+        assert.deepEqual(denied, ["ai-api", "cert-manager", "traefik"]);
+        assert.deepEqual(objects(T.ingress), ["ai-api/ai-api"]);
+        assert.deepEqual(objects(T.traefikMiddleware), scenario === "consumption" ? ["ai-api/apim-basic-auth", "ai-api/apim-only"] : []);
+        const report = runPolicies(e);
+        const result = (name: string) => report.results.find((r) => r.policy === name)!;
+        assert.equal(result("k8s-workload-hardening").status, "pass");
+        assert.equal(result("k8s-workload-hardening").checked, 3, "the AI API's Deployment and the two charts");
+        assert.equal(result("k8s-namespace-default-deny").status, "pass");
       });
 
       it("reports every policy exactly once, as passed, failed or not applicable", async () => {
