@@ -119,6 +119,7 @@ export class AiBackend extends pulumi.ComponentResource {
           env: env.map((e, i) => ({ name: e.name, value: values[i]! })),
           serviceAccountName,
           resources: args.resources ?? DEFAULT_RESOURCES,
+          labels: APP_LABELS,
         }),
       );
     new k8s.apps.v1.Deployment(

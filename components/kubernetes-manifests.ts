@@ -234,7 +234,7 @@ export interface AppEnv {
  * The AI API's pod template: the container contract of app/src/image.ts, restricted Pod Security Standard,
  * workload identity. https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
  */
-export function backendPodSpec(o: { image: string; env: AppEnv[]; serviceAccountName: string; resources: Resources }): IPodSpec {
+export function backendPodSpec(o: { image: string; env: AppEnv[]; serviceAccountName: string; resources: Resources; labels: Labels }): IPodSpec {
   return {
     serviceAccountName: o.serviceAccountName,
     automountServiceAccountToken: true,
@@ -263,7 +263,7 @@ export function backendPodSpec(o: { image: string; env: AppEnv[]; serviceAccount
     ],
     volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
     topologySpreadConstraints: [
-      { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { app: "ai-api" } } },
+      { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: o.labels } },
     ],
   };
 }
