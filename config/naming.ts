@@ -49,6 +49,11 @@ export function resourceNames(prefix: string, scenario: ScenarioName, suffix: st
 /** Length of the random suffix: keeps `apim-<prefix>-<sc>-<suffix>` within APIM's 50 characters. */
 export const NAME_SUFFIX_LENGTH = 6;
 
+/** This project's name (Pulumi.yaml `name`): its tag marks what `scenarios sweep` may delete. */
+export const PROJECT_NAME = "apim-aks-ai-scenarios";
+/** The tag only this project sets; `managed-by=pulumi` alone is common to many Pulumi programs. */
+export const PROJECT_TAG = "pulumi-project";
+
 /** Tags on every Azure resource: who manages it, which scenario and stack, and when it may be swept. */
 export function standardTags(config: Pick<ScenarioConfig, "scenario" | "tags" | "expiresAt">, stack: string): Record<string, string> {
   return {
@@ -56,6 +61,7 @@ export function standardTags(config: Pick<ScenarioConfig, "scenario" | "tags" | 
     scenario: config.scenario,
     stack,
     "managed-by": "pulumi",
+    [PROJECT_TAG]: PROJECT_NAME,
     ...(config.expiresAt ? { "expires-at": config.expiresAt } : {}),
   };
 }

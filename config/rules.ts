@@ -31,7 +31,7 @@ export const CAPACITY_RANGE: Record<ApimSku, readonly [number, number]> = {
 };
 
 /** Tag keys the program sets itself; users may not override them. */
-export const RESERVED_TAGS = ["scenario", "stack", "managed-by", "expires-at"] as const;
+export const RESERVED_TAGS = ["scenario", "stack", "managed-by", "pulumi-project", "expires-at"] as const;
 
 /**
  * Addresses APIM needs in its subnet (stv2 VNet injection): one per Developer unit or two per Premium unit,

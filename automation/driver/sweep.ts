@@ -1,11 +1,14 @@
 /**
  * `scenarios sweep`: deletes what ephemeral stacks left behind. Every resource group this program creates
- * carries `managed-by=pulumi`, and ephemeral ones `expires-at` (config/naming.ts). Sweep lists the
- * subscription's groups with `managed-by=pulumi` whose `expires-at` has passed, notes the APIM services and
- * Azure OpenAI accounts in them (they are soft-deleted with the group), deletes the groups, then purges
- * those and any other soft-deleted APIM / Azure OpenAI resources that came from the swept groups.
- * Groups without `expires-at` (long-lived stacks) are never touched.
+ * carries `managed-by=pulumi`, this project's own tag `pulumi-project=apim-aks-ai-scenarios`, its `stack`,
+ * and ephemeral ones `expires-at` (config/naming.ts). `managed-by=pulumi` alone is common to many Pulumi
+ * programs, so sweep lists only the subscription's groups with this project's tag, and deletes those whose
+ * `expires-at` has passed; it notes the APIM services and Azure OpenAI accounts in them (they are
+ * soft-deleted with the group), deletes the groups, then purges those and any other soft-deleted APIM /
+ * Azure OpenAI resources that came from the swept groups. Groups without `expires-at` (long-lived stacks)
+ * and groups of other programs are never touched.
  */
+import { PROJECT_NAME, PROJECT_TAG } from "../../config/naming";
 import { normalizeLocation } from "./azure";
 import { purgeAll } from "./purge";
 import type { Purgeable, Purger, PurgeResult } from "./types";
@@ -25,6 +28,7 @@ export interface ResourceInfo {
 
 /** What sweep needs of Azure; `azureSweepClient` implements it with the Azure SDKs. */
 export interface SweepClient {
+  /** Groups carrying this project's tag (`PROJECT_TAG=PROJECT_NAME`). */
   listManagedGroups(): Promise<GroupInfo[]>;
   listResources(group: string): Promise<ResourceInfo[]>;
   /** Soft-deleted APIM services and Cognitive Services accounts in the subscription. */
@@ -54,13 +58,24 @@ export interface SweepResult {
   purged: PurgeResult[];
 }
 
-/** Splits managed groups into expired and kept; an unparsable `expires-at` is kept and reported. */
+/** ARM `$filter` for this project's groups (one tag pair per filter is what the API takes). */
+export const OUR_GROUPS_FILTER = `tagName eq '${PROJECT_TAG}' and tagValue eq '${PROJECT_NAME}'`;
+
+/** Whether this project made the group: its own tag, `managed-by=pulumi` and a stack name. */
+export function isOurs(tags: Record<string, string>): boolean {
+  return tags[PROJECT_TAG] === PROJECT_NAME && tags["managed-by"] === "pulumi" && Boolean(tags.stack);
+}
+
+/**
+ * Splits groups into expired and kept; only this project's groups can expire (a client that lists more is
+ * not trusted with that); an unparsable `expires-at` is kept and reported.
+ */
 export function selectExpired(groups: GroupInfo[], now: Date): { expired: ExpiredGroup[]; kept: { name: string; reason: string }[] } {
   const expired: ExpiredGroup[] = [];
   const kept: { name: string; reason: string }[] = [];
   for (const g of groups) {
-    if (g.tags["managed-by"] !== "pulumi") {
-      kept.push({ name: g.name, reason: "not managed-by=pulumi" });
+    if (!isOurs(g.tags)) {
+      kept.push({ name: g.name, reason: `not this project's (needs ${PROJECT_TAG}=${PROJECT_NAME}, managed-by=pulumi and stack)` });
       continue;
     }
     const raw = g.tags["expires-at"];
@@ -134,7 +149,7 @@ export async function runSweep(client: SweepClient, options: { dryRun: boolean; 
 
 export function formatSweep(r: SweepResult): string[] {
   const out: string[] = [];
-  if (!r.plan.expired.length) out.push("nothing expired: no resource group with managed-by=pulumi has an expires-at in the past");
+  if (!r.plan.expired.length) out.push(`nothing expired: no resource group tagged ${PROJECT_TAG}=${PROJECT_NAME} has an expires-at in the past`);
   for (const g of r.plan.expired) {
     const d = r.deleted.find((x) => x.group === g.name);
     const status = r.dryRun ? "would delete" : d?.ok ? "deleted" : `NOT deleted (${d?.error ?? "unknown"})`;
@@ -167,7 +182,8 @@ export async function azureSweepClient(subscriptionId: string): Promise<SweepCli
   return {
     async listManagedGroups() {
       const out: GroupInfo[] = [];
-      for await (const g of arm.resourceGroups.list({ filter: "tagName eq 'managed-by' and tagValue eq 'pulumi'" })) {
+      // https://learn.microsoft.com/rest/api/resources/resource-groups/list#uri-parameters
+      for await (const g of arm.resourceGroups.list({ filter: OUR_GROUPS_FILTER })) {
         out.push({ name: g.name ?? "", location: g.location ?? "", tags: (g.tags ?? {}) as Record<string, string> });
       }
       return out;

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { purgeAll, purgeTargets } from "../../../automation/driver/purge";
-import { formatSweep, type GroupInfo, planSweep, type ResourceInfo, runSweep, selectExpired, type SweepClient } from "../../../automation/driver/sweep";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { PROJECT_DIR } from "../../../config/load";
+import { PROJECT_NAME, PROJECT_TAG, standardTags } from "../../../config/naming";
+import { formatSweep, type GroupInfo, isOurs, OUR_GROUPS_FILTER, planSweep, type ResourceInfo, runSweep, selectExpired, type SweepClient } from "../../../automation/driver/sweep";
 import type { Purgeable } from "../../../automation/driver/types";
 import { apimAndOpenAi, MemoryPurger } from "./helpers/memory-stack";
 
@@ -66,14 +71,22 @@ class MemorySweepClient implements SweepClient {
 
 const NOW = new Date("2025-06-01T12:00:00Z");
 const group = (name: string, tags: Record<string, string>): GroupInfo => ({ name, location: "swedencentral", tags });
+/** This project's marks, as standardTags sets them. */
+const OURS = { "managed-by": "pulumi", [PROJECT_TAG]: PROJECT_NAME };
 
 describe("automation/driver/sweep", () => {
   const groups = [
-    group("rg-aiapim-pub-old", { "managed-by": "pulumi", "expires-at": "2025-06-01T08:00:00Z", stack: "public-eph-aaaaaa", scenario: "public" }),
-    group("rg-aiapim-int-new", { "managed-by": "pulumi", "expires-at": "2025-06-01T15:00:00Z", stack: "internal-eph-bbbbbb" }),
-    group("rg-aiapim-pub-kept", { "managed-by": "pulumi", stack: "public" }),
-    group("rg-odd", { "managed-by": "pulumi", "expires-at": "tomorrow" }),
+    group("rg-aiapim-pub-old", { ...OURS, "expires-at": "2025-06-01T08:00:00Z", stack: "public-eph-aaaaaa", scenario: "public" }),
+    group("rg-aiapim-int-new", { ...OURS, "expires-at": "2025-06-01T15:00:00Z", stack: "internal-eph-bbbbbb" }),
+    group("rg-aiapim-pub-kept", { ...OURS, stack: "public" }),
+    group("rg-odd", { ...OURS, stack: "odd", "expires-at": "tomorrow" }),
     group("rg-other", { owner: "someone" }),
+  ];
+  // Another Pulumi program's expired group: managed-by=pulumi, a stack, a past expires-at, even our
+  // scenario's names; only this project's own tag is missing (or names another project).
+  const foreign = [
+    group("rg-someone-elses-app", { "managed-by": "pulumi", stack: "dev", "expires-at": "2025-06-01T08:00:00Z" }),
+    group("rg-aiapim-pub-lookalike", { "managed-by": "pulumi", [PROJECT_TAG]: "another-project", stack: "public-eph-cccccc", "expires-at": "2025-06-01T08:00:00Z" }),
   ];
   const resources: Record<string, ResourceInfo[]> = {
     "rg-aiapim-pub-old": [
@@ -91,8 +104,39 @@ describe("automation/driver/sweep", () => {
       { name: "rg-aiapim-int-new", reason: "expires in 180 min" },
       { name: "rg-aiapim-pub-kept", reason: "no expires-at (long-lived)" },
       { name: "rg-odd", reason: 'expires-at "tomorrow" is not a time' },
-      { name: "rg-other", reason: "not managed-by=pulumi" },
+      { name: "rg-other", reason: `not this project's (needs ${PROJECT_TAG}=${PROJECT_NAME}, managed-by=pulumi and stack)` },
     ]);
+  });
+
+  it("never touches another program's group with managed-by=pulumi and a past expires-at", async () => {
+    const client = new MemorySweepClient([...groups, ...foreign], { ...resources, "rg-someone-elses-app": resources["rg-aiapim-pub-old"] });
+    const dry = await runSweep(client, { dryRun: true, now: NOW });
+    assert.deepEqual(dry.plan.expired.map((g) => g.name), ["rg-aiapim-pub-old"]);
+    assert.ok(!formatSweep(dry).some((l) => /^would (delete|purge).*(someone-elses|lookalike)/.test(l)));
+    const result = await runSweep(client, { dryRun: false, now: NOW });
+    assert.deepEqual(result.deleted.map((d) => d.group), ["rg-aiapim-pub-old"]);
+    assert.ok(!client.log.some((l) => /someone-elses|lookalike/.test(l)), client.log.join(", "));
+    for (const g of foreign) assert.equal(isOurs(g.tags), false, g.name);
+  });
+
+  it("asks Azure only for groups carrying this project's tag, which every resource of the program gets", () => {
+    assert.equal(OUR_GROUPS_FILTER, `tagName eq '${PROJECT_TAG}' and tagValue eq '${PROJECT_NAME}'`);
+    const pulumiYaml = parseYaml(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { name: string };
+    assert.equal(PROJECT_NAME, pulumiYaml.name);
+    const tags = standardTags({ scenario: "public", tags: {}, expiresAt: "2025-06-01T08:00:00Z" }, "public-eph-aaaaaa");
+    assert.equal(isOurs(tags), true);
+  });
+
+  it("a dry run lists exactly what would go", async () => {
+    const result = await runSweep(new MemorySweepClient([...groups, ...foreign], resources), { dryRun: true, now: NOW });
+    assert.deepEqual(
+      formatSweep(result).filter((l) => l.startsWith("would")),
+      [
+        "would delete: resource group rg-aiapim-pub-old (swedencentral; stack public-eph-aaaaaa, expired 2025-06-01T08:00:00Z)",
+        "would purge: APIM service apim-aiapim-pub-old (swedencentral)",
+        "would purge: Azure OpenAI account oai-aiapim-pub-old (swedencentral)",
+      ],
+    );
   });
 
   it("plans purges of what was in the swept groups and of soft-deleted resources that came from them", async () => {
