@@ -1,11 +1,11 @@
 /** What every `scenarios` command shares: scenario selection, `--config`, exit codes. */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { parseOverrides } from "../config/load";
 import { SCENARIO_NAMES, type ScenarioName } from "../config/schema";
 import { isScenarioName } from "../config/validate";
 
-/** Exit codes: 2 for anything the user can fix in the command line or configuration. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** Exit codes: 2 for anything the user can fix in the command line or configuration; 130 after Ctrl-C. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
 /** A mistake in the command line: printed as one line, exit code 2, no stack trace. */
 export class UsageError extends Error {
@@ -27,12 +27,18 @@ export interface Selection {
   json: boolean;
 }
 
-/** Adds `[scenario...] --all --config key=value --json` to a command. */
-export function withSelection(command: Command): Command {
+/**
+ * Adds `[scenario...] --all --config key=value --json` to a command. Commands that do not deploy
+ * (destroy, outputs, verify) pass `config: false`: `-c` is then left out of their help, and still parsed
+ * so that their action can say plainly that it does not apply.
+ */
+export function withSelection(command: Command, options: { config?: boolean } = {}): Command {
+  const config = new Option("-c, --config <key=value>", "override a setting, like pulumi -c (repeatable)").argParser((v: string, acc: string[]) => [...acc, v]).default([] as string[]);
+  if (options.config === false) config.hideHelp();
   return command
     .argument("[scenario...]", `one or more of: ${SCENARIO_NAMES.join(", ")}`)
     .option("--all", "every scenario")
-    .option("-c, --config <key=value>", "override a setting, like pulumi -c (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(config)
     .option("--json", "machine-readable output on stdout");
 }
 

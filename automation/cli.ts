@@ -45,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     console.error(process.env.DEBUG ? e : `error: ${(e as Error).message ?? String(e)}`);
-    return EXIT.failure;
+    const code = (e as { exitCode?: unknown }).exitCode;
+    return (e as Error).name === "CommandFailed" && code === EXIT.interrupted ? EXIT.interrupted : EXIT.failure;
   }
 }

@@ -10,7 +10,7 @@ export interface DestroyOptions extends SelectionOptions {
 }
 
 export function registerDestroy(program: Command): void {
-  withSelection(program.command("destroy"))
+  withSelection(program.command("destroy"), { config: false })
     .description("destroy stacks, then purge their soft-deleted APIM services and Azure OpenAI accounts so the names can be reused")
     .option("--stack <name>", "destroy this stack instead of the one named after the scenario (one scenario only)")
     .option("--no-purge", "leave soft-deleted APIM services and Azure OpenAI accounts (recoverable for 48 hours / their retention)")

@@ -7,7 +7,7 @@ export interface OutputsOptions extends SelectionOptions {
 }
 
 export function registerOutputs(program: Command): void {
-  withSelection(program.command("outputs"))
+  withSelection(program.command("outputs"), { config: false })
     .description("print stack outputs (gateway URL, probes, ...); secrets stay hidden unless --show-secrets")
     .option("--stack <name>", "read this stack instead of the one named after the scenario (one scenario only)")
     .option("--show-secrets", "print secret outputs (the subscription key) in clear text")

@@ -8,7 +8,7 @@ export interface VerifyOptions extends SelectionOptions {
 }
 
 export function registerVerify(program: Command): void {
-  withSelection(program.command("verify"))
+  withSelection(program.command("verify"), { config: false })
     .description("run each stack's probes (its `probes` output) and print a pass/fail table")
     .option("--stack <name>", "verify this stack instead of the one named after the scenario (one scenario only)")
     .option("--timeout <seconds>", "per request (default 10)")

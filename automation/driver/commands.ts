@@ -8,6 +8,7 @@ import { UsageError, type Selection } from "../cli-common";
 import { POLICY_DIR, REPORTS_DIR } from "./env";
 import { planEstimates, type EstimatesResult } from "./estimates";
 import { type DriverContext, emitFinished, emitMessage, firstLine, type LifecycleResult, runEphemeralLifecycle, runOperation, teardown } from "./orchestrate";
+import { azureTargets, type AzureTarget } from "./preflight-azure";
 import { describePurgeable } from "./purge";
 import { type CompareEntry, type CompareReport, fileStamp, writeReportFiles } from "./report";
 import { CommandFailed, type Driver, openDriver, printJson, table, type Target, targetsFor, validateTargets } from "./session";
@@ -28,9 +29,11 @@ function requireWorkspace(driver: Driver) {
   return driver.workspace;
 }
 
-function failIfAny<R extends { ok: boolean; stack: string }>(results: R[], verb: string): void {
+/** Exit 1 when a stack failed; 130 when that happened after Ctrl-C. */
+function failIfAny<R extends { ok: boolean; stack: string }>(results: R[], verb: string, driver: Driver): void {
   const failed = results.filter((r) => !r.ok);
-  if (failed.length) throw new CommandFailed(`${verb} failed for ${failed.map((r) => r.stack).join(", ")} (${failed.length} of ${results.length})`);
+  const interrupted = driver.interrupt.interrupted;
+  if (failed.length) throw new CommandFailed(`${verb} ${interrupted ? "interrupted" : "failed"} for ${failed.map((r) => r.stack).join(", ")} (${failed.length} of ${results.length})`, interrupted);
 }
 
 function errorText(e: unknown): string {
@@ -51,13 +54,14 @@ interface OperationSummary {
 }
 
 /** The driver of commands that change stacks: everything a deployment needs, one display row per stack. */
-function openDeployDriver(targets: Target[], selection: Selection, options: { secretsProvider?: string; record?: string }): Promise<Driver> {
+function openDeployDriver(targets: Target[], selection: Selection, options: { secretsProvider?: string; record?: string; azure?: AzureTarget[] }): Promise<Driver> {
   return openDriver({
     needs: ["pulumi", "secrets", "azure", "kubelogin"],
     stacks: targets.map((t) => t.stack),
     json: selection.json,
     secretsProvider: options.secretsProvider,
     record: options.record,
+    azure: options.azure,
   });
 }
 
@@ -68,7 +72,8 @@ async function runStackOperation(
 ): Promise<void> {
   const targets = targetsFor(selection, options.stack);
   validateTargets(targets, (t) => effectiveSettings(t.scenario, t.stack, selection.overrides));
-  const driver = await openDeployDriver(targets, selection, options);
+  const azure = operation === "update" ? azureTargets(targets, (t) => effectiveSettings(t.scenario, t.stack, selection.overrides), { mayExist: true }) : undefined;
+  const driver = await openDeployDriver(targets, selection, { ...options, azure });
   try {
     const workspace = requireWorkspace(driver);
     const byStack = new Map(targets.map((t) => [t.stack, t]));
@@ -103,7 +108,7 @@ async function runStackOperation(
       const reports = results.flatMap((r) => r.reports).filter((f) => f.endsWith(".md") || f.endsWith(".json"));
       if (reports.length) console.log(`\nreports: ${reports.map((f) => path.relative(process.cwd(), f)).join(", ")}`);
     }
-    failIfAny(results, operation === "update" ? "up" : "preview");
+    failIfAny(results, operation === "update" ? "up" : "preview", driver);
   } finally {
     driver.close();
   }
@@ -166,7 +171,7 @@ export async function runDestroy(selection: Selection, options: StackCommandOpti
         for (const l of r.report.leftovers) console.log(`  left behind: ${l}`);
       }
     }
-    failIfAny(results, "destroy");
+    failIfAny(results, "destroy", driver);
   } finally {
     driver.close();
   }
@@ -279,7 +284,7 @@ export async function runVerify(selection: Selection, options: VerifyCommandOpti
         else console.log(`${r.stack}: could not verify: ${firstLine(("error" in r && r.error) || "")}`);
       }
     }
-    failIfAny(results, "verify");
+    failIfAny(results, "verify", driver);
   } finally {
     driver.close();
   }
@@ -343,6 +348,8 @@ export async function runCompare(selection: Selection, options: CompareCommandOp
     stacks: targets.map((t) => t.scenario),
     json: selection.json,
     secretsProvider: options.secretsProvider,
+    // Ephemeral stacks are new: nothing to read from state.
+    azure: azureTargets(targets, (t) => effectiveSettings(t.scenario, t.scenario, selection.overrides, { expiresAt }), { mayExist: false }),
   });
   try {
     const workspace = requireWorkspace(driver);
@@ -390,7 +397,7 @@ export async function runCompare(selection: Selection, options: CompareCommandOp
         console.log(line);
       console.log(`\nreport: ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}`);
     }
-    failIfAny(entries.map((e) => ({ ok: e.ok, stack: e.stack ?? e.scenario })), "compare");
+    failIfAny(entries.map((e) => ({ ok: e.ok, stack: e.stack ?? e.scenario })), "compare", driver);
   } finally {
     driver.close();
   }

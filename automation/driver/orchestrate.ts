@@ -151,6 +151,12 @@ export async function teardown(handle: StackHandle, ctx: DriverContext, options:
     leftovers.push(`could not read the state of ${handle.name} before destroying (${errorText(e)}): soft-deleted APIM / Azure OpenAI names unknown, nothing purged`);
   }
 
+  const retry = destroyHint(handle.name, options.scenario, options.remove);
+  if (signal.aborted) {
+    // A second Ctrl-C came before the teardown started: abandon it, and say what is left.
+    leftovers.push(`resources of ${handle.name} remain (teardown abandoned after a second Ctrl-C); run "${retry}", or "${SWEEP_HINT}" once its expires-at has passed`);
+    return { stack: handle.name, purge: [], removed: false, durationMs: Date.now() - started, leftovers, ok: false };
+  }
   let destroy = await runOperation(handle, "destroy", ctx, { scenario: options.scenario, signal, clearPendingCreates: options.clearPendingCreates });
   if (destroy.result.status === "failed" && LOCKED.test(destroy.result.error ?? "") && !signal.aborted) {
     // A previous update of this stack died without releasing its lock (e.g. a killed process).
@@ -171,7 +177,7 @@ export async function teardown(handle: StackHandle, ctx: DriverContext, options:
   if (!destroyed) {
     leftovers.push(
       `resources of ${handle.name} may remain (destroy ${destroy.result.status}${destroy.result.error ? `: ${firstLine(destroy.result.error)}` : ""}); ` +
-        `run "scenarios destroy --stack ${handle.name}" again, or "scenarios sweep" once its expires-at has passed`,
+        `run "${retry}" again, or "${SWEEP_HINT}" once its expires-at has passed`,
     );
   }
 
@@ -200,6 +206,14 @@ export async function teardown(handle: StackHandle, ctx: DriverContext, options:
     }
   }
   return { stack: handle.name, destroy, purge, removed, durationMs: Date.now() - started, leftovers, ok: leftovers.length === 0 };
+}
+
+export const SWEEP_HINT = "scenarios sweep";
+
+/** The command that retries a teardown; `--stack` needs its scenario (checked against the CLI's parser in tests). */
+export function destroyHint(stack: string, scenario: string | undefined, remove: boolean): string {
+  if (!scenario) return `pulumi destroy --stack ${stack}`;
+  return `scenarios destroy ${scenario}${stack === scenario ? "" : ` --stack ${stack}`}${remove ? " --remove" : ""}`;
 }
 
 export interface LifecycleOptions<T = unknown> {

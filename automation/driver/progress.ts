@@ -180,6 +180,8 @@ function pastTense(op: string, ok: boolean): string | undefined {
   return ok ? word : `FAILED to ${op.replace(/-.*/, "")}`;
 }
 
+export const LISTR_OPTIONS = { concurrent: true, exitOnError: false, renderer: "default", registerSignalListeners: false } as const;
+
 /**
  * Runs `work` for each stack under a listr2 display (one concurrent task per stack, titles redrawn every
  * second). A task shows as failed when `work` resolves with `ok: false`; the results are returned either way.
@@ -213,7 +215,9 @@ export async function withListr<R extends { ok: boolean }>(
         }
       },
     })),
-    { concurrent: true, exitOnError: false, renderer: "default", rendererOptions: { collapseErrors: false, formatOutput: "truncate" } } as never,
+    // registerSignalListeners: false, or listr2 answers the first Ctrl-C itself with process.exit(127),
+    // cutting the driver's graceful cancel and teardown short (interrupt.ts handles SIGINT).
+    { ...LISTR_OPTIONS, rendererOptions: { collapseErrors: false, formatOutput: "truncate" } } as never,
   );
   await list.run().catch(() => undefined);
   const firstThrown = [...thrown.values()][0];

@@ -8,8 +8,9 @@ import type { ScenarioName } from "../../config/schema";
 import { UsageError, type Selection } from "../cli-common";
 import { chooseBackend, isValidStackName, RUNS_DIR } from "./env";
 import { InterruptController } from "./interrupt";
-import type { DriverContext, OperationRun } from "./orchestrate";
+import { type DriverContext, type OperationRun, SWEEP_HINT } from "./orchestrate";
 import { type Need, preflight, realPreflightDeps } from "./preflight";
+import type { AzureTarget } from "./preflight-azure";
 import { displayMode, runWithDisplay, StackBoard } from "./progress";
 import { recordPathFor, saveRecording } from "./recorder";
 import { fileStamp, runReport, writeReportFiles } from "./report";
@@ -70,6 +71,8 @@ export interface DriverOptions {
   record?: string;
   /** Commands that never run a stack operation (sweep) need no workspace. */
   workspace?: boolean;
+  /** `up` and `compare`: stacks whose needs are checked against the subscription first (preflight-azure.ts). */
+  azure?: AzureTarget[];
 }
 
 export interface Driver {
@@ -90,6 +93,10 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
   const env = process.env;
   const backend = chooseBackend(env);
   const found = await preflight(options.needs, { backend, stacks: options.stacks, secretsProvider: options.secretsProvider }, realPreflightDeps(env));
+  if (options.azure?.length && found.subscriptionId) {
+    const { azurePreflight } = require("./preflight-azure") as typeof import("./preflight-azure");
+    await azurePreflight(options.azure, { subscriptionId: found.subscriptionId, pulumiPath: found.pulumiPath, backend, env, secretsProvider: options.secretsProvider });
+  }
   let workspace: DriverWorkspace | undefined;
   if (options.workspace !== false && found.pulumiPath) {
     const { DriverWorkspace } = require("./workspace") as typeof import("./workspace");
@@ -102,7 +109,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
   interrupt.onInterrupt((count) => {
     if (count === 1) say("\ninterrupted: cancelling running operations; ephemeral stacks are still destroyed and purged (Ctrl-C again to abandon that too)");
     if (count === 2) {
-      say("\ninterrupted again: abandoning teardown; what remains carries expires-at, and `scenarios sweep` removes it later (Ctrl-C once more to exit now)");
+      say(`\ninterrupted again: abandoning teardown; what remains carries expires-at, and \`${SWEEP_HINT}\` removes it later (Ctrl-C once more to exit now)`);
       if (workspace?.shim) (require("./shim") as typeof import("./shim")).interruptAll(workspace!.shim!);
     }
   });
@@ -154,8 +161,11 @@ export function printJson(value: unknown): void {
 
 /** Raised at the end of a command when some stacks failed (exit code 1 via the CLI's generic handler). */
 export class CommandFailed extends Error {
-  constructor(message: string) {
+  /** 130 when the user interrupted the command (Ctrl-C), 1 otherwise. */
+  readonly exitCode: number;
+  constructor(message: string, interrupted = false) {
     super(message);
     this.name = "CommandFailed";
+    this.exitCode = interrupted ? 130 : 1;
   }
 }

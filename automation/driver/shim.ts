@@ -1,18 +1,19 @@
 /**
  * Ctrl-C, done right for parallel stacks. A terminal delivers SIGINT to every process of the foreground
- * group, so the Pulumi CLIs the Automation API starts would each see the user's Ctrl-C and then a second
- * SIGINT from the SDK when we abort the operation, and Pulumi treats a second SIGINT as "terminate now",
- * which can leave pending operations in the state.
+ * group, and Pulumi treats a second SIGINT as "terminate now", which can leave pending operations in the
+ * state. The Automation API starts each CLI without `detached`, so without help a CLI sees the user's
+ * Ctrl-C from the terminal and then, when the driver aborts the operation, a second SIGINT from the SDK.
  *
- * So the workspace runs the CLI through this shim: a tiny Node script, written at run time to a temporary
- * directory as `<root>/bin/pulumi` for `PulumiCommand.get({ root })`, that starts the real CLI in its own
- * process group (out of the terminal's reach) and forwards the signals it receives. SIGINT then reaches each
- * CLI exactly when the driver decides: once to cancel gracefully (through the operation's AbortSignal), and
- * once more, to terminate, only when the user presses Ctrl-C a second time (`interruptAll`). The shim
- * registers its pid in a directory so that second signal can find it. POSIX only; on Windows the CLI runs
- * directly and the console delivers Ctrl-C to it.
+ * So the workspace runs the CLI through this shim: a tiny Node script, written at run time as
+ * `<root>/bin/pulumi` in a private temporary directory (mkdtemp, 0700, removed when the driver exits) for
+ * `PulumiCommand.get({ root })`. It starts the real CLI in its own process group (out of the terminal's
+ * reach) and registers the CLI's pid and arguments in `<root>/pids/<shim pid>`. The shim itself sits in the
+ * terminal's process group (the SDK starts it), so it ignores SIGINT, whether from the terminal or from the
+ * SDK's abort: the driver alone signals the CLIs, by pid: a stack's CLI once when its operation is
+ * aborted (`interruptStack`, a graceful cancel), and every CLI once more on a second Ctrl-C
+ * (`interruptAll`). SIGTERM and SIGHUP are forwarded. POSIX only; on Windows the CLI runs directly and the
+ * console delivers Ctrl-C to it.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -29,19 +30,23 @@ if (!real) {
   process.stderr.write("pulumi shim: SCENARIOS_PULUMI_REAL is not set\n");
   process.exit(127);
 }
-const child = spawn(real, process.argv.slice(2), { stdio: "inherit", detached: true });
+const args = process.argv.slice(2);
+const child = spawn(real, args, { stdio: "inherit", detached: true });
 const registry = process.env.SCENARIOS_PULUMI_PIDS;
 let pidFile;
-if (registry) {
+if (registry && child.pid) {
   try {
     pidFile = path.join(registry, String(process.pid));
-    fs.writeFileSync(pidFile, String(child.pid));
+    fs.writeFileSync(pidFile + ".tmp", JSON.stringify({ cli: child.pid, args }));
+    fs.renameSync(pidFile + ".tmp", pidFile);
   } catch {}
 }
 const cleanup = () => {
   if (pidFile) try { fs.unlinkSync(pidFile); } catch {}
 };
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+// The terminal's Ctrl-C and the SDK's abort both arrive here; the driver signals the CLI itself.
+process.on("SIGINT", () => {});
+for (const sig of ["SIGTERM", "SIGHUP"]) {
   process.on(sig, () => {
     try { child.kill(sig); } catch {}
   });
@@ -60,46 +65,80 @@ child.on("exit", (code, signal) => {
 export interface Shim {
   /** Pass as `PulumiCommand.get({ root })`. */
   root: string;
-  /** Where running shims register (file name = shim pid). */
+  /** Where running shims register: file name = shim pid, content `{ cli, args }`. */
   pidDir: string;
   env: Record<string, string>;
+  dispose: () => void;
 }
 
-/** Writes the shim (once per content and Node.js binary) and returns how to use it. */
+/** Writes the shim into a new private directory and returns how to use it; `removeShim` deletes it. */
 export function installShim(realPulumi: string): Shim | undefined {
   if (process.platform === "win32") return undefined;
-  const body = `#!${process.execPath}\n${SHIM_SOURCE}`;
-  const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
-  const root = path.join(os.tmpdir(), `scenarios-pulumi-shim-${process.getuid?.() ?? "u"}-${hash}`);
+  // mkdtemp: a fresh, unpredictable name, mode 0700, owned by this user.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "scenarios-pulumi-"));
   const bin = path.join(root, "bin");
-  const file = path.join(bin, "pulumi");
-  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== body) {
-    fs.mkdirSync(bin, { recursive: true });
-    const tmp = `${file}.${process.pid}`;
-    fs.writeFileSync(tmp, body, { mode: 0o755 });
-    fs.renameSync(tmp, file);
-  }
-  const pidDir = fs.mkdtempSync(path.join(os.tmpdir(), "scenarios-pulumi-pids-"));
+  const pidDir = path.join(root, "pids");
+  fs.mkdirSync(bin, { mode: 0o700 });
+  fs.mkdirSync(pidDir, { mode: 0o700 });
+  fs.writeFileSync(path.join(bin, "pulumi"), `#!${process.execPath}\n${SHIM_SOURCE}`, { mode: 0o700 });
   const env = { SCENARIOS_PULUMI_REAL: realPulumi, SCENARIOS_PULUMI_PIDS: pidDir };
   // PulumiCommand.get runs `pulumi version` with this process's environment.
   Object.assign(process.env, env);
-  return { root, pidDir, env };
+  const shim: Shim = { root, pidDir, env, dispose: () => fs.rmSync(root, { recursive: true, force: true }) };
+  process.once("exit", shim.dispose);
+  return shim;
 }
 
-/** Sends `signal` to every running shim (which forwards it to its CLI). Returns how many were signalled. */
-export function interruptAll(shim: Shim, signal: NodeJS.Signals = "SIGINT"): number {
-  let n = 0;
+export interface RunningCli {
+  /** The shim's pid (the registry file's name). */
+  shim: number;
+  cli: number;
+  args: string[];
+}
+
+/** The CLIs running through this shim now. */
+export function runningClis(shim: Shim): RunningCli[] {
+  const out: RunningCli[] = [];
   for (const name of safeReaddir(shim.pidDir)) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
+    if (!/^\d+$/.test(name)) continue;
     try {
-      process.kill(pid, signal);
+      const entry = JSON.parse(fs.readFileSync(path.join(shim.pidDir, name), "utf8")) as { cli: number; args: string[] };
+      out.push({ shim: Number(name), cli: entry.cli, args: entry.args });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The stack a CLI command line names (`--stack org/project/name` or `--stack name`), last segment. */
+export function stackOfArgs(args: string[]): string | undefined {
+  const i = args.indexOf("--stack");
+  const value = i >= 0 ? args[i + 1] : args.find((a) => a.startsWith("--stack="))?.slice("--stack=".length);
+  return value?.split("/").pop();
+}
+
+function signalClis(clis: RunningCli[], signal: NodeJS.Signals): number {
+  let n = 0;
+  for (const c of clis) {
+    try {
+      process.kill(c.cli, signal);
       n++;
     } catch {
       // already gone
     }
   }
   return n;
+}
+
+/** Sends `signal` to the CLIs working on `stack`. Returns how many were signalled. */
+export function interruptStack(shim: Shim, stack: string, signal: NodeJS.Signals = "SIGINT"): number {
+  return signalClis(runningClis(shim).filter((c) => stackOfArgs(c.args) === stack), signal);
+}
+
+/** Sends `signal` to every CLI running through the shim. Returns how many were signalled. */
+export function interruptAll(shim: Shim, signal: NodeJS.Signals = "SIGINT"): number {
+  return signalClis(runningClis(shim), signal);
 }
 
 function safeReaddir(dir: string): string[] {
@@ -110,7 +149,8 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-/** Removes the pid registry (when the driver is done). */
+/** Removes the shim's directory (when the driver is done; also on exit). */
 export function removeShim(shim: Shim): void {
-  fs.rmSync(shim.pidDir, { recursive: true, force: true });
+  process.off("exit", shim.dispose);
+  shim.dispose();
 }

@@ -29,13 +29,32 @@ import type { ScenarioName } from "../../config/schema";
 import { providerEnv } from "./azure";
 import { type BackendChoice, chooseBackend, type Env, LOCAL_STATE_DIR, stackConfigPath } from "./env";
 import { plainMessage } from "./timeline";
-import { installShim, type Shim } from "./shim";
+import { installShim, interruptStack, type Shim } from "./shim";
 import type { EngineEvent, OperationOptions, OperationResult, StackHandle, StackOutputs, StateResource } from "./types";
 
 type Automation = typeof automation;
 
+/**
+ * The Pulumi project the workspace drives. By default this project: `index.ts` through the Node.js
+ * language host, stack files in `stacks/`. The engine tests (tests/engine) give another directory with its
+ * own Pulumi.yaml and an inline program (LocalWorkspace `program`), which runs in this process and needs no
+ * language host.
+ */
+export interface ProjectSource {
+  workDir: string;
+  stacksDir: string;
+  /** An inline program; `projectName` must then match the Pulumi.yaml in `workDir`. */
+  program?: automation.PulumiFn;
+  projectName?: string;
+}
+
+export const THIS_PROJECT: ProjectSource = { workDir: PROJECT_DIR, stacksDir: STACKS_DIR };
+
 export interface WorkspaceOptions {
   pulumiPath: string;
+  project?: ProjectSource;
+  /** More variables for every CLI call (PULUMI_HOME, ...). */
+  extraEnv?: Record<string, string>;
   subscriptionId?: string;
   secretsProvider?: string;
   env?: Env;
@@ -119,6 +138,7 @@ export class DriverWorkspace {
     readonly envVars: Record<string, string>,
     readonly secretsProvider: string | undefined,
     readonly shim: Shim | undefined,
+    readonly project: ProjectSource,
   ) {}
 
   static async create(options: WorkspaceOptions): Promise<DriverWorkspace> {
@@ -135,27 +155,38 @@ export class DriverWorkspace {
       PULUMI_SKIP_UPDATE_CHECK: "true",
       ...providerEnv(env, options.subscriptionId),
       ...(shim?.env ?? {}),
+      ...(options.extraEnv ?? {}),
     };
-    return new DriverWorkspace(auto, backend, pulumiCommand, envVars, options.secretsProvider, shim);
+    return new DriverWorkspace(auto, backend, pulumiCommand, envVars, options.secretsProvider, shim, options.project ?? THIS_PROJECT);
   }
 
   private workspaceOptions(): automation.LocalWorkspaceOptions {
     return {
-      workDir: PROJECT_DIR,
+      workDir: this.project.workDir,
       envVars: this.envVars,
       pulumiCommand: this.pulumiCommand,
       ...(this.secretsProvider ? { secretsProvider: this.secretsProvider } : {}),
     };
   }
 
+  private stackArgs(stackName: string): automation.LocalProgramArgs {
+    const { program, projectName, workDir } = this.project;
+    // The SDK tells the two kinds apart at run time (`workDir` in the arguments means a local program).
+    return (program ? { stackName, projectName: projectName!, program } : { stackName, workDir }) as unknown as automation.LocalProgramArgs;
+  }
+
+  private handle(stack: automation.Stack, scenario: string, ephemeral: boolean): AutomationStackHandle {
+    return new AutomationStackHandle(stack, scenario, ephemeral, this.shim);
+  }
+
   /** An existing stack; a clear error when it does not exist. */
   async select(stackName: string, scenario: string, ephemeral = false): Promise<AutomationStackHandle> {
     try {
-      const stack = await this.auto.LocalWorkspace.selectStack({ stackName, workDir: PROJECT_DIR }, this.workspaceOptions());
-      return new AutomationStackHandle(stack, scenario, ephemeral);
+      const stack = await this.auto.LocalWorkspace.selectStack(this.stackArgs(stackName), this.workspaceOptions());
+      return this.handle(stack, scenario, ephemeral);
     } catch (e) {
       if (e instanceof this.auto.StackNotFoundError) {
-        throw new Error(`stack ${stackName} does not exist in ${this.backend.url}; create it with "scenarios up ${scenario}${stackName === scenario ? "" : ` --stack ${stackName}`}"`);
+        throw new Error(`stack ${stackName} does not exist in ${this.backend.url}; create it with "${upHint(stackName, scenario)}"`);
       }
       throw e;
     }
@@ -163,17 +194,17 @@ export class DriverWorkspace {
 
   /** Creates or selects a stack and writes its settings (see the file comment). */
   async prepare(stackName: string, scenario: ScenarioName, overrides: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<AutomationStackHandle> {
-    const settings = settingsToApply(scenario, stackName, overrides, extra);
-    const stack = await this.auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: PROJECT_DIR }, this.workspaceOptions());
+    const settings = settingsToApply(scenario, stackName, overrides, extra, this.project.stacksDir);
+    const stack = await this.auto.LocalWorkspace.createOrSelectStack(this.stackArgs(stackName), this.workspaceOptions());
     if (Object.keys(settings).length) await stack.setAllConfig(namespaced(settings));
-    return new AutomationStackHandle(stack, scenario, false);
+    return this.handle(stack, scenario, false);
   }
 
   /** A new ephemeral stack: unique name, the scenario's settings, the overrides, and `expiresAt`. */
   async createEphemeral(scenario: ScenarioName, options: { overrides?: Record<string, unknown>; expiresAt: string; name?: string }): Promise<AutomationStackHandle> {
     const stackName = options.name ?? ephemeralStackName(scenario);
-    const settings = settingsToApply(scenario, stackName, options.overrides ?? {}, { expiresAt: options.expiresAt });
-    const stack = await this.auto.LocalWorkspace.createStack({ stackName, workDir: PROJECT_DIR }, this.workspaceOptions());
+    const settings = settingsToApply(scenario, stackName, options.overrides ?? {}, { expiresAt: options.expiresAt }, this.project.stacksDir);
+    const stack = await this.auto.LocalWorkspace.createStack(this.stackArgs(stackName), this.workspaceOptions());
     try {
       await stack.setAllConfig(namespaced(settings));
     } catch (e) {
@@ -181,8 +212,38 @@ export class DriverWorkspace {
       await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
       throw e;
     }
-    return new AutomationStackHandle(stack, scenario, true);
+    return this.handle(stack, scenario, true);
   }
+}
+
+/** The command that creates a missing stack (checked against the CLI's parser in tests). */
+export function upHint(stack: string, scenario: string): string {
+  return `scenarios up ${scenario}${stack === scenario ? "" : ` --stack ${stack}`}`;
+}
+
+/**
+ * What cancels an operation when its AbortSignal fires. Without the shim, the SDK sends the CLI SIGINT.
+ * With the shim (which ignores SIGINT), the driver signals the stack's CLI by pid, once; the CLI may not
+ * have registered yet when the signal fires, so it looks again until it finds it or the operation ends.
+ */
+function cancellation(shim: Shim | undefined, stackName: string, signal: AbortSignal | undefined): { sdkSignal?: AbortSignal; done: () => void } {
+  if (!shim || !signal) return { sdkSignal: signal, done: () => {} };
+  let timer: NodeJS.Timeout | undefined;
+  let finished = false;
+  const fire = () => {
+    if (finished) return;
+    if (interruptStack(shim, stackName) > 0) return;
+    timer = setTimeout(fire, 100);
+  };
+  if (signal.aborted) fire();
+  else signal.addEventListener("abort", fire, { once: true });
+  return {
+    done: () => {
+      finished = true;
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener("abort", fire);
+    },
+  };
 }
 
 function namespaced(settings: Record<string, string>): automation.ConfigMap {
@@ -195,6 +256,7 @@ export class AutomationStackHandle implements StackHandle {
     private readonly stack: automation.Stack,
     readonly scenario: string,
     readonly ephemeral: boolean,
+    private readonly shim?: Shim,
   ) {}
 
   get name(): string {
@@ -221,37 +283,46 @@ export class AutomationStackHandle implements StackHandle {
 
   async up(options?: OperationOptions): Promise<OperationResult> {
     const { onEvent, errors } = this.capture(options);
+    const cancel = cancellation(this.shim, this.stack.name, options?.signal);
     try {
-      const r = await this.stack.up({ onEvent, signal: options?.signal, policyPacks: options?.policyPacks, color: "never", suppressProgress: true, suppressOutputs: true });
+      const r = await this.stack.up({ onEvent, signal: cancel.sdkSignal, policyPacks: options?.policyPacks, color: "never", suppressProgress: true, suppressOutputs: true });
       return { operation: "update", status: r.summary.result === "succeeded" ? "succeeded" : "failed", changes: { ...(r.summary.resourceChanges ?? {}) } as Record<string, number> };
     } catch (e) {
       return this.failure("update", e, errors, options?.signal);
+    } finally {
+      cancel.done();
     }
   }
 
   async preview(options?: OperationOptions): Promise<OperationResult> {
     const { onEvent, errors } = this.capture(options);
+    const cancel = cancellation(this.shim, this.stack.name, options?.signal);
     try {
-      const r = await this.stack.preview({ onEvent, signal: options?.signal, policyPacks: options?.policyPacks, color: "never", suppressProgress: true });
+      const r = await this.stack.preview({ onEvent, signal: cancel.sdkSignal, policyPacks: options?.policyPacks, color: "never", suppressProgress: true });
       return { operation: "preview", status: "succeeded", changes: { ...r.changeSummary } as Record<string, number> };
     } catch (e) {
       return this.failure("preview", e, errors, options?.signal);
+    } finally {
+      cancel.done();
     }
   }
 
   async destroy(options?: OperationOptions): Promise<OperationResult> {
     const { onEvent, errors } = this.capture(options);
+    const cancel = cancellation(this.shim, this.stack.name, options?.signal);
     try {
       if (options?.clearPendingCreates) {
         // After a cancelled or failed update the state may hold pending creates, which block destroy in a
         // non-interactive run. Whatever they created lives in the stack's resource group (deleted with it)
         // or carries `expires-at` (swept).
-        await this.stack.refresh({ clearPendingCreates: true, color: "never", suppressProgress: true, signal: options.signal });
+        await this.stack.refresh({ clearPendingCreates: true, color: "never", suppressProgress: true, signal: cancel.sdkSignal });
       }
-      const r = await this.stack.destroy({ onEvent, signal: options?.signal, color: "never", suppressProgress: true });
+      const r = await this.stack.destroy({ onEvent, signal: cancel.sdkSignal, color: "never", suppressProgress: true });
       return { operation: "destroy", status: r.summary.result === "succeeded" ? "succeeded" : "failed", changes: { ...(r.summary.resourceChanges ?? {}) } as Record<string, number> };
     } catch (e) {
       return this.failure("destroy", e, errors, options?.signal);
+    } finally {
+      cancel.done();
     }
   }
 

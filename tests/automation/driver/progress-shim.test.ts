@@ -3,8 +3,8 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { plainRenderer, StackBoard } from "../../../automation/driver/progress";
-import { installShim, interruptAll } from "../../../automation/driver/shim";
+import { LISTR_OPTIONS, plainRenderer, StackBoard } from "../../../automation/driver/progress";
+import { installShim, interruptAll, interruptStack, removeShim, runningClis, stackOfArgs } from "../../../automation/driver/shim";
 
 describe("automation/driver/progress", () => {
   it("shows per stack the phase, the longest-running operation and the elapsed time", () => {
@@ -48,6 +48,19 @@ describe("automation/driver/progress", () => {
   });
 });
 
+describe("automation/driver/progress: listr2 leaves Ctrl-C to the driver", () => {
+  it("registers no SIGINT listener of its own (listr2's would call process.exit(127) on the first Ctrl-C)", async () => {
+    const { Listr } = await import("listr2");
+    const before = process.listenerCount("SIGINT");
+    const list = new Listr([{ title: "t", task: async () => {} }], { ...LISTR_OPTIONS, renderer: "silent" } as never);
+    assert.equal(process.listenerCount("SIGINT"), before);
+    await list.run();
+    const withDefaults = new Listr([{ title: "t", task: async () => {} }], { renderer: "silent" } as never);
+    assert.equal(process.listenerCount("SIGINT"), before + 1, "listr2's default does register one (what this guards against)");
+    await withDefaults.run();
+  });
+});
+
 describe("automation/driver/shim (Ctrl-C reaches the Pulumi CLI only when the driver says so)", function () {
   if (process.platform === "win32") {
     before(function () {
@@ -84,5 +97,51 @@ describe("automation/driver/shim (Ctrl-C reaches the Pulumi CLI only when the dr
     assert.equal(interruptAll(shim), 1);
     assert.equal(await exited, 42, "SIGINT was forwarded and the CLI's exit code passed on");
     assert.deepEqual(fs.readdirSync(shim.pidDir), [], "the shim unregistered itself");
+    removeShim(shim);
+  });
+
+  it("lives in a private directory of its own (mkdtemp, 0700), removed by removeShim", () => {
+    const a = installShim(fake)!;
+    const b = installShim(fake)!;
+    try {
+      assert.notEqual(a.root, b.root);
+      assert.equal(fs.statSync(a.root).mode & 0o777, 0o700);
+      assert.equal(fs.statSync(a.pidDir).mode & 0o777, 0o700);
+      assert.equal(fs.statSync(a.root).uid, process.getuid!());
+      assert.ok(!new RegExp(`scenarios-pulumi-shim-${process.getuid!()}`).test(a.root), "not the old predictable name");
+    } finally {
+      removeShim(a);
+      removeShim(b);
+    }
+    assert.equal(fs.existsSync(a.root), false);
+    assert.equal(fs.existsSync(b.root), false);
+  });
+
+  it("ignores SIGINT sent to itself (the terminal's, the SDK's); the driver signals a stack's CLI by pid", async () => {
+    const shim = installShim(fake)!;
+    const shimPath = path.join(shim.root, "bin", "pulumi");
+    const start = (stack: string) => {
+      const pidFile = path.join(dir, `${stack}.pid`);
+      const child = spawn(shimPath, [pidFile, "up", "--stack", `org/project/${stack}`], { env: { ...process.env, ...shim.env }, stdio: "ignore" });
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      return { child, exited };
+    };
+    try {
+      const one = start("one");
+      const two = start("two");
+      for (let i = 0; i < 100 && runningClis(shim).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(runningClis(shim).map((c) => stackOfArgs(c.args)).sort(), ["one", "two"]);
+      one.child.kill("SIGINT");
+      two.child.kill("SIGINT");
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(one.child.exitCode, null, "a SIGINT to the shim does not reach the CLI");
+      assert.equal(interruptStack(shim, "one"), 1);
+      assert.equal(await one.exited, 42);
+      assert.equal(two.child.exitCode, null, "the other stack's CLI was left alone");
+      assert.equal(interruptAll(shim), 1);
+      assert.equal(await two.exited, 42);
+    } finally {
+      removeShim(shim);
+    }
   });
 });

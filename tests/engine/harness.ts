@@ -1,0 +1,113 @@
+/**
+ * What the engine tests share: the real Pulumi CLI built by `npm run engine:build` (.engine/bin), a
+ * temporary project (Pulumi.yaml with `stackConfigDir: stacks`, the scenario's stack file), a file backend
+ * and PULUMI_HOME in a temporary directory, a passphrase for secrets, and the product's own
+ * `DriverWorkspace` over it with the simulated cloud's inline program.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_DIR } from "../../config/load";
+import { InterruptController } from "../../automation/driver/interrupt";
+import type { DriverContext, OperationRun } from "../../automation/driver/orchestrate";
+import type { ProgressEvent } from "../../automation/driver/types";
+import { DriverWorkspace } from "../../automation/driver/workspace";
+import { SIMULATED_PROJECT, simulatedProgram, type SimulatedSettings } from "./simulated-cloud";
+
+export const ENGINE_DIR = path.join(PROJECT_DIR, ".engine");
+export const ENGINE_BIN = path.join(ENGINE_DIR, "bin");
+export const PULUMI = path.join(ENGINE_BIN, "pulumi");
+
+/** Why the engine tests cannot run here, or undefined when they can. */
+export function engineUnavailable(): string | undefined {
+  const skip = path.join(ENGINE_DIR, "skip-reason");
+  if (fs.existsSync(skip)) return `npm run engine:build skipped: ${fs.readFileSync(skip, "utf8").trim()}`;
+  if (!fs.existsSync(PULUMI)) return "no engine in .engine/bin: run `npm run engine:build` first (needs Go)";
+  return undefined;
+}
+
+export interface TestProject {
+  root: string;
+  workDir: string;
+  stacksDir: string;
+  stateDir: string;
+  env: Record<string, string>;
+  cleanup(): void;
+}
+
+/**
+ * A fresh temporary project. `backendUrl` defaults to a file backend in the temporary directory. The
+ * scenario `public`'s stack file holds the simulated settings, as a real scenario's does.
+ */
+export function testProject(settings: SimulatedSettings = {}, backendUrl?: string): TestProject {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "scenarios-engine-"));
+  const workDir = path.join(root, "project");
+  const stacksDir = path.join(workDir, "stacks");
+  const stateDir = path.join(root, "state");
+  const home = path.join(root, "pulumi-home");
+  for (const d of [stacksDir, stateDir, home]) fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), [`name: ${SIMULATED_PROJECT}`, "runtime: nodejs", "stackConfigDir: stacks", ""].join("\n"));
+  writeStackFile(stacksDir, "public", { scenario: "public", ...settings });
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL: backendUrl ?? `file://${stateDir}`,
+    PULUMI_HOME: home,
+    PULUMI_CONFIG_PASSPHRASE: `engine-test-${randomBytes(6).toString("hex")}`,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  return { root, workDir, stacksDir, stateDir, env, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+export function writeStackFile(stacksDir: string, stack: string, settings: Record<string, unknown>): void {
+  const lines = ["config:", ...Object.entries(settings).map(([k, v]) => `  apim-aks-ai-scenarios:${k}: ${JSON.stringify(String(v))}`), ""];
+  fs.writeFileSync(path.join(stacksDir, `Pulumi.${stack}.yaml`), lines.join("\n"));
+}
+
+/** The product's workspace over the test project, through the shim as `scenarios` runs it. */
+export async function openWorkspace(project: TestProject, options: { shim?: boolean } = {}): Promise<DriverWorkspace> {
+  // PulumiCommand.get runs `pulumi version` with this process's environment; the CLI's plugins (the
+  // dynamic provider) are found beside it.
+  Object.assign(process.env, project.env);
+  const { chooseBackend } = await import("../../automation/driver/env");
+  return DriverWorkspace.create({
+    pulumiPath: PULUMI,
+    env: { ...process.env, ...project.env },
+    backend: chooseBackend(project.env),
+    extraEnv: { ...project.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
+    project: { workDir: project.workDir, stacksDir: project.stacksDir, program: simulatedProgram(), projectName: SIMULATED_PROJECT },
+    shim: options.shim,
+  });
+}
+
+/** A driver context that keeps every progress event and operation run. */
+export function recordingContext(interrupt = new InterruptController(true)): DriverContext & { events: ProgressEvent[]; runs: OperationRun[] } {
+  const events: ProgressEvent[] = [];
+  const runs: OperationRun[] = [];
+  return { progress: (e) => events.push(e), interrupt, onRun: (r) => void runs.push(r), events, runs };
+}
+
+/** Stacks in the backend, via the CLI itself. */
+export function listStacks(project: TestProject): string[] {
+  const out = execFileSync(PULUMI, ["stack", "ls", "--json", "--all"], { cwd: project.workDir, env: { ...process.env, ...project.env }, encoding: "utf8" });
+  return (JSON.parse(out) as { name: string }[]).map((s) => s.name.split("/").pop()!);
+}
+
+export function pulumiVersion(): string {
+  return execFileSync(PULUMI, ["version"], { encoding: "utf8" }).trim();
+}
+
+/** Every file of a file backend's state, concatenated (for "is this in clear text" checks). */
+export function readStateFiles(stateDir: string): string {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(fs.readFileSync(p, "utf8"));
+    }
+  };
+  walk(stateDir);
+  return out.join("\n");
+}
