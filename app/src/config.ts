@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { CONTAINER_PORT, DEFAULT_API_VERSION, DEFAULT_SHUTDOWN_TIMEOUT_MS, ENV } from "./image";
+import {
+  CONTAINER_PORT,
+  DEFAULT_API_VERSION,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_TOKEN_PARAMETER,
+  ENV,
+  MIN_API_VERSION_FOR_MAX_COMPLETION_TOKENS,
+  TOKEN_PARAMETERS,
+  type TokenParameter,
+} from "./image";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -8,6 +17,8 @@ export interface AppConfig {
   endpoint: string;
   deployment: string;
   apiVersion: string;
+  /** The field the upstream call caps the answer with; clients may send either. */
+  tokenParameter: TokenParameter;
   host: string;
   port: number;
   logLevel: LogLevel;
@@ -81,6 +92,9 @@ const schema = z.object({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, { error: "must look like 2024-10-21 or 2025-04-01-preview" })
     .default(DEFAULT_API_VERSION),
+  [ENV.tokenParameter]: z
+    .enum(TOKEN_PARAMETERS, { error: `must be one of ${TOKEN_PARAMETERS.join(", ")}` })
+    .default(DEFAULT_TOKEN_PARAMETER),
   [ENV.host]: z.string().min(1).default("0.0.0.0"),
   [ENV.port]: int(0, 65535, CONTAINER_PORT),
   [ENV.logLevel]: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
@@ -101,6 +115,12 @@ const schema = z.object({
   [ENV.readinessTimeoutMs]: int(100, 60_000, 3000),
   [ENV.shutdownTimeoutMs]: int(100, 600_000, DEFAULT_SHUTDOWN_TIMEOUT_MS),
 });
+
+/** Dated versions compare by date; a preview is older than the GA version of the same date. */
+export function apiVersionBefore(version: string, than: string): boolean {
+  const key = (v: string) => `${v.slice(0, 10)}${v.endsWith("-preview") ? "0" : "1"}`;
+  return key(version) < key(than);
+}
 
 /** Config errors are printed; an endpoint may carry a password or a key in its query, so those are masked. */
 function shown(name: string, value: string): string {
@@ -138,6 +158,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       problems.push(value === undefined ? `${name} ${issue.message}` : `${name}=${shown(name, value)} ${issue.message}`);
     }
   }
+  if (parsed.success) {
+    const version = parsed.data[ENV.apiVersion];
+    if (parsed.data[ENV.tokenParameter] === "max_completion_tokens" && apiVersionBefore(version, MIN_API_VERSION_FOR_MAX_COMPLETION_TOKENS)) {
+      problems.push(
+        `${ENV.apiVersion}=${JSON.stringify(version)} does not accept max_completion_tokens (${ENV.tokenParameter}); ` +
+          `use ${MIN_API_VERSION_FOR_MAX_COMPLETION_TOKENS} or later`,
+      );
+    }
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const c = parsed.data;
@@ -145,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     endpoint: c[ENV.endpoint],
     deployment: c[ENV.deployment],
     apiVersion: c[ENV.apiVersion],
+    tokenParameter: c[ENV.tokenParameter],
     host: c[ENV.host],
     port: c[ENV.port],
     logLevel: c[ENV.logLevel],

@@ -4,7 +4,9 @@
 export const CONTAINER_PORT = 8080;
 export const HEALTH_PATH = "/healthz";
 export const READINESS_PATH = "/readyz";
-export const CHAT_PATH = "/chat";
+/** OpenAI's chat completions path, so stock OpenAI clients work with only a base URL (`<host>/v1`). */
+export const CHAT_PATH = "/v1/chat/completions";
+export const METRICS_PATH = "/metrics";
 
 export const APP_WORKDIR = "/app";
 /** The single start command: same in app/package.json `start`, the Dockerfile and the pod spec. */
@@ -24,12 +26,27 @@ export const TERMINATION_GRACE_PERIOD_SECONDS = PRE_STOP_SLEEP_SECONDS + DEFAULT
 
 /** Latest GA data-plane inference version with dated deployments paths and `stream_options`. */
 export const DEFAULT_API_VERSION = "2024-10-21";
+
+/**
+ * The request field that caps the answer's length. Reasoning models (o-series, gpt-5*) reject `max_tokens`
+ * and take `max_completion_tokens`. https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reasoning
+ */
+export const TOKEN_PARAMETERS = ["max_tokens", "max_completion_tokens"] as const;
+export type TokenParameter = (typeof TOKEN_PARAMETERS)[number];
+export const DEFAULT_TOKEN_PARAMETER: TokenParameter = "max_tokens";
+/**
+ * Oldest data-plane API version with `max_completion_tokens` (Azure OpenAI API version lifecycle,
+ * MicrosoftDocs/azure-ai-docs articles/foundry/openai/includes/api-version-lifecycle-content.md).
+ * Reasoning deployments run with 2025-04-01-preview, chosen per model family in data/openai-models.json.
+ */
+export const MIN_API_VERSION_FOR_MAX_COMPLETION_TOKENS = "2024-09-01-preview";
 export const TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default";
 
 export const ENV = {
   endpoint: "AZURE_OPENAI_ENDPOINT",
   deployment: "AZURE_OPENAI_DEPLOYMENT",
   apiVersion: "AZURE_OPENAI_API_VERSION",
+  tokenParameter: "AZURE_OPENAI_TOKEN_PARAMETER",
   host: "HOST",
   port: "PORT",
   logLevel: "LOG_LEVEL",
@@ -50,7 +67,7 @@ export const ENV = {
 
 type TunableSetting = Exclude<
   keyof typeof ENV,
-  "endpoint" | "deployment" | "apiVersion" | "port" | "logLevel" | "tokenCredentials"
+  "endpoint" | "deployment" | "apiVersion" | "tokenParameter" | "port" | "logLevel" | "tokenCredentials"
 >;
 
 export interface EnvVar<V> {
@@ -63,6 +80,8 @@ export interface AppContainerEnvArgs<V = string> {
   endpoint: V;
   deployment: V;
   apiVersion?: V | string;
+  /** `max_completion_tokens` for reasoning models; omitted means the service's default, `max_tokens`. */
+  tokenParameter?: V | TokenParameter;
   port?: number;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   /** Other settings of the contract, keyed by the names in `ENV` (limits, timeouts). */
@@ -85,6 +104,7 @@ export function appContainerEnv<V = string>(args: AppContainerEnvArgs<V>): EnvVa
     { name: ENV.apiVersion, value: args.apiVersion ?? DEFAULT_API_VERSION },
     { name: ENV.port, value: String(port) },
   ];
+  if (args.tokenParameter !== undefined) env.push({ name: ENV.tokenParameter, value: args.tokenParameter });
   if (args.logLevel) env.push({ name: ENV.logLevel, value: args.logLevel });
   if (args.workloadIdentityOnly ?? true) {
     env.push({ name: ENV.tokenCredentials, value: "WorkloadIdentityCredential" });

@@ -1,8 +1,14 @@
 import type { FastifyInstance } from "fastify";
-import { buildApp } from "./app";
+import { buildApp, cutOpenStreams } from "./app";
 import { ConfigError, loadConfig, type AppConfig } from "./config";
 
-/** Closes the server on SIGTERM/SIGINT, letting in-flight requests finish, then exits. */
+/** Time given to error events written to cut streams to leave the process before it exits. */
+const FLUSH_MS = 250;
+
+/**
+ * Closes the server on SIGTERM/SIGINT, letting in-flight requests finish, then exits. When the timeout
+ * fires first, open streams get an error event before the process exits 1.
+ */
 export function exitGracefully(
   app: FastifyInstance,
   timeoutMs: number,
@@ -14,8 +20,10 @@ export function exitGracefully(
     closing = true;
     app.log.info({ signal }, "shutting down: finishing in-flight requests");
     const deadline = setTimeout(() => {
-      app.log.error({ timeoutMs }, "shutdown timed out; exiting with requests still open");
-      exit(1);
+      const cut = cutOpenStreams(app);
+      app.log.error({ timeoutMs, streamsCut: cut }, "shutdown timed out; exiting with requests still open");
+      if (cut === 0) exit(1);
+      else setTimeout(() => exit(1), FLUSH_MS);
     }, timeoutMs);
     deadline.unref();
     try {

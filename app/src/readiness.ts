@@ -1,10 +1,8 @@
-import type { AzureOpenAI } from "openai";
-import { mapUpstreamError, type TokenProvider } from "./upstream";
+import { TokenUnavailableError, TokenWaitAbortedError, type TokenSource } from "./token";
 
 export interface ReadinessState {
   ready: boolean;
   reason?: string;
-  upstreamStatus?: number;
   checkedAt: string;
 }
 
@@ -31,30 +29,25 @@ export function cached<T>(check: () => Promise<T>, ttlMs: number, now: () => num
   };
 }
 
-/** Ready when a token can be obtained and the endpoint answers an authenticated, token-free call. */
-export function upstreamReadiness(
-  client: AzureOpenAI,
-  tokenProvider: TokenProvider,
-  timeoutMs: number,
-): () => Promise<ReadinessState> {
+/**
+ * Ready when the process serves and a token can be obtained within `timeoutMs`. The model endpoint's own
+ * health (429s, 5xx) is not readiness: every pod shares the same deployment and quota, so failing them all
+ * would only take the API away; it is a metric instead.
+ */
+export function tokenReadiness(tokens: TokenSource, timeoutMs: number): () => Promise<ReadinessState> {
   return async () => {
-    const checkedAt = () => new Date().toISOString();
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      await tokenProvider();
-    } catch {
-      return { ready: false, reason: "credential_unavailable", checkedAt: checkedAt() };
-    }
-    try {
-      await client.models.list({ timeout: timeoutMs, maxRetries: 0 });
-      return { ready: true, checkedAt: checkedAt() };
+      await tokens.get(signal);
+      return { ready: true, checkedAt: new Date().toISOString() };
     } catch (error) {
-      const failure = mapUpstreamError(error);
-      return {
-        ready: false,
-        reason: failure.code,
-        ...(failure.upstreamStatus === undefined ? {} : { upstreamStatus: failure.upstreamStatus }),
-        checkedAt: checkedAt(),
-      };
+      const reason =
+        error instanceof TokenWaitAbortedError
+          ? "credential_timeout"
+          : error instanceof TokenUnavailableError
+            ? error.reason
+            : "credential_unavailable";
+      return { ready: false, reason, checkedAt: new Date().toISOString() };
     }
   };
 }

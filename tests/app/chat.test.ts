@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { DEFAULT_API_VERSION } from "../../app/src/image";
+import { CHAT_PATH, DEFAULT_API_VERSION } from "../../app/src/image";
 import { call, hello, startService, TEST_TOKEN, type RunningService } from "./helpers/service";
 import { sendJson, startUpstream, type UpstreamStub } from "./helpers/upstream";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe("app POST /chat", () => {
+describe("app POST /v1/chat/completions", () => {
   let stub: UpstreamStub;
   let svc: RunningService;
 
@@ -72,7 +72,7 @@ describe("app POST /chat", () => {
     const line = svc.logs.find((l) => l.msg === "request completed");
     assert.equal(line?.reqId, "apim-1f2e3d");
     assert.equal(line?.statusCode, 200);
-    assert.equal(line?.url, "/chat");
+    assert.equal(line?.url, CHAT_PATH);
   });
 
   it("generates a request id when none, or an unusable one, is forwarded", async () => {
@@ -112,6 +112,7 @@ describe("app POST /chat", () => {
 
   it("answers unknown routes with an OpenAI-shaped 404", async () => {
     const res = await call(svc.url, { method: "GET", path: "/v1/models" });
+    assert.deepEqual(Object.keys(res.json.error).sort(), ["code", "message", "type"]);
     assert.equal(res.status, 404);
     assert.equal(res.json.error.code, "not_found");
     assert.equal(stub.requests.length, 0);
@@ -138,25 +139,26 @@ describe("app health and readiness", () => {
     assert.equal(stub.requests.length, 0);
   });
 
-  it("is ready when a token is obtained and the endpoint answers, and caches the result", async () => {
-    svc = await startService(stub, { env: { READINESS_CACHE_TTL_MS: "60000" } });
+  it("is ready when a token is obtained, without calling the model endpoint, and caches the result", async () => {
+    let calls = 0;
+    svc = await startService(stub, { env: { READINESS_CACHE_TTL_MS: "60000" }, tokenProvider: async () => (calls++, "t") });
     for (let i = 0; i < 3; i++) {
       const res = await call(svc.url, { method: "GET", path: "/readyz" });
       assert.equal(res.status, 200);
       assert.equal(res.json.ready, true);
     }
-    assert.equal(stub.requests.length, 1);
-    assert.equal(stub.requests[0]!.path, "/openai/models");
-    assert.equal(stub.requests[0]!.headers.authorization, `Bearer ${TEST_TOKEN}`);
+    assert.equal(calls, 1);
+    assert.equal(stub.requests.length, 0);
   });
 
   it("shares one check between concurrent probes and checks again after the TTL", async () => {
-    svc = await startService(stub, { env: { READINESS_CACHE_TTL_MS: "100" } });
+    let calls = 0;
+    svc = await startService(stub, { env: { READINESS_CACHE_TTL_MS: "100" }, tokenProvider: async () => (calls++, "t") });
     await Promise.all([1, 2, 3].map(() => call(svc!.url, { method: "GET", path: "/readyz" })));
-    assert.equal(stub.requests.length, 1);
+    assert.equal(calls, 1);
     await new Promise((resolve) => setTimeout(resolve, 150));
     await call(svc.url, { method: "GET", path: "/readyz" });
-    assert.equal(stub.requests.length, 2);
+    assert.equal(calls, 2);
   });
 
   it("is not ready without a token", async () => {
@@ -169,23 +171,30 @@ describe("app health and readiness", () => {
     assert.equal(stub.requests.length, 0);
   });
 
-  it("is not ready when the endpoint refuses or fails", async () => {
+  it("stays ready when the endpoint rate limits, fails or refuses: upstream health is a metric", async () => {
     svc = await startService(stub, { env: { READINESS_CACHE_TTL_MS: "0" } });
-    stub.script = (_req, res) => sendJson(res, 403, { error: { code: "PermissionDenied", message: "principal lacks role" } });
-    const refused = await call(svc.url, { method: "GET", path: "/readyz" });
-    assert.equal(refused.status, 503);
-    assert.deepEqual([refused.json.reason, refused.json.upstreamStatus], ["upstream_refused", 403]);
-    stub.script = (_req, res) => sendJson(res, 500, {});
-    const failed = await call(svc.url, { method: "GET", path: "/readyz" });
-    assert.deepEqual([failed.status, failed.json.reason, failed.json.upstreamStatus], [503, "upstream_error", 500]);
+    for (const status of [429, 500, 403]) {
+      stub.script = (_req, res) => sendJson(res, status, { error: { code: String(status), message: "no" } }, { "retry-after": "1" });
+      const answer = await call(svc.url, { body: hello });
+      assert.notEqual(answer.status, 200);
+      const ready = await call(svc.url, { method: "GET", path: "/readyz" });
+      assert.equal(ready.status, 200, `readiness after an upstream ${status}`);
+      assert.equal(ready.json.ready, true);
+    }
+    const metrics = await call(svc.url, { method: "GET", path: "/metrics" });
+    assert.equal(metrics.status, 200);
+    for (const status of [429, 500, 403]) assert.match(metrics.text, new RegExp(`^ai_api_upstream_responses_total\\{status="${status}"\\} 1$`, "m"));
+    assert.match(metrics.text, /^ai_api_failures_total\{code="rate_limited"\} 1$/m);
   });
 
-  it("is not ready when the endpoint cannot be reached", async () => {
+  it("stays ready when the endpoint cannot be reached, and counts it", async () => {
     const url = stub.url;
     await stub.close();
     svc = await startService({ ...stub, url });
+    assert.equal((await call(svc.url, { body: hello })).json.error.code, "upstream_unreachable");
     const res = await call(svc.url, { method: "GET", path: "/readyz" });
-    assert.equal(res.status, 503);
-    assert.equal(res.json.reason, "upstream_unreachable");
+    assert.equal(res.status, 200);
+    const metrics = await call(svc.url, { method: "GET", path: "/metrics" });
+    assert.match(metrics.text, /^ai_api_failures_total\{code="upstream_unreachable"\} 1$/m);
   });
 });

@@ -101,6 +101,22 @@ describe("app config", () => {
     assert.equal(loadConfig({ ...required, AZURE_OPENAI_ENDPOINT: "http://[::1]:4000/" }).endpoint, "http://[::1]:4000");
   });
 
+  it("sends max_tokens unless told that the deployment is a reasoning model", () => {
+    assert.equal(loadConfig(required).tokenParameter, "max_tokens");
+    const reasoning = loadConfig({ ...required, AZURE_OPENAI_TOKEN_PARAMETER: "max_completion_tokens", AZURE_OPENAI_API_VERSION: "2025-04-01-preview" });
+    assert.equal(reasoning.tokenParameter, "max_completion_tokens");
+    assert.deepEqual(problemsOf({ ...required, AZURE_OPENAI_TOKEN_PARAMETER: "max_output_tokens" }), [
+      'AZURE_OPENAI_TOKEN_PARAMETER="max_output_tokens" must be one of max_tokens, max_completion_tokens',
+    ]);
+  });
+
+  it("refuses max_completion_tokens with an API version that predates it", () => {
+    assert.deepEqual(problemsOf({ ...required, AZURE_OPENAI_TOKEN_PARAMETER: "max_completion_tokens", AZURE_OPENAI_API_VERSION: "2024-06-01" }), [
+      'AZURE_OPENAI_API_VERSION="2024-06-01" does not accept max_completion_tokens (AZURE_OPENAI_TOKEN_PARAMETER); use 2024-09-01-preview or later',
+    ]);
+    assert.equal(loadConfig({ ...required, AZURE_OPENAI_TOKEN_PARAMETER: "max_completion_tokens", AZURE_OPENAI_API_VERSION: "2024-09-01-preview" }).apiVersion, "2024-09-01-preview");
+  });
+
   it("refuses an API key without repeating it", () => {
     const problems = problemsOf({ ...required, AZURE_OPENAI_API_KEY: "sekret-key-123" });
     assert.equal(problems.length, 1);
@@ -142,6 +158,12 @@ describe("app container contract", () => {
         ["UPSTREAM_TIMEOUT_MS", "30000"],
       ],
     );
+  });
+
+  it("passes the token parameter on when given", () => {
+    const env = appContainerEnv({ endpoint: "https://r.openai.azure.com", deployment: "d", apiVersion: "2025-04-01-preview", tokenParameter: "max_completion_tokens" });
+    assert.deepEqual(env.find((e) => e.name === "AZURE_OPENAI_TOKEN_PARAMETER"), { name: "AZURE_OPENAI_TOKEN_PARAMETER", value: "max_completion_tokens" });
+    assert.equal(appContainerEnv({ endpoint: "e", deployment: "d" }).find((e) => e.name === "AZURE_OPENAI_TOKEN_PARAMETER"), undefined);
   });
 
   it("produces a configuration the service accepts", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { call, hello, startService, type Reply, type RunningService } from "./helpers/service";
-import { sendJson, startUpstream, type UpstreamStub } from "./helpers/upstream";
+import { completionFor, sendJson, startUpstream, type UpstreamStub } from "./helpers/upstream";
 
 const UPSTREAM_SECRET = "internal detail 10.0.0.7 key=abc";
 
@@ -73,10 +73,15 @@ describe("app upstream error mapping", () => {
     }
   });
 
-  it("passes on the upstream's own 400, such as a content filter", async () => {
+  it("passes on the upstream's own 400 with Azure's content filter detail (innererror) and param", async () => {
+    // The shape Azure OpenAI answers a filtered prompt with (content filtering concept page).
+    const innererror = {
+      code: "ResponsibleAIPolicyViolation",
+      content_filter_result: { hate: { filtered: true, severity: "high" }, violence: { filtered: false, severity: "safe" } },
+    };
     stub.script = (_req, res) =>
-      sendJson(res, 400, {
-        error: { code: "content_filter", message: "The prompt was filtered.", innererror: { code: "ResponsibleAIPolicyViolation" } },
+      sendJson(res, 400, { error: { code: "content_filter", message: "The prompt was filtered.", param: "prompt", status: 400, innererror } }, {
+        "apim-request-id": "up-400",
       });
     const res = await call(svc.url, { body: hello });
     assert.equal(res.status, 400);
@@ -84,7 +89,63 @@ describe("app upstream error mapping", () => {
       type: "invalid_request_error",
       code: "content_filter",
       message: "The prompt was filtered.",
+      param: "prompt",
+      innererror,
     });
+    assert.equal(res.headers.get("apim-request-id"), "up-400");
+  });
+
+  it("passes on a reasoning model's refusal of a parameter as its own 400", async () => {
+    stub.script = (_req, res) =>
+      sendJson(res, 400, {
+        error: {
+          message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+          type: "invalid_request_error",
+          param: "max_tokens",
+          code: "unsupported_parameter",
+        },
+      });
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.code, "unsupported_parameter");
+    assert.equal(res.json.error.param, "max_tokens");
+  });
+
+  it("keeps the upstream's rate-limit and request-id headers on success and failure", async () => {
+    const headers = {
+      "x-ratelimit-remaining-requests": "99",
+      "x-ratelimit-remaining-tokens": "12000",
+      "apim-request-id": "up-1",
+      "x-ms-region": "Sweden Central",
+      "set-cookie": "affinity=1",
+    };
+    stub.script = (req, res) => sendJson(res, 200, completionFor(req.body), headers);
+    const ok = await call(svc.url, { body: hello });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get("x-ratelimit-remaining-requests"), "99");
+    assert.equal(ok.headers.get("x-ratelimit-remaining-tokens"), "12000");
+    assert.equal(ok.headers.get("apim-request-id"), "up-1");
+    assert.equal(ok.headers.get("x-ms-region"), null);
+    assert.equal(ok.headers.get("set-cookie"), null);
+    stub.script = (_req, res) => sendJson(res, 429, { error: { code: "429", message: "slow down" } }, { ...headers, "retry-after": "3", "retry-after-ms": "2500" });
+    const limited = await call(svc.url, { body: hello });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get("x-ratelimit-remaining-tokens"), "12000");
+    assert.equal(limited.headers.get("retry-after-ms"), "2500");
+  });
+
+  it("sends the request id upstream", async () => {
+    await call(svc.url, { body: hello, headers: { "x-request-id": "client-req-7" } });
+    assert.equal(stub.requests[0]!.headers["x-ms-client-request-id"], "client-req-7");
+  });
+
+  it("answers 502 invalid response, not unreachable, when the upstream speaks broken HTTP", async () => {
+    stub.script = (_req, res) => {
+      res.socket!.end("HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n{}");
+    };
+    const res = await call(svc.url, { body: hello });
+    assert.equal(res.status, 502);
+    assert.equal(res.json.error.code, "upstream_invalid_response");
   });
 
   it("answers 504 when the upstream does not answer in time", async () => {

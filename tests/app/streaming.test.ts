@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { CHAT_PATH } from "../../app/src/image";
 import http from "node:http";
 import { hello, sseData, startService, TEST_TOKEN, type RunningService } from "./helpers/service";
-import { chunksFor, sendJson, sendStream, startUpstream, STUB_WORDS, type UpstreamStub } from "./helpers/upstream";
+import { chunksFor, completionFor, sendJson, sendStream, startUpstream, STUB_WORDS, type UpstreamStub } from "./helpers/upstream";
 
 interface Received {
   status: number;
@@ -13,7 +14,7 @@ interface Received {
 
 async function stream(url: string, body: unknown = { ...hello, stream: true }): Promise<Received> {
   const started = performance.now();
-  const res = await fetch(`${url}/chat`, {
+  const res = await fetch(`${url}${CHAT_PATH}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -116,19 +117,58 @@ describe("app streaming", () => {
     });
   });
 
-  it("passes on an error event the upstream sends mid-answer", async () => {
+  it("passes on an error event the upstream sends mid-answer, as the upstream's bytes, and logs the stream as failed", async () => {
+    const upstreamError = { error: { code: "content_filter", message: "The response was filtered." } };
     stub.script = (req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`);
-      res.end(`data: ${JSON.stringify({ error: { code: "content_filter", message: "The response was filtered." } })}\n\n`);
+      res.end(`data: ${JSON.stringify(upstreamError)}\n\n`);
     };
     const events = sseData((await stream(svc.url)).text);
     assert.equal(events.length, 2);
-    assert.deepEqual(JSON.parse(events[1]!).error, {
+    assert.deepEqual(JSON.parse(events[1]!), upstreamError);
+    const line = svc.logs.find((l) => l.msg === "stream failed after it started");
+    assert.equal(line?.code, "upstream_error_event");
+    assert.equal(line?.statusCode, 200);
+  });
+
+  it("answers 502 when a stream request gets a 200 that is not an event stream", async () => {
+    stub.script = (req, res) => sendJson(res, 200, completionFor(req.body));
+    const res = await stream(svc.url);
+    assert.equal(res.status, 502);
+    assert.deepEqual(JSON.parse(res.text).error, {
       type: "upstream_error",
-      code: "content_filter",
-      message: "The response was filtered.",
+      code: "upstream_invalid_response",
+      message: "the model endpoint answered a streaming request without an event stream",
     });
+  });
+
+  it("logs a stream that breaks after it started as failed, not as completed", async () => {
+    stub.script = (req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`, () => setTimeout(() => res.socket?.destroy(), 20));
+    };
+    await stream(svc.url);
+    const lines = svc.logs.filter((l) => l.url === CHAT_PATH && l.statusCode === 200);
+    assert.deepEqual(lines.map((l) => [l.msg, l.code]), [["stream failed after it started", "upstream_interrupted"]]);
+  });
+
+  it("relays the upstream's bytes unchanged and keeps its useful headers", async () => {
+    const raw = `data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"h\\u00e9"}}]}\n\n: keep-alive comment\n\ndata: [DONE]\n\n`;
+    stub.script = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream", "x-ratelimit-remaining-tokens": "77", "apim-request-id": "up-s" });
+      res.end(raw);
+    };
+    const res = await stream(svc.url);
+    assert.equal(res.text, raw);
+    assert.equal(res.headers.get("x-ratelimit-remaining-tokens"), "77");
+    assert.equal(res.headers.get("apim-request-id"), "up-s");
+    assert.match(res.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+  });
+
+  it("keeps the client's stream_options and always asks for usage", async () => {
+    await stream(svc.url, { ...hello, stream: true, stream_options: { include_usage: false } });
+    assert.deepEqual(stub.requests[0]!.body.stream_options, { include_usage: true });
   });
 
   it("cancels the upstream call when the client goes away", async () => {
@@ -140,7 +180,7 @@ describe("app streaming", () => {
       res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`);
     };
     await new Promise<void>((resolve, reject) => {
-      const req = http.request(`${svc.url}/chat`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      const req = http.request(`${svc.url}${CHAT_PATH}`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
         res.once("data", () => {
           req.destroy();
           resolve();

@@ -10,24 +10,35 @@ const badBodies: [string, unknown, RegExp][] = [
   ["null", null, /^body must be object$/],
   ["messages that are not a list", { messages: "hi" }, /^messages must be array$/],
   ["no messages", { messages: [] }, /^messages must NOT have fewer than 1 items$/],
-  ["a message without content", { messages: [{ role: "user" }] }, /^messages\[0\]: missing required field "content"$/],
-  ["an unknown role", { messages: [{ role: "wizard", content: "x" }] }, /^messages\[0\]\.role must be one of system, user, assistant$/],
-  ["a tool role", { messages: [{ role: "tool", content: "x" }] }, /must be one of/],
-  ["numeric content", { messages: [user(5)] }, /^messages\[0\]\.content must be string$/],
-  ["multi-part content", { messages: [user([{ type: "text", text: "x" }])] }, /^messages\[0\]\.content must be string$/],
+  ["a user message without content", { messages: [{ role: "user" }] }, /^messages\[0\]: missing required field "content"$/],
+  ["a tool message without its call id", { messages: [{ role: "tool", content: "x" }] }, /^messages\[0\]: missing required field "tool_call_id"$/],
+  ["an unknown role", { messages: [{ role: "wizard", content: "x" }] }, /^messages\[0\]\.role must be one of system, developer, user, assistant, tool$/],
+  ["numeric content", { messages: [user(5)] }, /^messages\[0\]\.content must be string or array$/],
+  ["numeric assistant content", { messages: [{ role: "assistant", content: 5 }] }, /^messages\[0\]\.content must be string or array or null$/],
+  ["null user content", { messages: [user(null)] }, /^messages\[0\]\.content must be string or array$/],
+  ["an unknown content part", { messages: [user([{ type: "video", url: "x" }])] }, /^messages\[0\]\.content\[0\]\.type must be one of text, image_url, input_audio, refusal, file$/],
+  ["a text part without text", { messages: [user([{ type: "text" }])] }, /^messages\[0\]\.content\[0\]: missing required field "text"$/],
   ["empty content", { messages: [user("")] }, /^messages\[0\]\.content must NOT have fewer than 1 characters$/],
-  ["an unknown message field", { messages: [{ ...user("x"), name: "n" }] }, /^messages\[0\]: unknown field "name"$/],
+  ["an unknown message field", { messages: [{ ...user("x"), mood: "n" }] }, /^messages\[0\]: unknown field "mood"$/],
   ["a non-object message", { messages: ["hi"] }, /^messages\[0\] must be object$/],
-  ["a later bad message", { messages: [user("ok"), user(null)] }, /^messages\[1\]\.content must be string$/],
+  ["a later bad message", { messages: [user("ok"), user(7)] }, /^messages\[1\]\.content must be string or array$/],
   ["max_tokens of 0", { ...hello, max_tokens: 0 }, /^max_tokens must be >= 1$/],
   ["fractional max_tokens", { ...hello, max_tokens: 1.5 }, /^max_tokens must be integer$/],
   ["max_tokens as a string", { ...hello, max_tokens: "10" }, /^max_tokens must be integer$/],
+  ["both token limits", { ...hello, max_tokens: 10, max_completion_tokens: 10 }, /^give max_tokens or max_completion_tokens, not both$/],
   ["temperature above 2", { ...hello, temperature: 2.5 }, /^temperature must be <= 2$/],
   ["negative temperature", { ...hello, temperature: -0.1 }, /^temperature must be >= 0$/],
   ["temperature as a string", { ...hello, temperature: "0.5" }, /^temperature must be number$/],
+  ["top_p above 1", { ...hello, top_p: 1.5 }, /^top_p must be <= 1$/],
   ["stream as a string", { ...hello, stream: "yes" }, /^stream must be boolean$/],
-  ["a model override", { ...hello, model: "gpt-4" }, /^unknown field "model"$/],
-  ["unsupported parameters", { ...hello, tools: [] }, /^unknown field "tools"$/],
+  ["more than one choice", { ...hello, n: 2 }, /^n must be <= 1$/],
+  ["five stop sequences", { ...hello, stop: ["a", "b", "c", "d", "e"] }, /^stop must have at most 4 items$/],
+  ["a tool of another type", { ...hello, tools: [{ type: "retrieval", function: { name: "f" } }] }, /^tools\[0\]\.type must be "function"$/],
+  ["a tool with a bad name", { ...hello, tools: [{ type: "function", function: { name: "no spaces" } }] }, /^tools\[0\]\.function\.name must match pattern/],
+  ["an unknown response format", { ...hello, response_format: { type: "xml" } }, /^response_format\.type must be one of text, json_object, json_schema$/],
+  ["a json_schema format without its schema object", { ...hello, response_format: { type: "json_schema" } }, /^response_format: missing required field "json_schema"$/],
+  ["a long user id", { ...hello, user: "u".repeat(257) }, /^user must be at most 256 characters$/],
+  ["unsupported parameters", { ...hello, functions: [] }, /^unknown field "functions"$/],
 ];
 
 describe("app request validation", () => {
@@ -104,6 +115,59 @@ describe("app request validation", () => {
     const long = await call(svc.url, { body: { messages: [user("x".repeat(21))] } });
     assert.equal(long.status, 400);
     assert.equal(long.json.error.message, "messages[0].content must be at most 20 characters");
+  });
+
+  it("accepts the common OpenAI fields and passes them on", async () => {
+    const body = {
+      model: "anything-the-client-names",
+      messages: [
+        { role: "developer", content: "Answer in JSON." },
+        { role: "user", content: [{ type: "text", text: "Weather?" }, { type: "image_url", image_url: { url: "https://x.example/a.png", detail: "low" } }] },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}" } }] },
+      ],
+      tools: [{ type: "function", function: { name: "get_weather", description: "d", parameters: { type: "object", properties: {} }, strict: true } }],
+      tool_choice: "auto",
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" }, strict: true } },
+      stop: ["END"],
+      top_p: 0.9,
+      user: "user-1",
+      seed: 7,
+      presence_penalty: 0.5,
+      reasoning_effort: "low",
+      max_completion_tokens: 50,
+    };
+    const res = await call(svc.url, { body });
+    assert.equal(res.status, 200, res.text);
+    const sent = stub.requests[0]!.body;
+    assert.equal(sent.model, "chat");
+    assert.equal(sent.max_tokens, 50);
+    assert.equal(sent.max_completion_tokens, undefined);
+    for (const field of ["messages", "tools", "tool_choice", "response_format", "stop", "top_p", "user", "seed", "presence_penalty", "reasoning_effort"] as const) {
+      assert.deepEqual(sent[field], (body as Record<string, unknown>)[field], field);
+    }
+    const tool = await call(svc.url, { body: { messages: [user("x"), { role: "tool", tool_call_id: "call_1", content: "sunny" }] } });
+    assert.equal(tool.status, 200, tool.text);
+  });
+
+  it("sends max_completion_tokens to a reasoning deployment, whichever field the client used", async () => {
+    const reasoning = await startService(stub, {
+      env: { AZURE_OPENAI_TOKEN_PARAMETER: "max_completion_tokens", AZURE_OPENAI_API_VERSION: "2025-04-01-preview", MAX_TOKENS_CEILING: "100" },
+    });
+    try {
+      await call(reasoning.url, { body: { ...hello, max_tokens: 12 } });
+      await call(reasoning.url, { body: { ...hello, max_completion_tokens: 13 } });
+      await call(reasoning.url, { body: hello });
+    } finally {
+      await reasoning.close();
+    }
+    assert.deepEqual(
+      stub.requests.map((r) => [r.query.get("api-version"), r.body.max_completion_tokens, r.body.max_tokens]),
+      [
+        ["2025-04-01-preview", 12, undefined],
+        ["2025-04-01-preview", 13, undefined],
+        ["2025-04-01-preview", 100, undefined],
+      ],
+    );
   });
 
   it("holds max_tokens to the ceiling", async () => {

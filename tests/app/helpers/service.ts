@@ -2,7 +2,8 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../../app/src/app";
 import { loadConfig } from "../../../app/src/config";
-import type { TokenProvider } from "../../../app/src/upstream";
+import { CHAT_PATH } from "../../../app/src/image";
+import type { TokenProvider } from "../../../app/src/token";
 import type { UpstreamStub } from "./upstream";
 
 export const TEST_TOKEN = "test-token-3f9a";
@@ -55,7 +56,7 @@ export interface Reply {
 
 export async function call(
   url: string,
-  { method = "POST", path = "/chat", headers = {}, body }: { method?: string; path?: string; headers?: Record<string, string>; body?: unknown } = {},
+  { method = "POST", path = CHAT_PATH, headers = {}, body }: { method?: string; path?: string; headers?: Record<string, string>; body?: unknown } = {},
 ): Promise<Reply> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
