@@ -5,12 +5,14 @@ import { createHttpHeaders, type HttpClient, type PipelineRequest, type Pipeline
 import { defaultsFor } from "../../../config/defaults";
 import type { ScenarioConfig, ScenarioName } from "../../../config/schema";
 import { chooseBackend } from "../../../automation/driver/env";
+import { ConfigError } from "../../../config/validate";
 import { PreflightError } from "../../../automation/driver/preflight";
 import {
   type AzureTarget,
   azurePreflight,
   type AzurePreflightDeps,
   azureReader,
+  azureTargets,
   type CheckOptions,
   checkSubscription,
   footprintFromState,
@@ -377,6 +379,13 @@ describe("automation/driver/preflight-azure", () => {
         ),
         d.said.join("\n"),
       );
+    });
+
+    it("takes each stack's settings through the config schema (azureTargets)", () => {
+      const [t] = azureTargets([{ scenario: "internal", stack: "int-a" }], () => ({ openAiModelCapacity: "20", aksNodeCount: "3" }), { mayExist: true });
+      assert.deepEqual([t.stack, t.scenario, t.mayExist, t.config.openAiModelCapacity, t.config.aksNodeCount], ["int-a", "internal", true, 20, 3]);
+      assert.equal(t.config.openAiModelName, defaultsFor("internal").openAiModelName, "unset settings are the scenario's defaults");
+      assert.throws(() => azureTargets([{ scenario: "internal", stack: "internal" }], () => ({ aksNodeCount: "0" }), { mayExist: false }), ConfigError);
     });
 
     it(`is skipped with ${SKIP_VARIABLE}=1, and says so`, async () => {
