@@ -615,12 +615,21 @@ export interface AzurePreflightDeps {
 
 export const SKIP_VARIABLE = "SCENARIOS_SKIP_AZURE_PREFLIGHT";
 
-/** Reads the existing stacks' state, runs the checks, prints what could not be checked; throws PreflightError on problems. */
+/** Like `azureProblems`, but throws PreflightError (exit 2) when there are problems. */
 export async function azurePreflight(targets: readonly AzureTarget[], ctx: AzurePreflightContext, deps: AzurePreflightDeps = realAzurePreflightDeps(ctx), options: CheckOptions = {}): Promise<void> {
-  if (!targets.length) return;
+  const problems = await azureProblems(targets, ctx, deps, options);
+  if (problems.length) throw new PreflightError(problems.map((p) => `preflight: ${p}`));
+}
+
+/**
+ * Reads the existing stacks' state, runs the checks and prints what could not be checked; returns one line
+ * per problem (preflight.ts joins them to the machine's problems through `subscriptionChecks`).
+ */
+export async function azureProblems(targets: readonly AzureTarget[], ctx: AzurePreflightContext, deps: AzurePreflightDeps = realAzurePreflightDeps(ctx), options: CheckOptions = {}): Promise<string[]> {
+  if (!targets.length) return [];
   if (ctx.env[SKIP_VARIABLE] === "1") {
     deps.say(`preflight: subscription checks skipped (${SKIP_VARIABLE}=1)`);
-    return;
+    return [];
   }
   const unchecked: string[] = [];
   const existing = targets.filter((t) => t.mayExist);
@@ -639,7 +648,7 @@ export async function azurePreflight(targets: readonly AzureTarget[], ctx: Azure
   );
   const report = await checkSubscription(planned, deps.reader(ctx.subscriptionId), { ...options, onProgress: options.onProgress ?? deps.say });
   for (const line of [...unchecked, ...report.unchecked]) deps.say(`preflight: ${line} (not a blocker; continuing)`);
-  if (report.problems.length) throw new PreflightError(report.problems.map((p) => `preflight: ${p}`));
+  return report.problems;
 }
 
 export function realAzurePreflightDeps(ctx: AzurePreflightContext): AzurePreflightDeps {

@@ -38,6 +38,11 @@ export interface PreflightContext {
   stacks: string[];
   secretsProvider?: string;
   stacksDir?: string;
+  /**
+   * Checks against the subscription (`up`, `compare`: preflight-azure.ts), run once Azure sign-in works;
+   * they return problem lines, which join the others so that every problem is reported at once.
+   */
+  subscriptionChecks?: (subscriptionId: string, found: PreflightResult) => Promise<string[]>;
 }
 
 export interface PreflightResult {
@@ -107,11 +112,14 @@ export async function preflight(needs: readonly Need[], ctx: PreflightContext, d
       problems.push(FIX.subscription);
     } else {
       result.subscriptionId = subscription;
+      let signedIn = true;
       try {
         await deps.azureToken(45_000);
       } catch (e) {
+        signedIn = false;
         problems.push(FIX.token(firstLine((e as Error).message ?? String(e))));
       }
+      if (signedIn && ctx.subscriptionChecks) problems.push(...(await ctx.subscriptionChecks(subscription, result)));
     }
   }
   if (problems.length) throw new PreflightError(problems.map((p) => `preflight: ${p}`));

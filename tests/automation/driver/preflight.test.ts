@@ -105,6 +105,30 @@ describe("automation/driver/preflight", () => {
     });
   });
 
+  it("joins the subscription checks' problems to the others, once Azure sign-in works", async () => {
+    const calls: { subscriptionId: string; pulumiPath?: string }[] = [];
+    const subscriptionChecks = async (subscriptionId: string, found: { pulumiPath?: string }) => {
+      calls.push({ subscriptionId, pulumiPath: found.pulumiPath });
+      return ["resource provider Microsoft.ContainerService is Registering (asynchronous)"];
+    };
+    const d = deps({ PATH: "/nonexistent", AZURE_SUBSCRIPTION_ID: "sub-1" });
+    await assert.rejects(preflight(["pulumi", "azure"], { backend: fileBackend, stacks: [], subscriptionChecks }, d), (e: unknown) => {
+      assert.ok(e instanceof PreflightError);
+      assert.equal(e.problems.length, 2, "the machine's problem and the subscription's, in one error");
+      assert.match(e.problems[0], /^preflight: pulumi CLI not found/);
+      assert.equal(e.problems[1], "preflight: resource provider Microsoft.ContainerService is Registering (asynchronous)");
+      return true;
+    });
+    assert.deepEqual(calls, [{ subscriptionId: "sub-1", pulumiPath: undefined }]);
+
+    const failedSignIn = deps({ PATH: bin, AZURE_SUBSCRIPTION_ID: "sub-1" }, { azureToken: async () => Promise.reject(new Error("expired")) });
+    await assert.rejects(preflight(["azure"], { backend: fileBackend, stacks: [], subscriptionChecks }, failedSignIn), (e: unknown) => (e as PreflightError).problems.length === 1);
+    assert.equal(calls.length, 1, "no subscription checks without a working sign-in");
+
+    const found = await preflight(["pulumi", "azure"], { backend: fileBackend, stacks: [], subscriptionChecks: async () => [] }, deps({ PATH: bin, AZURE_SUBSCRIPTION_ID: "sub-1" }));
+    assert.equal(found.subscriptionId, "sub-1");
+  });
+
   it("asks only what the command needs", async () => {
     const found = await preflight(["pulumi"], { backend: fileBackend, stacks: [] }, deps({ PATH: bin }));
     assert.equal(found.pulumiPath, path.join(bin, "pulumi"));
