@@ -92,11 +92,12 @@ export interface Driver {
 export async function openDriver(options: DriverOptions): Promise<Driver> {
   const env = process.env;
   const backend = chooseBackend(env);
-  const found = await preflight(options.needs, { backend, stacks: options.stacks, secretsProvider: options.secretsProvider }, realPreflightDeps(env));
-  if (options.azure?.length && found.subscriptionId) {
-    const { azurePreflight } = require("./preflight-azure") as typeof import("./preflight-azure");
-    await azurePreflight(options.azure, { subscriptionId: found.subscriptionId, pulumiPath: found.pulumiPath, backend, env, secretsProvider: options.secretsProvider });
-  }
+  const azure = options.azure?.length ? options.azure : undefined;
+  const subscriptionChecks =
+    azure &&
+    ((subscriptionId: string, f: { pulumiPath?: string }) =>
+      (require("./preflight-azure") as typeof import("./preflight-azure")).azureProblems(azure, { subscriptionId, pulumiPath: f.pulumiPath, backend, env, secretsProvider: options.secretsProvider }));
+  const found = await preflight(options.needs, { backend, stacks: options.stacks, secretsProvider: options.secretsProvider, subscriptionChecks }, realPreflightDeps(env));
   let workspace: DriverWorkspace | undefined;
   if (options.workspace !== false && found.pulumiPath) {
     const { DriverWorkspace } = require("./workspace") as typeof import("./workspace");
