@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { defaultsFor } from "../../../config/defaults";
@@ -21,6 +24,7 @@ import {
   modelUsageName,
   type PlannedTarget,
   providerProblems,
+  realAzurePreflightDeps,
   requiredProviders,
   SKIP_VARIABLE,
   vcpuQuotaProblems,
@@ -319,6 +323,74 @@ describe("automation/driver/preflight-azure", () => {
         nodes: { location: "swedencentral", vmSize: "Standard_D2s_v5", count: 2 },
       });
       assert.deepEqual(footprintFromState([]), {});
+    });
+  });
+
+  describe("reading a stack's state through the Pulumi CLI (realAzurePreflightDeps)", function () {
+    // The real CLI H-engine's `npm run engine:build` puts in .engine/ (no cloud: a local file backend).
+    const cli = path.join(__dirname, "..", "..", "..", ".engine", "bin", "pulumi");
+    let dir: string;
+    let saved: Record<string, string | undefined>;
+    const run = (args: string[], cwd: string) =>
+      execFileSync(cli, args, { cwd, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" }, stdio: ["ignore", "pipe", "pipe"] });
+
+    before(function () {
+      if (!fs.existsSync(cli)) this.skip(); // reason: no Pulumi CLI built into .engine/ (npm run engine:build)
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "preflight-state-"));
+      saved = { PATH: process.env.PATH, PULUMI_HOME: process.env.PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK: process.env.PULUMI_SKIP_UPDATE_CHECK, PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL };
+      process.env.PATH = `${path.dirname(cli)}${path.delimiter}${process.env.PATH}`;
+      process.env.PULUMI_HOME = path.join(dir, "home");
+      process.env.PULUMI_SKIP_UPDATE_CHECK = "true";
+      process.env.PULUMI_BACKEND_URL = `file://${path.join(dir, "state")}`;
+      fs.mkdirSync(path.join(dir, "state"));
+    });
+    after(() => {
+      if (!dir) return;
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("gives an existing stack's resources, and undefined for a stack that does not exist", async function () {
+      this.timeout(60_000);
+      // A stack of this project with a state as `pulumi up` leaves it, made with `pulumi stack import` in a
+      // scratch project of the same name (so nothing is written to stacks/).
+      const scratch = path.join(dir, "project");
+      fs.mkdirSync(scratch);
+      fs.writeFileSync(path.join(scratch, "Pulumi.yaml"), "name: apim-aks-ai-scenarios\nruntime: nodejs\n");
+      const stack = `preflight-${randomBytes(3).toString("hex")}`;
+      const version = "v3.274.1";
+      const urn = (type: string, name: string) => `urn:pulumi:${stack}::apim-aks-ai-scenarios::${type}::${name}`;
+      const deployment = {
+        version: 3,
+        deployment: {
+          // The CLI checks the manifest's magic: sha256 of its version.
+          manifest: { time: "2026-11-30T17:00:00Z", magic: createHash("sha256").update(version).digest("hex"), version },
+          resources: [
+            { urn: urn("pulumi:pulumi:Stack", `apim-aks-ai-scenarios-${stack}`), custom: false, type: "pulumi:pulumi:Stack" },
+            { urn: urn("random:index/randomString:RandomString", "name-suffix"), custom: true, id: "k3x9q2", type: "random:index/randomString:RandomString", inputs: { length: 6 }, outputs: { result: "k3x9q2", length: 6 } },
+            {
+              urn: urn("azure-native:containerservice:ManagedCluster", "aks"),
+              custom: true,
+              id: "/subscriptions/s/resourceGroups/rg-aiapim-pub-k3x9q2/providers/Microsoft.ContainerService/managedClusters/aks-aiapim-pub-k3x9q2",
+              type: "azure-native:containerservice:ManagedCluster",
+              inputs: { location: "swedencentral", agentPoolProfiles: [{ name: "system", vmSize: "Standard_D2s_v5", count: 2 }] },
+              outputs: { location: "swedencentral", agentPoolProfiles: [{ name: "system", vmSize: "Standard_D2s_v5", count: 2 }] },
+            },
+          ],
+        },
+      };
+      fs.writeFileSync(path.join(scratch, "deployment.json"), JSON.stringify(deployment));
+      run(["stack", "init", stack, "--non-interactive"], scratch);
+      run(["stack", "import", "--file", "deployment.json", "--stack", stack], scratch);
+
+      const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "" };
+      const deps = realAzurePreflightDeps({ subscriptionId: SUBSCRIPTION, pulumiPath: cli, backend: chooseBackend(env), env });
+      const asTarget = (name: string): AzureTarget => ({ scenario: "public", stack: name, config: config("public"), mayExist: true });
+      const state = await deps.stackState(asTarget(stack));
+      assert.ok(state, "the stack's state");
+      assert.deepEqual(footprintFromState(state), { suffix: "k3x9q2", nodes: { location: "swedencentral", vmSize: "Standard_D2s_v5", count: 2 } });
+      assert.equal(await deps.stackState(asTarget(`${stack}-missing`)), undefined);
     });
   });
 
