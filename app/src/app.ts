@@ -92,10 +92,10 @@ export function cutOpenStreams(app: FastifyInstance): number {
 
 type Log = FastifyInstance["log"];
 
+/** A client that left is logged once, by the access line "request aborted by the client". */
 function logFailure(log: Log, failure: HttpFailure): void {
   const { status, code, upstreamStatus, upstreamRequestId } = failure;
-  if (status === 499) log.info({ status, code }, "client closed the request");
-  else log.warn({ status, code, upstreamStatus, upstreamRequestId }, "upstream call failed");
+  if (status !== 499) log.warn({ status, code, upstreamStatus, upstreamRequestId }, "upstream call failed");
 }
 
 const CREDENTIAL_FAILURE: HttpFailure = {
@@ -145,6 +145,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.timeouts.requestMs / 10))),
     },
     return503OnClosing: false,
+    // Bad URLs and failed route constraints are answered here, before the route and its error handler.
+    frameworkErrors: (error, _req, reply) => {
+      const status = error.statusCode ?? 400;
+      (reply as FastifyReply).code(status).send(frameworkError(status, error.message));
+    },
     clientErrorHandler(error, socket) {
       const status = writeClientError(error, socket);
       if (status !== undefined) app.log.info({ statusCode: status, code: (error as NodeJS.ErrnoException).code }, "client error");

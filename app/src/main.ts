@@ -15,24 +15,32 @@ export function exitGracefully(
   exit: (code: number) => void = (code) => process.exit(code),
 ): (signal: string) => Promise<void> {
   let closing = false;
+  let exited = false;
+  let timedOut = false;
+  const exitOnce = (code: number) => {
+    if (exited) return;
+    exited = true;
+    exit(code);
+  };
   return async (signal) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, "shutting down: finishing in-flight requests");
     const deadline = setTimeout(() => {
+      timedOut = true;
       const cut = cutOpenStreams(app);
       app.log.error({ timeoutMs, streamsCut: cut }, "shutdown timed out; exiting with requests still open");
-      if (cut === 0) exit(1);
-      else setTimeout(() => exit(1), FLUSH_MS);
+      if (cut === 0) exitOnce(1);
+      else setTimeout(() => exitOnce(1), FLUSH_MS);
     }, timeoutMs);
     deadline.unref();
     try {
       await app.close();
       app.log.info("shut down");
-      exit(0);
+      exitOnce(timedOut ? 1 : 0);
     } catch (error) {
       app.log.error({ err: error }, "shutdown failed");
-      exit(1);
+      exitOnce(1);
     } finally {
       clearTimeout(deadline);
     }

@@ -5,7 +5,8 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { exitGracefully } from "../../app/src/main";
 import { call, hello, sseData, startService, type RunningService } from "./helpers/service";
-import { completionFor, sendJson, sendStream, sleep, startUpstream, type UpstreamStub } from "./helpers/upstream";
+import { chunksFor, completionFor, sendJson, sendStream, sleep, startUpstream, type UpstreamStub } from "./helpers/upstream";
+import { CHAT_PATH } from "../../app/src/image";
 
 const MAIN = path.resolve(__dirname, "../../app/src/main.ts");
 
@@ -68,6 +69,49 @@ describe("app graceful shutdown", () => {
     assert.equal((await inFlight).status, 200);
     await Promise.all([first, second]);
     assert.deepEqual(exits, [0]);
+  });
+
+  it("sends open streams an error event when the shutdown timer fires, then exits 1", async () => {
+    stub.script = (req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`);
+    };
+    const exits: number[] = [];
+    const shutdown = exitGracefully(svc.app, 200, (code) => exits.push(code));
+    const inFlight = call(svc.url, { body: { ...hello, stream: true } });
+    await sleep(100);
+    void shutdown("SIGTERM");
+    const res = await inFlight;
+    const events = sseData(res.text);
+    assert.equal(events.length, 2, res.text);
+    assert.deepEqual(JSON.parse(events[1]!).error, {
+      type: "service_unavailable",
+      code: "shutting_down",
+      message: "the service is shutting down; retry the request",
+    });
+    for (let waited = 0; exits.length === 0 && waited < 3000; waited += 25) await sleep(25);
+    assert.deepEqual(exits, [1]);
+    const line = svc.logs.find((l) => l.msg === "stream failed after it started");
+    assert.equal(line?.code, "shutting_down");
+  });
+
+  it("logs a request the client abandons, and cancels its upstream call", async () => {
+    let upstreamClosed = false;
+    stub.script = (_req, res) => void res.on("close", () => (upstreamClosed = true));
+    const controller = new AbortController();
+    const leaving = fetch(`${svc.url}${CHAT_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "gone-1" },
+      body: JSON.stringify(hello),
+      signal: controller.signal,
+    }).catch(() => undefined);
+    await sleep(100);
+    controller.abort();
+    await leaving;
+    for (let waited = 0; waited < 2000 && !(upstreamClosed && svc.logs.some((l) => l.reqId === "gone-1")); waited += 20) await sleep(20);
+    const lines = svc.logs.filter((l) => l.reqId === "gone-1");
+    assert.deepEqual(lines.map((l) => [l.msg, l.url, l.method]), [["request aborted by the client", CHAT_PATH, "POST"]]);
+    assert.equal(upstreamClosed, true);
   });
 
   it("exits 1 when in-flight requests outlast the shutdown timeout", async () => {
