@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
+import { CHAT_PATH } from "../app/src/image";
 import type { ApimSku } from "../config/schema";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { composeGatewayPolicies, type GatewayPolicySettings } from "./gateway-policies";
@@ -223,7 +224,8 @@ export class ApiGateway extends pulumi.ComponentResource {
         { ...svc, apiId: api.name, operationId: id, method, urlTemplate, displayName, templateParameters },
         parent,
       );
-    operation(aiApi, "chat", "POST", "/chat", "Chat");
+    // The service's OpenAI-compatible route: OpenAI clients take `<gateway>/ai/v1` as their base URL.
+    operation(aiApi, "chat-completions", "POST", CHAT_PATH, "Chat completions");
     operation(aiApi, "healthz", "GET", "/healthz", "Health");
     new apimanagement.ApiPolicy(
       `${name}-ai-api-policy`,

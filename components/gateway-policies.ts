@@ -9,6 +9,7 @@ import {
   authenticationBasic,
   cors,
   emitTokenMetric,
+  forwardRequest,
   type PolicyFragment,
   quota,
   quotaByKey,
@@ -82,11 +83,14 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
   );
   const product = composePolicy(tier, { inbound: productInbound, outbound: [removeResponseHeaders()] });
 
-  const aiApiInbound: PolicyFragment[] = [setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "skip" })];
+  // APIM's own request id, whatever the caller sent: the AI API logs under it and sends it on to Azure OpenAI.
+  const aiApiInbound: PolicyFragment[] = [setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "override" })];
   if (s.backendBasicAuth) {
     aiApiInbound.push(authenticationBasic({ username: s.backendBasicAuth.username, password: `{{${s.backendBasicAuth.passwordNamedValue}}}` }));
   }
-  const aiApi = composePolicy(tier, { inbound: aiApiInbound });
+  // Streamed answers (server-sent events) reach the client as they are produced, not in 8 KB blocks.
+  // https://learn.microsoft.com/azure/api-management/how-to-server-sent-events
+  const aiApi = composePolicy(tier, { inbound: aiApiInbound, backend: [forwardRequest({ bufferResponse: false })] });
 
   const openAiInbound: PolicyFragment[] = [
     // The caller's APIM key must not travel on to Azure OpenAI; APIM authenticates with its own identity.

@@ -562,11 +562,22 @@ export function removeResponseHeaders(names: readonly string[] = BACKEND_REVEALI
 export interface ForwardRequestOptions {
   /** Seconds to wait for the backend's response headers; the gateway's default is 300. */
   timeoutSeconds?: number;
+  /**
+   * `false` relays each chunk of the backend's answer as it arrives instead of buffering it (8 KB), as
+   * server-sent events need. https://learn.microsoft.com/azure/api-management/how-to-server-sent-events
+   */
+  bufferResponse?: boolean;
 }
 
 export function forwardRequest(o: ForwardRequestOptions = {}): PolicyFragment {
   const p = "forward-request";
-  return fragment(p, "backend", { name: p, attrs: { timeout: o.timeoutSeconds === undefined ? undefined : integer(p, "timeoutSeconds", o.timeoutSeconds, 0, 240) } });
+  return fragment(p, "backend", {
+    name: p,
+    attrs: {
+      timeout: o.timeoutSeconds === undefined ? undefined : integer(p, "timeoutSeconds", o.timeoutSeconds, 0, 240),
+      "buffer-response": o.bufferResponse === undefined ? undefined : String(o.bufferResponse),
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -620,7 +631,10 @@ export function composePolicy(tier: ApimSku, sections: PolicySections, options: 
     });
     if (section === "backend" && !base && !fragments.some((f) => f.policy === "forward-request")) fragments.push(forwardRequest());
 
-    const body = [...(base ? ["<base />"] : []), ...fragments.map((f) => f.xml)];
+    // A scope that forwards the request itself leaves <base /> out of backend, as the API-level example of
+    // https://learn.microsoft.com/azure/api-management/forward-request-policy does; else the inherited one runs too.
+    const inherits = base && !(section === "backend" && fragments.some((f) => f.policy === "forward-request"));
+    const body = [...(inherits ? ["<base />"] : []), ...fragments.map((f) => f.xml)];
     if (body.length === 0) return `${INDENT}<${section} />`;
     const inner = body.flatMap((xml) => xml.split("\n")).map((line) => INDENT + INDENT + line);
     return [`${INDENT}<${section}>`, ...inner, `${INDENT}</${section}>`].join("\n");

@@ -1,3 +1,4 @@
+import { CHAT_PATH } from "../app/src/image";
 import type { ScenarioName } from "../config/schema";
 
 /** Where a probe runs from: any machine on the internet, or a pod inside the scenario's VNet. */
@@ -11,7 +12,8 @@ export interface Probe {
   name: string;
   from: ProbeOrigin;
   request: { method: "GET" | "POST"; url: string; withSubscriptionKey: boolean; body?: unknown; repeat?: number };
-  expect: { status: number } | { statusOnLast: number } | { unreachable: true };
+  /** `eventReadsAtLeast`: the answer is an event stream whose events arrived in at least that many reads. */
+  expect: { status: number; eventReadsAtLeast?: number } | { statusOnLast: number } | { unreachable: true };
   why: string;
 }
 
@@ -22,6 +24,13 @@ export interface ProbeInputs {
   backendHost: string;
   rateLimitCalls: number;
 }
+
+/** A short streamed chat request: enough tokens for several events, few enough to cost next to nothing. */
+export const STREAMED_CHAT = {
+  messages: [{ role: "user", content: "Count from 1 to 10, one number per line." }],
+  stream: true,
+  max_completion_tokens: 1000,
+} as const;
 
 /** Scenarios whose AI API must not answer a direct call from the internet. */
 export const BACKEND_PRIVATE_FROM_INTERNET: Record<ScenarioName, boolean> = {
@@ -49,6 +58,17 @@ export function probesFor(p: ProbeInputs): Probe[] {
       request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
       expect: { status: 200 },
       why: "a subscriber reaches the AI API through APIM",
+    },
+    {
+      // Before the burst below, which uses up the rate limit. A streamed answer relayed as it is produced
+      // arrives in several reads; APIM's default response buffering (8 KB) would deliver it in one.
+      // https://learn.microsoft.com/azure/api-management/how-to-server-sent-events
+      name: "apim-streams-chat-events",
+      from,
+      request: { method: "POST", url: `${api}${CHAT_PATH}`, withSubscriptionKey: true, body: STREAMED_CHAT },
+      // Consumption does not support the long-running connections SSE relies on (same page): status only.
+      expect: p.scenario === "consumption" ? { status: 200 } : { status: 200, eventReadsAtLeast: 2 },
+      why: "the AI API's OpenAI-compatible route streams answers through APIM as server-sent events",
     },
     {
       name: "apim-rate-limits-burst",

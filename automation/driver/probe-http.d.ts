@@ -14,7 +14,7 @@ export interface AttemptRequest {
 export type FailureKind = "dns" | "refused" | "unroutable" | "timeout" | "response-timeout" | "reset" | "reset-before-connect" | "tls" | "other";
 
 export type AttemptOutcome =
-  | { ok: true; status: number; ms: number; bodySnippet?: string; tls?: { authorized: boolean; error?: string } }
+  | { ok: true; status: number; ms: number; bodySnippet?: string; tls?: { authorized: boolean; error?: string }; /** Reads that carried events, for an event stream. */ eventReads?: number }
   | { ok: false; ms: number; unreachable: boolean; error: { kind: FailureKind; code: string; message: string; connected: boolean } };
 
 export function attempt(request: AttemptRequest): Promise<AttemptOutcome>;

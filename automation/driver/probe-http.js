@@ -90,13 +90,18 @@ function attempt(request) {
     req.on("response", (res) => {
       let size = 0;
       const chunks = [];
+      // For an event stream: how many reads carried events. Events relayed as produced arrive in several
+      // reads; a buffering proxy delivers a short answer in one.
+      const stream = String(res.headers["content-type"] || "").startsWith("text/event-stream");
+      let eventReads = 0;
       res.on("data", (c) => {
         if (size < MAX_BODY) chunks.push(c);
         size += c.length;
+        if (stream && c.includes("data:")) eventReads++;
       });
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8").slice(0, 2000);
-        finish({ ok: true, status: res.statusCode, bodySnippet: text.slice(0, 300), tls });
+        finish({ ok: true, status: res.statusCode, bodySnippet: text.slice(0, 300), tls, ...(stream ? { eventReads } : {}) });
       });
       res.on("error", fail);
     });

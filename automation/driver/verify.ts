@@ -72,12 +72,14 @@ export interface Observation {
   /** Set when a call got no HTTP status (then it was the last call made). */
   failure?: Extract<AttemptOutcome, { ok: false }>;
   tlsNote?: string;
+  /** Reads that carried server-sent events, when the last answer was an event stream. */
+  eventReads?: number;
 }
 
 export function describeExpectation(expect: Probe["expect"]): string {
   if ("unreachable" in expect) return "unreachable";
   if ("statusOnLast" in expect) return `${expect.statusOnLast} on last call`;
-  return String(expect.status);
+  return expect.eventReadsAtLeast === undefined ? String(expect.status) : `${expect.status}, events in >= ${expect.eventReadsAtLeast} reads`;
 }
 
 const FAILURE_TEXT: Record<string, string> = {
@@ -101,6 +103,7 @@ export function describeObservation(o: Observation, expect: Probe["expect"]): st
     const firstHit = target === undefined ? -1 : o.statuses.indexOf(target);
     parts.push(`${last} on call ${o.statuses.length}` + (firstHit >= 0 ? ` (first ${target} on call ${firstHit + 1})` : ` (${summarizeStatuses(o.statuses)})`));
   }
+  if (o.eventReads !== undefined && parts.length > 0) parts[parts.length - 1] += `, events in ${o.eventReads} reads`;
   if (o.failure) parts.push(`${FAILURE_TEXT[o.failure.error.kind] ?? o.failure.error.kind} (${o.failure.error.code})`);
   return parts.join(", then ") || "nothing";
 }
@@ -116,7 +119,8 @@ export function judge(o: Observation, expect: Probe["expect"]): boolean {
   if ("unreachable" in expect) return o.statuses.length === 0 && Boolean(o.failure?.unreachable);
   if (o.failure) return false;
   const last = o.statuses[o.statuses.length - 1];
-  return "statusOnLast" in expect ? last === expect.statusOnLast : last === expect.status;
+  if ("statusOnLast" in expect) return last === expect.statusOnLast;
+  return last === expect.status && (expect.eventReadsAtLeast === undefined || (o.eventReads ?? 0) >= expect.eventReadsAtLeast);
 }
 
 /** Outcomes that say the deployment has not settled yet (worth another attempt), not that the property fails. */
@@ -157,6 +161,7 @@ async function observe(probe: Probe, transport: ProbeTransport, subscriptionKey:
       break;
     }
     observation.statuses.push(outcome.status);
+    observation.eventReads = outcome.eventReads;
     if (outcome.tls && !outcome.tls.authorized) observation.tlsNote = `certificate not trusted (${outcome.tls.error ?? "unknown"})`;
   }
   return observation;
