@@ -1,9 +1,11 @@
 /**
- * Simulated provider outputs for the offline mock engine. Azure computes these values at deploy time; here
- * they are deterministic stand-ins from the documentation address ranges (RFC 5737) and host names under
- * `.example` (RFC 2606), so that values visibly flow through the program and never look real.
+ * Simulated provider outputs for the offline mock engine. Host names Azure derives from a resource's name are
+ * formed exactly as Azure forms them (`<service>.azure-api.net`, `<label>.<region>.cloudapp.azure.com`, ...);
+ * only what Azure assigns is simulated: addresses (RFC 5737 documentation ranges), IDs, keys, and the random
+ * parts of generated names (AKS's API server host, the OIDC issuer path), all derived from a digest.
  */
 import { createHash } from "node:crypto";
+import { publicIpFqdn } from "../config/naming";
 
 export const SIMULATED_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000";
 export const SIMULATED_TENANT_ID = "11111111-1111-1111-1111-111111111111";
@@ -22,6 +24,11 @@ export function simulatedGuid(seed: string): string {
 /** A stable address in one of the documentation ranges, host part 10-250. */
 export function simulatedAddress(range: keyof typeof SIMULATED_RANGES, seed: string): string {
   return `${SIMULATED_RANGES[range]}.${10 + (digest(seed).readUInt16BE(0) % 241)}`;
+}
+
+/** AKS's API server host: the DNS prefix, a random 8-hex-digit part (simulated from `seed`), the region. */
+export function aksFqdn(dnsPrefix: string, location: string, seed: string): string {
+  return `${dnsPrefix}-${digest(seed).toString("hex").slice(0, 8)}.hcp.${location}.azmk8s.io`;
 }
 
 export function isSimulatedAddress(ip: string): boolean {
@@ -94,6 +101,26 @@ const kubeconfig = (server: string) =>
     ].join("\n"),
   ).toString("base64");
 
+/** API server host names of the clusters simulated so far, for the credentials a program lists afterwards. */
+const clusterFqdns = new Map<string, string>();
+const clusterKey = (i: Inputs) => `${i.resourceGroupName}/${i.resourceName}`;
+function rememberCluster(i: Inputs, fqdn: string): string {
+  clusterFqdns.set(clusterKey(i), fqdn);
+  return fqdn;
+}
+
+const BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * A real bcrypt hash of a simulated password, as random.RandomPassword's `bcryptHash` holds one: salt from a
+ * digest (stable plans), bcrypt's minimum cost 4 for speed where the provider uses Go's default cost 10.
+ */
+function simulatedBcrypt(password: string, seed: string): string {
+  const { hashSync } = require("bcryptjs") as typeof import("bcryptjs");
+  const salt = [...digest(`${seed}/salt`).subarray(0, 22)].map((b) => BCRYPT_ALPHABET[b % 64]).join("");
+  return hashSync(password, `$2a$04$${salt}`);
+}
+
 /** A PEM block whose body is a digest: the right shape for code that parses PEM, not a usable key or certificate. */
 export function simulatedPem(label: string, seed: string): string {
   return `-----BEGIN ${label}-----\n${digest(seed).toString("base64")}\n-----END ${label}-----\n`;
@@ -102,16 +129,19 @@ export function simulatedPem(label: string, seed: string): string {
 /** Outputs Azure (or another provider) computes, by type token. Inputs are echoed back by the engine. */
 const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
   "azure-native:apimanagement:ApiManagementService": (i, n) => {
-    const host = `${i.serviceName ?? n}.azure-api.example`;
+    // Default host names: https://learn.microsoft.com/azure/api-management/api-management-using-with-internal-vnet#dns-configuration
+    // (gateway `<service>.azure-api.net`, then portal, developer, management and scm under it).
+    const service = i.serviceName ?? n;
+    const host = `${service}.azure-api.net`;
     const sku = i.sku?.name;
     const internal = i.virtualNetworkType === "Internal";
     const dedicated = sku !== "Consumption" && sku !== "BasicV2" && sku !== "StandardV2";
     return {
       gatewayUrl: `https://${host}`,
-      developerPortalUrl: sku === "Consumption" ? undefined : `https://${i.serviceName ?? n}.developer.azure-api.example`,
-      managementApiUrl: `https://${i.serviceName ?? n}.management.azure-api.example`,
-      portalUrl: sku === "Consumption" ? undefined : `https://${i.serviceName ?? n}.portal.azure-api.example`,
-      scmUrl: sku === "Consumption" ? undefined : `https://${i.serviceName ?? n}.scm.azure-api.example`,
+      developerPortalUrl: sku === "Consumption" ? undefined : `https://${service}.developer.azure-api.net`,
+      managementApiUrl: `https://${service}.management.azure-api.net`,
+      portalUrl: sku === "Consumption" ? undefined : `https://${service}.portal.azure-api.net`,
+      scmUrl: sku === "Consumption" ? undefined : `https://${service}.scm.azure-api.net`,
       // Dedicated tiers have stable addresses on the resource; Consumption and v2 have none.
       // https://learn.microsoft.com/azure/api-management/api-management-howto-ip-addresses
       publicIPAddresses: dedicated ? [simulatedAddress("public", `${n}/public`)] : [],
@@ -122,12 +152,16 @@ const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
     };
   },
   "azure-native:cognitiveservices:Account": (i, n) => ({
-    properties: { ...i.properties, endpoint: `https://${i.properties?.customSubDomainName ?? n}.openai.example/` },
+    // https://learn.microsoft.com/azure/ai-services/cognitive-services-custom-subdomains: `https://<subdomain>.openai.azure.com/`
+    properties: { ...i.properties, endpoint: `https://${i.properties?.customSubDomainName ?? n}.openai.azure.com/` },
     identity: { ...i.identity, principalId: simulatedGuid(`${n}/principal`), tenantId: SIMULATED_TENANT_ID },
   }),
   "azure-native:containerservice:ManagedCluster": (i, n) => ({
-    fqdn: `${i.dnsPrefix ?? n}.hcp.${i.location}.azmk8s.example`,
-    oidcIssuerProfile: { ...i.oidcIssuerProfile, issuerURL: `https://${i.location}.oic.prod-aks.example/${SIMULATED_TENANT_ID}/${simulatedGuid(n)}/` },
+    // `<dnsPrefix>-<8 random hex>.hcp.<region>.azmk8s.io` (azure-rest-api-specs, Microsoft.ContainerService
+    // managedClusters examples: "dnsprefix1-abcd1234.hcp.eastus.azmk8s.io"); the hex part is simulated.
+    fqdn: rememberCluster(i, aksFqdn(i.dnsPrefix ?? n, i.location, n)),
+    // https://learn.microsoft.com/azure/aks/use-oidc-issuer: `https://<region>.oic.prod-aks.azure.com/<tenant>/<guid>/`
+    oidcIssuerProfile: { ...i.oidcIssuerProfile, issuerURL: `https://${i.location}.oic.prod-aks.azure.com/${SIMULATED_TENANT_ID}/${simulatedGuid(n)}/` },
     identity: { ...i.identity, principalId: simulatedGuid(`${n}/principal`), tenantId: SIMULATED_TENANT_ID },
     identityProfile: { kubeletidentity: { objectId: simulatedGuid(`${n}/kubelet`), clientId: simulatedGuid(`${n}/kubelet-client`) } },
     nodeResourceGroup: i.nodeResourceGroup ?? `MC_${i.resourceGroupName}_${i.resourceName ?? n}_${i.location}`,
@@ -141,25 +175,31 @@ const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
   "azure-native:applicationinsights:Component": (i, n) => {
     const key = simulatedGuid(`${n}/ikey`);
     return {
-        instrumentationKey: key,
-      connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://${i.location}.in.applicationinsights.example/`,
+      instrumentationKey: key,
+      // https://learn.microsoft.com/azure/azure-monitor/app/connection-strings: the regional ingestion host is
+      // `<region>-<n>.in.applicationinsights.azure.com`; the number Azure assigns is simulated as 0.
+      connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://${i.location}-0.in.applicationinsights.azure.com/`,
     };
   },
   "azure-native:network:PublicIPAddress": (i, n) => ({
     ipAddress: simulatedAddress("public", `${n}/pip`),
-    dnsSettings: i.dnsSettings ? { ...i.dnsSettings, fqdn: `${i.dnsSettings.domainNameLabel}.${i.location}.cloudapp.example` } : undefined,
+    dnsSettings: i.dnsSettings ? { ...i.dnsSettings, fqdn: publicIpFqdn(i.dnsSettings.domainNameLabel, i.location) } : undefined,
   }),
   "azure-native:privatedns:PrivateRecordSet": (i, n) => {
     const rel = i.relativeRecordSetName ?? n;
     // Azure returns the record set's FQDN with a trailing dot; the apex `@` is the zone name itself.
     return { name: rel, fqdn: `${rel === "@" ? "" : `${rel}.`}${i.privateZoneName}.` };
   },
-  "azure-native:containerregistry:Registry": (i, n) => ({ loginServer: `${i.registryName ?? n}.azurecr.example` }),
+  // https://learn.microsoft.com/azure/container-registry/container-registry-get-started-portal: `<registry>.azurecr.io`, lower case.
+  "azure-native:containerregistry:Registry": (i, n) => ({ loginServer: `${String(i.registryName ?? n).toLowerCase()}.azurecr.io` }),
   "command:local:Command": (i) => ({ stdout: `simulated: ${i.create}`, stderr: "" }),
   "tls:index/privateKey:PrivateKey": (_i, n) => ({ privateKeyPem: simulatedPem("PRIVATE KEY", n), publicKeyPem: simulatedPem("PUBLIC KEY", n) }),
   "tls:index/selfSignedCert:SelfSignedCert": (_i, n) => ({ certPem: simulatedPem("CERTIFICATE", n) }),
   "random:index/randomString:RandomString": (i, n) => ({ result: digest(n).toString("hex").replace(/\d/g, (d) => "abcdefghij"[+d]).slice(0, i.length ?? 8) }),
-  "random:index/randomPassword:RandomPassword": (i, n) => ({ result: `simulated-${digest(n).toString("hex")}`.slice(0, i.length ?? 32) }),
+  "random:index/randomPassword:RandomPassword": (i, n) => {
+    const result = `simulated-${digest(n).toString("hex")}`.slice(0, i.length ?? 32);
+    return { result, bcryptHash: simulatedBcrypt(result, n) };
+  },
   "random:index/randomUuid:RandomUuid": (_i, n) => ({ result: simulatedGuid(n) }),
 };
 
@@ -202,7 +242,7 @@ export function simulateCall(token: string, inputs: Inputs): Inputs {
       return { clientId: simulatedGuid("client"), objectId: simulatedGuid("deployer"), subscriptionId: SIMULATED_SUBSCRIPTION_ID, tenantId: SIMULATED_TENANT_ID };
     case "azure-native:containerservice:listManagedClusterUserCredentials":
     case "azure-native:containerservice:listManagedClusterAdminCredentials":
-      return { kubeconfigs: [{ name: "clusterUser", value: kubeconfig(`https://${inputs.resourceName}.hcp.azmk8s.example:443`) }] };
+      return { kubeconfigs: [{ name: "clusterUser", value: kubeconfig(`https://${clusterFqdns.get(clusterKey(inputs)) ?? aksFqdn(String(inputs.resourceName), "unknown-region", String(inputs.resourceName))}:443`) }] };
     default:
       return {};
   }

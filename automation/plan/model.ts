@@ -37,8 +37,13 @@ export interface Row {
 /** Spin-up may exceed the slowest single resource by this fraction (issue #5). */
 export const SPIN_UP_TOLERANCE = 0.1;
 
+/** What is simulated, precisely: automation/simulate.ts forms every other value as Azure does. */
 export const SIMULATED_NOTICE =
-  "SIMULATED: evaluated offline in the Pulumi mock engine with simulated provider outputs (addresses from documentation ranges, hosts under .example). Nothing was deployed; times and prices are estimates.";
+  "SIMULATED: evaluated offline in the Pulumi mock engine; nothing was deployed. Simulated are the values Azure or a provider " +
+  "assigns: IP addresses (from the documentation ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), resource and " +
+  "principal IDs, keys, and random name parts (the stack's name suffix, the hash in AKS's API server host). Host names " +
+  "Azure derives from resource names are formed as Azure forms them (<service>.azure-api.net, " +
+  "<label>.<region>.cloudapp.azure.com, <name>.openai.azure.com). Times and prices are estimates.";
 
 export const fmtMinutes = (m: number) => `${m >= 10 ? m.toFixed(1) : m === 0 ? "0" : m.toFixed(2).replace(/0$/, "")} min`;
 export const fmtUsd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

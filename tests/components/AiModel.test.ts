@@ -89,7 +89,7 @@ describe("components/AiModel", () => {
   });
 
   it("exposes the endpoint, account and deployment names", () => {
-    assert.equal(e.outputs.endpoint.value, "https://oai-test-abc.openai.example/");
+    assert.equal(e.outputs.endpoint.value, "https://oai-test-abc.openai.azure.com/");
     assert.equal(e.outputs.accountName.value, "oai-test-abc");
     assert.equal(e.outputs.deploymentName.value, "gpt-4o-mini");
     assert.match(String(e.outputs.accountId.value), /\/providers\/Microsoft\.CognitiveServices\/accounts\/oai-test-abc$/);

@@ -149,7 +149,7 @@ describe("components/AksCluster", () => {
     const config = parseYaml(String(e.outputs.kubeconfig.value));
     assert.deepEqual(config.users[0].user.exec.args, ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_APP_ID]);
     assert.equal(config.users[0].user.token, undefined);
-    assert.equal(config.clusters[0].cluster.server, "https://aks-test.hcp.azmk8s.example:443");
+    assert.match(config.clusters[0].cluster.server, /^https:\/\/aks-test-dns-[0-9a-f]{8}\.hcp\.swedencentral\.azmk8s\.io:443$/);
     const [component] = ofType(e, T.component);
     assert.equal(component.outputs.kubeconfig, "[secret]");
   });
@@ -232,5 +232,21 @@ users:
 
   it("refuses a document with no users", () => {
     assert.throws(() => kubeconfigForAzureCli("apiVersion: v1\nkind: Config\n"), /no users/);
+  });
+});
+
+describe("components/AksCluster: API server access and ordering", () => {
+  it("leaves the API server open only when no authorized ranges are given, and limits it to them otherwise", async () => {
+    assert.equal(ofType(await build(ARGS), T.cluster)[0].inputs.apiServerAccessProfile, undefined);
+    const limited = await build({ ...ARGS, apiAuthorizedRanges: ["203.0.113.7/32"] });
+    assert.deepEqual(ofType(limited, T.cluster)[0].inputs.apiServerAccessProfile, { authorizedIPRanges: ["203.0.113.7/32"] });
+  });
+
+  it("starts Kubernetes work only after the cluster identity's Network Contributor grants, as well as the admin grant", async () => {
+    const e = await build(ARGS);
+    const access = e.resources.find((r) => r.type === "command:local:Command" && String(r.inputs.create).includes("wait-for-aks-access"))!;
+    const grants = ofType(e, T.roleAssignment).filter((r) => r.inputs.roleDefinitionId === roleId(ROLE.networkContributor));
+    assert.equal(grants.length, 2);
+    for (const g of grants) assert.ok(access.dependencies.includes(g.urn), `${g.name} before the access check`);
   });
 });

@@ -13,7 +13,7 @@ const T = {
 const TAGS = { scenario: "test", stack: "t", "managed-by": "pulumi" };
 const VNET_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-dns/providers/Microsoft.Network/virtualNetworks/vnet-test";
 const PRIVATE_IP = "192.0.2.44";
-const GATEWAY_HOST = "apim-test.azure-api.example";
+const GATEWAY_HOST = "apim-test.azure-api.net";
 
 async function build(zones: (() => PrivateDnsArgs["zones"]) | PrivateDnsArgs["zones"], ttlSeconds?: number): Promise<{ e: Evaluation; outputs: Record<string, unknown> }> {
   const e = await evaluateProgram(() => {
@@ -60,7 +60,7 @@ describe("components/PrivateDns", () => {
     it("creates one global zone per APIM host, never one for the whole service domain", () => {
       const zones = ofType(built.e, T.zone);
       assert.deepEqual(zones.map((z) => z.inputs.privateZoneName).sort(), Object.values(apimHostNames(GATEWAY_HOST)).sort());
-      assert.ok(!zones.some((z) => z.inputs.privateZoneName === "azure-api.example"));
+      assert.ok(!zones.some((z) => z.inputs.privateZoneName === "azure-api.net"));
       for (const z of zones) {
         assert.equal(z.inputs.location, "global");
         assert.deepEqual(z.inputs.tags, TAGS);
