@@ -47,6 +47,14 @@ export const configSchema = z
     aksNodeSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "must be a VM size such as Standard_D2s_v5" }),
     aksNodeCount: int(1, 20),
     aksKubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { message: "must be a version such as 1.33" }).optional(),
+    /**
+     * Addresses that may call the AKS API server (the deployer's, the CI runner's), as CIDR blocks; unset, the
+     * API server answers the whole internet (Entra ID still required). At most 200 ranges.
+     * https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges
+     */
+    aksApiAuthorizedRanges: z.array(cidr).min(1).max(200).optional(),
+    /** What kind of principal runs `pulumi up`; unset, inferred from azure-native's sign-in (components/deployer.ts). */
+    deployerPrincipalType: z.enum(["User", "ServicePrincipal"]).optional(),
 
     openAiLocation: z.string().regex(/^[a-z][a-z0-9]+$/, { message: "must be an Azure region name" }).optional(),
     openAiModelName: z.string().min(1),

@@ -378,6 +378,19 @@ export const aksClusterHardening: ResourceValidationPolicy = {
   }),
 };
 
+export const aksApiAuthorizedRanges: ResourceValidationPolicy = {
+  name: "aks-api-authorized-ranges",
+  description: "The AKS API server admits only listed address ranges (the deployer's, CI's): setting aksApiAuthorizedRanges.",
+  enforcementLevel: "advisory",
+  url: `${MS}/azure/aks/api-server-authorized-ip-ranges`,
+  validateResource: forTypes([T.aks], (args, report) => {
+    if (isTrue(at(args.props, "apiServerAccessProfile.enablePrivateCluster"))) args.notApplicable("private cluster: the API server has no public endpoint");
+    if (list<string>(at(args.props, "apiServerAccessProfile.authorizedIPRanges")).length === 0) {
+      report("The API server is public with no authorized IP ranges: anyone on the internet can reach it (Entra ID sign-in is still required). Set aksApiAuthorizedRanges to the deployer's and CI's addresses.");
+    }
+  }),
+};
+
 export const azurePolicies = [
   apimTlsHardening,
   apimManagedIdentity,
@@ -389,5 +402,6 @@ export const azurePolicies = [
   roleAssignmentPrincipalType,
   nsgNoOpenInbound,
   aksClusterHardening,
+  aksApiAuthorizedRanges,
   apimJwtValidation,
 ];

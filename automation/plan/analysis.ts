@@ -430,6 +430,7 @@ export function analyzeScenario(scenario: ScenarioName, resources: readonly Regi
   ];
   const gaps: string[] = [];
   if (endpoints.ingress.reach === "internet") gaps.push("the AI API's ingress answers anyone on the internet: APIM's protections can be bypassed");
+  if (endpoints.aksApi.reach === "internet") gaps.push("the AKS API server answers the whole internet (no authorized IP ranges): set aksApiAuthorizedRanges");
   for (const hop of hops) for (const p of hop.protections) if (p.present === false && p.name !== "JWT validation") gaps.push(`${hop.name}: ${p.detail}`);
   const apim = ofType(resources, T.apim)[0];
   return {

@@ -665,9 +665,24 @@ const fires: Case[] = [
     expect: [/No policy validates a caller token/],
     on: AZ.apim,
   },
+  {
+    name: "the stack files list no API server ranges (baseline)",
+    scenario: "internal",
+    policy: "aks-api-authorized-ranges",
+    baseline: true,
+    mutate: () => undefined,
+    expect: [/public with no authorized IP ranges.*aksApiAuthorizedRanges/],
+    on: "azure-native:containerservice:ManagedCluster",
+  },
 ];
 
 const passes: Omit<Case, "expect" | "on" | "count" | "baseline">[] = [
+  {
+    name: "the deployer's address as an authorized range",
+    scenario: "public",
+    policy: "aks-api-authorized-ranges",
+    mutate: (e) => edit(find(e, "azure-native:containerservice:ManagedCluster"), (p) => (p.apiServerAccessProfile = { authorizedIPRanges: ["203.0.113.7/32"] })),
+  },
   { name: "Consumption takes no TLS settings", scenario: "consumption", policy: "apim-tls-hardening", mutate: (e) => edit(find(e, AZ.apim), (p) => delete p.customProperties) },
   { name: "ApiManagement tag to 3443, load balancer probes to every port", scenario: "external", policy: "nsg-no-open-inbound", mutate: () => undefined },
   { name: "HTTPS from the internet to the public ingress", scenario: "consumption", policy: "nsg-no-open-inbound", mutate: (e) => addRule(e, "aks", openRule("AllowHttps2", "Internet", "443")) },

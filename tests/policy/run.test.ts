@@ -171,8 +171,9 @@ describe("runPolicies: the adapter", () => {
   it("returns a plain JSON report with a one-line summary for tables", async () => {
     const report = runPolicies(await evaluated("public"));
     assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
-    // The public baseline's advisories: no JWT, and a backend open to the internet (its chart and its NSG rule).
-    assert.match(summarizePolicyReport(report), /^pass \(\d+\/\d+ rules, 3 advisory\)$/);
+    // The public baseline's advisories: no JWT, a backend open to the internet (its chart and its NSG rule), and
+    // an API server with no authorized ranges.
+    assert.match(summarizePolicyReport(report), /^pass \(\d+\/\d+ rules, 4 advisory\)$/);
     const e = await copyOf("internal");
     edit(find(e, "azure-native:cognitiveservices:Account"), (p) => (p.properties.disableLocalAuth = false));
     assert.match(summarizePolicyReport(runPolicies(e)), /^FAIL: 1 mandatory \(openai-local-auth-disabled\)/);
