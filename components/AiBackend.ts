@@ -8,6 +8,7 @@ import type { IngressController } from "./IngressController";
 import {
   ANNOTATIONS,
   backendEgressPolicy,
+  basicAuthUsers,
   backendIngressPolicies,
   backendPodSpec,
   certificate,
@@ -36,9 +37,10 @@ export interface AiBackendArgs extends AzureScopeArgs {
   ingress: IngressController;
   /**
    * What the ingress checks before a call reaches the pods, where the load balancer is public but only APIM
-   * may call: the source ranges it admits, and a credential APIM presents.
+   * may call: the source ranges it admits, and a credential APIM presents, of which the ingress keeps only a
+   * bcrypt hash (e.g. random.RandomPassword's `bcryptHash`).
    */
-  admit?: { sourceRanges: pulumi.Input<string[]>; basicAuth?: { username: string; password: pulumi.Input<string> } };
+  admit?: { sourceRanges: pulumi.Input<string[]>; basicAuth?: { username: string; passwordBcryptHash: pulumi.Input<string> } };
   resources?: Resources;
 }
 
@@ -158,12 +160,14 @@ export class AiBackend extends pulumi.ComponentResource {
     if (args.admit) {
       middlewares.push(args.ingress.admitOnly("apim-only", this.namespace, args.admit.sourceRanges));
       if (args.admit.basicAuth) {
+        const username = args.admit.basicAuth.username;
         const secret = new k8s.core.v1.Secret(
           `${name}-apim-credential`,
           {
             metadata: { name: "apim-credential", namespace: args.namespace },
-            type: "kubernetes.io/basic-auth",
-            stringData: { username: args.admit.basicAuth.username, password: pulumi.secret(args.admit.basicAuth.password) },
+            // Opaque with `users`: the hash only, so the Secret does not give away APIM's password.
+            type: "Opaque",
+            stringData: { users: pulumi.secret(pulumi.output(args.admit.basicAuth.passwordBcryptHash).apply((h) => basicAuthUsers(username, h))) },
           },
           inNs,
         );

@@ -32,8 +32,13 @@ export interface AksClusterArgs extends AzureScopeArgs {
   networkSubnetIdsForLoadBalancers?: pulumi.Input<string>[];
   /** Gets Azure Kubernetes Service RBAC Cluster Admin so that the Kubernetes provider can deploy; defaults to the deployer. */
   adminPrincipalId?: pulumi.Input<string>;
-  /** Set to ServicePrincipal when the deployer signs in as one (CI). */
+  /** Set to ServicePrincipal when the deployer signs in as one (CI); see `deployerPrincipalType`. */
   adminPrincipalType?: PrincipalType;
+  /**
+   * CIDR blocks that may reach the API server (deployer, CI runner); unset, the whole internet may try (sign-in
+   * with Entra ID is still required). https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges
+   */
+  apiAuthorizedRanges?: string[];
   diagnostics?: DiagnosticsArgs;
 }
 
@@ -78,6 +83,9 @@ export class AksCluster extends pulumi.ComponentResource {
         aadProfile: { managed: true, enableAzureRBAC: true },
         // https://learn.microsoft.com/azure/aks/manage-local-accounts-managed-azure-ad
         disableLocalAccounts: true,
+        // Public API server limited to these ranges (Standard load balancer, not a private cluster, at most 200).
+        // https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges
+        apiServerAccessProfile: args.apiAuthorizedRanges?.length ? { authorizedIPRanges: args.apiAuthorizedRanges } : undefined,
         // https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster
         oidcIssuerProfile: { enabled: true },
         securityProfile: { workloadIdentity: { enabled: true } },
@@ -114,10 +122,12 @@ export class AksCluster extends pulumi.ComponentResource {
     // it puts an internal load balancer in; ARM, unlike `az aks create`, does not grant it.
     // https://learn.microsoft.com/azure/aks/internal-lb#before-you-begin, https://learn.microsoft.com/azure/aks/use-managed-identity
     const principalId = cluster.identity.apply((i) => i!.principalId);
-    assignRole(`${name}-node-subnet-network`, { scope: args.subnetId, roleGuid: NETWORK_CONTRIBUTOR, principalId, principalType: "ServicePrincipal" }, parent);
-    (args.networkSubnetIdsForLoadBalancers ?? []).forEach((subnetId, i) =>
-      assignRole(`${name}-lb-subnet-${i}-network`, { scope: subnetId, roleGuid: NETWORK_CONTRIBUTOR, principalId, principalType: "ServicePrincipal" }, parent),
-    );
+    const networkGrants = [
+      assignRole(`${name}-node-subnet-network`, { scope: args.subnetId, roleGuid: NETWORK_CONTRIBUTOR, principalId, principalType: "ServicePrincipal" }, parent),
+      ...(args.networkSubnetIdsForLoadBalancers ?? []).map((subnetId, i) =>
+        assignRole(`${name}-lb-subnet-${i}-network`, { scope: subnetId, roleGuid: NETWORK_CONTRIBUTOR, principalId, principalType: "ServicePrincipal" }, parent),
+      ),
+    ];
 
     const admin = assignRole(
       `${name}-admin`,
@@ -125,6 +135,8 @@ export class AksCluster extends pulumi.ComponentResource {
         scope: cluster.id,
         roleGuid: AKS_RBAC_CLUSTER_ADMIN,
         principalId: args.adminPrincipalId ?? authorization.getClientConfigOutput(parent).objectId,
+        // A service principal given as "User" is refused (UnmatchedPrincipalType): the caller decides, see
+        // deployerPrincipalType in components/deployer.ts.
         principalType: args.adminPrincipalType ?? "User",
       },
       parent,
@@ -150,7 +162,10 @@ export class AksCluster extends pulumi.ComponentResource {
         environment: { AKS_KUBECONFIG: pulumi.secret(kubeconfig) },
         triggers: [admin.id],
       },
-      { ...parent, dependsOn: [admin], customTimeouts: { create: "20m" } },
+      // Also after the Network Contributor grants: every Kubernetes object waits for this step (through the
+      // provider's kubeconfig), so Traefik's LoadBalancer Service is created only once the cloud provider may
+      // place its frontend in the ingress subnet. https://learn.microsoft.com/azure/aks/internal-lb#before-you-begin
+      { ...parent, dependsOn: [admin, ...networkGrants], customTimeouts: { create: "20m" } },
     );
     this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig, access.stdout]).apply(([k]) => k));
 

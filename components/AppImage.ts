@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { ACR_PULL, assignRole } from "./roles";
@@ -32,6 +33,11 @@ export function contentTag(projectDir: string, inputs: readonly string[] = IMAGE
   };
   for (const rel of inputs) add(rel);
   return hash.digest("hex").slice(0, 16);
+}
+
+/** The ACR Tasks build of the AI API's image, in the given subscription (not the CLI's default one). */
+export function acrBuildCommand(o: { subscriptionId: string; registry: string; image: string }): string {
+  return `az acr build --subscription ${o.subscriptionId} --registry ${o.registry} --image ${o.image} --file app/Dockerfile --no-logs .`;
 }
 
 /**
@@ -66,11 +72,14 @@ export class AppImage extends pulumi.ComponentResource {
 
     const tag = contentTag(args.projectDir);
     const repository = "ai-api";
-    // Runs on the deploying machine with its `az login`; the build itself runs in Azure.
+    // Runs on the deploying machine with its `az login` (user or service principal); the build itself runs in
+    // Azure. `az` works in its default subscription unless told otherwise, which need not be the stack's: the
+    // subscription is the one azure-native deploys to. https://learn.microsoft.com/cli/azure/acr#az-acr-build
+    const subscriptionId = authorization.getClientConfigOutput(parent).subscriptionId;
     const build = new command.local.Command(
       `${name}-build`,
       {
-        create: pulumi.interpolate`az acr build --registry ${registry.name} --image ${repository}:${tag} --file app/Dockerfile --no-logs .`,
+        create: pulumi.all([subscriptionId, registry.name]).apply(([sub, reg]) => acrBuildCommand({ subscriptionId: sub, registry: reg, image: `${repository}:${tag}` })),
         dir: args.projectDir,
         triggers: [tag],
       },

@@ -56,11 +56,12 @@ export class CertManager extends pulumi.ComponentResource {
         version: args.chartVersion,
         repositoryOpts: { repo: args.chartRepo },
         namespace: args.namespace,
-        values: certManagerValues({ resources: args.resources ?? DEFAULT_RESOURCES }),
+        values: certManagerValues({ namespace: args.namespace, resources: args.resources ?? DEFAULT_RESOURCES }),
       },
       { ...k8sOpts, dependsOn: [ns, ...policies] },
     );
-    // Issuers need the CRDs and a ready webhook: Pulumi waits for the chart's Deployments before this.
+    // Issuers need the CRDs and a webhook the API server trusts: Pulumi waits for every object of the chart,
+    // the Deployments and the webhook configurations' CA bundle (certManagerValues) among them.
     const afterChart = { ...k8sOpts, dependsOn: [chart] };
 
     let manifest: Record<string, unknown>;

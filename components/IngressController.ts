@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { customResource, isolatedNamespace, TYPE_PREFIX } from "./common";
+import { asK8sInput, customResource, isolatedNamespace, TYPE_PREFIX } from "./common";
 import {
   basicAuthMiddleware,
   defaultDenyPolicy,
@@ -11,6 +11,7 @@ import {
   type Resources,
   traefikIngressPolicy,
   traefikValues,
+  websecureAllowListPolicy,
 } from "./kubernetes-manifests";
 
 export interface IngressControllerArgs {
@@ -23,6 +24,11 @@ export interface IngressControllerArgs {
   certManagerNamespace: string;
   replicas?: number;
   resources?: Resources;
+  /**
+   * On a public load balancer, HTTPS reaches Traefik's pods only from the ranges given to `admitOnly` (the
+   * same ranges at L4, in a NetworkPolicy, as at L7, in the route's middleware); port 80 stays open for HTTP-01.
+   */
+  websecureFromAllowListOnly?: boolean;
 }
 
 const DEFAULT_RESOURCES: Resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
@@ -35,6 +41,8 @@ export class IngressController extends pulumi.ComponentResource {
   readonly namespace: string;
   readonly ingressClassName = INGRESS_CLASS;
   private readonly provider: k8s.Provider;
+  private readonly websecureFromAllowListOnly: boolean;
+  private namespaceResource!: k8s.core.v1.Namespace;
   /** The chart: what needs Traefik running (HTTP-01 challenges, routes) depends on it. */
   readonly chart: k8s.helm.v4.Chart;
 
@@ -42,6 +50,7 @@ export class IngressController extends pulumi.ComponentResource {
     super(`${TYPE_PREFIX}:kubernetes:IngressController`, name, {}, opts);
     this.namespace = args.namespace;
     this.provider = args.provider;
+    this.websecureFromAllowListOnly = args.websecureFromAllowListOnly ?? false;
     const k8sOpts = { parent: this, provider: args.provider };
 
     const exposure = pulumi.output(args.exposure) as pulumi.Output<LoadBalancerExposure>;
@@ -50,10 +59,13 @@ export class IngressController extends pulumi.ComponentResource {
       args.namespace,
       {
         "default-deny": defaultDenyPolicy(args.namespace),
-        "allow-entrypoints": exposure.apply((e) => traefikIngressPolicy(args.namespace, e, args.certManagerNamespace)),
+        "allow-entrypoints": exposure.apply((e) =>
+          traefikIngressPolicy(args.namespace, e, args.certManagerNamespace, { websecureFromAllowListOnly: this.websecureFromAllowListOnly }),
+        ),
       },
       k8sOpts,
     );
+    this.namespaceResource = ns;
 
     this.chart = new k8s.helm.v4.Chart(
       name,
@@ -71,8 +83,19 @@ export class IngressController extends pulumi.ComponentResource {
     this.registerOutputs({ namespace: this.namespace, ingressClassName: this.ingressClassName });
   }
 
-  /** A middleware (in the route's namespace) that admits only these source ranges; returns its reference. */
+  /**
+   * A middleware (in the route's namespace) that admits only these source ranges; returns its reference. With
+   * `websecureFromAllowListOnly`, the same ranges also get a NetworkPolicy on Traefik's HTTPS port.
+   */
   admitOnly(name: string, namespace: pulumi.Input<string>, sourceRange: pulumi.Input<string[]>): pulumi.Output<string> {
+    if (this.websecureFromAllowListOnly) {
+      const policy = pulumi.output(sourceRange).apply((r) => websecureAllowListPolicy(this.namespace, `allow-websecure-${name}`, r));
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-websecure`,
+        { metadata: { name: `allow-websecure-${name}`, namespace: this.namespace }, spec: asK8sInput<pulumi.Output<k8s.types.input.networking.v1.NetworkPolicySpec>>(policy.apply((p) => p.spec)) },
+        { parent: this, provider: this.provider, dependsOn: [this.namespaceResource] },
+      );
+    }
     return this.middleware(name, namespace, (ns) => pulumi.output(sourceRange).apply((r) => ipAllowListMiddleware(ns, name, r)));
   }
 

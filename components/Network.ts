@@ -1,7 +1,11 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import type * as inputs from "@pulumi/azure-native/types/input";
+import { contains, parseCidr } from "../config/cidr";
 import { type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 
 export type ApimVnetMode = "External" | "Internal";
@@ -14,13 +18,22 @@ export interface NetworkArgs extends AzureScopeArgs {
   aksSubnetPrefix: string;
   /** Subnet of the internal load balancer in front of the AI API's ingress (Traefik). */
   ingressSubnetPrefix: string;
-  /** APIM's own subnet, only in the VNet scenarios. */
-  apim?: { subnetPrefix: string; mode: ApimVnetMode };
+  /**
+   * APIM's own subnet, only in the VNet scenarios. With `serviceName`, destroying the stack purges the
+   * soft-deleted service and waits for the subnet to be released before deleting it (components/subnet-release.ts).
+   */
+  apim?: { subnetPrefix: string; mode: ApimVnetMode; serviceName?: pulumi.Input<string> };
   /**
    * Ports on which the AI API's public load balancer admits the internet (public-ingress scenarios). Its
    * backends are the AKS nodes, so the AKS subnet's NSG must admit them; omit when the ingress is internal.
    */
   publicIngressPorts?: number[];
+  /**
+   * Where HTTPS (443) to the public load balancer may come from, when not the whole internet: a service tag or
+   * CIDR block (consumption: the region's AzureCloud tag, the ranges APIM calls from). Port 80 stays open to the
+   * internet for Let's Encrypt's HTTP-01 validation.
+   */
+  publicIngressHttpsSource?: string;
   /** Sends the NSGs' resource logs to Log Analytics. */
   diagnostics?: DiagnosticsArgs;
 }
@@ -48,6 +61,7 @@ const APIM_NSG_RULES = "https://learn.microsoft.com/azure/api-management/api-man
 const NSG_PROCESSING = "https://learn.microsoft.com/azure/virtual-network/network-security-group-how-it-works";
 const NSG_RULES = "https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#security-rules";
 const LB_PROBES = "https://learn.microsoft.com/azure/load-balancer/load-balancer-custom-probe-overview#probe-source-ip-address";
+const APIM_IP_ADDRESSES = "https://learn.microsoft.com/azure/api-management/api-management-howto-ip-addresses";
 
 /**
  * The rules Microsoft lists for an APIM subnet (classic tiers, stv2), in the given mode. Every row of the
@@ -226,20 +240,30 @@ export function apimNsgRules(mode: ApimVnetMode): NsgRule[] {
 }
 
 /**
- * The AKS subnet keeps Azure's default rules (VNet and AzureLoadBalancer inbound, nothing else), which is all
- * AKS needs: it manages the NSG on the nodes' NICs itself and never touches a subnet NSG. With Azure CNI
- * Overlay, pod traffic crosses the subnet NSG unencapsulated, so no rule here may deny VNet traffic.
- * A public load balancer created by AKS uses floating IP, so packets reach the nodes still addressed to its
- * public frontend, which is unknown here; and a subnet NSG is evaluated before the NIC's, so AKS's own NIC
- * rules do not suffice. Its ports are therefore admitted from the internet to any address, never all ports.
+ * The AKS subnet keeps Azure's default rules (VNet and AzureLoadBalancer inbound) for everything AKS itself
+ * needs: it manages the NSG on the nodes' NICs and never touches a subnet NSG. With Azure CNI Overlay, pod
+ * traffic crosses the subnet NSG unencapsulated, so no rule here denies VNet traffic in general.
+ * A load balancer created by AKS uses floating IP, so packets reach the nodes still addressed to its frontend
+ * (cloud-provider-azure: floating IP unless azure-disable-load-balancer-floating-ip is set), and a subnet NSG is
+ * evaluated before the NIC's, so AKS's own NIC rules do not suffice:
+ *  - public ingress: the frontend is a public address unknown here, so its ports are admitted from the internet
+ *    (HTTPS from `httpsSource` where given) to any address, never all ports;
+ *  - internal ingress: the frontend lies in the ingress subnet, so this is the NSG that sees APIM's calls. Only
+ *    APIM's subnet may reach it, on 443; the rest of the VNet is denied that destination (which would otherwise
+ *    pass AllowVnetInBound). Load balancer probes go to the nodes' own addresses, not to the frontend.
  * https://learn.microsoft.com/azure/aks/faq#can-i-configure-nsgs-with-aks
  * https://learn.microsoft.com/azure/aks/azure-cni-overlay#network-security-groups
  * https://learn.microsoft.com/azure/virtual-network/network-security-group-how-it-works
+ * https://cloud-provider-azure.sigs.k8s.io/topics/loadbalancer/#loadbalancer-annotations
  */
-export function aksNsgRules(publicIngressPorts: number[] = []): NsgRule[] {
-  if (publicIngressPorts.length === 0) return [];
-  return [
-    {
+export function aksNsgRules(
+  publicIngressPorts: number[] = [],
+  o: { httpsSource?: string; internalIngress?: { ingressSubnetPrefix: string; apimSubnetPrefix: string } } = {},
+): NsgRule[] {
+  const rules: NsgRule[] = [];
+  const open = o.httpsSource ? publicIngressPorts.filter((p) => p !== 443) : publicIngressPorts;
+  if (open.length) {
+    rules.push({
       name: "AllowInternetToPublicIngress",
       priority: 100,
       direction: "Inbound",
@@ -247,18 +271,61 @@ export function aksNsgRules(publicIngressPorts: number[] = []): NsgRule[] {
       protocol: "Tcp",
       source: "Internet",
       destination: "*",
-      ports: publicIngressPorts.map(String),
-      description: "Clients to the AI API's public load balancer, whose backends are the AKS nodes",
+      ports: open.map(String),
+      description: o.httpsSource ? "Let's Encrypt's HTTP-01 validation (and its redirect to HTTPS) at the AI API's public load balancer" : "Clients to the AI API's public load balancer, whose backends are the AKS nodes",
       doc: NSG_PROCESSING,
-    },
-  ];
+    });
+  }
+  if (o.httpsSource && publicIngressPorts.includes(443)) {
+    rules.push({
+      name: "AllowApimRangesToPublicIngressHttps",
+      priority: 110,
+      direction: "Inbound",
+      access: "Allow",
+      protocol: "Tcp",
+      source: o.httpsSource,
+      destination: "*",
+      ports: ["443"],
+      description: "Only the ranges APIM calls from reach the AI API's public load balancer on HTTPS",
+      doc: APIM_IP_ADDRESSES,
+    });
+  }
+  if (o.internalIngress) {
+    rules.push(
+      {
+        name: "AllowApimToIngressHttps",
+        priority: 120,
+        direction: "Inbound",
+        access: "Allow",
+        protocol: "Tcp",
+        source: o.internalIngress.apimSubnetPrefix,
+        destination: o.internalIngress.ingressSubnetPrefix,
+        ports: ["443"],
+        description: "API Management to the AI API's internal load balancer, whose backends are the AKS nodes",
+        doc: NSG_RULES,
+      },
+      {
+        name: "DenyVnetToIngress",
+        priority: 4000,
+        direction: "Inbound",
+        access: "Deny",
+        protocol: "*",
+        source: "VirtualNetwork",
+        destination: o.internalIngress.ingressSubnetPrefix,
+        ports: ["*"],
+        description: "Nothing else in the VNet reaches the internal ingress (AllowVnetInBound would admit it)",
+        doc: NSG_PROCESSING,
+      },
+    );
+  }
+  return rules;
 }
 
 /**
  * The ingress subnet holds the internal load balancer's frontend address: HTTPS from APIM's subnet (VNet
- * scenarios) and health probes, the rest of the internet denied explicitly. A frontend is not a NIC, so
- * traffic to it is filtered where its backends are (the AKS subnet); these rules guard whatever else is placed
- * in this subnet and state the intent for the policy pack.
+ * scenarios) and health probes; the rest of the VNet and the internet denied explicitly. A frontend is not a
+ * NIC, so traffic to it is filtered where its backends are: the AKS subnet's NSG (aksNsgRules) carries the same
+ * allow and deny for the frontend's addresses. These rules guard whatever else is placed in this subnet.
  */
 export function ingressNsgRules(ingressSubnetPrefix: string, apimSubnetPrefix?: string): NsgRule[] {
   const rules: NsgRule[] = [];
@@ -276,8 +343,22 @@ export function ingressNsgRules(ingressSubnetPrefix: string, apimSubnetPrefix?: 
       doc: NSG_RULES,
     });
   }
+  if (apimSubnetPrefix) {
+    rules.push({
+      name: "DenyVnetInbound",
+      priority: 4000,
+      direction: "Inbound",
+      access: "Deny",
+      protocol: "*",
+      source: "VirtualNetwork",
+      destination: "*",
+      ports: ["*"],
+      description: "Only APIM's subnet reaches the internal ingress (AllowVnetInBound would admit the whole VNet)",
+      doc: NSG_PROCESSING,
+    });
+  }
   // Probes come from 168.63.129.16 on the service's health-check port, not on 443; allowed above the
-  // explicit internet deny so that the deny can never shadow them.
+  // explicit denies so that they can never shadow them.
   rules.push(
     {
       name: "AllowAzureLoadBalancerInbound",
@@ -305,6 +386,68 @@ export function ingressNsgRules(ingressSubnetPrefix: string, apimSubnetPrefix?: 
     },
   );
   return rules;
+}
+
+/** An inbound packet, as an NSG sees it. */
+export interface Packet {
+  source: string;
+  destination: string;
+  port: number;
+  protocol: "Tcp" | "Udp";
+}
+
+/** Azure's default inbound rules, which every NSG has below the custom ones. */
+const DEFAULT_INBOUND = [
+  { name: "AllowVnetInBound", priority: 65000, access: "Allow", protocol: "*", sourceAddressPrefix: "VirtualNetwork", destinationAddressPrefix: "VirtualNetwork", destinationPortRange: "*" },
+  { name: "AllowAzureLoadBalancerInBound", priority: 65001, access: "Allow", protocol: "*", sourceAddressPrefix: "AzureLoadBalancer", destinationAddressPrefix: "*", destinationPortRange: "*" },
+  { name: "DenyAllInBound", priority: 65500, access: "Deny", protocol: "*", sourceAddressPrefix: "*", destinationAddressPrefix: "*", destinationPortRange: "*" },
+] as const;
+
+/** The platform address behind the AzureLoadBalancer tag. https://learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16 */
+const AZURE_PLATFORM_IP = "168.63.129.16";
+
+/**
+ * Which inbound rule of an NSG (ARM rule shapes, as the graph holds them) decides a packet, Azure's defaults
+ * included: the lowest priority number that matches wins. Tags understood: VirtualNetwork (the VNet's address
+ * space), AzureLoadBalancer, Internet (outside the VNet) and `*`; other service tags (e.g. AzureCloud.<region>)
+ * match the addresses listed for them in `tags`. https://learn.microsoft.com/azure/virtual-network/network-security-group-how-it-works
+ */
+export function nsgVerdict(
+  rules: readonly inputs.network.SecurityRuleArgs[] | readonly Record<string, unknown>[],
+  packet: Packet,
+  vnetAddressSpace: readonly string[],
+  tags: Record<string, readonly string[]> = {},
+): { rule: string; access: "Allow" | "Deny" } {
+  const inCidr = (ip: string, cidr: string) => {
+    const c = parseCidr(cidr.includes("/") ? cidr : `${cidr}/32`);
+    const a = parseCidr(`${ip}/32`);
+    return c !== undefined && a !== undefined && contains(c, a);
+  };
+  const inVnet = (ip: string) => vnetAddressSpace.some((c) => inCidr(ip, c));
+  const matches = (prefix: string, ip: string): boolean => {
+    if (prefix === "*" || prefix === "Any") return true;
+    if (prefix === "VirtualNetwork") return inVnet(ip);
+    if (prefix === "AzureLoadBalancer") return ip === AZURE_PLATFORM_IP;
+    if (prefix === "Internet") return !inVnet(ip) && ip !== AZURE_PLATFORM_IP;
+    if (tags[prefix]) return tags[prefix].some((c) => inCidr(ip, c));
+    return /^[\d./]+$/.test(prefix) && inCidr(ip, prefix);
+  };
+  const portMatches = (range: string) => {
+    if (range === "*") return true;
+    const [lo, hi] = range.split("-").map(Number);
+    return packet.port >= lo && packet.port <= (hi ?? lo);
+  };
+  const list = (r: Record<string, unknown>, one: string, many: string) => ((r[many] as string[] | undefined)?.length ? (r[many] as string[]) : [String(r[one] ?? "*")]);
+  const custom = (rules as readonly Record<string, unknown>[]).filter((r) => (r.direction ?? "Inbound") === "Inbound");
+  const all = [...custom, ...(DEFAULT_INBOUND as readonly Record<string, unknown>[])].sort((a, b) => Number(a.priority) - Number(b.priority));
+  for (const r of all) {
+    if (r.protocol !== "*" && r.protocol !== packet.protocol) continue;
+    if (!list(r, "sourceAddressPrefix", "sourceAddressPrefixes").some((p) => matches(p, packet.source))) continue;
+    if (!list(r, "destinationAddressPrefix", "destinationAddressPrefixes").some((p) => matches(p, packet.destination))) continue;
+    if (!list(r, "destinationPortRange", "destinationPortRanges").some(portMatches)) continue;
+    return { rule: String(r.name), access: r.access as "Allow" | "Deny" };
+  }
+  return { rule: "DenyAllInBound", access: "Deny" };
 }
 
 /** The ARM shape of a rule: one port goes in `destinationPortRange`, several in `destinationPortRanges`. */
@@ -353,7 +496,14 @@ export class Network extends pulumi.ComponentResource {
       // APIM's subnet carries no delegation and no service endpoints: stv2 injection needs neither, and a
       // delegated subnet is refused. https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources
       ...(args.apim ? [{ key: "apim" as const, prefix: args.apim.subnetPrefix, rules: apimNsgRules(args.apim.mode) }] : []),
-      { key: "aks", prefix: args.aksSubnetPrefix, rules: aksNsgRules(args.publicIngressPorts) },
+      {
+        key: "aks",
+        prefix: args.aksSubnetPrefix,
+        rules: aksNsgRules(args.publicIngressPorts, {
+          httpsSource: args.publicIngressHttpsSource,
+          internalIngress: args.apim ? { ingressSubnetPrefix: args.ingressSubnetPrefix, apimSubnetPrefix: args.apim.subnetPrefix } : undefined,
+        }),
+      },
       { key: "ingress", prefix: args.ingressSubnetPrefix, rules: ingressNsgRules(args.ingressSubnetPrefix, args.apim?.subnetPrefix) },
     ];
 
@@ -407,7 +557,7 @@ export class Network extends pulumi.ComponentResource {
     this.aksSubnetId = subnets.aks!.id;
     this.ingressSubnetId = subnets.ingress!.id;
     this.ingressSubnetName = subnets.ingress!.name.apply((n) => n ?? subnetNameOf("ingress"));
-    this.apimSubnetId = subnets.apim?.id;
+    this.apimSubnetId = subnets.apim && args.apim?.serviceName ? this.releaseOnDestroy(name, args, subnets.apim) : subnets.apim?.id;
     this.nsgIds = { aks: nsgIds.aks!, ingress: nsgIds.ingress!, apim: nsgIds.apim };
 
     this.registerOutputs({
@@ -419,5 +569,32 @@ export class Network extends pulumi.ComponentResource {
       apimSubnetId: this.apimSubnetId,
       nsgIds: this.nsgIds,
     });
+  }
+
+  /**
+   * The destroy-time step between APIM and its subnet: APIM takes the subnet's ID from here, so it depends on
+   * this step, which depends on the subnet. Destroy therefore deletes APIM, then runs this step's `delete`
+   * (purge the soft-deleted service, wait for the subnet, components/subnet-release.ts), then deletes the subnet.
+   * It creates nothing. Credentials at destroy time: DefaultAzureCredential, as the CLI's purge.
+   */
+  private releaseOnDestroy(name: string, args: NetworkArgs, subnet: network.Subnet): pulumi.Output<string> {
+    const subscriptionId = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
+    const release = new command.local.Command(
+      `${name}-apim-subnet-release`,
+      {
+        delete: "node --import tsx scripts/release-apim-subnet.ts",
+        dir: path.resolve(__dirname, ".."),
+        environment: {
+          SUBSCRIPTION_ID: subscriptionId,
+          RESOURCE_GROUP: args.resourceGroupName,
+          VIRTUAL_NETWORK: args.virtualNetworkName,
+          SUBNET: subnet.name.apply((n) => n ?? subnetNameOf("apim")),
+          APIM_NAME: args.apim!.serviceName!,
+          APIM_LOCATION: args.location,
+        },
+      },
+      { parent: this, dependsOn: [subnet], customTimeouts: { delete: "70m" } },
+    );
+    return pulumi.all([subnet.id, release.id]).apply(([id]) => id);
   }
 }

@@ -99,8 +99,16 @@ export function traefikValues(o: { exposure: LoadBalancerExposure; replicas: num
   };
 }
 
+/**
+ * What makes Pulumi wait until the API server trusts cert-manager's webhook: the webhook configurations are
+ * ready once cainjector has written the CA bundle into them. Until then an issuer or certificate is refused
+ * ("x509: certificate signed by unknown authority"). The form is the one pulumi-kubernetes' CHANGELOG gives
+ * for exactly this (4.18.0, "pulumi.com/waitFor": "jsonpath={.webhooks[*].clientConfig.caBundle}").
+ */
+export const WEBHOOK_CA_BUNDLE_WAIT = { "pulumi.com/waitFor": "jsonpath={.webhooks[*].clientConfig.caBundle}" } as const;
+
 /** The Helm values of cert-manager, with its CRDs, on AKS. https://cert-manager.io/docs/installation/helm/ */
-export function certManagerValues(o: { resources: Resources }): Record<string, unknown> {
+export function certManagerValues(o: { namespace: string; resources: Resources }): Record<string, unknown> {
   const hardened = {
     containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
     securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
@@ -110,16 +118,23 @@ export function certManagerValues(o: { resources: Resources }): Record<string, u
     crds: { enabled: true, keep: true },
     // Leases in cert-manager's own namespace rather than kube-system, so it needs no rights outside it.
     // https://cert-manager.io/docs/installation/compatibility/#aks
-    global: { leaderElection: { namespace: "cert-manager" } },
+    global: { leaderElection: { namespace: o.namespace } },
     resources: o.resources,
     ...hardened,
-    webhook: { resources: o.resources, ...hardened },
+    // The chart's templates append these to the webhook configurations' own annotations (after
+    // cert-manager.io/inject-ca-from-secret): deploy/charts/cert-manager/templates/webhook-*-webhook.yaml.
+    webhook: {
+      resources: o.resources,
+      ...hardened,
+      mutatingWebhookConfigurationAnnotations: { ...WEBHOOK_CA_BUNDLE_WAIT },
+      validatingWebhookConfigurationAnnotations: { ...WEBHOOK_CA_BUNDLE_WAIT },
+    },
     cainjector: { enabled: true, resources: o.resources, ...hardened },
-    // A Job that succeeds once the webhook answers with the CA bundle cainjector wrote: the webhook pod is
-    // Ready before that, and an issuer created in between is refused ("x509: certificate signed by unknown
-    // authority"). Helm v4 charts in Pulumi render hooks as ordinary resources, and Pulumi waits for the Job.
-    // https://cert-manager.io/docs/installation/helm/
-    startupapicheck: { enabled: true, resources: o.resources, ...hardened },
+    // The chart's wait for the CA bundle, the startupapicheck Job, is a Helm post-install hook, and
+    // helm.v4.Chart renders without hooks (pulumi-kubernetes provider/pkg/provider/helm/v4/chart.go sets
+    // DisableHooks; its test "should drop all hook resources"): the Job would never exist. Off, so that
+    // nothing pretends otherwise; the annotations above are the wait.
+    startupapicheck: { enabled: false },
     prometheus: { enabled: false },
   };
 }
@@ -139,10 +154,19 @@ export function defaultDenyPolicy(namespace: string, egress = false): NetworkPol
 /**
  * Traefik's pods accept the entry points from the load balancer's callers and from cert-manager, whose
  * HTTP-01 self-check goes to the public address from inside the cluster (an ipBlock does not match pods).
+ * With `websecureFromAllowListOnly`, a public load balancer admits the internet on port 80 only (Let's
+ * Encrypt's HTTP-01 validation comes from addresses it does not publish, and everything else there is
+ * redirected); HTTPS is then opened only by `websecureAllowListPolicy`, to the callers the route admits.
  */
-export function traefikIngressPolicy(namespace: string, exposure: LoadBalancerExposure, certManagerNamespace: string): NetworkPolicyManifest {
+export function traefikIngressPolicy(
+  namespace: string,
+  exposure: LoadBalancerExposure,
+  certManagerNamespace: string,
+  o: { websecureFromAllowListOnly?: boolean } = {},
+): NetworkPolicyManifest {
   const publicLb = exposure.kind === "public";
-  const ports = (publicLb ? [TRAEFIK_PORTS.web, TRAEFIK_PORTS.websecure] : [TRAEFIK_PORTS.websecure]).map((port) => ({ protocol: "TCP" as const, port }));
+  const portList = publicLb ? (o.websecureFromAllowListOnly ? [TRAEFIK_PORTS.web] : [TRAEFIK_PORTS.web, TRAEFIK_PORTS.websecure]) : [TRAEFIK_PORTS.websecure];
+  const ports = portList.map((port) => ({ protocol: "TCP" as const, port }));
   const sources = publicLb ? [{ ipBlock: { cidr: "0.0.0.0/0" } }] : exposure.allowedSourceRanges.map((cidr) => ({ ipBlock: { cidr } }));
   return {
     apiVersion: "networking.k8s.io/v1",
@@ -155,6 +179,25 @@ export function traefikIngressPolicy(namespace: string, exposure: LoadBalancerEx
         { from: sources, ports },
         ...(publicLb ? [{ from: [{ namespaceSelector: namespaceSelector(certManagerNamespace) }], ports: [{ protocol: "TCP" as const, port: TRAEFIK_PORTS.web }] }] : []),
       ],
+    },
+  };
+}
+
+/**
+ * Traefik's HTTPS entry point for the given sources only, matched on the connection's address: with
+ * externalTrafficPolicy Local the load balancer keeps the caller's address, so an ipBlock sees APIM's, the same
+ * ranges the route's ipAllowList middleware checks. https://kubernetes.io/docs/concepts/services-networking/network-policies/
+ */
+export function websecureAllowListPolicy(namespace: string, name: string, sourceRanges: string[]): NetworkPolicyManifest {
+  if (sourceRanges.length === 0) throw new Error(`NetworkPolicy "${name}" needs at least one source range`);
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name, namespace },
+    spec: {
+      podSelector: { matchLabels: { ...TRAEFIK_POD_LABELS } },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: sourceRanges.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: TRAEFIK_PORTS.websecure }] }],
     },
   };
 }
@@ -286,7 +329,21 @@ export function ipAllowListMiddleware(namespace: string, name: string, sourceRan
   };
 }
 
-/** Traefik middleware that checks `Authorization: Basic` against a kubernetes.io/basic-auth Secret and strips it. */
+/** A bcrypt hash in modular crypt form ($2a$, $2b$ or $2y$, cost, 53 characters of salt and hash). */
+export const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/**
+ * The `users` entry of a Traefik basic-auth Secret: `name:hash`, the hash being bcrypt (Traefik takes MD5, SHA1
+ * or bcrypt, never a plain password). A kubernetes.io/basic-auth Secret would hold the password itself.
+ * https://doc.traefik.io/traefik/reference/routing-configuration/http/middlewares/basicauth/
+ */
+export function basicAuthUsers(username: string, bcryptHash: string): string {
+  if (!/^[^:\s]+$/.test(username)) throw new Error(`basic-auth username ${JSON.stringify(username)} must be non-empty, without ":" or spaces`);
+  if (!BCRYPT_HASH.test(bcryptHash)) throw new Error("basic-auth users take a bcrypt hash, not a password");
+  return `${username}:${bcryptHash}`;
+}
+
+/** Traefik middleware that checks `Authorization: Basic` against the `users` of a Secret (see basicAuthUsers) and strips it. */
 export function basicAuthMiddleware(namespace: string, name: string, secretName: string): Record<string, unknown> {
   return {
     apiVersion: "traefik.io/v1alpha1",

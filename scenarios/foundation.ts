@@ -10,6 +10,7 @@ import { NAME_SUFFIX_LENGTH, type ResourceNames, resourceNames, standardTags } f
 import type { ScenarioConfig } from "../config/schema";
 import { AiModel } from "../components/AiModel";
 import { AksCluster } from "../components/AksCluster";
+import { deployerPrincipalType } from "../components/deployer";
 import { API_PATHS, ApiGateway } from "../components/ApiGateway";
 import { TYPE_PREFIX } from "../components/common";
 import { Network } from "../components/Network";
@@ -77,10 +78,13 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       addressSpace: config.vnetAddressSpace,
       aksSubnetPrefix: config.aksSubnetPrefix,
       ingressSubnetPrefix: config.ingressSubnetPrefix,
-      apim: traits.vnetMode === "None" ? undefined : { subnetPrefix: config.apimSubnetPrefix, mode: traits.vnetMode },
+      apim: traits.vnetMode === "None" ? undefined : { subnetPrefix: config.apimSubnetPrefix, mode: traits.vnetMode, serviceName: name(names, "apim") },
       // A public load balancer forwards to the nodes, and the subnet's NSG is checked before AKS's own:
       // open HTTPS, and HTTP for Let's Encrypt's HTTP-01 challenge. https://learn.microsoft.com/azure/aks/concepts-network#network-security-groups
       publicIngressPorts: traits.publicIngress ? [80, 443] : undefined,
+      // consumption: HTTPS only from the region's Azure ranges, which hold the addresses APIM calls from.
+      // https://learn.microsoft.com/azure/virtual-network/service-tags-overview#available-service-tags
+      publicIngressHttpsSource: config.scenario === "consumption" ? `AzureCloud.${config.location}` : undefined,
       diagnostics,
     },
     parent,
@@ -115,6 +119,12 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       serviceCidr: config.aksServiceCidr,
       dnsServiceIp: config.aksDnsServiceIp,
       networkSubnetIdsForLoadBalancers: traits.publicIngress ? [] : [network.ingressSubnetId],
+      apiAuthorizedRanges: config.aksApiAuthorizedRanges,
+      adminPrincipalType: deployerPrincipalType({
+        configured: config.deployerPrincipalType,
+        env: process.env,
+        providerConfig: (key) => new pulumi.Config("azure-native").get(key),
+      }).type,
       diagnostics,
     },
     parent,
@@ -170,6 +180,8 @@ export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
       chartVersion: config.traefikChartVersion,
       exposure,
       certManagerNamespace: NAMESPACES.certManager,
+      // consumption: HTTPS reaches Traefik only from the ranges the route admits (L4 as well as L7).
+      websecureFromAllowListOnly: config.scenario === "consumption",
     },
     opts,
   );
@@ -183,12 +195,12 @@ export const APIM_BACKEND_USERNAME = "apim";
  * In `consumption` the ingress is public but admits only APIM: the addresses APIM calls from (its own on a
  * dedicated tier, the region's shared ranges otherwise) and a password only this APIM instance holds.
  */
-export function backendCredential(f: Foundation): pulumi.Output<string> | undefined {
+export function backendCredential(f: Foundation): random.RandomPassword | undefined {
   if (f.config.scenario !== "consumption") return undefined;
-  return new random.RandomPassword("apim-backend-password", { length: 40, special: false }, { parent: f.root }).result;
+  return new random.RandomPassword("apim-backend-password", { length: 40, special: false }, { parent: f.root });
 }
 
-export function buildBackend(f: Foundation, platform: KubernetesPlatform, gateway: ApiGateway, host: pulumi.Input<string>, password?: pulumi.Input<string>): AiBackend {
+export function buildBackend(f: Foundation, platform: KubernetesPlatform, gateway: ApiGateway, host: pulumi.Input<string>, credential?: random.RandomPassword): AiBackend {
   const { config } = f;
   const image =
     config.appImage ??
@@ -228,7 +240,7 @@ export function buildBackend(f: Foundation, platform: KubernetesPlatform, gatewa
       issuerName: platform.certManager.issuerName,
       ingress: platform.ingress,
       admit: sourceRanges
-        ? { sourceRanges, basicAuth: password === undefined ? undefined : { username: APIM_BACKEND_USERNAME, password } }
+        ? { sourceRanges, basicAuth: credential === undefined ? undefined : { username: APIM_BACKEND_USERNAME, passwordBcryptHash: credential.bcryptHash } }
         : undefined,
     },
     { parent: f.root },
@@ -293,15 +305,15 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
  */
 export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string>, withGateway?: (gateway: ApiGateway) => void): ScenarioOutputs {
   const platform = buildKubernetesPlatform(f);
-  const password = backendCredential(f);
+  const credential = backendCredential(f);
   const ca = platform.certManager.caCertificatePem;
   const gateway = buildGateway(f, {
     aiApiBackendUrl: pulumi.interpolate`https://${backendHost}`,
     trustedRootCertificates: ca ? [ca] : undefined,
-    backendPassword: password,
+    backendPassword: credential?.result,
   });
   withGateway?.(gateway);
-  buildBackend(f, platform, gateway, backendHost, password);
+  buildBackend(f, platform, gateway, backendHost, credential);
   return scenarioOutputs(f, gateway, backendHost);
 }
 

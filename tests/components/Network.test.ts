@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { evaluateProgram, type Evaluation, type RegisteredResource } from "../../automation/mock-engine";
-import { aksNsgRules, apimNsgRules, ingressNsgRules, Network, type NetworkArgs, type NsgRule, toSecurityRule } from "../../components/Network";
+import { aksNsgRules, apimNsgRules, ingressNsgRules, Network, type NetworkArgs, type NsgRule, nsgVerdict, toSecurityRule } from "../../components/Network";
 
 const T = {
   network: "apim-aks-ai:network:Network",
@@ -171,8 +171,15 @@ describe("components/Network", () => {
       assert.ok(rules.filter((r) => r.access === "Allow").every((r) => (r.priority as number) < (deny.priority as number)));
     });
 
-    it("keeps Azure's defaults alone on the AKS subnet when the ingress is internal", () => {
-      assert.deepEqual(rulesOf(nsgFor(built.e, subnet(built.e, "aks"))), []);
+    it("admits only APIM's subnet to the internal ingress's addresses on the AKS subnet, and nothing else", () => {
+      const rules = rulesOf(nsgFor(built.e, subnet(built.e, "aks")));
+      assert.deepEqual(
+        rules.map((r) => [r.name, r.access, r.sourceAddressPrefix, r.destinationAddressPrefix, ports(r).join(",")]),
+        [
+          ["AllowApimToIngressHttps", "Allow", "10.42.1.0/27", "10.42.2.0/27", "443"],
+          ["DenyVnetToIngress", "Deny", "VirtualNetwork", "10.42.2.0/27", "*"],
+        ],
+      );
     });
 
     it("sends each NSG's two log categories, and no metrics, to the workspace", () => {
@@ -292,6 +299,52 @@ describe("components/Network", () => {
       assert.equal(single.destinationPortRange, "3443");
       assert.equal(single.destinationPortRanges, undefined);
       assert.equal(single.sourcePortRange, "*");
+    });
+  });
+
+  describe("HTTPS at a public ingress from given sources only (consumption)", () => {
+    it("admits 80 from the internet and 443 only from the source, on the AKS subnet", async () => {
+      const built = await build({ publicIngressPorts: [80, 443], publicIngressHttpsSource: "AzureCloud.swedencentral" });
+      const rules = rulesOf(nsgFor(built.e, subnet(built.e, "aks")));
+      assert.ok(hasRule(rules, "Internet", "80"));
+      assert.ok(!hasRule(rules, "Internet", "443"));
+      assert.ok(hasRule(rules, "AzureCloud.swedencentral", "443"));
+    });
+  });
+
+  describe("the destroy step between APIM and its subnet", () => {
+    it("exists only when APIM's service name is given, and hands APIM the subnet's ID through itself", async () => {
+      const without = await build({ apim: { subnetPrefix: "10.42.1.0/27", mode: "External" } });
+      assert.equal(ofType(without.e, "command:local:Command").length, 0);
+      const built = await build({ apim: { subnetPrefix: "10.42.1.0/27", mode: "External", serviceName: "apim-x" } });
+      const [release] = ofType(built.e, "command:local:Command");
+      assert.equal(release.inputs.delete, "node --import tsx scripts/release-apim-subnet.ts");
+      assert.ok(release.dependencies.includes(subnet(built.e, "apim").urn));
+      assert.equal((release.inputs.environment as Record<string, string>).APIM_NAME, "apim-x");
+      assert.equal(built.outputs.apimSubnetId, subnet(built.e, "apim").id);
+    });
+  });
+
+  describe("nsgVerdict: which rule decides a packet", () => {
+    const vnet = ["10.42.0.0/16"];
+    const tcp = (source: string, destination: string, port: number) => ({ source, destination, port, protocol: "Tcp" as const });
+    it("falls back to Azure's defaults: VNet and load balancer in, everything else denied", () => {
+      assert.deepEqual(nsgVerdict([], tcp("10.42.1.4", "10.42.2.4", 443), vnet), { rule: "AllowVnetInBound", access: "Allow" });
+      assert.deepEqual(nsgVerdict([], tcp("168.63.129.16", "10.42.16.4", 30000), vnet), { rule: "AllowAzureLoadBalancerInBound", access: "Allow" });
+      assert.deepEqual(nsgVerdict([], tcp("192.0.2.1", "10.42.2.4", 443), vnet), { rule: "DenyAllInBound", access: "Deny" });
+    });
+    it("applies the lowest priority that matches source, destination, port and protocol", () => {
+      const rules = [...aksNsgRules([], { internalIngress: { ingressSubnetPrefix: "10.42.2.0/27", apimSubnetPrefix: "10.42.1.0/27" } })].map(toSecurityRule);
+      assert.equal(nsgVerdict(rules, tcp("10.42.1.4", "10.42.2.4", 443), vnet).rule, "AllowApimToIngressHttps");
+      assert.equal(nsgVerdict(rules, tcp("10.42.1.4", "10.42.2.4", 80), vnet).rule, "DenyVnetToIngress");
+      assert.equal(nsgVerdict(rules, { ...tcp("10.42.1.4", "10.42.2.4", 443), protocol: "Udp" }, vnet).rule, "DenyVnetToIngress");
+      assert.equal(nsgVerdict(rules, tcp("10.42.16.4", "10.42.16.9", 443), vnet).rule, "AllowVnetInBound");
+    });
+    it("matches port ranges, address lists and service tags it is told about", () => {
+      const rules = [{ name: "r", priority: 100, direction: "Inbound", access: "Allow", protocol: "*", sourceAddressPrefixes: ["AzureCloud.x", "192.0.2.0/28"], destinationAddressPrefix: "*", destinationPortRanges: ["1000-2000"] }];
+      assert.equal(nsgVerdict(rules, tcp("198.51.100.3", "10.42.2.4", 1500), vnet, { "AzureCloud.x": ["198.51.100.0/24"] }).access, "Allow");
+      assert.equal(nsgVerdict(rules, tcp("192.0.2.3", "10.42.2.4", 2001), vnet).access, "Deny");
+      assert.equal(nsgVerdict(rules, tcp("198.51.100.3", "10.42.2.4", 1500), vnet).access, "Deny", "an unknown tag matches nothing");
     });
   });
 });

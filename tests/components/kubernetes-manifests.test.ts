@@ -2,9 +2,18 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { contentTag } from "../../components/AppImage";
+import { hashSync } from "bcryptjs";
+import { acrBuildCommand, contentTag } from "../../components/AppImage";
 import { pemToBase64Der } from "../../components/ApiGateway";
-import { ipAllowListMiddleware, middlewareRef, traefikIngressPolicy, traefikValues } from "../../components/kubernetes-manifests";
+import {
+  basicAuthUsers,
+  certManagerValues,
+  ipAllowListMiddleware,
+  middlewareRef,
+  traefikIngressPolicy,
+  traefikValues,
+  websecureAllowListPolicy,
+} from "../../components/kubernetes-manifests";
 import { authenticationBasic, PolicyOptionError } from "../../components/policies";
 
 const RESOURCES = { requests: { cpu: "1", memory: "1Mi" }, limits: { cpu: "1", memory: "1Mi" } };
@@ -49,5 +58,43 @@ describe("components/kubernetes-manifests and friends", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("makes Pulumi wait for cert-manager's webhook CA bundle, not for a hook Job helm.v4.Chart never renders", () => {
+    const v = certManagerValues({ namespace: "certs", resources: RESOURCES }) as any;
+    for (const key of ["mutatingWebhookConfigurationAnnotations", "validatingWebhookConfigurationAnnotations"]) {
+      assert.equal(v.webhook[key]["pulumi.com/waitFor"], "jsonpath={.webhooks[*].clientConfig.caBundle}", key);
+    }
+    assert.equal(v.startupapicheck.enabled, false);
+  });
+
+  it("puts cert-manager's leader election in the namespace it is given", () => {
+    assert.equal((certManagerValues({ namespace: "certs", resources: RESOURCES }) as any).global.leaderElection.namespace, "certs");
+  });
+
+  it("closes HTTPS on a public load balancer to all but the allow-list when asked, keeping port 80 for HTTP-01", () => {
+    const pub = traefikIngressPolicy("traefik", { kind: "public", dnsLabel: "x" }, "cert-manager", { websecureFromAllowListOnly: true });
+    assert.deepEqual(
+      (pub.spec.ingress ?? []).flatMap((r) => (r.ports ?? []).map((p) => p.port)),
+      [8000, 8000],
+    );
+    const tls = websecureAllowListPolicy("traefik", "allow-websecure-apim-only", ["198.51.100.0/24"]);
+    assert.deepEqual(tls.spec.ingress, [{ from: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ protocol: "TCP", port: 8443 }] }]);
+    assert.deepEqual(tls.spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "traefik" } });
+    assert.throws(() => websecureAllowListPolicy("traefik", "x", []), /at least one source range/);
+  });
+
+  it("writes Traefik basic-auth users with a bcrypt hash and refuses a plain password", () => {
+    const hash = hashSync("correct horse battery staple", 4);
+    assert.equal(basicAuthUsers("apim", hash), `apim:${hash}`);
+    assert.throws(() => basicAuthUsers("apim", "correct horse battery staple"), /bcrypt hash, not a password/);
+    assert.throws(() => basicAuthUsers("a:b", hash), /without ":"/);
+  });
+
+  it("builds the image with az in the given subscription", () => {
+    assert.equal(
+      acrBuildCommand({ subscriptionId: "sub-1", registry: "acr1", image: "ai-api:abc" }),
+      "az acr build --subscription sub-1 --registry acr1 --image ai-api:abc --file app/Dockerfile --no-logs .",
+    );
   });
 });

@@ -171,6 +171,9 @@ describe("the Kubernetes layer", () => {
         if (PRIVATE[scenario]) {
           assert.deepEqual(ports, [TRAEFIK_PORTS.websecure]);
           assert.deepEqual(entry[0].from, [{ ipBlock: { cidr: readStackSettings(scenario).apimSubnetPrefix ?? "10.42.1.0/27" } }]);
+        } else if (scenario === "consumption") {
+          // HTTPS only from APIM's ranges, in a policy of its own (tests/scenarios/kubernetes-deploy.test.ts).
+          assert.deepEqual(ports, [TRAEFIK_PORTS.web]);
         } else {
           assert.deepEqual(ports, [TRAEFIK_PORTS.web, TRAEFIK_PORTS.websecure]);
         }
@@ -215,7 +218,8 @@ describe("the Kubernetes layer", () => {
         assert.equal((allow.inputs.spec as any).ipAllowList.ipStrategy, undefined, "the connection's address, not X-Forwarded-For");
         const basic = middlewares.find((m) => (m.inputs.spec as any).basicAuth)!;
         const secret = one(e, K.secret, (s) => nameOf(s) === (basic.inputs.spec as any).basicAuth.secret);
-        assert.equal(secret.inputs.type, "kubernetes.io/basic-auth");
+        // `users` with a bcrypt hash, not a kubernetes.io/basic-auth Secret holding the password.
+        assert.equal(secret.inputs.type, "Opaque");
         assert.ok(secret.secretInputs.includes("stringData"), secret.secretInputs.join(","));
         assert.equal(
           annotations(ingress)[ANNOTATIONS.routerMiddlewares],
