@@ -60,8 +60,9 @@ export class CertManager extends pulumi.ComponentResource {
       },
       { ...k8sOpts, dependsOn: [ns, ...policies] },
     );
-    // Issuers need the CRDs and a webhook the API server trusts: Pulumi waits for every object of the chart,
-    // the Deployments and the webhook configurations' CA bundle (certManagerValues) among them.
+    // Issuers need the CRDs and a webhook the API server trusts: Pulumi waits for every object of the chart to
+    // be reconciled (pulumi-kubernetes provider/pkg/gen/examples/overlays/chartV4.md, "Resource Ordering"), the
+    // Deployments and the webhook configurations' CA bundle (certManagerValues' waitFor) among them.
     const afterChart = { ...k8sOpts, dependsOn: [chart] };
 
     let manifest: Record<string, unknown>;

@@ -73,6 +73,13 @@ export async function kubeloginToken(): Promise<string> {
   return out.status.token;
 }
 
+/**
+ * Connection failures that an API server limited to authorized IP ranges produces for a caller outside them (the
+ * connection is dropped or refused, not answered with 403). https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges
+ */
+const UNREACHABLE = ["ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH"];
+export const UNREACHABLE_HINT = "the API server cannot be reached from here; with aksApiAuthorizedRanges set, this machine's address must be in it";
+
 /** One SelfSubjectAccessReview against the cluster. */
 export function reviewAccess(endpoint: ClusterEndpoint, token: string): Promise<boolean> {
   const body = JSON.stringify(ACCESS_REVIEW);
@@ -92,8 +99,8 @@ export function reviewAccess(endpoint: ClusterEndpoint, token: string): Promise<
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error("access review timed out")));
-    req.on("error", reject);
+    req.on("timeout", () => req.destroy(Object.assign(new Error("access review timed out"), { code: "ETIMEDOUT" })));
+    req.on("error", (e: NodeJS.ErrnoException) => reject(UNREACHABLE.includes(e.code ?? "") ? new Error(`${e.message}: ${UNREACHABLE_HINT}`) : e));
     req.end(body);
   });
 }

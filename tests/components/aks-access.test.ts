@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -83,5 +84,13 @@ describe("components/aks-access (waiting for the AKS RBAC grant)", () => {
       server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("says that authorized IP ranges may be why the API server cannot be reached", async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    await assert.rejects(reviewAccess({ server: `https://127.0.0.1:${port}`, ca: Buffer.from("") }, "t"), /ECONNREFUSED.*aksApiAuthorizedRanges/);
   });
 });
