@@ -1,10 +1,13 @@
-// `npm run bench [name...]`: runs the named benches, or all of them, one after another.
-const benches: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
+// `npm run bench [name...] [-- --flag...]`: runs the named benches, or all of them, one after another;
+// flags (e.g. `--json`) go to each bench.
+const benches: Record<string, () => Promise<{ run: (flags: string[]) => Promise<unknown> }>> = {
   app: () => import("./app"),
   plan: () => import("./plan"),
 };
 
-async function main(names: string[]) {
+async function main(args: string[]) {
+  const flags = args.filter((a) => a.startsWith("--"));
+  const names = args.filter((a) => !a.startsWith("--"));
   const unknown = names.filter((name) => !(name in benches));
   if (unknown.length > 0) {
     console.error(`unknown bench: ${unknown.join(", ")} (available: ${Object.keys(benches).join(", ")})`);
@@ -12,7 +15,7 @@ async function main(names: string[]) {
   }
   for (const name of names.length > 0 ? names : Object.keys(benches)) {
     const bench = await benches[name]!();
-    await bench.run();
+    await bench.run(flags);
   }
 }
 
