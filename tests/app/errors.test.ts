@@ -172,6 +172,17 @@ describe("app upstream error mapping", () => {
     assertNoLeak(res);
   });
 
+  it("routes undici's connection failures to the service's log", async () => {
+    const url = stub.url;
+    await stub.close();
+    await svc.close();
+    svc = await startService({ ...stub, url });
+    await call(svc.url, { body: hello, headers: { "x-request-id": "no-conn-1" } });
+    const line = svc.logs.find((l) => l.msg === "could not connect to the model endpoint");
+    assert.equal(line?.code, "ECONNREFUSED");
+    assert.equal(line?.level, 40);
+  });
+
   it("answers 503 without calling the model when no token can be obtained", async () => {
     await svc.close();
     svc = await startService(stub, { tokenProvider: () => Promise.reject(new Error(`CredentialUnavailable: ${UPSTREAM_SECRET}`)) });
