@@ -43,6 +43,8 @@ export interface PriceEntry {
   /** Input path of the unit count (`perUnit`); at least 1. */
   units?: string;
   retailPricesFilter?: string;
+  /** Why the source gave no figure; the line then shows "price not read" instead of one. */
+  notRead?: string;
 }
 
 interface PricedItem {
@@ -50,6 +52,7 @@ interface PricedItem {
   usdPerMonth?: number;
   basis?: string;
   source: string;
+  notRead?: string;
 }
 
 export interface EstimatesData {
@@ -70,7 +73,7 @@ export interface EstimatesData {
     internalLoadBalancer: PricedItem;
     servicePublicIp: PricedItem;
   };
-  vmSizes: Record<string, { usdPerHour: number; source: string; retailPricesFilter?: string }>;
+  vmSizes: Record<string, { usdPerHour?: number; source: string; retailPricesFilter?: string; notRead?: string }>;
 }
 
 export const ESTIMATES: EstimatesData = rawData as unknown as EstimatesData;
@@ -221,6 +224,10 @@ export function costOf(r: Pick<RegisteredResource, "type" | "inputs" | "custom">
   });
   if (!entry) return [{ ...line(shortType(r.type), 1, 0, "no price in data/estimates.json", ""), unknown: true }];
   const item = entry.item ?? shortType(r.type);
+  if (entry.notRead) {
+    const units = entry.model === "perUnit" ? Math.max(1, Number(valueAt(r.inputs, entry.units ?? "") ?? 1) || 1) : 1;
+    return [notRead(line(item, units, 0, entry.basis, entry.source), entry.notRead, data, entry.source)];
+  }
   switch (entry.model) {
     case "free":
       return [line(item, 1, 0, entry.basis, entry.source)];
@@ -248,6 +255,12 @@ export function costOf(r: Pick<RegisteredResource, "type" | "inputs" | "custom">
   }
 }
 
+/** A line whose price the source did not show: no figure, and the table says so. */
+function notRead(l: CostLine, why: string, data: EstimatesData, source: string): CostLine {
+  const read = data.sources[source]?.read;
+  return { ...l, usd: 0, basis: `${l.basis}; price not read${read ? ` (${read})` : ""}: ${why}`, unknown: true };
+}
+
 type LineMaker = (item: string, count: number, usd: number, basis: string, source: string, usage?: boolean) => CostLine;
 
 function aksCost(r: Pick<RegisteredResource, "type" | "inputs">, data: EstimatesData, line: LineMaker): CostLine[] {
@@ -258,7 +271,7 @@ function aksCost(r: Pick<RegisteredResource, "type" | "inputs">, data: Estimates
   const controlPlane = aks.controlPlaneUsdPerHour[tier];
   lines.push(
     controlPlane === undefined
-      ? { ...line(`control plane (${tier} tier)`, 1, 0, `no price for the ${tier} tier in data/estimates.json`, aks.controlPlaneSource), unknown: true }
+      ? notRead(line(`control plane (${tier} tier)`, 1, 0, `${tier} tier, per cluster hour`, aks.controlPlaneSource), `the source quoted gives no figure for the ${tier} tier`, data, aks.controlPlaneSource)
       : line(`control plane (${tier} tier)`, 1, controlPlane * hours, tier === "Free" ? "Free tier: no cluster management fee" : `${tier} tier, per cluster hour`, aks.controlPlaneSource),
   );
   const pools = (valueAt(r.inputs, "agentPoolProfiles") ?? []) as Record<string, unknown>[];
@@ -266,14 +279,16 @@ function aksCost(r: Pick<RegisteredResource, "type" | "inputs">, data: Estimates
     const count = Number(pool.count ?? pool.minCount ?? 1) || 1;
     const size = String(pool.vmSize ?? "Standard_DS2_v2");
     const vm = data.vmSizes[size];
+    const basis = `${size}, Linux, pay-as-you-go, per node`;
     lines.push(
-      vm
-        ? line(`node VMs (${size})`, count, vm.usdPerHour * hours * count, `${size}, Linux, pay-as-you-go, per node`, vm.source)
-        : { ...line(`node VMs (${size})`, count, 0, `no price for ${size} in data/estimates.json`, "vm-pricing"), unknown: true },
+      vm?.usdPerHour !== undefined
+        ? line(`node VMs (${size})`, count, vm.usdPerHour * hours * count, basis, vm.source)
+        : notRead(line(`node VMs (${size})`, count, 0, basis, vm?.source ?? "vm-pricing"), vm?.notRead ?? `no price for ${size} in data/estimates.json`, data, vm?.source ?? "vm-pricing"),
     );
     if (pool.osDiskType !== "Ephemeral") {
       const disk = aks.defaultOsDisk;
-      lines.push(line("node OS disks (managed)", count, (disk.usdPerMonth ?? 0) * count, disk.basis ?? "", disk.source));
+      const diskLine = line("node OS disks (managed)", count, (disk.usdPerMonth ?? 0) * count, disk.basis ?? "", disk.source);
+      lines.push(disk.notRead || disk.usdPerMonth === undefined ? notRead(diskLine, disk.notRead ?? "no figure", data, disk.source) : diskLine);
     }
   }
   lines.push(line("load balancer (AKS)", 1, (aks.loadBalancer.usdPerHour ?? 0) * hours, aks.loadBalancer.basis ?? "", aks.loadBalancer.source));
@@ -330,8 +345,6 @@ export function estimateScenario(evaluation: EstimateInput, data: EstimatesData 
   if (region && region !== data.priceRegion) {
     notes.push(`prices are ${data.priceRegion} list prices; this scenario deploys to ${region}, where they can differ`);
   }
-  const unknown = lines.filter((l) => l.unknown);
-  if (unknown.length) notes.push(`no price for ${unknown.map((l) => l.item).join(", ")}: the monthly total is a lower bound`);
 
   const used = new Set<string>();
   for (const r of resources) if (custom.has(r.urn)) used.add(entries.get(r.urn)!.source);

@@ -15,7 +15,54 @@ export interface PlanResult {
   estimate: ScenarioEstimate;
   analysis: ScenarioAnalysis;
   /** The policy pack (policy/) run over the same graph; absent where a caller did not run it. */
-  policy?: { ok: boolean; summary: string; failed: string[] };
+  policy?: PolicyOutcome;
+}
+
+/** A rule of the policy pack that reported something, with its first finding as the reason. */
+export interface PolicyFinding {
+  policy: string;
+  level: "mandatory" | "advisory";
+  /** One line: the first sentence of the first finding. */
+  reason: string;
+  /** How many findings the rule reported (resources or stacks). */
+  count: number;
+}
+
+export interface PolicyOutcome {
+  ok: boolean;
+  summary: string;
+  /** Mandatory rules that failed. */
+  failed: string[];
+  /** Rules that passed, of the rules that applied. */
+  passed?: number;
+  applied?: number;
+  /** Every rule that reported something, mandatory first. */
+  findings?: PolicyFinding[];
+}
+
+/** The first sentence of a message: up to the first ". " (or all of it). */
+export function firstSentence(message: string): string {
+  const one = message.replace(/\s+/g, " ").trim();
+  const end = one.search(/\.\s/);
+  return end >= 0 ? one.slice(0, end + 1) : one;
+}
+
+/** Rules of the policy pack that reported something, mandatory first, in the pack's order. */
+export function policyFindings(violations: readonly { policy: string; enforcementLevel: "mandatory" | "advisory"; message: string }[]): PolicyFinding[] {
+  const found = new Map<string, PolicyFinding>();
+  for (const v of violations) {
+    const key = `${v.enforcementLevel}/${v.policy}`;
+    const known = found.get(key);
+    if (known) known.count++;
+    else found.set(key, { policy: v.policy, level: v.enforcementLevel, reason: firstSentence(v.message), count: 1 });
+  }
+  const all = [...found.values()];
+  return [...all.filter((f) => f.level === "mandatory"), ...all.filter((f) => f.level === "advisory")];
+}
+
+/** One line per finding: `advisory apim-jwt-validation: No policy validates a caller token.` */
+export function findingText(f: PolicyFinding): string {
+  return `${f.level} ${f.policy}: ${f.reason}${f.count > 1 ? ` (+${f.count - 1} more)` : ""}`;
 }
 
 export type Tone = "good" | "bad" | "warn" | "neutral" | "muted";
@@ -32,6 +79,8 @@ export interface Row {
   /** A section heading row: no cells. */
   section?: boolean;
   cells: Cell[];
+  /** The rule its marks follow, where it is not "present or private is good, missing or public is bad". */
+  rule?: string;
 }
 
 /** Spin-up may exceed the slowest single resource by this fraction (issue #5). */
@@ -68,14 +117,14 @@ export function slowestStart(e: ScenarioEstimate): number {
 export function spinUpVerdict(e: ScenarioEstimate): { ok: boolean; text: string } {
   const over = overSlowest(e);
   const start = slowestStart(e);
-  const ok = e.slowest.minutes === 0 || start <= SPIN_UP_TOLERANCE * e.slowest.minutes;
-  if (over <= SPIN_UP_TOLERANCE) return { ok, text: `within ${SPIN_UP_TOLERANCE * 100}% of the slowest resource` };
+  const ok = startsAtOnce(e);
+  if (over <= SPIN_UP_TOLERANCE) return { ok, text: `within ${SPIN_UP_TOLERANCE * 100}% of the slowest resource (target met)` };
   const at = e.criticalPath.findIndex((c) => c.urn === e.slowest.urn);
   const tail = e.criticalPath.slice(at + 1).filter((c) => c.minutes > 0).map((c) => urnName(c.urn));
   return {
     ok,
     text: ok
-      ? `+${(over * 100).toFixed(0)}% over the slowest resource, all of it work that needs it first (${tail.join(", ")})`
+      ? `+${(over * 100).toFixed(0)}% over the slowest resource, above the ${SPIN_UP_TOLERANCE * 100}% target; the slowest starts at once and all of the rest needs it first (${tail.join(", ")})`
       : `the slowest resource waits ${fmtMinutes(start)} before it can start`,
   };
 }
@@ -85,6 +134,7 @@ const reachTone = (reach: string): Tone => (reach === "internet" ? "bad" : reach
 /** The comparison table: one column per scenario. */
 export function comparisonRows(results: readonly PlanResult[]): Row[] {
   const rows: Row[] = [];
+  const rules: Record<number, string> = {};
   const row = (label: string, cell: (r: PlanResult) => Cell) => rows.push({ label, cells: results.map(cell) });
   const section = (label: string) => rows.push({ label, section: true, cells: [] });
 
@@ -123,35 +173,27 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
     }
   }
 
-  row("Policy pack", (r) =>
-    r.policy
-      ? {
-          text: r.policy.ok ? `pass ${r.policy.summary.match(/\d+\/\d+/)?.[0] ?? ""}`.trim() : `FAIL ${r.policy.failed.length}`,
-          tone: r.policy.ok ? "good" : "bad",
-          detail: `${r.policy.summary}${r.policy.failed.length ? `; mandatory rules failing: ${r.policy.failed.join(", ")}` : ""}`,
-        }
-      : { text: "—", tone: "muted", detail: "not run" },
-  );
+  row("Policy pack", (r) => (r.policy ? policyCell(r.policy) : { text: "—", tone: "muted", detail: "not run" }));
+  rules[rows.length - 1] = "Policy pack: marked good when no mandatory rule fails; advisories are listed below the table";
 
   section("Spin-up (estimated)");
-  row("  critical path", (r) => {
-    return {
-      text: fmtMinutes(r.estimate.spinUpMinutes),
-      tone: spinUpVerdict(r.estimate).ok ? "good" : "warn",
-      detail: pathText(r.estimate),
-    };
-  });
+  row("  critical path", (r) => ({ text: fmtMinutes(r.estimate.spinUpMinutes), tone: "neutral", detail: pathText(r.estimate) }));
   row("  serial sum", (r) => ({ text: fmtMinutes(r.estimate.serialMinutes), tone: "muted" }));
   row("  slowest resource", (r) => ({
     text: `${fmtMinutes(r.estimate.slowest.minutes)} ${abbreviate(shortType(r.estimate.slowest.type))}`,
     tone: "neutral",
     detail: `${urnName(r.estimate.slowest.urn)} (${r.estimate.slowest.type})`,
   }));
+  row("  slowest starts", (r) => {
+    const start = slowestStart(r.estimate);
+    return { text: `at ${fmtMinutes(start)}`, tone: startsAtOnce(r.estimate) ? "good" : "warn", detail: spinUpVerdict(r.estimate).text };
+  });
+  rules[rows.length - 1] = `slowest starts: marked good when the slowest resource starts within ${SPIN_UP_TOLERANCE * 100}% of its own duration`;
   row("  over slowest", (r) => {
     const over = overSlowest(r.estimate);
-    const verdict = spinUpVerdict(r.estimate);
-    return { text: `+${(over * 100).toFixed(0)}%`, tone: verdict.ok ? "good" : "warn", detail: verdict.text };
+    return { text: `+${(over * 100).toFixed(0)}%`, tone: over <= SPIN_UP_TOLERANCE ? "good" : "warn", detail: spinUpVerdict(r.estimate).text };
   });
+  rules[rows.length - 1] = `over slowest: marked good when spin-up is within ${SPIN_UP_TOLERANCE * 100}% of the slowest resource's duration`;
 
   section("Monthly cost (estimated)");
   row("  fixed, USD", (r) => ({
@@ -163,8 +205,30 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
     const usage = r.estimate.costLines.filter((l) => l.usage);
     return { text: usageLabel(usage), tone: "muted", detail: usage.map((l) => `${l.item}: ${l.basis}`).join("; ") };
   });
+  for (const [i, rule] of Object.entries(rules)) rows[Number(i)].rule = rule;
   return rows;
 }
+
+/** `pass 13/15` (rules that passed of those that applied), `+2 adv.` when advisories reported; `FAIL 1`. */
+export function policyCell(p: PolicyOutcome): Cell {
+  const findings = p.findings ?? [];
+  const advisories = findings.filter((f) => f.level === "advisory").length;
+  const ratio = p.applied !== undefined ? `${p.passed}/${p.applied}` : (p.summary.match(/\d+\/\d+/)?.[0] ?? "");
+  const text = p.ok ? `pass ${ratio}`.trim() + (advisories ? `; ${advisories} advisory` : "") : `FAIL ${p.failed.length}`;
+  return { text, tone: p.ok ? "good" : "bad", detail: findings.length ? findings.map(findingText).join(" ") : p.summary };
+}
+
+/** Whether the slowest resource starts within the tolerance of its own duration. */
+export function startsAtOnce(e: ScenarioEstimate): boolean {
+  return e.slowest.minutes === 0 || slowestStart(e) <= SPIN_UP_TOLERANCE * e.slowest.minutes;
+}
+
+/** Footnotes the table needs: the traits marker only when a cell carries it. */
+export function tableFootnotes(rows: readonly Row[]): { traits: boolean } {
+  return { traits: rows.some((r) => r.cells.some((c) => c.text.endsWith("*"))) };
+}
+
+export const TRAITS_FOOTNOTE = "* from the scenario's traits: the graph has no load balancer service for the ingress yet";
 
 /** The critical path in words, without the resources that take no time. */
 export function pathText(e: ScenarioEstimate, sep = " → "): string {
@@ -206,4 +270,19 @@ export const abbreviate = (t: string) => ABBREVIATIONS[t] ?? t;
 export function sourcesUsed(results: readonly PlanResult[]): { id: string; url: string; read: string; says: string }[] {
   const ids = [...new Set(results.flatMap((r) => r.estimate.sources))].sort();
   return ids.map((id) => ({ id, ...ESTIMATES.sources[id] }));
+}
+
+/** The findings of every scenario's policy run, each once, with the scenarios that reported it. */
+export function policyFindingsByText(results: readonly PlanResult[]): { finding: PolicyFinding; scenarios: ScenarioName[] }[] {
+  const grouped = new Map<string, { finding: PolicyFinding; scenarios: ScenarioName[] }>();
+  for (const r of results) {
+    for (const f of r.policy?.findings ?? []) {
+      const key = findingText(f);
+      const known = grouped.get(key);
+      if (known) known.scenarios.push(r.scenario);
+      else grouped.set(key, { finding: f, scenarios: [r.scenario] });
+    }
+  }
+  const all = [...grouped.values()];
+  return [...all.filter((g) => g.finding.level === "mandatory"), ...all.filter((g) => g.finding.level === "advisory")];
 }

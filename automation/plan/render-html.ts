@@ -11,8 +11,10 @@ import {
   overSlowest,
   spinUpVerdict,
   type PlanResult,
+  policyFindingsByText,
   SIMULATED_NOTICE,
-  SPIN_UP_TOLERANCE,
+  tableFootnotes,
+  TRAITS_FOOTNOTE,
   sourcesUsed,
   urnName,
 } from "./model";
@@ -45,6 +47,7 @@ svg.topology, svg.timeline { max-width: 100%; height: auto; background: #fff; bo
 section.scenario { margin-top: 28px; }
 .gaps li { color: var(--bad); }
 .num { text-align: right; white-space: nowrap; }
+@media print { .screen-only { display: none; } }
 footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
 footer li { margin: 3px 0; }
 `;
@@ -57,7 +60,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
   out.push(`<title>Offline plan: ${esc(names.join(", "))} (simulated)</title><style>${CSS}</style></head><body>`);
   out.push(`<header><h1>Offline plan: ${esc(names.join(", "))}</h1>`);
   out.push(`<p class="simulated" id="simulated">${esc(SIMULATED_NOTICE)}</p>`);
-  out.push(`<p class="meta">Estimates from <code>${ESTIMATES_FILE}</code> (sources read ${esc(ESTIMATES.read)}), generated ${esc(generatedAt.toISOString())}. Spin-up is the critical path through the dependency graph; target: the slowest single resource starts at once (within ${SPIN_UP_TOLERANCE * 100}% of its duration).</p></header>`);
+  out.push(`<p class="meta">Estimates from <code>${ESTIMATES_FILE}</code> (sources read ${esc(ESTIMATES.read)}), generated ${esc(generatedAt.toISOString())}. Spin-up is the critical path through the dependency graph.</p></header>`);
 
   out.push(`<section id="comparison"><h2>Comparison</h2><table class="comparison"><thead><tr><th></th>${names.map((n) => `<th><a href="#scenario-${n}">${esc(n)}</a></th>`).join("")}</tr></thead><tbody>`);
   for (const row of comparisonRows(results)) {
@@ -72,7 +75,20 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
         .join("")}</tr>`,
     );
   }
-  out.push(`</tbody></table><p class="meta">Hover a cell for its detail. <code>*</code> = from the scenario's traits (the graph has no ingress load balancer yet).</p></section>`);
+  const rows = comparisonRows(results);
+  const notes = [...rows.filter((r) => r.rule).map((r) => esc(`${r.rule}.`)), ...(tableFootnotes(rows).traits ? [`<code>*</code>${esc(TRAITS_FOOTNOTE.slice(1))}.`] : [])];
+  out.push(`</tbody></table><p class="meta"><span class="screen-only">Hover a cell for its detail. </span>Green: protection present, endpoint private, or target met; red: missing or public; amber: restricted, or target missed.</p>`);
+  out.push(`<ul class="meta">${notes.map((n) => `<li>${n}</li>`).join("")}</ul>`);
+  const findings = policyFindingsByText(results);
+  if (findings.length) {
+    out.push(`<h3>Policy pack: rules that did not pass</h3><ul class="findings">`);
+    for (const { finding, scenarios } of findings) {
+      const which = scenarios.length === results.length && results.length > 1 ? "all" : scenarios.join(", ");
+      out.push(`<li class="${finding.level === "mandatory" ? "bad" : "warn"}">${esc(which)}: <strong>${finding.level}</strong> <code>${esc(finding.policy)}</code>: ${esc(finding.reason)}${finding.count > 1 ? ` (+${finding.count - 1} more)` : ""}</li>`);
+    }
+    out.push(`</ul>`);
+  }
+  out.push(`</section>`);
 
   for (const r of results) {
     const e = r.estimate;
@@ -110,7 +126,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     out.push(`<table><thead><tr><th>item</th><th>count</th><th>USD/month</th><th>basis</th><th>source</th></tr></thead><tbody>`);
     for (const l of [...fixedLines(e.costLines), ...e.costLines.filter((x) => x.usage || x.unknown)]) {
       out.push(
-        `<tr><td>${esc(l.item)}</td><td class="num">${l.count}</td><td class="num">${l.usage ? "usage" : l.unknown ? "unknown" : esc(fmtUsd(l.usd))}</td><td>${esc(l.basis)}</td><td>${l.source ? `<a href="${esc(l.source)}">${esc(new URL(l.source).hostname)}</a>` : ""}</td></tr>`,
+        `<tr><td>${esc(l.item)}</td><td class="num">${l.count}</td><td class="num">${l.usage ? "usage" : l.unknown ? "price not read" : esc(fmtUsd(l.usd))}</td><td>${esc(l.basis)}</td><td>${l.source ? `<a href="${esc(l.source)}">${esc(new URL(l.source).hostname)}</a>` : ""}</td></tr>`,
       );
     }
     out.push(`</tbody></table>`);
@@ -118,7 +134,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
 
     const minutesOf = (x: (typeof r.evaluation.resources)[number]) => durationOf(x).minutes;
     out.push(`<h3>Resource graph (${r.analysis.customResources} resources, ${r.analysis.components} components)</h3>`);
-    out.push(`<figure><figcaption>Columns are dependency depth: each box waits for the boxes its arrows come from (edges implied by longer paths left out). Colours are components; red is the critical path. Hover a box for its URN and duration.</figcaption><div class="scroll">${resourceGraphSvg(r.evaluation.resources, minutesOf, r.scenario)}</div></figure>`);
+    out.push(`<figure><figcaption>Columns are dependency depth: each box waits for the boxes its arrows come from (edges implied by longer paths left out). Colours are components; red is the critical path. <span class="screen-only">Hover a box for its URN and duration.</span></figcaption><div class="scroll">${resourceGraphSvg(r.evaluation.resources, minutesOf, r.scenario)}</div></figure>`);
 
     const probes = r.evaluation.outputs.probes?.value;
     if (Array.isArray(probes) && probes.length) {

@@ -9,19 +9,22 @@ import {
   spinUpVerdict,
   type PlanResult,
   SIMULATED_NOTICE,
-  SPIN_UP_TOLERANCE,
+  policyFindingsByText,
   sourcesUsed,
+  tableFootnotes,
+  TRAITS_FOOTNOTE,
   urnName,
 } from "./model";
 
-const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+/** Table-safe text: pipes escaped, angle brackets as entities (so `<service>` is not read as an HTML tag). */
+const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const MARK: Record<string, string> = { good: "✅ ", bad: "⚠️ ", warn: "⚠️ ", neutral: "", muted: "" };
 
 export function renderMarkdown(results: readonly PlanResult[], generatedAt = new Date()): string {
   const out: string[] = [];
   out.push(`# Offline plan: ${results.map((r) => r.scenario).join(", ")}`);
   out.push("");
-  out.push(`> **${SIMULATED_NOTICE}**`);
+  out.push(`> **${esc(SIMULATED_NOTICE)}**`);
   out.push(`> Estimates: \`${ESTIMATES_FILE}\` (read ${ESTIMATES.read}); generated ${generatedAt.toISOString()}.`);
   out.push("");
   out.push("## Comparison");
@@ -33,8 +36,23 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     else out.push(`| ${esc(row.label.trim())} | ${row.cells.map((c) => esc(`${MARK[c.tone]}${c.text}`)).join(" | ")} |`);
   }
   out.push("");
-  out.push(`✅ protection present or endpoint private · ⚠️ missing or public. \`*\` = from the scenario's traits (the graph has no ingress load balancer yet).`);
-  out.push(`Spin-up is the critical path through the real dependency graph; the target is that the slowest single resource starts at once (within ${SPIN_UP_TOLERANCE * 100}% of its duration); what follows it needs it.`);
+  const rows = comparisonRows(results);
+  out.push("✅ protection present, endpoint private, or target met · ⚠️ missing, public, or target missed; rows with their own rule:");
+  out.push("");
+  for (const row of rows) if (row.rule) out.push(`- ${esc(row.rule)}.`);
+  if (tableFootnotes(rows).traits) out.push(`- \`*\`: ${esc(TRAITS_FOOTNOTE.replace(/^\* /, ""))}.`);
+  out.push("");
+  out.push(`Spin-up is the critical path through the real dependency graph; what follows the slowest resource on it needs that resource first.`);
+  const findings = policyFindingsByText(results);
+  if (findings.length) {
+    out.push("");
+    out.push("### Policy pack: rules that did not pass");
+    out.push("");
+    for (const { finding, scenarios } of findings) {
+      const which = scenarios.length === results.length && results.length > 1 ? "all" : scenarios.map((s) => `\`${s}\``).join(", ");
+      out.push(`- ${which}: **${finding.level}** \`${finding.policy}\`: ${esc(finding.reason)}${finding.count > 1 ? ` (+${finding.count - 1} more)` : ""}`);
+    }
+  }
 
   for (const r of results) {
     const e = r.estimate;
@@ -85,7 +103,7 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     out.push("| item | count | USD/month | basis | source |");
     out.push("|---|---|---|---|---|");
     for (const l of [...fixedLines(e.costLines), ...e.costLines.filter((x) => x.usage || x.unknown)]) {
-      out.push(`| ${esc(l.item)} | ${l.count} | ${l.usage ? "usage" : l.unknown ? "unknown" : fmtUsd(l.usd)} | ${esc(l.basis)} | ${l.source ? `[link](${l.source})` : ""} |`);
+      out.push(`| ${esc(l.item)} | ${l.count} | ${l.usage ? "usage" : l.unknown ? "price not read" : fmtUsd(l.usd)} | ${esc(l.basis)} | ${l.source ? `[link](${l.source})` : ""} |`);
     }
     const free = e.costLines.filter((l) => !l.usage && !l.unknown && l.usd === 0).reduce((n, l) => n + l.count, 0);
     out.push("");

@@ -1,23 +1,39 @@
-/** The plan for a terminal: one comparison table and a summary per scenario, within 100 columns. */
+/**
+ * The plan for a terminal: one comparison table and a summary per scenario, fitted to the terminal's width.
+ * Cells and labels wrap onto more lines instead of being cut, so nothing is lost at 80 columns.
+ */
 import { ESTIMATES_FILE } from "./estimates";
 import {
   comparisonRows,
+  findingText,
   fixedLines,
   fmtMinutes,
   fmtUsd,
   spinUpVerdict,
   pathText,
   type PlanResult,
+  policyFindingsByText,
   SIMULATED_NOTICE,
-  SPIN_UP_TOLERANCE,
+  tableFootnotes,
   type Tone,
+  TRAITS_FOOTNOTE,
   urnName,
 } from "./model";
 
 export interface TextOptions {
   /** ANSI colours; the CLI turns them on only when stdout is a TTY and NO_COLOR is unset. */
   color: boolean;
+  /** Columns; default terminalWidth(). */
   width?: number;
+}
+
+/** Narrowest layout the table supports; a narrower terminal gets this width. */
+export const MIN_WIDTH = 40;
+
+/** The terminal's width: stdout's columns when it is a terminal, else `COLUMNS`, else 80. */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+  const columns = stream.isTTY && stream.columns ? stream.columns : Number.parseInt(env.COLUMNS ?? "", 10);
+  return Number.isInteger(columns) && columns > 0 ? Math.max(MIN_WIDTH, columns) : 80;
 }
 
 const ANSI: Record<Tone | "bold" | "heading", string> = {
@@ -30,79 +46,113 @@ const ANSI: Record<Tone | "bold" | "heading", string> = {
   heading: "\x1b[1;36m",
 };
 
-/** Cuts a string to `n` characters, marking the cut. */
-export function fit(s: string, n: number): string {
-  return s.length <= n ? s : `${s.slice(0, Math.max(0, n - 1))}…`;
-}
-
-/** Word-wraps `text` to `width`, indenting continuation lines by `indent`. */
+/**
+ * Word-wraps `text` to `width`, indenting continuation lines by `indent`. A word longer than a line is
+ * broken across lines rather than left to overflow.
+ */
 export function wrap(text: string, width: number, indent = ""): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  const room = (l: string) => width - l.length;
+  for (let word of text.split(/\s+/).filter(Boolean)) {
     if (line && line.length + 1 + word.length > width) {
       lines.push(line);
-      line = indent + word;
-    } else line = line ? `${line} ${word}` : word;
+      line = "";
+    }
+    let prefix = line ? `${line} ` : lines.length ? indent : "";
+    while (prefix.length + word.length > width && room(prefix) > 0) {
+      lines.push(prefix + word.slice(0, room(prefix)));
+      word = word.slice(room(prefix));
+      prefix = indent;
+    }
+    line = prefix + word;
   }
   if (line) lines.push(line);
   return lines;
 }
 
 export function renderText(results: readonly PlanResult[], options: TextOptions): string {
-  const width = options.width ?? 100;
-  const paint = (tone: Tone | "bold" | "heading", s: string) => (options.color && ANSI[tone] ? `${ANSI[tone]}${s}\x1b[0m` : s);
-  const labelWidth = 20;
-  const column = Math.max(14, Math.min(30, Math.floor((width - labelWidth) / Math.max(1, results.length))));
+  const width = Math.max(MIN_WIDTH, options.width ?? terminalWidth());
+  const paint = (tone: Tone | "bold" | "heading", s: string) => (options.color && ANSI[tone] && s ? `${ANSI[tone]}${s}\x1b[0m` : s);
+  const para = (text: string, tone: Tone | "bold" | "heading" = "neutral", indent = "", hanging = "") =>
+    wrap(text, width - indent.length, hanging).map((l) => indent + paint(tone, l));
+  const rows = comparisonRows(results);
+  const n = Math.max(1, results.length);
+  const longestLabel = Math.max(...rows.filter((r) => !r.section).map((r) => r.label.length));
+  const labelWidth = Math.min(longestLabel + 1, Math.max(12, Math.floor(width * 0.3)));
+  const column = Math.min(32, Math.floor((width - labelWidth) / n));
   const out: string[] = [];
 
-  out.push(...wrap(SIMULATED_NOTICE, width).map((l) => paint("warn", l)));
-  out.push(...wrap(`Estimates come from ${ESTIMATES_FILE}: durations per resource type, USD list prices (pay-as-you-go).`, width).map((l) => paint("muted", l)));
+  out.push(...para(SIMULATED_NOTICE, "warn"));
+  out.push(...para(`Estimates come from ${ESTIMATES_FILE}: durations per resource type, USD list prices (pay-as-you-go).`, "muted"));
   out.push("");
-  out.push(paint("bold", " ".repeat(labelWidth) + results.map((r) => fit(r.scenario, column - 1).padEnd(column)).join("").trimEnd()));
 
-  let fromTraits = false;
-  for (const row of comparisonRows(results)) {
-    if (row.section) {
-      out.push(paint("heading", fit(row.label, width)));
-      continue;
+  /** Lays out one table row: the label and each cell wrapped within their columns, side by side. */
+  const tableRow = (label: string, cells: { text: string; tone: Tone | "bold" }[], labelTone: Tone | "bold" | "heading" = "neutral") => {
+    const indent = label.match(/^ */)![0];
+    const labelLines = wrap(label.trimStart(), labelWidth - 1 - indent.length, "  ").map((l) => indent + l);
+    const cellLines = cells.map((c) => wrap(c.text, column - 1));
+    const height = Math.max(labelLines.length, ...cellLines.map((l) => l.length));
+    for (let i = 0; i < height; i++) {
+      const left = labelLines[i] ?? "";
+      let line = paint(labelTone, left) + " ".repeat(labelWidth - left.length);
+      cellLines.forEach((lines, j) => {
+        const text = lines[i] ?? "";
+        line += paint(cells[j].tone, text) + " ".repeat(column - text.length);
+      });
+      out.push(line.trimEnd());
     }
-    const cells = row.cells.map((c) => {
-      if (c.text.endsWith("*")) fromTraits = true;
-      const text = fit(c.text, column - 1);
-      return paint(c.tone, text) + " ".repeat(column - text.length);
-    });
-    out.push((fit(row.label, labelWidth - 1).padEnd(labelWidth) + cells.join("")).trimEnd());
+  };
+
+  tableRow("", results.map((r) => ({ text: r.scenario, tone: "bold" })));
+  for (const row of rows) {
+    if (row.section) out.push(...para(row.label, "heading"));
+    else tableRow(row.label, row.cells);
   }
-  if (fromTraits) out.push(paint("muted", fit("* from the scenario's traits: the graph has no load balancer service for the ingress yet", width)));
-  const footer = `Spin-up is the critical path through the dependency graph; target: the slowest resource starts at once (within ${SPIN_UP_TOLERANCE * 100}% of its duration).`;
-  out.push(...wrap(footer, width).map((l) => paint("muted", l)));
+  if (tableFootnotes(rows).traits) out.push(...para(TRAITS_FOOTNOTE, "muted"));
+  for (const row of rows) if (row.rule) out.push(...para(`${row.rule}.`, "muted", "", "  "));
+  out.push(...para("Spin-up is the critical path through the dependency graph.", "muted"));
+
+  const findings = policyFindingsByText(results);
+  if (findings.length) {
+    out.push("");
+    out.push(paint("heading", "Policy pack: rules that did not pass"));
+    for (const { finding, scenarios } of findings) {
+      const which = scenarios.length === results.length && results.length > 1 ? "all" : scenarios.join(", ");
+      out.push(...para(`${which}: ${findingText(finding)}`, finding.level === "mandatory" ? "bad" : "warn", "  ", "  "));
+    }
+  }
 
   for (const r of results) {
     const e = r.estimate;
     out.push("");
-    out.push(paint("bold", fit(`${r.scenario} — ${r.title}`, width)));
-    out.push(...wrap(r.summary, width - 2).map((l) => `  ${l}`));
+    out.push(...para(`${r.scenario} — ${r.title}`, "bold"));
+    out.push(...para(r.summary, "neutral", "  "));
     out.push(
-      ...wrap(
+      ...para(
         `Spin-up ≈ ${fmtMinutes(e.spinUpMinutes)} (serial ${fmtMinutes(e.serialMinutes)}; slowest ${urnName(e.slowest.urn)} ${fmtMinutes(e.slowest.minutes)}; ` +
           `${spinUpVerdict(e).text}). Critical path: ${pathText(e)}`,
-        width - 2,
+        "neutral",
         "  ",
-      ).map((l) => `  ${l}`),
+        "  ",
+      ),
     );
     const fixed = fixedLines(e.costLines);
+    const unread = e.costLines.filter((l) => l.unknown);
     out.push(
-      ...wrap(
-        `Monthly ≈ ${fmtUsd(e.monthlyCostUsd)} fixed: ` + fixed.map((l) => `${l.item}${l.count > 1 ? ` ×${l.count}` : ""} ${fmtUsd(l.usd)}`).join(", ") + ".",
-        width - 2,
+      ...para(
+        `Monthly ≈ ${fmtUsd(e.monthlyCostUsd)}${unread.length ? "+" : ""} fixed: ` +
+          [...fixed.map((l) => `${l.item}${l.count > 1 ? ` ×${l.count}` : ""} ${fmtUsd(l.usd)}`), ...unread.map((l) => `${l.item}${l.count > 1 ? ` ×${l.count}` : ""} price not read`)].join(", ") +
+          ".",
+        "neutral",
         "  ",
-      ).map((l) => `  ${l}`),
+        "  ",
+      ),
     );
     const usage = e.costLines.filter((l) => l.usage);
-    if (usage.length) out.push(...wrap(`Plus usage: ${usage.map((l) => l.basis).join("; ")}.`, width - 2, "  ").map((l) => `  ${paint("muted", l)}`));
-    for (const note of e.notes) out.push(...wrap(`Note: ${note}.`, width - 2, "  ").map((l) => `  ${paint("muted", l)}`));
-    for (const gap of r.analysis.gaps) out.push(...wrap(`Gap: ${gap}`, width - 2, "  ").map((l) => `  ${paint("bad", l)}`));
+    if (usage.length) out.push(...para(`Plus usage: ${usage.map((l) => l.basis).join("; ")}.`, "muted", "  ", "  "));
+    for (const note of e.notes) out.push(...para(`Note: ${note}.`, "muted", "  ", "  "));
+    for (const gap of r.analysis.gaps) out.push(...para(`Gap: ${gap}`, "bad", "  ", "  "));
   }
   return `${out.join("\n")}\n`;
 }

@@ -13,7 +13,8 @@ import { SCENARIOS } from "../../scenarios";
 import { analyzeScenario } from "./analysis";
 import { previewDocument, type PreviewDocument } from "./document";
 import { estimateScenario } from "./estimates";
-import type { PlanResult } from "./model";
+import type { ScenarioEvaluation } from "../evaluate";
+import { type PlanResult, type PolicyOutcome, policyFindings } from "./model";
 import { renderHtml } from "./render-html";
 import { renderMarkdown } from "./render-markdown";
 import { renderText } from "./render-text";
@@ -83,8 +84,7 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
   const started = Date.now();
   const evaluation = await evaluateScenario(scenario, { overrides });
   const definition = SCENARIOS[scenario];
-  const { runPolicies, summarizePolicyReport } = require("../../policy/run") as typeof import("../../policy/run");
-  const report = runPolicies(evaluation);
+  const policy = policyOutcome(evaluation);
   progress(`evaluated ${scenario} (simulated): ${evaluation.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     scenario,
@@ -93,11 +93,21 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
     evaluation,
     estimate: estimateScenario(evaluation),
     analysis: analyzeScenario(scenario, evaluation.resources),
-    policy: {
-      ok: report.summary.ok,
-      summary: summarizePolicyReport(report),
-      failed: [...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy))],
-    },
+    policy,
+  };
+}
+
+/** The policy pack (policy/) run over an evaluated graph, as the plan reports it. */
+export function policyOutcome(evaluation: ScenarioEvaluation): PolicyOutcome {
+  const { runPolicies, summarizePolicyReport } = require("../../policy/run") as typeof import("../../policy/run");
+  const report = runPolicies(evaluation);
+  return {
+    ok: report.summary.ok,
+    summary: summarizePolicyReport(report),
+    failed: [...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy))],
+    passed: report.summary.passed.length,
+    applied: report.summary.passed.length + report.summary.failed.length,
+    findings: policyFindings(report.violations),
   };
 }
 

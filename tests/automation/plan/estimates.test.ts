@@ -16,6 +16,28 @@ const AKS = "azure-native:containerservice:ManagedCluster";
 
 describe("automation/plan/estimates", () => {
   describe("data/estimates.json", () => {
+    it("takes every price figure from the quote of its source (per hour, per month, or per day as quoted)", () => {
+      const quoted = (source: string, usd: number) => {
+        const says = ESTIMATES.sources[source]?.says ?? "";
+        const forms = [usd, usd.toFixed(2), usd.toFixed(3), (usd * 24).toFixed(3)].map((f) => `$${f}`);
+        return forms.some((f) => says.includes(`${f} `) || says.includes(`${f}/`) || says.endsWith(f));
+      };
+      const figures: [where: string, source: string, usd: number][] = [];
+      for (const [type, entries] of Object.entries(ESTIMATES.prices)) {
+        for (const e of entries) for (const k of ["usdPerHour", "usdPerMonth", "usdPerUnitMonth"] as const) if (e[k] !== undefined) figures.push([`${type} ${k}`, e.source, e[k]!]);
+      }
+      const aks = ESTIMATES.aks;
+      for (const [tier, usd] of Object.entries(aks.controlPlaneUsdPerHour)) if (usd > 0) figures.push([`AKS ${tier}`, aks.controlPlaneSource, usd]);
+      for (const key of ["defaultOsDisk", "loadBalancer", "outboundPublicIp", "internalLoadBalancer", "servicePublicIp"] as const) {
+        const item = aks[key];
+        for (const usd of [item.usdPerHour, item.usdPerMonth]) if (usd !== undefined) figures.push([`aks.${key}`, item.source, usd]);
+      }
+      for (const [size, vm] of Object.entries(ESTIMATES.vmSizes)) if (vm.usdPerHour !== undefined) figures.push([size, vm.source, vm.usdPerHour]);
+      assert.ok(figures.length >= 5);
+      for (const [where, source, usd] of figures) assert.ok(quoted(source, usd), `${where}: $${usd} is not in the quote of ${source}: ${ESTIMATES.sources[source]?.says}`);
+      for (const s of Object.values(ESTIMATES.sources)) assert.ok(!/stored copy|client-side|check them/i.test(s.says), `an authoring note in a quote: ${s.says}`);
+    });
+
     it("names a known source, a kind and a sane figure for every duration", () => {
       for (const [type, entries] of Object.entries(ESTIMATES.durations)) {
         assert.ok(entries.length, type);
@@ -72,19 +94,20 @@ describe("automation/plan/estimates", () => {
   });
 
   describe("costOf", () => {
-    it("prices APIM Developer per unit and lists Consumption as usage-based with its free grant", () => {
+    it("counts APIM units, says their price was not read (the source shows none), and lists Consumption as usage-based with its free grant", () => {
       const dev = costOf({ type: APIM, custom: true, inputs: { sku: { name: "Developer", capacity: 1 } } });
-      assert.deepEqual(dev.map((l) => [l.count, l.usd, l.usage]), [[1, 48.04, false]]);
+      assert.deepEqual(dev.map((l) => [l.count, l.usd, l.usage, l.unknown]), [[1, 0, false, true]]);
+      assert.match(dev[0].basis, /price not read \(2026-11-23\): /);
       assert.match(dev[0].source, /^https:\/\/azure\.microsoft\.com\/pricing\/details\/api-management/);
       const premium = costOf({ type: APIM, custom: true, inputs: { sku: { name: "Premium", capacity: 2 } } });
-      assert.equal(premium[0].usd, 5590.34);
+      assert.deepEqual([premium[0].count, premium[0].usd, premium[0].unknown], [2, 0, true]);
       const consumption = costOf({ type: APIM, custom: true, inputs: { sku: { name: "Consumption", capacity: 0 } } });
       assert.equal(consumption[0].usd, 0);
       assert.equal(consumption[0].usage, true);
       assert.match(consumption[0].basis, /1 million calls .* free/);
     });
 
-    it("prices AKS: free control plane, VMs per node, managed OS disks, and the load balancer and outbound IP AKS creates", () => {
+    it("prices AKS: free control plane, VMs per node and managed OS disks (prices not read), and the load balancer and outbound IP AKS creates", () => {
       const lines = costOf({
         type: AKS,
         custom: true,
@@ -93,8 +116,9 @@ describe("automation/plan/estimates", () => {
       const by = Object.fromEntries(lines.map((l) => [l.item, l]));
       assert.equal(by["control plane (Free tier)"].usd, 0);
       assert.equal(by["node VMs (Standard_D2s_v5)"].count, 2);
-      assert.equal(by["node VMs (Standard_D2s_v5)"].usd, 140.16);
-      assert.equal(by["node OS disks (managed)"].usd, 39.42);
+      assert.deepEqual([by["node VMs (Standard_D2s_v5)"].usd, by["node VMs (Standard_D2s_v5)"].unknown], [0, true]);
+      assert.match(by["node VMs (Standard_D2s_v5)"].basis, /price not read/);
+      assert.deepEqual([by["node OS disks (managed)"].count, by["node OS disks (managed)"].unknown], [2, true]);
       assert.equal(by["load balancer (AKS)"].usd, 18.25);
       assert.equal(by["outbound public IP (AKS)"].usd, 3.65);
       const standard = costOf({ type: AKS, custom: true, inputs: { sku: { tier: "Standard" }, agentPoolProfiles: [{ count: 1, vmSize: "Standard_D2s_v5", osDiskType: "Ephemeral" }] } });
@@ -183,7 +207,9 @@ describe("automation/plan/estimates", () => {
 
     it("totals fixed monthly cost, lists usage separately, and says when the region differs from the price region", () => {
       const e = estimateScenario({ resources: [rg, gateway, apim, api, vnet, subnet, aks] });
-      assert.equal(e.monthlyCostUsd, 48.04 + 140.16 + 39.42 + 18.25 + 3.65);
+      assert.equal(e.monthlyCostUsd, 18.25 + 3.65, "only the prices the sources showed");
+      assert.deepEqual(e.costLines.filter((l) => l.unknown).map((l) => l.item).sort(), ["API Management Developer units", "node OS disks (managed)", "node VMs (Standard_D2s_v5)"]);
+      assert.ok(!e.notes.some((n) => /price/.test(n) && /lower bound/.test(n)), "a missing price is said in the table, not in a note");
       assert.ok(e.costLines.every((l) => typeof l.type === "string" && typeof l.count === "number" && typeof l.usd === "number" && typeof l.basis === "string" && typeof l.source === "string"));
       assert.equal(e.region, "swedencentral");
       assert.match(e.notes.join(" "), /eastus list prices; this scenario deploys to swedencentral/);

@@ -4,6 +4,7 @@ import { type PreviewDocument, STACK_TYPE, secretValues, stackUrn } from "../../
 import { analyzeScenario } from "../../../automation/plan/analysis";
 import { estimateScenario } from "../../../automation/plan/estimates";
 import type { PlanResult } from "../../../automation/plan/model";
+import { policyOutcome } from "../../../automation/plan/run";
 import type { ScenarioName } from "../../../config/schema";
 import { SCENARIOS } from "../../../scenarios";
 import { evaluated } from "../../scenarios/helpers";
@@ -25,11 +26,26 @@ export function resource(type: string, name: string, extra: Partial<RegisteredRe
   };
 }
 
-/** The plan of a real scenario (shared evaluations; the mock engine runs them one after another). */
-export async function planned(scenario: ScenarioName): Promise<PlanResult> {
+/** The plan of a real scenario, policy pack included (shared evaluations; the mock engine runs them one after another). */
+export function planned(scenario: ScenarioName): Promise<PlanResult> {
+  if (!plans.has(scenario)) plans.set(scenario, plan(scenario));
+  return plans.get(scenario)!;
+}
+
+const plans = new Map<ScenarioName, Promise<PlanResult>>();
+
+async function plan(scenario: ScenarioName): Promise<PlanResult> {
   const evaluation = await evaluated(scenario);
   const d = SCENARIOS[scenario];
-  return { scenario, title: d.title, summary: d.summary, evaluation, estimate: estimateScenario(evaluation), analysis: analyzeScenario(scenario, evaluation.resources) };
+  return {
+    scenario,
+    title: d.title,
+    summary: d.summary,
+    evaluation,
+    estimate: estimateScenario(evaluation),
+    analysis: analyzeScenario(scenario, evaluation.resources),
+    policy: policyOutcome(evaluation),
+  };
 }
 
 /** The contract of DESIGN.md, "Contracts": checked the same way for hand-made and real evaluations. */
