@@ -20,7 +20,7 @@ const PROJECT_DIR = path.resolve(__dirname, "..");
 
 /**
  * GitHub-hosted runners end a job after 6 hours, so a comparison cannot be allowed more.
- * https://docs.github.com/en/actions/reference/limits#existing-system-limits
+ * https://docs.github.com/en/actions/reference/limits
  */
 export const MAX_HOURS = 6;
 
