@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import type { PurgeResult } from "../../automation/driver/types";
 import { releaseApimSubnet, type ReleaseDeps, subnetHolders } from "../../components/subnet-release";
 
@@ -67,5 +69,13 @@ describe("components/subnet-release: destroying a VNet-injected APIM", () => {
     const s = simulated({ purge: "not-found", holders: [undefined] });
     assert.equal(await releaseApimSubnet(s.deps), "released");
     assert.match(s.lines[0], /not soft-deleted/);
+  });
+
+  it("runs as the destroy step's script, and stops with a clear line when its settings are missing", () => {
+    const root = path.resolve(__dirname, "../..");
+    const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
+    const run = spawnSync(process.execPath, ["--import", "tsx", "scripts/release-apim-subnet.ts"], { cwd: root, env, encoding: "utf8", timeout: 60_000 });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stderr.trim(), "SUBSCRIPTION_ID is not set");
   });
 });
