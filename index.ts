@@ -19,5 +19,6 @@ export = async () => {
   }
   const result = resolveConfig(scenario, settings);
   if (!result.ok) throw new pulumi.RunError(`invalid configuration:\n${formatProblems(result.problems).join("\n")}`);
+  for (const warning of result.warnings) pulumi.log.warn(warning);
   return buildScenario(result.config, stack);
 };

@@ -18,8 +18,11 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   aksDnsServiceIp: "172.16.0.10",
   aksNodeSize: "Standard_D2s_v5",
   aksNodeCount: 2,
-  openAiModelName: "gpt-4o-mini",
-  openAiModelVersion: "2024-07-18",
+  // GA and not deprecated in Microsoft's retirement schedule, offered as GlobalStandard in swedencentral, and
+  // the smallest current GPT-5 model (data/openai-models.json has the sources and the date they were read).
+  // A reasoning model: the AI API sends max_completion_tokens (config/models.ts decides from the family).
+  openAiModelName: "gpt-5.4-mini",
+  openAiModelVersion: "2026-03-17",
   openAiDeploymentSku: "GlobalStandard",
   openAiModelCapacity: 10,
   corsAllowedOrigins: ["http://localhost:5173"],
@@ -28,6 +31,15 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   quotaCalls: 10000,
   quotaPeriodSeconds: 86400,
   tokenLimitPerMinute: 5000,
+  apimDeveloperPortal: false,
+  // Every request while the lab is small; lower it for real traffic (Application Insights bills per GB).
+  // https://learn.microsoft.com/azure/api-management/api-management-howto-app-insights#performance-implications-and-log-sampling
+  appInsightsSamplingPercentage: 100,
+  // Client addresses are personal data in many jurisdictions: off unless someone needs them.
+  appInsightsLogClientIp: false,
+  // A lab-sized cap: ingestion stops for the day past it (the workspace keeps answering queries).
+  // https://learn.microsoft.com/azure/azure-monitor/logs/daily-cap
+  logAnalyticsDailyQuotaGb: 1,
   // APIM validates the backend's certificate chain, and Let's Encrypt's staging root is not trusted: only
   // production certificates let APIM call a public ingress. https://letsencrypt.org/docs/staging-environment/
   acmeServer: "production",

@@ -8,6 +8,7 @@ import {
   usableAzureAddresses,
 } from "./cidr";
 import { SCENARIO_TRAITS } from "./defaults";
+import { currentModels, isAzureRegion, knownRegions, lifecycleOf, MODEL_DATA, REGIONS_SOURCE, todayUtc } from "./models";
 import type { ApimSku, ConfigKey, ScenarioConfig } from "./schema";
 
 export interface Problem {
@@ -174,15 +175,20 @@ export function hasDedicatedOutboundAddresses(sku: ApimSku): boolean {
   return !["Consumption", "BasicV2", "StandardV2"].includes(sku);
 }
 
-/** Whether the scenario's ingress allow-list must be built from configured shared ranges. */
+/**
+ * Whether the addresses APIM calls from must be configured: the Azure OpenAI firewall admits them in every
+ * scenario, and the consumption ingress allow-list too. Only tiers without dedicated addresses need them.
+ */
 export function needsSharedSourceRanges(c: Pick<ScenarioConfig, "scenario" | "apimSku">): boolean {
-  return c.scenario === "consumption" && !hasDedicatedOutboundAddresses(c.apimSku);
+  return !hasDedicatedOutboundAddresses(c.apimSku);
 }
 
 /** Narrowest prefix length a shared range may have: anything wider admits a large part of the internet. */
 export const WIDEST_SHARED_RANGE_PREFIX = 8;
 
 function allowListRules(c: ScenarioConfig): Problem[] {
+  // Outside consumption, a tier the scenario refuses is reported by apimRules alone.
+  if (c.scenario !== "consumption" && !SCENARIO_TRAITS[c.scenario].allowedSkus.includes(c.apimSku)) return [];
   const ranges = c.apimSharedSourceRanges;
   if (needsSharedSourceRanges(c) && ranges === undefined) {
     return [
@@ -190,7 +196,7 @@ function allowListRules(c: ScenarioConfig): Problem[] {
         key: "apimSharedSourceRanges",
         value: undefined,
         message:
-          `required: the ${c.apimSku} tier has no dedicated outbound address, so the ingress can only admit the region's shared ranges. ` +
+          `required: the ${c.apimSku} tier has no dedicated outbound address, so Azure OpenAI's firewall (and the consumption ingress) can only admit the region's shared ranges. ` +
           `List them with: az network list-service-tags --location ${c.location} --query "values[?name=='AzureCloud.${c.location}'].properties.addressPrefixes[] | [?!contains(@, ':')]" (IPv4 only)`,
       },
     ];
@@ -203,7 +209,7 @@ function allowListRules(c: ScenarioConfig): Problem[] {
         message:
           c.scenario === "consumption"
             ? `not used with the ${c.apimSku} tier: the allow-list holds the service's own outbound addresses; remove it`
-            : `only the consumption scenario uses it; remove it`,
+            : `only the consumption scenario uses it, or a tier without dedicated outbound addresses; the ${c.apimSku} tier has its own: remove it`,
       },
     ];
   }
@@ -212,7 +218,66 @@ function allowListRules(c: ScenarioConfig): Problem[] {
     .map((r) => ({ key: "apimSharedSourceRanges", value: r, message: `wider than /${WIDEST_SHARED_RANGE_PREFIX}: list the region's ranges, not the internet` }));
 }
 
+const MODEL_SOURCE = MODEL_DATA.sources.lifecycle.url;
+
+function modelSuggestion(c: ScenarioConfig, today: string): string {
+  const region = c.openAiLocation ?? c.location;
+  const names = currentModels(today, c.openAiDeploymentSku, region).map((m) => `${m.name} ${m.version}`);
+  return names.length ? `; current ${c.openAiDeploymentSku} models in data/openai-models.json: ${names.join(", ")}` : "";
+}
+
+/**
+ * Regions must exist, and the model must not be retired on `today` nor missing from the region where the data
+ * file knows its regions. Deprecated models are allowed (existing customers may still deploy them): see
+ * `configWarnings`.
+ */
+export function regionAndModelProblems(c: ScenarioConfig, today: string = todayUtc()): Problem[] {
+  const problems: Problem[] = [];
+  for (const key of ["location", "openAiLocation"] as const) {
+    const value = c[key];
+    if (value !== undefined && !isAzureRegion(value)) {
+      problems.push({ key, value, message: `is not an Azure region (names as in ${REGIONS_SOURCE}, e.g. swedencentral, eastus2)` });
+    }
+  }
+  const verdict = lifecycleOf(c.openAiModelName, c.openAiModelVersion, today);
+  if (verdict.status === "retired") {
+    problems.push({
+      key: "openAiModelVersion",
+      value: `${c.openAiModelName} ${c.openAiModelVersion}`,
+      message: `is retired since ${verdict.entry!.retirement ?? "(no date)"}: Azure answers every call with an error (${MODEL_SOURCE})${modelSuggestion(c, today)}`,
+    });
+  }
+  const region = c.openAiLocation ?? c.location;
+  const regions = knownRegions(c.openAiModelName, c.openAiModelVersion, c.openAiDeploymentSku);
+  if (regions !== undefined && isAzureRegion(region) && !regions.includes(region)) {
+    problems.push({
+      key: c.openAiLocation === undefined ? "location" : "openAiLocation",
+      value: region,
+      message: `${c.openAiModelName} ${c.openAiModelVersion} is not offered as ${c.openAiDeploymentSku} there; regions: ${regions.join(", ")} (set openAiLocation)`,
+    });
+  }
+  return problems;
+}
+
+/** Things that deploy but deserve a line before they do; one line each. */
+export function configWarnings(c: ScenarioConfig, today: string = todayUtc()): string[] {
+  const verdict = lifecycleOf(c.openAiModelName, c.openAiModelVersion, today);
+  const model = `openAiModelName/openAiModelVersion = ${c.openAiModelName} ${c.openAiModelVersion}`;
+  switch (verdict.status) {
+    case "deprecated":
+      return [
+        `${model}: deprecated, closed to subscriptions that never deployed it, retires ${verdict.entry!.retirement ?? "(no date)"} (${MODEL_SOURCE})${modelSuggestion(c, today)}`,
+      ];
+    case "preview":
+      return [`${model}: a preview model; Microsoft may upgrade or retire it at short notice, retires ${verdict.entry!.retirement ?? "(no date)"}`];
+    case "unknown":
+      return [`${model}: not in data/openai-models.json (read ${MODEL_DATA.readOn}); its lifecycle and regions are not checked`];
+    default:
+      return [];
+  }
+}
+
 /** Rules across settings that Azure would reject at deploy time, or that would ship an insecure setup. */
-export function crossFieldProblems(c: ScenarioConfig): Problem[] {
-  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c)];
+export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()): Problem[] {
+  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c), ...regionAndModelProblems(c, today)];
 }

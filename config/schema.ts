@@ -18,6 +18,8 @@ const origin = z
   .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, { message: "must be an origin (scheme://host[:port], no path) and never *" });
 const chartVersion = z.string().regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { message: "must be an exact chart version such as 41.3.0 (no ranges)" });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** `true`/`false` as booleans or as the strings `pulumi config` and `--config` carry (z.coerce.boolean would read "false" as true). */
+const bool = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
 
 /**
  * Every setting of every scenario, flat, so that `--config key=value` and `pulumi config set key value`
@@ -61,6 +63,10 @@ export const configSchema = z
     openAiModelVersion: z.string().min(1),
     openAiDeploymentSku: z.enum(["GlobalStandard", "DataZoneStandard", "Standard"]),
     openAiModelCapacity: int(1, 1000),
+    /** Name of the output-token limit the AI API sends; unset, the model's family decides (config/models.ts). */
+    openAiTokenParameter: z.enum(["max_completion_tokens", "max_tokens"]).optional(),
+    /** Data-plane api-version the AI API uses; unset, the model's family decides. */
+    openAiApiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, { message: "must be an api-version such as 2024-10-21 or 2025-04-01-preview" }).optional(),
 
     jwtIssuer: httpsUrl.optional(),
     jwtAudience: z.string().min(1).optional(),
@@ -70,6 +76,15 @@ export const configSchema = z
     quotaCalls: int(1, 100000000),
     quotaPeriodSeconds: int(3600, 31536000),
     tokenLimitPerMinute: int(100, 10000000),
+
+    /** The developer portal (classic tiers and v2); off unless asked for. The legacy portal is always off. */
+    apimDeveloperPortal: bool,
+    /** Share of requests APIM sends to Application Insights, in percent. */
+    appInsightsSamplingPercentage: z.coerce.number().min(0).max(100),
+    /** Whether APIM's Application Insights records carry the caller's IP address. */
+    appInsightsLogClientIp: bool,
+    /** Log Analytics ingestion cap per day in GB; -1 removes the cap. */
+    logAnalyticsDailyQuotaGb: z.coerce.number().refine((n) => n === -1 || (n >= 0.1 && n <= 10000), { message: "must be -1 (no cap) or between 0.1 and 10000 GB" }),
 
     acmeEmail: email.optional(),
     acmeServer: z.enum(["staging", "production"]),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defaultsFor } from "./defaults";
-import { crossFieldProblems, type Problem } from "./rules";
+import { configWarnings, crossFieldProblems, type Problem } from "./rules";
 import { CONFIG_KEYS, configSchema, SCENARIO_NAMES, type ScenarioConfig, type ScenarioName } from "./schema";
 
 export type { Problem } from "./rules";
@@ -82,7 +82,8 @@ function valueAt(input: Record<string, unknown>, path: PropertyKey[]): unknown {
   return path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
 }
 
-export type ResolveResult = { ok: true; config: ScenarioConfig } | { ok: false; problems: Problem[] };
+/** `warnings`: one line each for settings that deploy but deserve attention (a deprecated model). */
+export type ResolveResult = { ok: true; config: ScenarioConfig; warnings: string[] } | { ok: false; problems: Problem[] };
 
 /**
  * Merges the scenario's defaults with raw settings (from a stack file, `pulumi config` or `--config`),
@@ -111,7 +112,7 @@ export function resolveConfig(scenario: ScenarioName, raw: Record<string, unknow
     return { ok: false, problems };
   }
   problems.push(...crossFieldProblems(parsed.data));
-  return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data };
+  return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data, warnings: configWarnings(parsed.data) };
 }
 
 /** Like resolveConfig, but throws a ConfigError listing every problem. */
