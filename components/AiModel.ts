@@ -3,6 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as cognitiveservices from "@pulumi/azure-native/cognitiveservices";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { assignRole, COGNITIVE_SERVICES_OPENAI_USER } from "./roles";
+import { apiVersionFor, modelFamily, type TokenParameter, tokenParameterFor } from "../config/models";
 
 export type DeploymentSku = "GlobalStandard" | "DataZoneStandard" | "Standard";
 
@@ -16,6 +17,37 @@ export interface AiModelArgs extends AzureScopeArgs {
   /** Thousands of tokens per minute, counted against the subscription's regional quota for model and SKU. */
   capacity: number;
   diagnostics?: DiagnosticsArgs;
+  /** Overrides what the model's family decides (config `openAiTokenParameter`, `openAiApiVersion`). */
+  tokenParameter?: TokenParameter;
+  apiVersion?: string;
+  /**
+   * Who may reach the account over the network; everyone else is refused (default action Deny). Entra ID
+   * is still required of those admitted.
+   */
+  network: AiModelNetworkArgs;
+}
+
+export interface AiModelNetworkArgs {
+  /** Public addresses or ranges (CIDR) admitted, e.g. APIM's outbound addresses. */
+  ipRanges: pulumi.Input<pulumi.Input<string>[]>;
+  /** Subnets admitted through the Microsoft.CognitiveServices service endpoint, e.g. the AKS nodes' subnet. */
+  subnetIds: pulumi.Input<string>[];
+}
+
+/**
+ * The account's firewall: deny by default, admit the given addresses and subnets, and no bypass for
+ * "trusted Azure services" (nothing here needs it). An IP rule takes an address or a CIDR range; a virtual
+ * network rule needs the subnet's Microsoft.CognitiveServices service endpoint, and with
+ * `ignoreMissingVnetServiceEndpoint: false` ARM refuses the rule when it is missing rather than admit nothing.
+ * https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
+ */
+export function networkRules(ipRanges: readonly string[], subnetIds: readonly string[]) {
+  return {
+    defaultAction: "Deny" as const,
+    bypass: "None" as const,
+    ipRules: [...new Set(ipRanges.map((r) => r.replace(/\/32$/, "")))].sort().map((value) => ({ value })),
+    virtualNetworkRules: subnetIds.map((id) => ({ id, ignoreMissingVnetServiceEndpoint: false })),
+  };
 }
 
 /**
@@ -29,6 +61,10 @@ export class AiModel extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>;
   /** The name clients put in `/openai/deployments/<name>/...`. */
   readonly deploymentName: pulumi.Output<string>;
+  /** The output-token limit the model takes: `max_completion_tokens` for reasoning models. */
+  readonly tokenParameter: TokenParameter;
+  /** The data-plane api-version the AI API uses with this model. */
+  readonly apiVersion: string;
 
   constructor(name: string, args: AiModelArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:ai:AiModel`, name, {}, opts);
@@ -52,8 +88,12 @@ export class AiModel extends pulumi.ComponentResource {
           customSubDomainName: args.accountName,
           // No keys: every caller needs a role assignment. https://learn.microsoft.com/azure/ai-services/disable-local-auth
           disableLocalAuth: true,
-          // A private endpoint is out of scope here: the account stays public, guarded by Entra ID alone.
+          // Public endpoint, but only the admitted addresses and subnets reach it (networkAcls); a private
+          // endpoint is a separate change.
           publicNetworkAccess: "Enabled",
+          networkAcls: pulumi
+            .all([pulumi.output(args.network.ipRanges), pulumi.all(args.network.subnetIds)])
+            .apply(([ips, subnets]) => networkRules(ips, subnets)),
         },
       },
       parent,
@@ -80,6 +120,9 @@ export class AiModel extends pulumi.ComponentResource {
 
     if (args.diagnostics) addDiagnostics(name, account.id, args.diagnostics, parent);
 
+    const family = modelFamily(args.modelName, args.modelVersion);
+    this.tokenParameter = args.tokenParameter ?? tokenParameterFor(family);
+    this.apiVersion = args.apiVersion ?? apiVersionFor(family);
     this.accountId = account.id;
     this.accountName = account.name;
     this.endpoint = account.properties.apply((p) => p.endpoint);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
 import { CHAT_PATH } from "../app/src/image";
@@ -15,7 +16,16 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
   publisherEmail: string;
   /** VNet injection; omitted for a service outside any VNet. */
   vnet?: { mode: "External" | "Internal"; subnetId: pulumi.Input<string>; publicIpDnsLabel: pulumi.Input<string> };
-  appInsights?: { id: pulumi.Input<string>; connectionString: pulumi.Input<string> };
+  appInsights?: {
+    id: pulumi.Input<string>;
+    connectionString: pulumi.Input<string>;
+    /** Share of requests logged, 0-100. */
+    samplingPercentage: number;
+    /** Whether records carry the caller's IP address. */
+    logClientIp: boolean;
+  };
+  /** The developer portal; the legacy portal is always off. */
+  developerPortal: boolean;
   diagnostics?: DiagnosticsArgs;
   policies: GatewayPolicySettings;
   /** Base URL of the AI API on AKS (the Kubernetes layer's ingress). */
@@ -73,6 +83,54 @@ export function tlsHardening(sku: ApimSku): Record<string, string> | undefined {
     ...Object.fromEntries(off.map((k) => [`${security}.${k}`, "False"])),
     [`${security}.Protocols.Server.Http2`]: "True",
   };
+}
+
+/**
+ * Portal settings: the legacy portal off, the developer portal only when asked for. Consumption has no
+ * portal at all and v2 tiers never had the legacy one, so those tiers are not sent the flags they lack.
+ * https://learn.microsoft.com/azure/api-management/api-management-features (Developer portal row)
+ */
+export function portalSettings(sku: ApimSku, developerPortal: boolean): { developerPortalStatus?: "Enabled" | "Disabled"; legacyPortalStatus?: "Disabled" } {
+  if (sku === "Consumption") return {};
+  const developerPortalStatus = developerPortal ? "Enabled" : "Disabled";
+  return sku === "BasicV2" || sku === "StandardV2" ? { developerPortalStatus } : { developerPortalStatus, legacyPortalStatus: "Disabled" };
+}
+
+/**
+ * Properties that azure-native's SDK fills with a default on every ApiManagementService
+ * (node_modules/@pulumi/azure-native/apimanagement/apiManagementService.js: `enableClientCertificate ?? false`,
+ * `developerPortalStatus ?? "Enabled"`, `legacyPortalStatus ?? "Enabled"`) but that the tier does not take.
+ * `enableClientCertificate` is "only meant to be used for Consumption" (REST spec description), and Azure
+ * refuses `false` on Developer: "Setting EnableClientCertificate flag to false is not supported for Developer
+ * SKU" (pulumi/pulumi-azure-native#1741, #1865). Omitting it is what works; setting it to true there would
+ * change behaviour.
+ */
+export function propertiesTheTierLacks(sku: ApimSku): string[] {
+  const lacks = sku === "Consumption" ? [] : ["enableClientCertificate"];
+  const portals = portalSettings(sku, false);
+  if (portals.developerPortalStatus === undefined) lacks.push("developerPortalStatus");
+  if (portals.legacyPortalStatus === undefined) lacks.push("legacyPortalStatus");
+  return lacks;
+}
+
+/**
+ * Removes the SDK's defaults the tier lacks from the registered inputs, which are what the provider sends
+ * (and what the plan shows). An in-process `transformations` entry, not a `transforms` one: it runs in the
+ * SDK before registration, so the mock engine and the policy pack see the same inputs as Azure does.
+ */
+export function withoutPropertiesTheTierLacks(sku: ApimSku): pulumi.ResourceTransformation {
+  const lacks = propertiesTheTierLacks(sku);
+  return ({ props, opts }) => ({ props: Object.fromEntries(Object.entries(props).filter(([k]) => !lacks.includes(k))), opts });
+}
+
+/**
+ * Resource logs to Log Analytics: every category where the tier writes them; Consumption writes none there
+ * ("Azure Monitor and Log Analytics request logs: No" for Consumption in the feature table), so it sends its
+ * metrics only and its request logs go to Application Insights. Other tiers: the allLogs group.
+ * https://learn.microsoft.com/azure/api-management/api-management-features
+ */
+export function apimResourceLogs(sku: ApimSku): { categoryGroup: string; enabled: boolean }[] {
+  return sku === "Consumption" ? [] : [{ categoryGroup: "allLogs", enabled: true }];
 }
 
 /**
@@ -137,12 +195,27 @@ export class ApiGateway extends pulumi.ComponentResource {
         virtualNetworkType: args.vnet?.mode ?? "None",
         virtualNetworkConfiguration: args.vnet ? { subnetResourceId: args.vnet.subnetId } : undefined,
         publicIpAddressId: publicIp?.id,
+        ...portalSettings(args.sku, args.developerPortal),
       },
-      { ...parent, customTimeouts: APIM_TIMEOUTS },
+      { ...parent, customTimeouts: APIM_TIMEOUTS, transformations: [withoutPropertiesTheTierLacks(args.sku)] },
     );
     const svc = { resourceGroupName: args.resourceGroupName, serviceName: service.name };
 
-    if (args.diagnostics) addDiagnostics(name, service.id, args.diagnostics, parent);
+    if (args.diagnostics && args.sku !== "Consumption") addDiagnostics(name, service.id, args.diagnostics, parent);
+    if (args.diagnostics && args.sku === "Consumption") {
+      new monitor.DiagnosticSetting(
+        `${name}-diag`,
+        {
+          name: "to-log-analytics",
+          resourceUri: service.id,
+          workspaceId: args.diagnostics.workspaceId,
+          logAnalyticsDestinationType: "Dedicated",
+          logs: apimResourceLogs(args.sku),
+          metrics: [{ category: "AllMetrics", enabled: true }],
+        },
+        parent,
+      );
+    }
 
     if (args.appInsights) {
       const logger = new apimanagement.Logger(
@@ -158,6 +231,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       );
       // `metrics: true` lets emit-token-metric policies publish to Application Insights.
       // https://learn.microsoft.com/azure/api-management/api-management-howto-app-insights#emit-custom-metrics
+      // Sampling and client IP logging are settings (appInsightsSamplingPercentage, appInsightsLogClientIp).
       new apimanagement.Diagnostic(
         `${name}-appinsights`,
         {
@@ -165,11 +239,11 @@ export class ApiGateway extends pulumi.ComponentResource {
           diagnosticId: "applicationinsights",
           loggerId: logger.id,
           alwaysLog: "allErrors",
-          logClientIp: true,
+          logClientIp: args.appInsights.logClientIp,
           httpCorrelationProtocol: "W3C",
           verbosity: "information",
           metrics: true,
-          sampling: { samplingType: "fixed", percentage: 100 },
+          sampling: { samplingType: "fixed", percentage: args.appInsights.samplingPercentage },
         },
         parent,
       );

@@ -544,6 +544,9 @@ export class Network extends pulumi.ComponentResource {
           subnetName,
           addressPrefix: spec.prefix,
           networkSecurityGroup: { id: nsg.id },
+          // Azure OpenAI's firewall admits the AKS nodes through this endpoint (AiModel virtual network rule).
+          // https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
+          serviceEndpoints: spec.key === "aks" ? [{ service: "Microsoft.CognitiveServices" }] : undefined,
         },
         { parent: this, dependsOn: previous ? [previous] : [] },
       );

@@ -8,6 +8,8 @@ export interface ObservabilityArgs extends AzureScopeArgs {
   appInsightsName: pulumi.Input<string>;
   /** Log Analytics retention; 30 days is included in the PerGB2018 price. */
   retentionInDays?: number;
+  /** Ingestion cap per day in GB (-1: none). Past it, ingestion stops until the next day. */
+  dailyQuotaGb?: number;
 }
 
 /**
@@ -46,6 +48,8 @@ export class Observability extends pulumi.ComponentResource {
         tags: args.tags,
         sku: { name: "PerGB2018" },
         retentionInDays: args.retentionInDays ?? 30,
+        // https://learn.microsoft.com/azure/azure-monitor/logs/daily-cap
+        workspaceCapping: args.dailyQuotaGb === undefined ? undefined : { dailyQuotaGb: args.dailyQuotaGb },
       },
       parent,
     );

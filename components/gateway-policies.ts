@@ -54,15 +54,16 @@ export const COGNITIVE_SERVICES_AUDIENCE = "https://cognitiveservices.azure.com"
 export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings): GatewayPolicies {
   const omitted: string[] = [];
   const byKey = supportsPolicy(tier, "rate-limit-by-key");
-  // CORS first: a browser's preflight carries no key or token, and must be answered before they are checked.
-  // https://learn.microsoft.com/azure/api-management/cors-policy
-  const productInbound: PolicyFragment[] = [
-    cors({
-      allowedOrigins: s.corsAllowedOrigins,
-      allowedMethods: ["GET", "POST", "OPTIONS"],
-      allowedHeaders: ["Content-Type", "Authorization", "Ocp-Apim-Subscription-Key", "api-key", "x-request-id"],
-    }),
-  ];
+  // CORS sits at API scope, ahead of <base />: at product scope it does not work when the subscription key
+  // travels in a header, and a preflight (no key, no token) must be answered before any other policy runs.
+  // https://learn.microsoft.com/azure/api-management/cors-policy#common-configuration-issues
+  const corsFirst = cors({
+    allowedOrigins: s.corsAllowedOrigins,
+    allowedMethods: ["GET", "POST", "OPTIONS"],
+    allowedHeaders: ["Content-Type", "Authorization", "Ocp-Apim-Subscription-Key", "api-key", "x-request-id"],
+  });
+  const apiScope = { firstBeforeBase: true } as const;
+  const productInbound: PolicyFragment[] = [];
   if (s.jwt) {
     productInbound.push(
       validateJwt({
@@ -84,15 +85,16 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
   const product = composePolicy(tier, { inbound: productInbound, outbound: [removeResponseHeaders()] });
 
   // APIM's own request id, whatever the caller sent: the AI API logs under it and sends it on to Azure OpenAI.
-  const aiApiInbound: PolicyFragment[] = [setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "override" })];
+  const aiApiInbound: PolicyFragment[] = [corsFirst, setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "override" })];
   if (s.backendBasicAuth) {
     aiApiInbound.push(authenticationBasic({ username: s.backendBasicAuth.username, password: `{{${s.backendBasicAuth.passwordNamedValue}}}` }));
   }
   // Streamed answers (server-sent events) reach the client as they are produced, not in 8 KB blocks.
   // https://learn.microsoft.com/azure/api-management/how-to-server-sent-events
-  const aiApi = composePolicy(tier, { inbound: aiApiInbound, backend: [forwardRequest({ bufferResponse: false })] });
+  const aiApi = composePolicy(tier, { inbound: aiApiInbound, backend: [forwardRequest({ bufferResponse: false })] }, apiScope);
 
   const openAiInbound: PolicyFragment[] = [
+    corsFirst,
     // The caller's APIM key must not travel on to Azure OpenAI; APIM authenticates with its own identity.
     setHeader({ name: "api-key", existsAction: "delete" }),
     authenticationManagedIdentity({ resource: COGNITIVE_SERVICES_AUDIENCE }),
@@ -113,6 +115,6 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
   } else {
     omitted.push(`azure-openai-emit-token-metric: not available in the ${tier} tier`);
   }
-  const openAiApi = composePolicy(tier, { inbound: openAiInbound });
+  const openAiApi = composePolicy(tier, { inbound: openAiInbound }, apiScope);
   return { product, aiApi, openAiApi, omitted };
 }

@@ -595,6 +595,11 @@ export interface ComposeOptions {
   base?: boolean;
   /** When given, fragments are also checked against the scopes their reference pages allow. */
   scope?: PolicyScope;
+  /**
+   * Renders the inbound section's first fragment before `<base />`, so that it runs before everything the
+   * parent scopes add: for a policy that must come first in the effective policy (cors).
+   */
+  firstBeforeBase?: boolean;
 }
 
 const SECTION_KEYS = { inbound: "inbound", backend: "backend", outbound: "outbound", "on-error": "onError" } as const satisfies Record<PolicySection, keyof PolicySections>;
@@ -634,7 +639,8 @@ export function composePolicy(tier: ApimSku, sections: PolicySections, options: 
     // A scope that forwards the request itself leaves <base /> out of backend, as the API-level example of
     // https://learn.microsoft.com/azure/api-management/forward-request-policy does; else the inherited one runs too.
     const inherits = base && !(section === "backend" && fragments.some((f) => f.policy === "forward-request"));
-    const body = [...(inherits ? ["<base />"] : []), ...fragments.map((f) => f.xml)];
+    const lead = options.firstBeforeBase && section === "inbound" && inherits && fragments.length > 0 ? [fragments.shift()!.xml] : [];
+    const body = [...lead, ...(inherits ? ["<base />"] : []), ...fragments.map((f) => f.xml)];
     if (body.length === 0) return `${INDENT}<${section} />`;
     const inner = body.flatMap((xml) => xml.split("\n")).map((line) => INDENT + INDENT + line);
     return [`${INDENT}<${section}>`, ...inner, `${INDENT}</${section}>`].join("\n");

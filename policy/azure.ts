@@ -5,6 +5,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, COGNITIVE_SERVICES_OPENAI_USER, NETWORK_CONTRIBUTOR } from "../components/roles";
 import { armResourceType, at, forTypes, isFalse, isResourceScope, isTrue, list, ofType, type Props, T } from "./lib";
+import { lifecycleOf, MODEL_DATA, todayUtc } from "../config/models";
 
 const MS = "https://learn.microsoft.com";
 
@@ -128,6 +129,42 @@ export const apimJwtValidation: StackValidationPolicy = {
   },
 };
 
+/** Tiers whose service resource takes `enableClientCertificate` ("only meant to be used for Consumption"). */
+const CLIENT_CERTIFICATE_FLAG_TIERS = ["Consumption"];
+
+export const apimClientCertificateFlag: ResourceValidationPolicy = {
+  name: "apim-client-certificate-flag",
+  description: "API Management sends enableClientCertificate only to the Consumption tier; Azure refuses false on Developer.",
+  enforcementLevel: "mandatory",
+  url: "https://github.com/pulumi/pulumi-azure-native/issues/1741",
+  validateResource: forTypes([T.apim], (args, report) => {
+    const sku = String(at(args.props, "sku.name") ?? "");
+    if (CLIENT_CERTIFICATE_FLAG_TIERS.includes(sku)) args.notApplicable("the Consumption tier takes enableClientCertificate");
+    if ("enableClientCertificate" in args.props) {
+      report(
+        `enableClientCertificate is sent (${JSON.stringify(args.props.enableClientCertificate)}) to the ${sku} tier: Azure answers "Setting EnableClientCertificate flag to false is not supported"; leave it out (withoutPropertiesTheTierLacks).`,
+      );
+    }
+  }),
+};
+
+/** Tiers with the legacy developer portal's switch (the classic ones). */
+const LEGACY_PORTAL_TIERS = ["Developer", "Basic", "Standard", "Premium"];
+
+export const apimPortals: ResourceValidationPolicy = {
+  name: "apim-portals",
+  description: "The legacy portal is off on every classic tier; the developer portal is off unless apimDeveloperPortal asks for it.",
+  enforcementLevel: "mandatory",
+  url: `${MS}/azure/api-management/developer-portal-overview`,
+  validateResource: forTypes([T.apim], (args, report) => {
+    const sku = String(at(args.props, "sku.name") ?? "");
+    if (!LEGACY_PORTAL_TIERS.includes(sku)) args.notApplicable(`the ${sku} tier has no legacy portal`);
+    if (args.props.legacyPortalStatus !== "Disabled") {
+      report(`legacyPortalStatus is ${JSON.stringify(args.props.legacyPortalStatus)}: set it to "Disabled" (the legacy portal is retired and unmaintained).`);
+    }
+  }),
+};
+
 // ---------------------------------------------------------------------------------------------------------
 // Azure OpenAI
 
@@ -145,6 +182,41 @@ export const openAiLocalAuthDisabled: ResourceValidationPolicy = {
     if (at(args.props, "properties.disableLocalAuth") !== true) {
       report(`properties.disableLocalAuth is not true: the account's API keys work, and anyone holding one bypasses Entra ID and role assignments.`);
     }
+  }),
+};
+
+export const openAiNetworkDeny: ResourceValidationPolicy = {
+  name: "openai-network-deny",
+  description: "Azure OpenAI accounts refuse every network but the admitted ones: default action Deny, or no public access.",
+  enforcementLevel: "mandatory",
+  url: `${MS}/azure/ai-services/cognitive-services-virtual-networks`,
+  validateResource: forTypes([T.cognitiveAccount], (args, report) => {
+    const kind = String(args.props.kind ?? "");
+    if (!OPENAI_KINDS.includes(kind.toLowerCase())) args.notApplicable(`kind ${kind} is not an Azure OpenAI account`);
+    if (at(args.props, "properties.publicNetworkAccess") === "Disabled") return;
+    const action = at(args.props, "properties.networkAcls.defaultAction");
+    if (action !== "Deny") {
+      report(`properties.networkAcls.defaultAction is ${JSON.stringify(action)}: the account answers the whole internet; deny by default and admit APIM's addresses and the AKS subnet.`);
+    }
+    if (at(args.props, "properties.networkAcls.bypass") === "AzureServices") {
+      report(`properties.networkAcls.bypass is "AzureServices": trusted Azure services pass the firewall; nothing here needs it, set "None".`);
+    }
+  }),
+};
+
+const MODEL_DEPLOYMENT = "azure-native:cognitiveservices:Deployment";
+
+export const openAiModelLifecycle: ResourceValidationPolicy = {
+  name: "openai-model-lifecycle",
+  description: "The deployed Azure OpenAI model is neither retired nor deprecated (data/openai-models.json).",
+  enforcementLevel: "advisory",
+  url: String(MODEL_DATA.sources.lifecycle.url),
+  validateResource: forTypes([MODEL_DEPLOYMENT], (args, report) => {
+    const name = String(at(args.props, "properties.model.name") ?? "");
+    const version = String(at(args.props, "properties.model.version") ?? "");
+    const verdict = lifecycleOf(name, version, todayUtc());
+    if (verdict.status === "retired") report(`${name} ${version} is retired since ${verdict.entry!.retirement}: every call fails; choose a current model (README, "The model").`);
+    if (verdict.status === "deprecated") report(`${name} ${version} is deprecated (retires ${verdict.entry!.retirement}): subscriptions that never deployed it cannot; choose a current model.`);
   }),
 };
 
@@ -397,7 +469,11 @@ export const azurePolicies = [
   apimHttpsOnly,
   apimSubscriptionRequired,
   apimCorsNoWildcard,
+  apimClientCertificateFlag,
+  apimPortals,
   openAiLocalAuthDisabled,
+  openAiNetworkDeny,
+  openAiModelLifecycle,
   roleAssignmentLeastPrivilege,
   roleAssignmentPrincipalType,
   nsgNoOpenInbound,

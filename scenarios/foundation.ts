@@ -39,6 +39,8 @@ export class ScenarioRoot extends pulumi.ComponentResource {
 
 export interface Foundation {
   config: ScenarioConfig;
+  /** Resolves the addresses Azure OpenAI admits for APIM, once the gateway exists (see `buildGateway`). */
+  admitApimAtOpenAi: (addresses: pulumi.Output<string[]>) => void;
   stack: string;
   root: ScenarioRoot;
   names: pulumi.Output<ResourceNames>;
@@ -65,7 +67,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
 
   const observability = new Observability(
     "observability",
-    { ...scope, workspaceName: name(names, "logAnalytics"), appInsightsName: name(names, "appInsights") },
+    { ...scope, workspaceName: name(names, "logAnalytics"), appInsightsName: name(names, "appInsights"), dailyQuotaGb: config.logAnalyticsDailyQuotaGb },
     parent,
   );
   const diagnostics = observability.diagnostics;
@@ -90,6 +92,9 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
     parent,
   );
 
+  // Azure OpenAI admits APIM's addresses, known only once APIM exists (built later, and it needs the model's
+  // endpoint), and the AKS nodes' subnet through its service endpoint. Nothing else reaches the account.
+  const [apimAddresses, admitApimAtOpenAi] = pulumi.deferredOutput<string[]>();
   const model = new AiModel(
     "ai-model",
     {
@@ -100,6 +105,9 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       modelVersion: config.openAiModelVersion,
       deploymentSku: config.openAiDeploymentSku,
       capacity: config.openAiModelCapacity,
+      tokenParameter: config.openAiTokenParameter,
+      apiVersion: config.openAiApiVersion,
+      network: { ipRanges: apimAddresses, subnetIds: [network.aksSubnetId] },
       diagnostics,
     },
     parent,
@@ -130,7 +138,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
     parent,
   );
 
-  return { config, stack, root, names, tags, resourceGroupName: group.name, observability, network, model, aks };
+  return { config, stack, root, names, tags, resourceGroupName: group.name, observability, network, model, aks, admitApimAtOpenAi };
 }
 
 /** Namespaces of the Kubernetes layer (DESIGN.md; the labs and the policy pack name them too). */
@@ -255,6 +263,17 @@ export interface GatewayOptions {
   backendPassword?: pulumi.Input<string>;
 }
 
+/**
+ * The addresses APIM calls backends and Azure OpenAI from: the service's own outbound addresses on a
+ * dedicated tier; on Consumption and the v2 tiers, which have none, the region's shared ranges the user
+ * configured (apimSharedSourceRanges). Those admit other tenants' services too, so there the account's real
+ * guard stays Entra ID: only APIM's identity and the AI API's hold the role.
+ * https://learn.microsoft.com/azure/api-management/api-management-howto-ip-addresses
+ */
+export function apimSourceAddresses(config: ScenarioConfig, gateway: ApiGateway): pulumi.Output<string[]> {
+  return hasDedicatedOutboundAddresses(config.apimSku) ? gateway.outboundAddresses : pulumi.output(config.apimSharedSourceRanges ?? []);
+}
+
 /** APIM in the scenario's VNet mode, with the product, both APIs, their policies and inference rights. */
 export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway {
   const { config } = f;
@@ -274,7 +293,13 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
         mode === "None"
           ? undefined
           : { mode, subnetId: f.network.apimSubnetId!, publicIpDnsLabel: name(f.names, "apimPublicIpLabel") },
-      appInsights: { id: f.observability.appInsightsId, connectionString: f.observability.appInsightsConnectionString },
+      appInsights: {
+        id: f.observability.appInsightsId,
+        connectionString: f.observability.appInsightsConnectionString,
+        samplingPercentage: config.appInsightsSamplingPercentage,
+        logClientIp: config.appInsightsLogClientIp,
+      },
+      developerPortal: config.apimDeveloperPortal,
       diagnostics: f.observability.diagnostics,
       policies: {
         corsAllowedOrigins: config.corsAllowedOrigins,
@@ -295,6 +320,7 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
     { parent: f.root },
   );
   f.model.grantInference("apim-inference", gateway.principalId);
+  f.admitApimAtOpenAi(apimSourceAddresses(config, gateway));
   return gateway;
 }
 
@@ -324,9 +350,9 @@ export interface ScenarioOutputs {
 /** The stack outputs every scenario exports (DESIGN.md, "Contracts"). */
 export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>): ScenarioOutputs {
   const probes: pulumi.Output<Probe[]> = pulumi
-    .all([gateway.gatewayUrl, backendHost])
-    .apply(([gatewayUrl, host]) =>
-      probesFor({ scenario: f.config.scenario, gatewayUrl, apiBasePath: API_PATHS.ai, backendHost: host, rateLimitCalls: f.config.rateLimitCalls }),
+    .all([gateway.gatewayUrl, backendHost, f.model.endpoint])
+    .apply(([gatewayUrl, host, openAiEndpoint]) =>
+      probesFor({ scenario: f.config.scenario, gatewayUrl, apiBasePath: API_PATHS.ai, backendHost: host, rateLimitCalls: f.config.rateLimitCalls, openAiEndpoint }),
     );
   const outputs = {
     scenario: f.config.scenario,

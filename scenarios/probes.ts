@@ -23,6 +23,8 @@ export interface ProbeInputs {
   apiBasePath: string;
   backendHost: string;
   rateLimitCalls: number;
+  /** `https://<account>.openai.azure.com/`; with it, a probe checks that the account refuses the internet. */
+  openAiEndpoint?: string;
 }
 
 /** A short streamed chat request: enough tokens for several events, few enough to cost next to nothing. */
@@ -107,5 +109,17 @@ export function probesFor(p: ProbeInputs): Probe[] {
           why: "the public baseline leaves the backend open: the gap the other scenarios close",
         },
   );
+  if (p.openAiEndpoint) {
+    // Default action Deny: a caller outside the admitted addresses and subnets gets 403 from the account's
+    // firewall, before authentication (an open account would answer 401 to a call without a token).
+    // https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
+    probes.push({
+      name: "openai-refuses-internet",
+      from: "internet",
+      request: { method: "GET", url: `${p.openAiEndpoint.replace(/\/$/, "")}/openai/deployments?api-version=2024-10-21`, withSubscriptionKey: false },
+      expect: { status: 403 },
+      why: "Azure OpenAI admits only APIM's addresses and the AKS subnet; nobody else reaches it, token or not",
+    });
+  }
   return probes;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { evaluateProgram, type Evaluation } from "../../automation/mock-engine";
 import { SIMULATED_SUBSCRIPTION_ID } from "../../automation/simulate";
-import { AiModel, type AiModelArgs, explainDeploymentError } from "../../components/AiModel";
+import { AiModel, type AiModelArgs, explainDeploymentError, networkRules } from "../../components/AiModel";
 
 const T = {
   component: "apim-aks-ai:ai:AiModel",
@@ -23,6 +23,7 @@ const ARGS: AiModelArgs = {
   deploymentSku: "GlobalStandard",
   capacity: 10,
   diagnostics: { workspaceId: "/subscriptions/x/workspaces/log" },
+  network: { ipRanges: ["203.0.113.10", "198.51.100.0/24"], subnetIds: ["/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"] },
 };
 const PRINCIPAL = "22222222-2222-2222-2222-222222222222";
 
@@ -57,6 +58,40 @@ describe("components/AiModel", () => {
     assert.deepEqual(account.inputs.identity, { type: "SystemAssigned" });
     assert.deepEqual(account.inputs.tags, TAGS);
     assert.equal(account.inputs.location, ARGS.location);
+  });
+
+  it("admits only the given addresses and subnets: default Deny, no trusted-service bypass (issue 12 item 7)", () => {
+    const [account] = ofType(e, T.account);
+    const acls = (account.inputs.properties as { networkAcls: Record<string, unknown> }).networkAcls;
+    assert.deepEqual(acls, {
+      defaultAction: "Deny",
+      bypass: "None",
+      ipRules: [{ value: "198.51.100.0/24" }, { value: "203.0.113.10" }],
+      virtualNetworkRules: [{ id: ARGS.network.subnetIds[0], ignoreMissingVnetServiceEndpoint: false }],
+    });
+  });
+
+  it("networkRules writes single addresses without /32 and drops duplicates", () => {
+    assert.deepEqual(networkRules(["192.0.2.1/32", "192.0.2.1", "192.0.2.0/28"], []).ipRules, [{ value: "192.0.2.0/28" }, { value: "192.0.2.1" }]);
+    assert.equal(networkRules([], []).defaultAction, "Deny");
+  });
+
+  it("tells the AI API which token parameter and api-version the model takes (issue 12 item 2)", async () => {
+    let seen: { tokenParameter: string; apiVersion: string }[] = [];
+    await evaluateProgram(() => {
+      const models = [
+        new AiModel("reasoning", { ...ARGS, modelName: "gpt-5.4-mini", modelVersion: "2026-03-17" }),
+        new AiModel("chat", ARGS),
+        new AiModel("pinned", { ...ARGS, modelName: "gpt-5.4-mini", modelVersion: "2026-03-17", tokenParameter: "max_tokens", apiVersion: "2024-10-21" }),
+      ];
+      seen = models.map((m) => ({ tokenParameter: m.tokenParameter, apiVersion: m.apiVersion }));
+      return {};
+    }, { project: "test", stack: "t" });
+    assert.deepEqual(seen, [
+      { tokenParameter: "max_completion_tokens", apiVersion: "2025-04-01-preview" },
+      { tokenParameter: "max_tokens", apiVersion: "2024-10-21" },
+      { tokenParameter: "max_tokens", apiVersion: "2024-10-21" },
+    ]);
   });
 
   it("deploys the configured model, version, SKU and capacity into the account", () => {

@@ -83,4 +83,10 @@ describe("components/Observability", () => {
     const longer = await build({ ...ARGS, retentionInDays: 90 });
     assert.equal(ofType(longer, T.workspace)[0].inputs.retentionInDays, 90);
   });
+
+  it("caps daily ingestion when asked (issue 19 item 4), and leaves the workspace uncapped otherwise", async () => {
+    const capped = await build({ ...ARGS, dailyQuotaGb: 1 });
+    assert.deepEqual(ofType(capped, T.workspace)[0].inputs.workspaceCapping, { dailyQuotaGb: 1 });
+    assert.equal(ofType(e, T.workspace)[0].inputs.workspaceCapping, undefined);
+  });
 });

@@ -37,7 +37,9 @@ const AZ = {
   api: "azure-native:apimanagement:Api",
   product: "azure-native:apimanagement:Product",
   productPolicy: "azure-native:apimanagement:ProductPolicy",
+  apiPolicy: "azure-native:apimanagement:ApiPolicy",
   account: "azure-native:cognitiveservices:Account",
+  modelDeployment: "azure-native:cognitiveservices:Deployment",
   role: "azure-native:authorization:RoleAssignment",
   nsg: "azure-native:network:NetworkSecurityGroup",
   rule: "azure-native:network:SecurityRule",
@@ -159,9 +161,26 @@ const fires: Case[] = [
     name: "CORS for every origin",
     scenario: "consumption",
     policy: "apim-cors-no-wildcard",
-    mutate: (e) => edit(find(e, AZ.productPolicy), (p) => (p.value = String(p.value).replace(/<origin>[^<]*<\/origin>/, "<origin>*</origin>"))),
+    // CORS lives at API scope (issue 12 item 6).
+    mutate: (e) => edit(find(e, AZ.apiPolicy), (p) => (p.value = String(p.value).replace(/<origin>[^<]*<\/origin>/, "<origin>*</origin>"))),
     expect: [/allows origin "\*"/],
-    on: AZ.productPolicy,
+    on: AZ.apiPolicy,
+  },
+  {
+    name: "enableClientCertificate sent to a Developer tier (the SDK's default)",
+    scenario: "public",
+    policy: "apim-client-certificate-flag",
+    mutate: (e) => edit(find(e, AZ.apim), (p) => (p.enableClientCertificate = false)),
+    expect: [/enableClientCertificate is sent \(false\) to the Developer tier/],
+    on: AZ.apim,
+  },
+  {
+    name: "the legacy portal left on",
+    scenario: "internal",
+    policy: "apim-portals",
+    mutate: (e) => edit(find(e, AZ.apim), (p) => (p.legacyPortalStatus = "Enabled")),
+    expect: [/legacyPortalStatus is "Enabled"/],
+    on: AZ.apim,
   },
   // Azure OpenAI
   {
@@ -171,6 +190,31 @@ const fires: Case[] = [
     mutate: (e) => edit(find(e, AZ.account), (p) => (p.properties.disableLocalAuth = false)),
     expect: [/disableLocalAuth is not true/],
     on: AZ.account,
+  },
+  {
+    name: "Azure OpenAI open to every network",
+    scenario: "external",
+    policy: "openai-network-deny",
+    mutate: (e) => edit(find(e, AZ.account), (p) => (p.properties.networkAcls = { defaultAction: "Allow", bypass: "AzureServices" })),
+    expect: [/defaultAction is "Allow"/, /bypass is "AzureServices"/],
+    on: AZ.account,
+    count: 2,
+  },
+  {
+    name: "Azure OpenAI without network rules at all",
+    scenario: "consumption",
+    policy: "openai-network-deny",
+    mutate: (e) => edit(find(e, AZ.account), (p) => delete p.properties.networkAcls),
+    expect: [/defaultAction is undefined: the account answers the whole internet/],
+    on: AZ.account,
+  },
+  {
+    name: "a retired model deployed",
+    scenario: "public",
+    policy: "openai-model-lifecycle",
+    mutate: (e) => edit(find(e, AZ.modelDeployment), (p) => (p.properties.model = { format: "OpenAI", name: "gpt-4o-mini", version: "2024-07-18" })),
+    expect: [/gpt-4o-mini 2024-07-18 is retired since 2026-10-01/],
+    on: AZ.modelDeployment,
   },
   // Role assignments
   {
@@ -677,6 +721,18 @@ const fires: Case[] = [
 ];
 
 const passes: Omit<Case, "expect" | "on" | "count" | "baseline">[] = [
+  { name: "Consumption is sent enableClientCertificate: false", scenario: "consumption", policy: "apim-client-certificate-flag", mutate: () => undefined },
+  {
+    name: "an Azure OpenAI account with public access disabled needs no firewall rules",
+    scenario: "internal",
+    policy: "openai-network-deny",
+    mutate: (e) =>
+      edit(find(e, AZ.account), (p) => {
+        p.properties.publicNetworkAccess = "Disabled";
+        delete p.properties.networkAcls;
+      }),
+  },
+  { name: "the developer portal switched on by apimDeveloperPortal", scenario: "public", policy: "apim-portals", mutate: (e) => edit(find(e, AZ.apim), (p) => (p.developerPortalStatus = "Enabled")) },
   {
     name: "the deployer's address as an authorized range",
     scenario: "public",
