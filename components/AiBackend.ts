@@ -112,7 +112,13 @@ export class AiBackend extends pulumi.ComponentResource {
       inNs,
     );
 
-    const env = appContainerEnv<pulumi.Input<string>>({ endpoint: args.model.endpoint, deployment: args.model.deploymentName });
+    // The model decides how the AI API limits output tokens and which api-version it uses (config/models.ts).
+    const env = appContainerEnv<pulumi.Input<string>>({
+      endpoint: args.model.endpoint,
+      deployment: args.model.deploymentName,
+      apiVersion: args.model.apiVersion,
+      tokenParameter: args.model.tokenParameter,
+    });
     const podSpec = pulumi
       .all([args.image, ...env.map((e) => e.value)])
       .apply(([image, ...values]) =>

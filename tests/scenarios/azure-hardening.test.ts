@@ -130,3 +130,30 @@ describe("scenarios: Log Analytics daily cap (issue 19 item 4)", () => {
     });
   }
 });
+
+describe("scenarios: the AI API is told how to talk to the model (issue 12 item 2)", () => {
+  for (const scenario of SCENARIO_NAMES) {
+    it(`${scenario}: the default reasoning model gets max_completion_tokens and an api-version that takes it`, async () => {
+      const e = await evaluated(scenario);
+      const deployment = one(e, "kubernetes:apps/v1:Deployment", (d) => (d.inputs.metadata as { name?: string })?.name === "ai-api");
+      const env = Object.fromEntries(
+        ((deployment.inputs.spec as any).template.spec.containers[0].env as { name: string; value: string }[]).map((v) => [v.name, v.value]),
+      );
+      assert.equal(env.AZURE_OPENAI_TOKEN_PARAMETER, "max_completion_tokens");
+      assert.equal(env.AZURE_OPENAI_API_VERSION, "2025-04-01-preview");
+    });
+  }
+
+  it("openAiTokenParameter and openAiApiVersion override what the family decides", async () => {
+    const envOf = (e: ScenarioEvaluation) =>
+      Object.fromEntries(
+        ((one(e, "kubernetes:apps/v1:Deployment", (d) => (d.inputs.metadata as { name?: string })?.name === "ai-api").inputs.spec as any).template.spec.containers[0].env as {
+          name: string;
+          value: string;
+        }[]).map((v) => [v.name, v.value]),
+      );
+    const pinned = envOf(await evaluatedWith("public", { openAiTokenParameter: "max_tokens", openAiApiVersion: "2024-10-21" }));
+    assert.equal(pinned.AZURE_OPENAI_TOKEN_PARAMETER, "max_tokens");
+    assert.equal(pinned.AZURE_OPENAI_API_VERSION, "2024-10-21");
+  });
+});
