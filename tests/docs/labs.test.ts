@@ -11,6 +11,8 @@ import * as path from "node:path";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import { evaluated } from "../scenarios/helpers";
 import { commandWords, expandPlaceholders, parseCli, type Pipeline, scenariosArgs, shellPipelines } from "./command-lines";
+import { DEFAULT_VERIFY_OPTIONS } from "../../automation/driver/verify";
+import { FIGURE, FIGURE_FILES, type Figures, figureProblems, labFigures, verifyRetryWindow, writeFigures } from "../../scripts/lab-figures";
 
 const ROOT = path.resolve(__dirname, "../..");
 const LABS_DIR = path.join(ROOT, "docs", "labs");
@@ -101,7 +103,7 @@ export interface LabReport {
   problems: string[];
 }
 
-const PROBE_NAME = /^(apim|backend)-[a-z0-9]+(-[a-z0-9]+)+$/;
+const PROBE_NAME = /^(apim|backend|openai)-[a-z0-9]+(-[a-z0-9]+)+$/;
 /** Names shaped like probes that are Kubernetes objects of the consumption scenario (middlewares, secret). */
 const NOT_PROBES = new Set(["apim-only", "apim-basic-auth", "apim-credential"]);
 const PROJECT_FILE = /^(app|automation|bin|components|config|data|docs|policy|scenarios|scripts|stacks|tests)\/[\w.\/-]*\.[a-z]+$/;
@@ -415,3 +417,133 @@ describe("workshop labs (docs/labs)", function () {
     });
   });
 });
+
+// ------------------------------------------------------------------ figures (issue 19, item 10)
+
+/**
+ * Times, prices and counts in prose that are not marked as figures (scripts/lab-figures.ts writes and checks
+ * the marked ones). Code spans and fenced blocks are skipped: they hold commands, not claims.
+ */
+export function unmarkedFigures(md: string): { line: number; text: string }[] {
+  const found: { line: number; text: string }[] = [];
+  const doc = parseMarkdown(md.replace(FIGURE, (whole) => whole.replace(/[^\n]/g, " ")));
+  for (const { text, line } of doc.prose) {
+    const plain = text.replace(/`[^`\n]*`/g, " ").replace(/<!--[\s\S]*?-->/g, " ");
+    for (const m of plain.matchAll(/\$\s?\d[\d,.]*|\b\d+(?:[.,]\d+)?(?:\s*[–-]\s*\d+)?\s*(?:minutes?|seconds?|hours?|min\b)/g)) {
+      const context = plain.slice(Math.max(0, m.index - 40), m.index + m[0].length + 40);
+      if (!ALLOWED_UNMARKED.some((a) => a.pattern.test(context))) found.push({ line, text: m[0] });
+    }
+  }
+  return found;
+}
+
+/** Durations in the labs that no code owns, each with the reason it stays hand-written. */
+const ALLOWED_UNMARKED: { pattern: RegExp; why: string }[] = [
+  { pattern: /about \d+ minutes( of)? hands-on|about \d+ minutes of hands-on work each/, why: "hands-on time is the instructor's estimate of the exercises, not something the program does" },
+  { pattern: /\*\*Time:\*\* about \d+ minutes, most of it installing tools/, why: "the setup lab's time is installing tools, outside the program" },
+  { pattern: /offline part about \d+ minutes/, why: "reading the offline comparison is the attendee's time, not the program's" },
+  { pattern: /idle TCP flows after 4 minutes by default/, why: "Azure Load Balancer's documented default idle timeout, cited where it is quoted" },
+];
+
+const FIGURE_FILE_PATHS = FIGURE_FILES.map((rel) => path.join(ROOT, rel));
+
+describe("figures in the labs come from the code (scripts/lab-figures.ts)", function () {
+  this.timeout(180_000);
+  let figures: Figures;
+  before(async () => {
+    figures = await labFigures();
+  });
+
+  for (const rel of FIGURE_FILES) {
+    it(`${rel}: every marked figure is the code's (else: npx tsx scripts/lab-figures.ts)`, () => {
+      const problems = figureProblems(fs.readFileSync(path.join(ROOT, rel), "utf8"), figures);
+      assert.deepEqual(
+        problems.map((p) => `${p.key}: says ${JSON.stringify(p.found)}, the code ${p.expected === undefined ? "has no such figure" : JSON.stringify(p.expected)}`),
+        [],
+      );
+    });
+    it(`${rel}: no time, price or count in prose that is not a marked figure`, () => {
+      assert.deepEqual(unmarkedFigures(fs.readFileSync(path.join(ROOT, rel), "utf8")), []);
+    });
+  }
+
+  it("the labs quote the plan's spin-up and cost for every scenario, verify's retry window and a sample table per scenario lab", () => {
+    const all = FIGURE_FILE_PATHS.map((f) => fs.readFileSync(f, "utf8")).join("\n");
+    const used = new Set([...all.matchAll(FIGURE)].map((m) => m[1]));
+    for (const s of SCENARIO_NAMES) for (const k of [`spinUp:${s}`, `cost:${s}`, `hourly:${s}`]) assert.ok(used.has(k), k);
+    for (const k of ["spinUp:all", "cost:all", "verifyAttempts", "verifyPauses", "verifyBackoff", "subnetRelease", "dnsTtl:internal"]) assert.ok(used.has(k), k);
+    for (const s of SCENARIO_NAMES) {
+      const lab = fs.readFileSync(path.join(LABS_DIR, LAB_FILES.find((f) => f.endsWith(`-${s}.md`))!), "utf8");
+      const at = lab.indexOf(`<!--fig verifySample:${s}-->`);
+      assert.ok(at > 0, `${s}: a sample verify table`);
+      assert.match(lab.slice(Math.max(0, at - 400), at), /SAMPLE, not a live run/, `${s}: the sample says it is one`);
+    }
+  });
+
+  it("verify's retry window is measured by running verify's own retry loop, not copied", async () => {
+    const window = await verifyRetryWindow();
+    const o = DEFAULT_VERIFY_OPTIONS;
+    const expected: number[] = [];
+    for (let k = 0, b = o.backoffMs, t = 0; k < o.attempts - 1 && t + b <= o.probeDeadlineMs; k++, t += b, b = Math.min(o.maxBackoffMs, b * 2)) expected.push(b);
+    assert.equal(window.attempts, o.attempts);
+    assert.deepEqual(window.backoffs, expected);
+    assert.equal(figures.get("verifyPauses"), `${Math.floor(window.pausesMs / 60_000)} minutes ${Math.round(window.pausesMs / 1000) % 60} seconds`);
+  });
+
+  it("the sample verify tables are verify's renderer over each scenario's offline probes", async () => {
+    for (const scenario of SCENARIO_NAMES) {
+      const sample = figures.get(`verifySample:${scenario}`)!;
+      const probes = ((await evaluated(scenario)).outputs.probes?.value ?? []) as { name: string }[];
+      for (const p of probes) assert.match(sample, new RegExp(`^${p.name}\\s`, "m"), `${scenario}: ${p.name}`);
+      assert.match(sample, new RegExp(`^${scenario} \\(SAMPLE\\): ${probes.length} passed, 0 failed`, "m"));
+      assert.match(sample, /^PROBE\s+FROM\s+EXPECTED\s+OBSERVED\s+RESULT\s+TIME\s+TRIES$/m);
+    }
+  });
+
+  describe("the figure check itself", () => {
+    it("catches a wrong figure, an unknown key and an unmarked price, and the writer repairs the figure", () => {
+      const md = [
+        "Spin-up <!--fig spinUp:public-->about 1 minutes<!--/fig--> and <!--fig cost:public-->" + figures.get("cost:public") + "<!--/fig-->.",
+        "Retries: <!--fig verifyPauses-->5 minutes<!--/fig--> (lab 03 once said so).",
+        "<!--fig spinUp:staging-->about 9 minutes<!--/fig-->",
+        "It costs $258 per month and verify retries for 5 minutes.",
+        "In code `sleep 300 # 5 minutes` is not a claim.",
+      ].join("\n");
+      const problems = figureProblems(md, figures);
+      assert.deepEqual(
+        problems.map((p) => p.key),
+        ["spinUp:public", "verifyPauses", "spinUp:staging"],
+      );
+      assert.equal(problems[2].expected, undefined);
+      assert.deepEqual(
+        unmarkedFigures(md).map((u) => u.text),
+        ["$258", "5 minutes"],
+      );
+      const repaired = writeFigures(md, figures);
+      assert.deepEqual(figureProblems(repaired, figures).map((p) => p.key), ["spinUp:staging"]);
+      assert.ok(repaired.includes(`<!--fig verifyPauses-->${figures.get("verifyPauses")}<!--/fig-->`));
+    });
+
+    it("a figure follows the code: another backoff gives another retry window", async () => {
+      const saved = { ...DEFAULT_VERIFY_OPTIONS };
+      try {
+        DEFAULT_VERIFY_OPTIONS.backoffMs = 1_000;
+        const window = await verifyRetryWindow();
+        assert.notEqual(window.pausesMs, (await verifyRetryWindowWith(saved)).pausesMs);
+      } finally {
+        Object.assign(DEFAULT_VERIFY_OPTIONS, saved);
+      }
+    });
+  });
+});
+
+/** The retry window with the given options put in place for the duration of the measurement. */
+async function verifyRetryWindowWith(options: typeof DEFAULT_VERIFY_OPTIONS) {
+  const saved = { ...DEFAULT_VERIFY_OPTIONS };
+  Object.assign(DEFAULT_VERIFY_OPTIONS, options);
+  try {
+    return await verifyRetryWindow();
+  } finally {
+    Object.assign(DEFAULT_VERIFY_OPTIONS, saved);
+  }
+}
