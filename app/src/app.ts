@@ -95,7 +95,9 @@ type Log = FastifyInstance["log"];
 /** A client that left is logged once, by the access line "request aborted by the client". */
 function logFailure(log: Log, failure: HttpFailure): void {
   const { status, code, upstreamStatus, upstreamRequestId } = failure;
-  if (status !== 499) log.warn({ status, code, upstreamStatus, upstreamRequestId }, "upstream call failed");
+  if (status === 499) return;
+  if (code === "credential_unavailable") log.warn({ status, code }, "no token for the upstream call");
+  else log.warn({ status, code, upstreamStatus, upstreamRequestId }, "upstream call failed");
 }
 
 const CREDENTIAL_FAILURE: HttpFailure = {

@@ -195,6 +195,7 @@ describe("app upstream error mapping", () => {
     });
     assert.equal(stub.requests.length, 0);
     assertNoLeak(res);
+    assert.ok(svc.logs.some((l) => l.msg === "no token for the upstream call" && l.code === "credential_unavailable"));
   });
 
   it("logs upstream failures with the upstream's request id, not its message", async () => {
