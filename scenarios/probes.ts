@@ -95,10 +95,12 @@ export function probesFor(p: ProbeInputs): Probe[] {
           name: "backend-refuses-direct-call",
           from: "internet",
           request: { method: "GET", url: `https://${p.backendHost}/healthz`, withSubscriptionKey: false },
-          expect: p.scenario === "consumption" ? { status: 403 } : { unreachable: true },
+          // consumption: HTTPS to the ingress passes the AKS subnet's NSG only from the region's Azure ranges
+          // and Traefik's NetworkPolicy only from APIM's, so a caller elsewhere gets no connection at all.
+          expect: { unreachable: true },
           why:
             p.scenario === "consumption"
-              ? "the ingress admits only APIM's addresses carrying APIM's secret"
+              ? "HTTPS reaches the ingress only from the ranges APIM calls from (NSG, NetworkPolicy, allow-list), and then only with APIM's secret"
               : "the AI API listens only on an internal load balancer",
         }
       : {

@@ -148,6 +148,14 @@ describe("a first real up and destroy: the Kubernetes side", () => {
       assert.ok(aks.some((r) => r.sourceAddressPrefix === tag && r.destinationPortRange === "443"));
     });
 
+    it("expects a direct call from outside Azure to get no connection: the NSG drops it before Traefik could answer 403", async () => {
+      const e = await evaluated("consumption");
+      const probes = e.outputs.probes.value as { name: string; from: string; expect: Record<string, unknown> }[];
+      const direct = probes.find((p) => p.name === "backend-refuses-direct-call")!;
+      assert.equal(direct.from, "internet");
+      assert.deepEqual(direct.expect, { unreachable: true });
+    });
+
     it("stores only a bcrypt hash of APIM's password in the cluster, as a secret", async () => {
       const e = await evaluated("consumption");
       const basic = one(e, K.middleware, (m) => Boolean((m.inputs.spec as any).basicAuth));
