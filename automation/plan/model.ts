@@ -16,6 +16,8 @@ export interface PlanResult {
   analysis: ScenarioAnalysis;
   /** The policy pack (policy/) run over the same graph; absent where a caller did not run it. */
   policy?: PolicyOutcome;
+  /** How long the offline evaluation took, milliseconds. */
+  durationMs?: number;
 }
 
 /** A rule of the policy pack that reported something, with its first finding as the reason. */

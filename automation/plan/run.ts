@@ -83,6 +83,7 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
   const { evaluateScenario } = require("../evaluate") as typeof import("../evaluate");
   const started = Date.now();
   const evaluation = await evaluateScenario(scenario, { overrides });
+  const evaluated = Date.now();
   const definition = SCENARIOS[scenario];
   const policy = policyOutcome(evaluation);
   progress(`evaluated ${scenario} (simulated): ${evaluation.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -94,6 +95,7 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
     estimate: estimateScenario(evaluation),
     analysis: analyzeScenario(scenario, evaluation.resources),
     policy,
+    durationMs: evaluated - started,
   };
 }
 
@@ -113,7 +115,7 @@ export function policyOutcome(evaluation: ScenarioEvaluation): PolicyOutcome {
 
 /** `--json`: one document for one scenario; for several, one object keyed by scenario name. */
 export function jsonOutput(results: readonly PlanResult[]): PreviewDocument | Record<string, PreviewDocument> {
-  const docs = results.map((r) => [r.scenario, previewDocument(r.evaluation, r.estimate)] as const);
+  const docs = results.map((r) => [r.scenario, previewDocument(r.evaluation, r.estimate, r.durationMs)] as const);
   return docs.length === 1 ? docs[0][1] : Object.fromEntries(docs);
 }
 

@@ -58,7 +58,7 @@ export function assertPreviewContract(doc: PreviewDocument, evaluation: Evaluati
   const [stack, ...rest] = doc.steps;
   assert.equal(stack.newState.type, STACK_TYPE, "the stack is the first step");
   assert.equal(stack.urn, stackUrn(evaluation.project, evaluation.stack));
-  assert.equal(stack.newState.parent, "");
+  assert.equal(stack.newState.parent, undefined, "the stack has no parent (Pulumi omits the key)");
   for (const step of doc.steps) {
     assert.equal(step.op, "create");
     assert.equal(step.urn, step.newState.urn);
@@ -70,7 +70,7 @@ export function assertPreviewContract(doc: PreviewDocument, evaluation: Evaluati
     assert.ok(Array.isArray(step.newState.dependencies));
     for (const dep of step.newState.dependencies) assert.ok(urns.has(dep), `${step.urn} depends on ${dep}, which is not in the document`);
   }
-  for (const step of rest) assert.ok(urns.has(step.newState.parent), `${step.urn} has parent ${step.newState.parent}, which is not in the document`);
+  for (const step of rest) assert.ok(urns.has(step.newState.parent!), `${step.urn} has parent ${step.newState.parent}, which is not in the document`);
   assert.ok(rest.some((s) => s.newState.parent === stack.urn), "top-level resources are parented to the stack");
   // Stack outputs: every one, secrets masked.
   assert.deepEqual(Object.keys(doc.outputs).sort(), Object.keys(evaluation.outputs).sort());
