@@ -122,7 +122,12 @@ function imitationTransport(rateLimitCalls: number): ProbeTransport & { expectFo
     async attempt(): Promise<AttemptOutcome> {
       const expect = probe!.expect;
       calls++;
-      if ("unreachable" in expect) return { ok: false, ms: 0, unreachable: true, error: { kind: "dns", code: "ENOTFOUND", message: "imitation", connected: false } };
+      // A name only a private zone holds has no public DNS answer; a public name resolves and the connection gets nowhere.
+      if ("unreachable" in expect) {
+        const privateName = new URL(probe!.request.url).hostname.endsWith(".internal");
+        const error = privateName ? { kind: "dns" as const, code: "ENOTFOUND" } : { kind: "timeout" as const, code: "ETIMEDOUT" };
+        return { ok: false, ms: 0, unreachable: true, error: { ...error, message: "imitation", connected: false } };
+      }
       if ("statusOnLast" in expect) return { ok: true, ms: 0, status: calls > rateLimitCalls ? expect.statusOnLast : 200 };
       return { ok: true, ms: 0, status: expect.status, ...(expect.eventReadsAtLeast === undefined ? {} : { eventReads: expect.eventReadsAtLeast }) };
     },

@@ -6,9 +6,11 @@
  * file they point at must exist. A self-test feeds the checker broken labs, so it cannot pass vacuously.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import { resolveConfig } from "../../config/validate";
 import { evaluated } from "../scenarios/helpers";
 import { commandWords, expandPlaceholders, parseCli, type Pipeline, scenariosArgs, shellPipelines } from "./command-lines";
 import { DEFAULT_VERIFY_OPTIONS } from "../../automation/driver/verify";
@@ -546,4 +548,184 @@ async function verifyRetryWindowWith(options: typeof DEFAULT_VERIFY_OPTIONS) {
   } finally {
     Object.assign(DEFAULT_VERIFY_OPTIONS, saved);
   }
+}
+
+// ------------------------------------------------------------------ issue 19, items 5-9
+
+const SCENARIO_LAB: Record<ScenarioName, string> = { public: "01-public.md", external: "02-external.md", internal: "03-internal.md", consumption: "04-consumption.md" };
+const readLab = (name: string) => fs.readFileSync(path.join(LABS_DIR, name), "utf8");
+
+/** The text of a section from its heading (`## 5.`) to the next heading of that level or higher. */
+function section(md: string, heading: RegExp): string {
+  const lines = md.split("\n");
+  const start = lines.findIndex((l) => heading.test(l));
+  if (start < 0) return "";
+  const level = /^#+/.exec(lines[start])![0].length;
+  const end = lines.findIndex((l, k) => k > start && new RegExp(`^#{1,${level}}\\s`).test(l));
+  return lines.slice(start, end < 0 ? undefined : end).join("\n");
+}
+
+/** Shell command lines of the fenced blocks in a piece of Markdown, continuations joined. */
+function shellLines(md: string): string[] {
+  return parseMarkdown(md)
+    .blocks.filter((b) => SHELL_LANGUAGES.has(b.lang))
+    .flatMap((b) => b.text.replace(/\\\n/g, " ").split("\n"))
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+describe("workshop labs: what issue 19 asked of them", function () {
+  this.timeout(180_000);
+
+  it("kubectl access works while up runs: the resource group is found by tags the program sets, not by stack outputs (item 5)", async () => {
+    const access = section(readLab("00-setup.md"), /^### Getting `kubectl` access/);
+    const lines = shellLines(access);
+    assert.ok(lines.some((l) => /^SCENARIO=\w+/.test(l)), "the scenario is a variable");
+    assert.ok(!lines.some((l) => /scenarios outputs/.test(l)), "no stack outputs: they are empty until up finishes");
+    const lookup = lines.find((l) => l.startsWith("RG=$(az group list"));
+    assert.ok(lookup, "RG from az group list");
+    assert.match(lookup!, /--tag stack="\$SCENARIO"/);
+    assert.match(lookup!, /starts_with\(name, 'rg-\$PREFIX-'\)/);
+    assert.match(lookup!, /tags\.\\?"pulumi-project\\?" == 'apim-aks-ai-scenarios'/);
+    for (const scenario of SCENARIO_NAMES) {
+      // The lookup's tags and name prefix, on the evaluated resource group of a stack named after its scenario.
+      const group = (await evaluated(scenario)).resources.find((r) => r.type === "azure-native:resources:ResourceGroup")!;
+      const tags = group.inputs.tags as Record<string, string>;
+      assert.equal(tags.stack, scenario);
+      assert.equal(tags["pulumi-project"], "apim-aks-ai-scenarios");
+      assert.match(String(group.inputs.resourceGroupName), /^rg-aiapim-/);
+      const provisioning = section(readLab(SCENARIO_LAB[scenario]), /^## 3\. While/);
+      const rg = shellLines(provisioning).find((l) => l.startsWith("RG="));
+      assert.ok(rg && rg.includes('--tag stack="$SCENARIO"'), `${scenario}: finds its group by tags while up runs`);
+      assert.ok(shellLines(provisioning).includes(`SCENARIO=${scenario}`.padEnd(21) + shellLines(provisioning).find((l) => l.startsWith("SCENARIO="))!.slice(21)), `${scenario}: SCENARIO=${scenario}`);
+      assert.ok(!/scenarios outputs/.test(provisioning), `${scenario}: no outputs while APIM provisions`);
+    }
+  });
+
+  it("expiresAt is computed hours ahead by the command (GNU and macOS forms), never a fixed date (item 6)", () => {
+    const all = [...LAB_FILES, "README.md"].map(readLab).join("\n");
+    assert.doesNotMatch(all, /expiresAt=["']?\d{4}-/, "no literal expiresAt");
+    for (const m of all.matchAll(/expiresAt=("?)([^\s"]+)\1/g)) assert.equal(m[2], "$EXPIRES", `expiresAt=${m[2]}`);
+    const lines = shellLines(section(readLab("00-setup.md"), /^## 5\. /));
+    const gnu = lines.find((l) => /^EXPIRES=\$\(date -u -d /.test(l));
+    const bsd = lines.find((l) => /^EXPIRES=\$\(date -u -v\+\d+H /.test(l));
+    assert.ok(gnu && bsd, "a GNU and a BSD (macOS) form");
+    // Run the GNU form as the lab writes it, and check what it gives.
+    const out = execFileSync("bash", ["-c", `${gnu!.replace(/\s+#.*$/, "")}; echo "$EXPIRES"`], { encoding: "utf8" }).trim();
+    const hours = (Date.parse(out) - Date.now()) / 3_600_000;
+    assert.ok(hours > 2 && hours < 24, `${out}: a few hours ahead (${hours.toFixed(1)} h)`);
+    const resolved = resolveConfig("public", { expiresAt: out });
+    assert.ok(resolved.ok, `${out} is accepted by the config schema: ${resolved.ok ? "" : JSON.stringify(resolved.problems)}`);
+    assert.equal(/-v\+(\d+)H/.exec(bsd!)![1], /-d '\+(\d+) hours'/.exec(gnu!)![1], "both forms ask for the same offset");
+  });
+
+  it("every restore refreshes, previews, then runs up: up alone does not see a change made outside Pulumi (items 7 and 8)", () => {
+    for (const scenario of SCENARIO_NAMES) {
+      const exercise = section(readLab(SCENARIO_LAB[scenario]), /^## 5\. Exercise/);
+      const lines = shellLines(exercise);
+      const at = (re: RegExp, from = 0) => lines.findIndex((l, k) => k >= from && re.test(l));
+      const refresh = at(new RegExp(`^pulumi refresh -s ${scenario} --yes`));
+      assert.ok(refresh > 0, `${scenario}: pulumi refresh in the restore`);
+      const previewBefore = at(new RegExp(`^npx scenarios preview ${scenario}\\b`));
+      assert.ok(previewBefore >= 0 && previewBefore < refresh, `${scenario}: a preview before refresh (shows no change)`);
+      const previewAfter = at(new RegExp(`^npx scenarios preview ${scenario}\\b`), refresh);
+      const up = at(new RegExp(`^npx scenarios up ${scenario}\\b`));
+      assert.ok(previewAfter > refresh && up > previewAfter, `${scenario}: refresh, preview, then up (${refresh}, ${previewAfter}, ${up})`);
+      assert.ok(!lines.slice(0, refresh).some((l) => new RegExp(`^npx scenarios up ${scenario}\\b`).test(l)), `${scenario}: no up before the refresh`);
+    }
+    // And the engine does not refresh on its own: the driver's up is the Automation API's up, without refresh.
+    const workspace = fs.readFileSync(path.join(ROOT, "automation", "driver", "workspace.ts"), "utf8");
+    const up = /this\.stack\.up\(\{([^}]*)\}/.exec(workspace);
+    assert.ok(up, "the driver calls stack.up");
+    assert.doesNotMatch(up![1], /refresh/);
+  });
+
+  it("each lab states learning goals and asks 3-4 check-your-understanding questions; the index links the primer (item 8)", () => {
+    for (const name of LAB_FILES) {
+      const md = readLab(name);
+      assert.match(md, /\*\*You will learn:\*\*\n\n(- .+\n(  .+\n)*){3,}/, `${name}: learning goals at the top`);
+      assert.ok(md.indexOf("**You will learn:**") < md.indexOf("\n## "), `${name}: before the first section`);
+      const questions = section(md, /^## Check your understanding/).split("\n").filter((l) => /^\d+\. /.test(l));
+      assert.ok(questions.length >= 3 && questions.length <= 4, `${name}: ${questions.length} questions`);
+    }
+    assert.ok(reportLinks(readLab("README.md")).includes("../primer.md"));
+  });
+
+  it("the primer explains its eight terms on one page, and its links and commands check out (item 8)", () => {
+    const primer = fs.readFileSync(path.join(ROOT, "docs", "primer.md"), "utf8");
+    for (const term of ["Three things called \"subscription\"", "Policy scopes", "Named values", "Service tags", "Internal load balancer", "HTTP-01", "Critical path", "CrossGuard"]) {
+      assert.ok(primer.includes(`**${term}.**`), term);
+    }
+    assert.ok(primer.split("\n").length <= 80, "one page");
+    const facts = {} as Record<ScenarioName, ScenarioFacts>;
+    for (const s of SCENARIO_NAMES) facts[s] = { outputs: new Set(), probes: new Set(["apim-rejects-missing-key"]) };
+    assert.deepEqual(checkLab(path.join(ROOT, "docs", "primer.md"), primer, facts).problems, []);
+  });
+
+  it("the agenda pre-provisions in parallel, gives teardown its time and says what to do when a VNet APIM's destroy fails; setup has a room-of-twenty section (item 8)", () => {
+    const agenda = section(readLab("README.md"), /^## The day's agenda/);
+    assert.match(agenda, /npx scenarios up public external internal /, "pre-provisioning the classic tiers in one parallel up");
+    assert.match(agenda, /\*\*Teardown time\.\*\*/);
+    assert.match(agenda, /\*\*When `destroy` of a VNet-injected APIM fails\.\*\*/);
+    assert.match(agenda, /InUseSubnetCannotBeDeleted/);
+    const room = section(readLab("00-setup.md"), /^### A room of twenty/);
+    for (const topic of ["**Own or shared subscription.**", "**Roles.**", "**Who runs `sweep`.**", "**Passphrases.**"]) assert.ok(room.includes(topic), topic);
+  });
+
+  it("the devcontainer has Node 22, the Azure CLI and Pulumi CLI features, and installs kubelogin (item 8)", () => {
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, ".devcontainer", "devcontainer.json"), "utf8")) as {
+      features: Record<string, { version?: string }>;
+      postCreateCommand: string;
+    };
+    assert.equal(config.features["ghcr.io/devcontainers/features/node:1"]?.version, "22");
+    assert.ok(config.features["ghcr.io/devcontainers/features/azure-cli:1"]);
+    assert.ok(config.features["ghcr.io/devcontainers-extra/features/pulumi:1"]);
+    assert.match(config.postCreateCommand, /az aks install-cli/, "kubectl and kubelogin, as the setup lab installs them");
+    assert.match(config.postCreateCommand, /npm ci/);
+    assert.match(readLab("00-setup.md"), /### No bash: the devcontainer/);
+  });
+
+  it("lab 01 shows the account refusing to list keys, and the program does disable them (item 9)", async () => {
+    const lab = readLab("01-public.md");
+    const lines = shellLines(lab);
+    assert.ok(lines.some((l) => /^az cognitiveservices account keys list .*#.*disableLocalAuth/.test(l)), "keys list, refused because of disableLocalAuth");
+    assert.ok(!lines.some((l) => /api-key: not-a-key/.test(l)), "no wrong-key call posing as proof");
+    const account = (await evaluated("public")).resources.find((r) => r.type === "azure-native:cognitiveservices:Account")!;
+    assert.equal((account.inputs as { properties: { disableLocalAuth: boolean } }).properties.disableLocalAuth, true);
+  });
+
+  it("lab 02 breaks VNet isolation (the NSG rule that admits APIM's subnet), and says what open connections do (item 9)", async () => {
+    const exercise = section(readLab("02-external.md"), /^## 5\. Exercise/);
+    const lines = shellLines(exercise);
+    const deleted = lines.map((l) => /^az network nsg rule delete .* -n (\S+)/.exec(l)?.[1]).find(Boolean);
+    assert.ok(deleted, "deletes an NSG rule");
+    assert.ok(!lines.some((l) => /networkpolicy/.test(l) && /delete/.test(l)), "not a NetworkPolicy");
+    const finder = lines.find((l) => l.startsWith("NSG=$(az network nsg list"))!;
+    const marker = /securityRules\[\?name=='(\w+)'\]/.exec(finder)![1];
+    const e = await evaluated("external");
+    const nsgs = e.resources.filter((r) => r.type === "azure-native:network:NetworkSecurityGroup");
+    const chosen = nsgs.filter((n) => (n.inputs.securityRules as { name: string }[]).some((r) => r.name === marker));
+    assert.equal(chosen.length, 1, `exactly one NSG has ${marker}`);
+    const rule = (chosen[0].inputs.securityRules as { name: string; sourceAddressPrefix: string; access: string }[]).find((r) => r.name === deleted);
+    const apimSubnet = e.resources.find((r) => r.type === "azure-native:network:Subnet" && /apim/i.test(String(r.inputs.subnetName ?? r.name)));
+    assert.ok(rule && rule.access === "Allow", `${deleted} is an allow rule of that NSG`);
+    assert.equal(rule!.sourceAddressPrefix, apimSubnet?.inputs.addressPrefix, "its source is APIM's subnet");
+    assert.match(exercise, /stateful/);
+    assert.match(exercise, /may\s+stay green/);
+  });
+
+  it("lab 04 shows the second factor on its own: an allowed address without the password gets 401 (item 9)", async () => {
+    const factor = section(readLab("04-consumption.md"), /^### The second factor on its own/);
+    const create = shellLines(factor).find((l) => l.startsWith("az container create"));
+    assert.ok(create, "a caller from inside the region's ranges");
+    assert.match(create!, /--location "\$LOCATION"/);
+    assert.match(create!, /no password: %\{http_code\}/);
+    assert.ok(shellLines(factor).some((l) => /az container logs .*#\s*no password: 401/.test(l)));
+    const middlewares = (await evaluated("consumption")).resources.filter((r) => r.type === "kubernetes:traefik.io/v1alpha1:Middleware").map((r) => JSON.stringify(r.inputs.spec));
+    assert.ok(middlewares.some((m) => m.includes('"basicAuth"')) && middlewares.some((m) => m.includes('"ipAllowList"')), "both factors exist in the program");
+  });
+});
+
+function reportLinks(md: string): string[] {
+  return linkTargets(parseMarkdown(md)).map((l) => l.target);
 }
