@@ -88,14 +88,17 @@ describe("budget guard (scripts/budget-guard.ts)", function () {
     const plan = write("plan.json", two);
     const summary = write("summary.md", "");
     const output = write("output.txt", "");
-    const ok = run(["--plan", plan, "--hours", "4", "--budget", "1000"], { GITHUB_STEP_SUMMARY: summary, GITHUB_OUTPUT: output });
+    const docs = planDocuments(two);
+    const total = budgetVerdict(docs, { hours: 4, budgetUsd: 0, hoursPerMonth: hoursPerMonthOf(docs) }).totalUsd;
+    assert.ok(total > 0.01, `estimated ${total}`);
+    const ok = run(["--plan", plan, "--hours", "4", "--budget", total.toFixed(2)], { GITHUB_STEP_SUMMARY: summary, GITHUB_OUTPUT: output });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /within budget/);
     assert.equal(fs.readFileSync(summary, "utf8").trim(), ok.stdout.trim());
     assert.deepEqual(fs.readFileSync(output, "utf8").trim().split("\n"), ['scenarios=["public","consumption"]', "minutes=240"]);
 
-    const over = run(["--plan", plan, "--hours", "4", "--budget", "0.5"]);
-    assert.equal(over.code, 1);
+    const over = run(["--plan", plan, "--hours", "4", "--budget", (total - 0.01).toFixed(2)]);
+    assert.equal(over.code, 1, over.stdout);
     assert.match(over.stdout, /OVER BUDGET/);
 
     for (const args of [["--plan", plan, "--hours", "four", "--budget", "10"], ["--plan", plan, "--budget", "10"], ["--plan", write("bad.json", "{"), "--hours", "1", "--budget", "1"], ["--plan", plan, "--hours", "1", "--budget", "1", "--bogus"]]) {

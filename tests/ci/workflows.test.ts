@@ -127,6 +127,20 @@ describe("CI workflows (.github/workflows)", () => {
     }
   });
 
+  it("set up the Node.js version package.json's engines asks for", () => {
+    const engines = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
+    const minimum = /^>=\s*(\d+)/.exec(engines)?.[1];
+    assert.ok(minimum, `engines.node ${engines}`);
+    let seen = 0;
+    for (const name of names) {
+      for (const s of steps(load(name).wf).filter((x) => x.uses?.startsWith("actions/setup-node@"))) {
+        seen++;
+        assert.ok(Number(s.with?.["node-version"]) >= Number(minimum), `${name}: node-version ${s.with?.["node-version"]} for engines ${engines}`);
+      }
+    }
+    assert.ok(seen >= 5);
+  });
+
   describe("pull requests", () => {
     const { wf, text, report } = load("pull-request.yml");
 
