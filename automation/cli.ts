@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError, formatProblems } from "../config/validate";
 import { EXIT, UsageError } from "./cli-common";
+import { errorsDocument, wantsJson } from "./plan/errors";
 import { registerPlan } from "./commands/plan";
 import { registerCompare } from "./commands/compare";
 import { registerDestroy } from "./commands/destroy";
@@ -33,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return EXIT.ok;
   } catch (e) {
+    if (wantsJson(argv)) {
+      const doc = errorsDocument(e, argv.slice(2));
+      if (doc) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    }
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }

@@ -63,6 +63,17 @@ function tryJson(text: string): unknown {
   }
 }
 
+/** Zod's type names as a person would say them (zod says "record", "array", "int"). */
+const EXPECTED: Record<string, string> = {
+  record: 'a JSON object such as {"owner":"me"}',
+  object: 'a JSON object such as {"owner":"me"}',
+  array: 'a list such as ["a","b"]',
+  int: "a whole number",
+  number: "a number",
+  string: "text",
+  boolean: "true or false",
+};
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_value":
@@ -72,7 +83,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case "too_big":
       return `must be at most ${issue.maximum}`;
     case "invalid_type":
-      return `must be a ${issue.expected === "int" ? "whole number" : issue.expected}`;
+      return `must be ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}`;
     default:
       return issue.message;
   }

@@ -14,9 +14,8 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-// Not public API: the language server Stack.preview starts for inline programs.
-import { LanguageServer } from "@pulumi/pulumi/automation/server";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// Not public API (and not in the type declarations): the language server Stack.preview starts for inline programs.
+const { LanguageServer } = require("@pulumi/pulumi/automation/server") as { LanguageServer: new (program: () => Promise<Record<string, unknown>>) => object };
 const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
 
 const provider: pulumi.dynamic.ResourceProvider = {

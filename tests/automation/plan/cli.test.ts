@@ -18,6 +18,27 @@ function scenarios(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs the CLI's main() in this process, capturing what it writes: for cases that evaluate nothing. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import("../../../automation/cli");
+  let stdout = "";
+  let stderr = "";
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const log = console.error;
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  console.error = (...a: unknown[]) => void (stderr += `${a.join(" ")}\n`);
+  try {
+    const code = await main(["node", "scenarios", ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    console.error = log;
+  }
+}
+
 describe("scenarios plan (CLI)", function () {
   this.timeout(180000);
 
@@ -51,6 +72,33 @@ describe("scenarios plan (CLI)", function () {
     assert.equal(doc.outputs.subscriptionKey, SECRET);
     assert.equal(doc.estimates.simulated, true);
     assert.match(r.stderr, /evaluated public \(simulated\)/);
+  });
+
+  it("--json: a configuration problem is a JSON document on stdout, exit 2, in words a person would use", () => {
+    const r = scenarios("plan", "public", "--json", "--no-report", "--config", "tags=[1]", "--config", "apimSku=Gold");
+    assert.equal(r.code, 2, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(doc), ["errors"]);
+    const byKey = Object.fromEntries(doc.errors.map((e: { key: string }) => [e.key, e]));
+    assert.deepEqual(byKey.tags, { key: "tags", value: [1], message: 'must be a JSON object such as {"owner":"me"}' });
+    assert.equal(byKey.apimSku.value, "Gold");
+    assert.match(byKey.apimSku.message, /Developer/);
+    assert.ok(!/record|array|ZodError/.test(r.stdout + r.stderr), "no zod wording");
+  });
+
+  it("--json: usage mistakes are JSON documents on stdout too, exit 2", async () => {
+    for (const args of [["plan", "nope", "--json"], ["plan", "public", "--all", "--json"], ["plan", "public", "--json", "--bogus"]]) {
+      const r = await inProcess(args);
+      assert.equal(r.code, 2, args.join(" "));
+      const doc = JSON.parse(r.stdout);
+      assert.equal(doc.errors.length, 1);
+      assert.deepEqual(Object.keys(doc.errors[0]), ["key", "value", "message"]);
+      assert.equal(doc.errors[0].key, "arguments");
+      assert.deepEqual(doc.errors[0].value, args);
+      assert.ok(doc.errors[0].message.length > 10);
+    }
+    const plain = await inProcess(["plan", "nope"]);
+    assert.equal(plain.stdout, "", "without --json, nothing on stdout");
   });
 
   it("--json for several scenarios prints one object keyed by scenario name", () => {
