@@ -43,7 +43,7 @@ describe("docs/ci.md", () => {
     const line = /^ROLES="([^"]+)"$/m.exec(text);
     assert.ok(line, "a ROLES=\"…\" line");
     const documented = new Set(line[1].match(GUID));
-    const assigned = new Set(Object.values(roles).filter((v): v is string => typeof v === "string" && /^[0-9a-f-]{36}$/.test(v)));
+    const assigned = new Set(Object.values(roles as Record<string, unknown>).filter((v): v is string => typeof v === "string" && /^[0-9a-f-]{36}$/.test(v)));
     assert.ok(assigned.size >= 4, [...assigned].join(", "));
     assert.deepEqual([...documented].sort(), [...assigned].sort());
     assert.match(text, /--condition "\$CONDITION" --condition-version 2\.0/);
