@@ -87,6 +87,8 @@ export interface BudgetVerdict {
   unpriced: string[];
   /** Billed by use, not in the total. */
   usageBased: string[];
+  /** The plan's own caveats (prices of another region, …), each once. */
+  notes: string[];
 }
 
 const cents = (n: number) => Math.ceil(n * 100 - 1e-9) / 100;
@@ -112,6 +114,7 @@ export function budgetVerdict(docs: ReadonlyMap<string, PlanDocument>, input: Bu
     scenarios,
     unpriced: unique(lines.filter((l) => l.unknown).map((l) => l.item)),
     usageBased: unique(lines.filter((l) => l.usage).map((l) => l.item)),
+    notes: [...new Set([...docs.values()].flatMap((d) => d.estimates.notes ?? []))],
   };
 }
 
@@ -130,6 +133,7 @@ export function summaryMarkdown(v: BudgetVerdict): string {
   ];
   if (v.unpriced.length) out.push("", `No price in the data file for ${v.unpriced.join(", ")}: the total is a lower bound.`);
   if (v.usageBased.length) out.push("", `Billed by use and not counted: ${v.usageBased.join(", ")}.`);
+  for (const note of v.notes) out.push("", `Plan: ${note}.`);
   return `${out.join("\n")}\n`;
 }
 

@@ -67,12 +67,15 @@ describe("budget guard (scripts/budget-guard.ts)", function () {
     assert.equal(budgetVerdict(docs, { hours: 6, budgetUsd: cost, hoursPerMonth }).ok, false, "twice the hours cost more");
   });
 
-  it("says when the total is a lower bound (items without a price)", () => {
-    const doc: PlanDocument = { outputs: { scenario: "public" }, estimates: { monthlyCostUsd: 73, costLines: [{ item: "mystery appliance", unknown: true }] } };
-    const v = budgetVerdict(planDocuments({ public: doc }), { hours: 1, budgetUsd: 1, hoursPerMonth: 730 });
-    assert.equal(v.totalUsd, 0.1);
+  it("says when the total is a lower bound (items without a price), and passes the plan's caveats on once", () => {
+    const note = "prices are eastus list prices; this scenario deploys to westeurope, where they can differ";
+    const doc: PlanDocument = { outputs: { scenario: "public" }, estimates: { monthlyCostUsd: 73, notes: [note], costLines: [{ item: "mystery appliance", unknown: true }] } };
+    const v = budgetVerdict(planDocuments({ public: doc, external: doc }), { hours: 1, budgetUsd: 1, hoursPerMonth: 730 });
+    assert.equal(v.totalUsd, 0.2);
     assert.deepEqual(v.unpriced, ["mystery appliance"]);
-    assert.match(summaryMarkdown(v), /lower bound/);
+    const md = summaryMarkdown(v);
+    assert.match(md, /lower bound/);
+    assert.equal(md.split(note).length - 1, 1, md);
   });
 
   it("refuses input it cannot judge: no estimates, hours beyond a hosted job's limit, a negative budget", () => {
