@@ -561,7 +561,12 @@ function section(md: string, heading: RegExp): string {
   const start = lines.findIndex((l) => heading.test(l));
   if (start < 0) return "";
   const level = /^#+/.exec(lines[start])![0].length;
-  const end = lines.findIndex((l, k) => k > start && new RegExp(`^#{1,${level}}\\s`).test(l));
+  // Headings outside fenced blocks only: a shell comment is not one.
+  let fenced = false;
+  const end = lines.findIndex((l, k) => {
+    if (/^\s*(`{3,}|~{3,})/.test(l)) fenced = !fenced;
+    return k > start && !fenced && new RegExp(`^#{1,${level}}\\s`).test(l);
+  });
   return lines.slice(start, end < 0 ? undefined : end).join("\n");
 }
 
@@ -607,16 +612,18 @@ describe("workshop labs: what issue 19 asked of them", function () {
     assert.doesNotMatch(all, /expiresAt=["']?\d{4}-/, "no literal expiresAt");
     for (const m of all.matchAll(/expiresAt=("?)([^\s"]+)\1/g)) assert.equal(m[2], "$EXPIRES", `expiresAt=${m[2]}`);
     const lines = shellLines(section(readLab("00-setup.md"), /^## 5\. /));
-    const gnu = lines.find((l) => /^EXPIRES=\$\(date -u -d /.test(l));
-    const bsd = lines.find((l) => /^EXPIRES=\$\(date -u -v\+\d+H /.test(l));
-    assert.ok(gnu && bsd, "a GNU and a BSD (macOS) form");
-    // Run the GNU form as the lab writes it, and check what it gives.
-    const out = execFileSync("bash", ["-c", `${gnu!.replace(/\s+#.*$/, "")}; echo "$EXPIRES"`], { encoding: "utf8" }).trim();
+    const line = lines.find((l) => l.startsWith("EXPIRES=$(date -u "));
+    assert.ok(line, "EXPIRES computed by date");
+    const gnu = /date -u -d '\+(\d+) hours'/.exec(line!);
+    const bsd = /\|\| date -u -v\+(\d+)H /.exec(line!);
+    assert.ok(gnu && bsd, "the GNU form, and the BSD (macOS) form where GNU's is refused");
+    assert.equal(bsd![1], gnu![1], "both forms ask for the same offset");
+    // Run the line as the lab writes it (GNU date here), and check what it gives.
+    const out = execFileSync("bash", ["-c", `${line}; echo "$EXPIRES"`], { encoding: "utf8" }).trim();
     const hours = (Date.parse(out) - Date.now()) / 3_600_000;
     assert.ok(hours > 2 && hours < 24, `${out}: a few hours ahead (${hours.toFixed(1)} h)`);
     const resolved = resolveConfig("public", { expiresAt: out });
     assert.ok(resolved.ok, `${out} is accepted by the config schema: ${resolved.ok ? "" : JSON.stringify(resolved.problems)}`);
-    assert.equal(/-v\+(\d+)H/.exec(bsd!)![1], /-d '\+(\d+) hours'/.exec(gnu!)![1], "both forms ask for the same offset");
   });
 
   it("every restore refreshes, previews, then runs up: up alone does not see a change made outside Pulumi (items 7 and 8)", () => {
