@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
-import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
@@ -158,7 +157,9 @@ export class AksCluster extends pulumi.ComponentResource {
       `${name}-access`,
       {
         create: "node --import tsx scripts/wait-for-aks-access.ts",
-        dir: path.resolve(__dirname, ".."),
+        // No `dir`: the command provider runs in the program's directory (the engine starts plugins with
+        // cmd.Dir = the project root; pulumi sdk/go/common/resource/plugin/plugin.go), so state holds no
+        // checkout path and destroy works from any clone.
         environment: { AKS_KUBECONFIG: pulumi.secret(kubeconfig) },
         triggers: [admin.id],
       },

@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as authorization from "@pulumi/azure-native/authorization";
@@ -586,7 +585,9 @@ export class Network extends pulumi.ComponentResource {
       `${name}-apim-subnet-release`,
       {
         delete: "node --import tsx scripts/release-apim-subnet.ts",
-        dir: path.resolve(__dirname, ".."),
+        // No `dir`: the command provider runs in the program's directory (the engine starts plugins with
+        // cmd.Dir = the project root; pulumi sdk/go/common/resource/plugin/plugin.go), so state holds no
+        // checkout path and destroy works from any clone.
         environment: {
           SUBSCRIPTION_ID: subscriptionId,
           RESOURCE_GROUP: args.resourceGroupName,

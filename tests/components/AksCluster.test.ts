@@ -245,6 +245,7 @@ describe("components/AksCluster: API server access and ordering", () => {
   it("starts Kubernetes work only after the cluster identity's Network Contributor grants, as well as the admin grant", async () => {
     const e = await build(ARGS);
     const access = e.resources.find((r) => r.type === "command:local:Command" && String(r.inputs.create).includes("wait-for-aks-access"))!;
+    assert.equal(access.inputs.dir, undefined, "no checkout path in state: the provider runs in the project directory");
     const grants = ofType(e, T.roleAssignment).filter((r) => r.inputs.roleDefinitionId === roleId(ROLE.networkContributor));
     assert.equal(grants.length, 2);
     for (const g of grants) assert.ok(access.dependencies.includes(g.urn), `${g.name} before the access check`);

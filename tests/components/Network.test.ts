@@ -323,6 +323,12 @@ describe("components/Network", () => {
       assert.equal((release.inputs.environment as Record<string, string>).APIM_NAME, "apim-x");
       assert.equal(built.outputs.apimSubnetId, subnet(built.e, "apim").id);
     });
+    it("keeps no checkout path in state, so destroy runs from any clone of the project", async () => {
+      const built = await build({ apim: { subnetPrefix: "10.42.1.0/27", mode: "External", serviceName: "apim-x" } });
+      const [release] = ofType(built.e, "command:local:Command");
+      assert.equal(release.inputs.dir, undefined, "the engine runs the command provider in the project's directory");
+      assert.ok(!JSON.stringify(release.inputs).includes(process.cwd()), "no absolute path of this checkout in the step's inputs");
+    });
   });
 
   describe("nsgVerdict: which rule decides a packet", () => {
