@@ -8,7 +8,9 @@
  * The cost is the plan's fixed monthly cost of every selected scenario (they run side by side), prorated to
  * the hours: monthly × hours / hoursPerMonth, hoursPerMonth from the data file the plan names
  * (`estimates.data`, data/estimates.json: 730). Usage-based charges (tokens, log ingestion) are not in the
- * plan's monthly figure; they are listed, not added. Exit codes: 0 within budget, 1 over it, 2 bad input.
+ * plan's monthly figure; they are listed, not added. An item the data file has no price for makes the total a
+ * lower bound: the guard then refuses too, unless `--allow-unpriced`. Exit codes: 0 within budget, 1 over it
+ * (or unpriced), 2 bad input.
  * In GitHub Actions the table also goes to $GITHUB_STEP_SUMMARY, and `scenarios` (a JSON array, for the job
  * matrix) and `minutes` (the hours as a job timeout) to $GITHUB_OUTPUT.
  */
@@ -75,10 +77,14 @@ export interface BudgetInput {
   hours: number;
   budgetUsd: number;
   hoursPerMonth: number;
+  /** Judge a lower-bound total (items without a price) as if it were complete. */
+  allowUnpriced?: boolean;
 }
 
 export interface BudgetVerdict {
   ok: boolean;
+  /** Why not, when not ok. */
+  refusal?: "over budget" | "unpriced";
   hours: number;
   budgetUsd: number;
   totalUsd: number;
@@ -106,13 +112,16 @@ export function budgetVerdict(docs: ReadonlyMap<string, PlanDocument>, input: Bu
   const totalUsd = cents(scenarios.reduce((sum, s) => sum + s.usd, 0));
   const lines = [...docs.values()].flatMap((d) => d.estimates.costLines ?? []);
   const unique = (xs: string[]) => [...new Set(xs)].sort();
+  const unpriced = unique(lines.filter((l) => l.unknown).map((l) => l.item));
+  const refusal = totalUsd > budgetUsd ? "over budget" : unpriced.length && !input.allowUnpriced ? "unpriced" : undefined;
   return {
-    ok: totalUsd <= budgetUsd,
+    ok: refusal === undefined,
+    ...(refusal ? { refusal } : {}),
     hours,
     budgetUsd,
     totalUsd,
     scenarios,
-    unpriced: unique(lines.filter((l) => l.unknown).map((l) => l.item)),
+    unpriced,
     usageBased: unique(lines.filter((l) => l.usage).map((l) => l.item)),
     notes: [...new Set([...docs.values()].flatMap((d) => d.estimates.notes ?? []))],
   };
@@ -122,7 +131,7 @@ const usd = (n: number) => `$${n.toFixed(2)}`;
 
 export function summaryMarkdown(v: BudgetVerdict): string {
   const out = [
-    `### Budget guard: ${v.ok ? "within budget" : "OVER BUDGET, comparison not started"}`,
+    `### Budget guard: ${v.ok ? "within budget" : v.refusal === "unpriced" ? "CANNOT JUDGE (items without a price), comparison not started" : "OVER BUDGET, comparison not started"}`,
     "",
     `Estimated cost of ${v.scenarios.map((s) => s.scenario).join(", ")}${v.scenarios.length > 1 ? " side by side" : ""} for ${v.hours} h: **${usd(v.totalUsd)}** of a ${usd(v.budgetUsd)} budget (the offline plan's pay-as-you-go list prices, simulated).`,
     "",
@@ -131,7 +140,9 @@ export function summaryMarkdown(v: BudgetVerdict): string {
     ...v.scenarios.map((s) => `| ${s.scenario} | ${usd(s.monthlyUsd)} | ${usd(s.usd)} |`),
     `| **total** | | **${usd(v.totalUsd)}** |`,
   ];
-  if (v.unpriced.length) out.push("", `No price in the data file for ${v.unpriced.join(", ")}: the total is a lower bound.`);
+  if (v.unpriced.length) {
+    out.push("", `No price in the data file for ${v.unpriced.join(", ")}: the total is a lower bound${v.refusal === "unpriced" ? " (add the prices to data/estimates.json, or pass --allow-unpriced)" : ""}.`);
+  }
   if (v.usageBased.length) out.push("", `Billed by use and not counted: ${v.usageBased.join(", ")}.`);
   for (const note of v.notes) out.push("", `Plan: ${note}.`);
   return `${out.join("\n")}\n`;
@@ -157,10 +168,10 @@ export function main(argv: string[], io: MainIo): number {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { plan: { type: "string" }, hours: { type: "string" }, budget: { type: "string" } },
+      options: { plan: { type: "string" }, hours: { type: "string" }, budget: { type: "string" }, "allow-unpriced": { type: "boolean" } },
       strict: true,
     });
-    if (!values.plan || values.hours === undefined || values.budget === undefined) throw new GuardInputError("usage: budget-guard --plan <plan.json> --hours <h> --budget <usd>");
+    if (!values.plan || values.hours === undefined || values.budget === undefined) throw new GuardInputError("usage: budget-guard --plan <plan.json> --hours <h> --budget <usd> [--allow-unpriced]");
     let json: unknown;
     try {
       json = JSON.parse(fs.readFileSync(values.plan, "utf8"));
@@ -173,7 +184,12 @@ export function main(argv: string[], io: MainIo): number {
       if (s.trim() === "" || !Number.isFinite(n)) throw new GuardInputError(`--${name} ${JSON.stringify(s)}: not a number`);
       return n;
     };
-    const verdict = budgetVerdict(docs, { hours: num("hours", values.hours), budgetUsd: num("budget", values.budget), hoursPerMonth: hoursPerMonthOf(docs, io.projectDir) });
+    const verdict = budgetVerdict(docs, {
+      hours: num("hours", values.hours),
+      budgetUsd: num("budget", values.budget),
+      hoursPerMonth: hoursPerMonthOf(docs, io.projectDir),
+      allowUnpriced: values["allow-unpriced"] === true,
+    });
     const markdown = summaryMarkdown(verdict);
     io.stdout(markdown);
     if (io.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);

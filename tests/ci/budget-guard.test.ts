@@ -47,7 +47,8 @@ describe("budget guard (scripts/budget-guard.ts)", function () {
     const docs = planDocuments(two);
     const hoursPerMonth = hoursPerMonthOf(docs);
     assert.equal(hoursPerMonth, (rawEstimates as { hoursPerMonth: number }).hoursPerMonth);
-    const v = budgetVerdict(docs, { hours: 4, budgetUsd: 1000, hoursPerMonth });
+    // allowUnpriced: the point here is the arithmetic, whether or not the data file prices every item.
+    const v = budgetVerdict(docs, { hours: 4, budgetUsd: 1000, hoursPerMonth, allowUnpriced: true });
     const monthly = [...docs.values()].map((d) => d.estimates.monthlyCostUsd);
     const expected = monthly.reduce((sum, m) => sum + (m * 4) / hoursPerMonth, 0);
     assert.ok(Math.abs(v.totalUsd - expected) < 0.03, `${v.totalUsd} vs ${expected}`);
@@ -62,20 +63,29 @@ describe("budget guard (scripts/budget-guard.ts)", function () {
     const hoursPerMonth = hoursPerMonthOf(docs);
     const cost = budgetVerdict(docs, { hours: 3, budgetUsd: 0, hoursPerMonth }).totalUsd;
     assert.ok(cost > 0);
-    assert.equal(budgetVerdict(docs, { hours: 3, budgetUsd: cost, hoursPerMonth }).ok, true);
-    assert.equal(budgetVerdict(docs, { hours: 3, budgetUsd: cost - 0.01, hoursPerMonth }).ok, false);
-    assert.equal(budgetVerdict(docs, { hours: 6, budgetUsd: cost, hoursPerMonth }).ok, false, "twice the hours cost more");
+    const judge = (hours: number, budgetUsd: number) => budgetVerdict(docs, { hours, budgetUsd, hoursPerMonth, allowUnpriced: true });
+    assert.equal(judge(3, cost).ok, true);
+    assert.equal(judge(3, cost - 0.01).refusal, "over budget");
+    assert.equal(judge(6, cost).refusal, "over budget", "twice the hours cost more");
   });
 
-  it("says when the total is a lower bound (items without a price), and passes the plan's caveats on once", () => {
+  it("refuses a lower-bound total (items without a price) unless told to allow it, and passes the plan's caveats on once", () => {
     const note = "prices are eastus list prices; this scenario deploys to westeurope, where they can differ";
     const doc: PlanDocument = { outputs: { scenario: "public" }, estimates: { monthlyCostUsd: 73, notes: [note], costLines: [{ item: "mystery appliance", unknown: true }] } };
-    const v = budgetVerdict(planDocuments({ public: doc, external: doc }), { hours: 1, budgetUsd: 1, hoursPerMonth: 730 });
+    const docs = planDocuments({ public: doc, external: doc });
+    const v = budgetVerdict(docs, { hours: 1, budgetUsd: 1, hoursPerMonth: 730 });
     assert.equal(v.totalUsd, 0.2);
     assert.deepEqual(v.unpriced, ["mystery appliance"]);
+    assert.equal(v.ok, false);
+    assert.equal(v.refusal, "unpriced");
     const md = summaryMarkdown(v);
+    assert.match(md, /CANNOT JUDGE/);
     assert.match(md, /lower bound/);
     assert.equal(md.split(note).length - 1, 1, md);
+    const allowed = budgetVerdict(docs, { hours: 1, budgetUsd: 1, hoursPerMonth: 730, allowUnpriced: true });
+    assert.equal(allowed.ok, true);
+    assert.doesNotMatch(summaryMarkdown(allowed), /CANNOT JUDGE/);
+    assert.equal(budgetVerdict(docs, { hours: 1, budgetUsd: 0.1, hoursPerMonth: 730, allowUnpriced: true }).refusal, "over budget");
   });
 
   it("refuses input it cannot judge: no estimates, hours beyond a hosted job's limit, a negative budget", () => {
@@ -94,15 +104,20 @@ describe("budget guard (scripts/budget-guard.ts)", function () {
     const docs = planDocuments(two);
     const total = budgetVerdict(docs, { hours: 4, budgetUsd: 0, hoursPerMonth: hoursPerMonthOf(docs) }).totalUsd;
     assert.ok(total > 0.01, `estimated ${total}`);
-    const ok = run(["--plan", plan, "--hours", "4", "--budget", total.toFixed(2)], { GITHUB_STEP_SUMMARY: summary, GITHUB_OUTPUT: output });
+    const ok = run(["--plan", plan, "--hours", "4", "--budget", total.toFixed(2), "--allow-unpriced"], { GITHUB_STEP_SUMMARY: summary, GITHUB_OUTPUT: output });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /within budget/);
     assert.equal(fs.readFileSync(summary, "utf8").trim(), ok.stdout.trim());
     assert.deepEqual(fs.readFileSync(output, "utf8").trim().split("\n"), ['scenarios=["public","consumption"]', "minutes=240"]);
 
-    const over = run(["--plan", plan, "--hours", "4", "--budget", (total - 0.01).toFixed(2)]);
+    const over = run(["--plan", plan, "--hours", "4", "--budget", (total - 0.01).toFixed(2), "--allow-unpriced"]);
     assert.equal(over.code, 1, over.stdout);
     assert.match(over.stdout, /OVER BUDGET/);
+
+    const unpriced = { public: { outputs: { scenario: "public" }, estimates: { monthlyCostUsd: 1, costLines: [{ item: "mystery appliance", unknown: true }] } } };
+    const refused = run(["--plan", write("unpriced.json", unpriced), "--hours", "1", "--budget", "100"]);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stdout, /CANNOT JUDGE/);
 
     for (const args of [["--plan", plan, "--hours", "four", "--budget", "10"], ["--plan", plan, "--budget", "10"], ["--plan", write("bad.json", "{"), "--hours", "1", "--budget", "1"], ["--plan", plan, "--hours", "1", "--budget", "1", "--bogus"]]) {
       const bad = run(args);
