@@ -30,7 +30,7 @@ function requireWorkspace(driver: Driver) {
 }
 
 /** Exit 1 when a stack failed; 130 when that happened after Ctrl-C. */
-function failIfAny<R extends { ok: boolean; stack: string }>(results: R[], verb: string, driver: Driver): void {
+export function failIfAny<R extends { ok: boolean; stack: string }>(results: R[], verb: string, driver: Driver): void {
   const failed = results.filter((r) => !r.ok);
   const interrupted = driver.interrupt.interrupted;
   if (failed.length) throw new CommandFailed(`${verb} ${interrupted ? "interrupted" : "failed"} for ${failed.map((r) => r.stack).join(", ")} (${failed.length} of ${results.length})`, interrupted);

@@ -39,12 +39,15 @@ export class InterruptController {
     this.listeners.push(listener);
   }
 
-  /** What a SIGINT does; tests call it directly. */
+  /**
+   * What a SIGINT does; tests call it directly. Listeners run before the signals abort, so the second
+   * Ctrl-C's listener (escalating CLIs already cancelling) runs before teardown operations get their first.
+   */
   trigger(): void {
     this.count++;
+    for (const l of this.listeners) l(this.count);
     if (this.count === 1) this.graceful.abort(new Error("interrupted"));
     if (this.count === 2) this.force.abort(new Error("interrupted twice"));
-    for (const l of this.listeners) l(this.count);
   }
 
   /** Handles SIGINT and SIGTERM until the returned function is called. */

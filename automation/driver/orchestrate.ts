@@ -196,6 +196,10 @@ export async function teardown(handle: StackHandle, ctx: DriverContext, options:
   }
 
   let removed = false;
+  if (options.remove && destroyed && signal.aborted) {
+    // The engine lets in-flight deletes finish after a SIGINT, so destroy may well succeed; the stack stays.
+    leftovers.push(`stack ${handle.name} was destroyed but not removed (teardown abandoned after a second Ctrl-C); run "${retry}"`);
+  }
   if (options.remove && destroyed && !signal.aborted) {
     emitPhase(ctx, handle.name, "remove");
     try {

@@ -14,7 +14,7 @@ import type { AzureTarget } from "./preflight-azure";
 import { displayMode, runWithDisplay, StackBoard } from "./progress";
 import { recordPathFor, saveRecording } from "./recorder";
 import { fileStamp, runReport, writeReportFiles } from "./report";
-import type { DriverWorkspace } from "./workspace";
+import type { DriverWorkspace, ProjectSource } from "./workspace";
 
 export interface Target {
   scenario: ScenarioName;
@@ -71,6 +71,9 @@ export interface DriverOptions {
   record?: string;
   /** Commands that never run a stack operation (sweep) need no workspace. */
   workspace?: boolean;
+  /** Another Pulumi project than this one (the engine tests' simulated cloud); see workspace.ts. */
+  project?: ProjectSource;
+  extraEnv?: Record<string, string>;
   /** `up` and `compare`: stacks whose needs are checked against the subscription first (preflight-azure.ts). */
   azure?: AzureTarget[];
 }
@@ -101,7 +104,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
   let workspace: DriverWorkspace | undefined;
   if (options.workspace !== false && found.pulumiPath) {
     const { DriverWorkspace } = require("./workspace") as typeof import("./workspace");
-    workspace = await DriverWorkspace.create({ pulumiPath: found.pulumiPath, subscriptionId: found.subscriptionId, secretsProvider: options.secretsProvider, env, backend });
+    workspace = await DriverWorkspace.create({ pulumiPath: found.pulumiPath, subscriptionId: found.subscriptionId, secretsProvider: options.secretsProvider, env, backend, project: options.project, extraEnv: options.extraEnv });
   }
   const board = new StackBoard(options.stacks);
   const interrupt = new InterruptController(Boolean(workspace?.shim));
@@ -111,7 +114,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
     if (count === 1) say("\ninterrupted: cancelling running operations; ephemeral stacks are still destroyed and purged (Ctrl-C again to abandon that too)");
     if (count === 2) {
       say(`\ninterrupted again: abandoning teardown; what remains carries expires-at, and \`${SWEEP_HINT}\` removes it later (Ctrl-C once more to exit now)`);
-      if (workspace?.shim) (require("./shim") as typeof import("./shim")).interruptAll(workspace!.shim!);
+      if (workspace?.shim) (require("./shim") as typeof import("./shim")).escalate(workspace!.shim!);
     }
   });
   const uninstall = interrupt.install();

@@ -10,8 +10,8 @@
  * reach) and registers the CLI's pid and arguments in `<root>/pids/<shim pid>`. The shim itself sits in the
  * terminal's process group (the SDK starts it), so it ignores SIGINT, whether from the terminal or from the
  * SDK's abort: the driver alone signals the CLIs, by pid: a stack's CLI once when its operation is
- * aborted (`interruptStack`, a graceful cancel), and every CLI once more on a second Ctrl-C
- * (`interruptAll`). SIGTERM and SIGHUP are forwarded. POSIX only; on Windows the CLI runs directly and the
+ * aborted (`interruptStack`, a graceful cancel), and those once more on a second Ctrl-C
+ * (`escalate`: Pulumi terminates); helper commands (`stack history`, ...) are never signalled. SIGTERM and SIGHUP are forwarded. POSIX only; on Windows the CLI runs directly and the
  * console delivers Ctrl-C to it.
  */
 import * as fs from "node:fs";
@@ -69,6 +69,8 @@ export interface Shim {
   pidDir: string;
   env: Record<string, string>;
   dispose: () => void;
+  /** CLI pids the driver has sent a signal to. */
+  signalled: Set<number>;
 }
 
 /** Writes the shim into a new private directory and returns how to use it; `removeShim` deletes it. */
@@ -84,7 +86,7 @@ export function installShim(realPulumi: string): Shim | undefined {
   const env = { SCENARIOS_PULUMI_REAL: realPulumi, SCENARIOS_PULUMI_PIDS: pidDir };
   // PulumiCommand.get runs `pulumi version` with this process's environment.
   Object.assign(process.env, env);
-  const shim: Shim = { root, pidDir, env, dispose: () => fs.rmSync(root, { recursive: true, force: true }) };
+  const shim: Shim = { root, pidDir, env, dispose: () => fs.rmSync(root, { recursive: true, force: true }), signalled: new Set() };
   process.once("exit", shim.dispose);
   return shim;
 }
@@ -118,11 +120,12 @@ export function stackOfArgs(args: string[]): string | undefined {
   return value?.split("/").pop();
 }
 
-function signalClis(clis: RunningCli[], signal: NodeJS.Signals): number {
+function signalClis(shim: Shim, clis: RunningCli[], signal: NodeJS.Signals): number {
   let n = 0;
   for (const c of clis) {
     try {
       process.kill(c.cli, signal);
+      shim.signalled.add(c.cli);
       n++;
     } catch {
       // already gone
@@ -131,14 +134,33 @@ function signalClis(clis: RunningCli[], signal: NodeJS.Signals): number {
   return n;
 }
 
-/** Sends `signal` to the CLIs working on `stack`. Returns how many were signalled. */
-export function interruptStack(shim: Shim, stack: string, signal: NodeJS.Signals = "SIGINT"): number {
-  return signalClis(runningClis(shim).filter((c) => stackOfArgs(c.args) === stack), signal);
+/**
+ * Commands that change or read a stack through the engine, which a SIGINT cancels gracefully. The SDK also
+ * runs short helpers around them (`stack history` after every update and destroy, `stack export`,
+ * `config set-all`); interrupting those turns a finished destroy into a failed one, so they are left alone.
+ */
+const ENGINE_COMMANDS = new Set(["up", "preview", "destroy", "refresh", "import"]);
+
+export function isEngineCommand(args: string[]): boolean {
+  return ENGINE_COMMANDS.has(args.find((a) => !a.startsWith("-")) ?? "");
 }
 
-/** Sends `signal` to every CLI running through the shim. Returns how many were signalled. */
+/** Sends `signal` to the engine commands working on `stack`. Returns how many were signalled. */
+export function interruptStack(shim: Shim, stack: string, signal: NodeJS.Signals = "SIGINT"): number {
+  return signalClis(shim, runningClis(shim).filter((c) => isEngineCommand(c.args) && stackOfArgs(c.args) === stack), signal);
+}
+
+/** Sends `signal` to every engine command running through the shim. Returns how many were signalled. */
 export function interruptAll(shim: Shim, signal: NodeJS.Signals = "SIGINT"): number {
-  return signalClis(runningClis(shim), signal);
+  return signalClis(shim, runningClis(shim).filter((c) => isEngineCommand(c.args)), signal);
+}
+
+/**
+ * The second Ctrl-C for CLIs already cancelling (signalled once before): Pulumi terminates on it. CLIs
+ * never signalled (a teardown's destroy) are left to their own operation's signal, so none gets two.
+ */
+export function escalate(shim: Shim, signal: NodeJS.Signals = "SIGINT"): number {
+  return signalClis(shim, runningClis(shim).filter((c) => isEngineCommand(c.args) && shim.signalled.has(c.cli)), signal);
 }
 
 function safeReaddir(dir: string): string[] {

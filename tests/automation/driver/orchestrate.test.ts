@@ -142,7 +142,7 @@ describe("automation/driver/orchestrate: ephemeral lifecycle", () => {
     assert.ok(log.includes("public-eph-5:destroy-cancelled"));
     assert.ok(!log.includes("public-eph-5:remove"), "a stack whose destroy did not finish keeps its state");
     assert.equal(result.teardown?.removed, false);
-    assert.match(result.teardown!.leftovers.join("\n"), /scenarios destroy --stack public-eph-5.*scenarios sweep/);
+    assert.match(result.teardown!.leftovers.join("\n"), /scenarios destroy public --stack public-eph-5 --remove.*scenarios sweep/);
   });
 
   it("a third Ctrl-C exits at once with 130", () => {

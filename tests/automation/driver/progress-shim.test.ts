@@ -75,7 +75,7 @@ describe("automation/driver/shim (Ctrl-C reaches the Pulumi CLI only when the dr
     fake = path.join(dir, "fake-cli");
     fs.writeFileSync(
       fake,
-      `#!${process.execPath}\nconst fs=require("fs");fs.writeFileSync(process.argv[2], String(process.pid));process.on("SIGINT",()=>process.exit(42));setInterval(()=>{},1000);\n`,
+      `#!${process.execPath}\nconst fs=require("fs");fs.writeFileSync(process.argv[process.argv.length-1], String(process.pid));process.on("SIGINT",()=>process.exit(42));setTimeout(()=>process.exit(3),30000);\n`,
       { mode: 0o755 },
     );
   });
@@ -86,7 +86,7 @@ describe("automation/driver/shim (Ctrl-C reaches the Pulumi CLI only when the dr
     const shimPath = path.join(shim.root, "bin", "pulumi");
     assert.ok(fs.statSync(shimPath).mode & 0o100, "the shim is executable");
     const pidFile = path.join(dir, "child.pid");
-    const child = spawn(shimPath, [pidFile], { env: { ...process.env, ...shim.env }, stdio: "ignore" });
+    const child = spawn(shimPath, ["up", "--stack", "s", pidFile], { env: { ...process.env, ...shim.env }, stdio: "ignore" });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     for (let i = 0; i < 100 && (!fs.existsSync(pidFile) || !fs.readdirSync(shim.pidDir).length); i++) await new Promise((r) => setTimeout(r, 50));
     const cliPid = Number(fs.readFileSync(pidFile, "utf8"));
@@ -122,7 +122,7 @@ describe("automation/driver/shim (Ctrl-C reaches the Pulumi CLI only when the dr
     const shimPath = path.join(shim.root, "bin", "pulumi");
     const start = (stack: string) => {
       const pidFile = path.join(dir, `${stack}.pid`);
-      const child = spawn(shimPath, [pidFile, "up", "--stack", `org/project/${stack}`], { env: { ...process.env, ...shim.env }, stdio: "ignore" });
+      const child = spawn(shimPath, ["up", "--stack", `org/project/${stack}`, pidFile], { env: { ...process.env, ...shim.env }, stdio: "ignore" });
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       return { child, exited };
     };
