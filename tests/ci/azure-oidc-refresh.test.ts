@@ -3,7 +3,7 @@
  * simulated GitHub token endpoint (a local HTTP server) and an imitation `az` that records its arguments.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -73,6 +73,15 @@ async function runScript(options: { seconds: number; failing?: boolean; env?: Re
 
 describe("Azure CLI OIDC refresh (scripts/azure-oidc-refresh.sh)", function () {
   this.timeout(30_000);
+
+  before(function () {
+    // The script's own tools, present on GitHub's runners where it runs.
+    const missing = ["curl", "jq"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" }).status !== 0);
+    if (missing.length) {
+      console.log(`      skipped: ${missing.join(" and ")} not on PATH`);
+      this.skip();
+    }
+  });
 
   it("asks GitHub for a token for Entra ID's audience and signs the CLI in again with it, without printing it", async () => {
     const run = await runScript({ seconds: 2 });
