@@ -39,6 +39,33 @@ export interface AksClusterArgs extends AzureScopeArgs {
    */
   apiAuthorizedRanges?: string[];
   diagnostics?: DiagnosticsArgs;
+  /** Which audit log category goes to Log Analytics (see aksLogCategories); `admin` unless asked. */
+  auditLog?: "admin" | "all";
+}
+
+/**
+ * Control plane log categories of a managed cluster, listed instead of the `allLogs` group, which holds both
+ * kube-audit and kube-audit-admin. kube-audit-admin is kube-audit without get and list events, which are most
+ * of an idle cluster's audit volume; `all` adds kube-audit for a lab that needs reads audited.
+ * Categories: https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-containerservice-managedclusters-logs
+ * (fleet-* and karpenter-events omitted: this cluster is in no fleet and has no node autoprovisioning).
+ * kube-audit-admin "excludes events with the get and list verbs": https://learn.microsoft.com/azure/azure-monitor/reference/tables/aksauditadmin
+ */
+export function aksLogCategories(auditLog: "admin" | "all" = "admin"): { category: string; enabled: boolean }[] {
+  const categories = [
+    "kube-apiserver",
+    "kube-audit-admin",
+    ...(auditLog === "all" ? ["kube-audit"] : []),
+    "kube-controller-manager",
+    "kube-scheduler",
+    "cluster-autoscaler",
+    "cloud-controller-manager",
+    "guard",
+    "csi-azuredisk-controller",
+    "csi-azurefile-controller",
+    "csi-snapshot-controller",
+  ];
+  return categories.map((category) => ({ category, enabled: true }));
 }
 
 /**
@@ -141,7 +168,7 @@ export class AksCluster extends pulumi.ComponentResource {
       parent,
     );
 
-    if (args.diagnostics) addDiagnostics(name, cluster.id, args.diagnostics, parent);
+    if (args.diagnostics) addDiagnostics(name, cluster.id, args.diagnostics, parent, aksLogCategories(args.auditLog));
 
     // Prerequisites on the machine that runs Pulumi: kubelogin on PATH (`az aks install-cli`) and `az login`
     // as the admin principal above. https://learn.microsoft.com/azure/aks/kubelogin-authentication

@@ -23,8 +23,8 @@ export interface DiagnosticsArgs {
 }
 
 /**
- * Sends all logs (category group `allLogs`) and metrics of a resource to Log Analytics, in resource-specific
- * tables where the service supports them.
+ * Sends all logs (category group `allLogs`, unless `logs` names categories) and metrics of a resource to Log
+ * Analytics, in resource-specific tables where the service supports them.
  * https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings
  */
 export function addDiagnostics(
@@ -32,6 +32,7 @@ export function addDiagnostics(
   resourceUri: pulumi.Input<string>,
   diagnostics: DiagnosticsArgs,
   opts: pulumi.CustomResourceOptions,
+  logs: { category?: string; categoryGroup?: string; enabled: boolean }[] = [{ categoryGroup: "allLogs", enabled: true }],
 ): monitor.DiagnosticSetting {
   return new monitor.DiagnosticSetting(
     `${name}-diag`,
@@ -40,7 +41,7 @@ export function addDiagnostics(
       resourceUri,
       workspaceId: diagnostics.workspaceId,
       logAnalyticsDestinationType: "Dedicated",
-      logs: [{ categoryGroup: "allLogs", enabled: true }],
+      logs,
       metrics: [{ category: "AllMetrics", enabled: true }],
     },
     opts,

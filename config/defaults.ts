@@ -40,6 +40,11 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   // A lab-sized cap: ingestion stops for the day past it (the workspace keeps answering queries).
   // https://learn.microsoft.com/azure/azure-monitor/logs/daily-cap
   logAnalyticsDailyQuotaGb: 1,
+  // kube-audit-admin only: kube-audit adds every get and list, most of an idle cluster's log volume (components/AksCluster.ts).
+  aksAuditLog: "admin",
+  // A private CA APIM trusts wherever the tier can (classic tiers); Let's Encrypt only where it cannot, since
+  // its limit for <region>.cloudapp.azure.com is shared by every Azure customer in the region (config/certificates.ts).
+  ingressCertificate: "auto",
   // APIM validates the backend's certificate chain, and Let's Encrypt's staging root is not trusted: only
   // production certificates let APIM call a public ingress. https://letsencrypt.org/docs/staging-environment/
   acmeServer: "production",

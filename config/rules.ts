@@ -7,6 +7,7 @@ import {
   parseCidr,
   usableAzureAddresses,
 } from "./cidr";
+import { certificateProblems } from "./certificates";
 import { SCENARIO_TRAITS } from "./defaults";
 import { currentModels, isAzureRegion, knownRegions, lifecycleOf, MODEL_DATA, REGIONS_SOURCE, todayUtc } from "./models";
 import type { ApimSku, ConfigKey, ScenarioConfig } from "./schema";
@@ -279,5 +280,5 @@ export function configWarnings(c: ScenarioConfig, today: string = todayUtc()): s
 
 /** Rules across settings that Azure would reject at deploy time, or that would ship an insecure setup. */
 export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()): Problem[] {
-  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c), ...regionAndModelProblems(c, today)];
+  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c), ...certificateProblems(c), ...regionAndModelProblems(c, today)];
 }

@@ -86,6 +86,10 @@ export const configSchema = z
     /** Log Analytics ingestion cap per day in GB; -1 removes the cap. */
     logAnalyticsDailyQuotaGb: z.coerce.number().refine((n) => n === -1 || (n >= 0.1 && n <= 10000), { message: "must be -1 (no cap) or between 0.1 and 10000 GB" }),
 
+    /** AKS audit log: `admin` (kube-audit-admin: no get/list events) or `all` (kube-audit as well). */
+    aksAuditLog: z.enum(["admin", "all"]),
+    /** Where the ingress certificate comes from: auto (a private CA where APIM can trust one), privateCa or letsencrypt (config/certificates.ts). */
+    ingressCertificate: z.enum(["auto", "privateCa", "letsencrypt"]),
     acmeEmail: email.optional(),
     acmeServer: z.enum(["staging", "production"]),
 

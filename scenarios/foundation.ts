@@ -23,6 +23,7 @@ import type { LoadBalancerExposure } from "../components/kubernetes-manifests";
 import { PROJECT_DIR } from "../config/load";
 import { plannedIngressIp } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
+import { certificatePath } from "../config/certificates";
 import { type Probe, probesFor } from "./probes";
 
 /** The root of a scenario's tree: every resource is its descendant, and the stack outputs are its outputs. */
@@ -82,7 +83,8 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       ingressSubnetPrefix: config.ingressSubnetPrefix,
       apim: traits.vnetMode === "None" ? undefined : { subnetPrefix: config.apimSubnetPrefix, mode: traits.vnetMode, serviceName: name(names, "apim") },
       // A public load balancer forwards to the nodes, and the subnet's NSG is checked before AKS's own:
-      // open HTTPS, and HTTP for Let's Encrypt's HTTP-01 challenge. https://learn.microsoft.com/azure/aks/concepts-network#network-security-groups
+      // open HTTPS, and HTTP for Let's Encrypt's HTTP-01 challenge (and Traefik's redirect to HTTPS).
+      // https://learn.microsoft.com/azure/aks/concepts-network#network-security-groups
       publicIngressPorts: traits.publicIngress ? [80, 443] : undefined,
       // consumption: HTTPS only from the region's Azure ranges, which hold the addresses APIM calls from.
       // https://learn.microsoft.com/azure/virtual-network/service-tags-overview#available-service-tags
@@ -128,6 +130,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       dnsServiceIp: config.aksDnsServiceIp,
       networkSubnetIdsForLoadBalancers: traits.publicIngress ? [] : [network.ingressSubnetId],
       apiAuthorizedRanges: config.aksApiAuthorizedRanges,
+      auditLog: config.aksAuditLog,
       adminPrincipalType: deployerPrincipalType({
         configured: config.deployerPrincipalType,
         env: process.env,
@@ -150,8 +153,9 @@ export interface KubernetesPlatform {
 }
 
 /**
- * Traefik and cert-manager. A public ingress gets Let's Encrypt certificates for its Azure DNS name; an
- * internal one, whose name only the VNet resolves, gets them from a private CA that APIM is told to trust.
+ * Traefik and cert-manager. The certificate comes from a private CA that APIM is told to trust wherever the
+ * tier can trust one (always for an internal ingress, whose name only the VNet resolves); from Let's Encrypt
+ * for the Azure DNS name only where it cannot, or when asked (config/certificates.ts).
  */
 export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
   const { config } = f;
@@ -173,9 +177,10 @@ export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
       namespace: NAMESPACES.certManager,
       chartRepo: config.certManagerChartRepo,
       chartVersion: config.certManagerChartVersion,
-      issuer: publicIngress
-        ? { kind: "acme", server: config.acmeServer, email: config.acmeEmail }
-        : { kind: "privateCa", commonName: `${config.namePrefix} ${config.scenario} private CA` },
+      issuer:
+        certificatePath(config).path === "letsencrypt"
+          ? { kind: "acme", server: config.acmeServer, email: config.acmeEmail }
+          : { kind: "privateCa", commonName: `${config.namePrefix} ${config.scenario} private CA` },
     },
     opts,
   );

@@ -1,0 +1,72 @@
+/**
+ * Which certificate the AI API's ingress presents to APIM, decided from the scenario, the APIM tier and the
+ * `ingressCertificate` setting. APIM validates the backend's chain, so the certificate must come from a CA
+ * APIM trusts: either a private CA the program creates and uploads to APIM's Root store, or Let's Encrypt.
+ *
+ * Let's Encrypt certificates for `<label>.<region>.cloudapp.azure.com` count against one "certificates per
+ * registered domain" bucket (50 a week) shared by every Azure customer in the region, since the Public Suffix
+ * List lists `<region>.cloudapp.azure.com` (https://letsencrypt.org/docs/rate-limits/,
+ * letsencrypt/boulder#7447, microsoft/AzureTRE#3908): a first deploy can fail for reasons nobody in the room
+ * controls. So the private CA is the default wherever APIM can trust it. Pure functions.
+ */
+import { SCENARIO_TRAITS } from "./defaults";
+import type { Problem } from "./rules";
+import type { ApimSku, ScenarioConfig } from "./schema";
+
+export const INGRESS_CERTIFICATE_CHOICES = ["auto", "privateCa", "letsencrypt"] as const;
+export type IngressCertificateChoice = (typeof INGRESS_CERTIFICATE_CHOICES)[number];
+export type CertificatePath = Exclude<IngressCertificateChoice, "auto">;
+
+export const CA_CERTIFICATES_DOC = "https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates";
+export const LETSENCRYPT_RATE_LIMITS_DOC = "https://letsencrypt.org/docs/rate-limits/";
+
+/**
+ * Whether the tier can trust a private CA for backend calls. CA certificates (the service's `certificates`,
+ * store Root or CertificateAuthority) apply to Developer, Basic, Standard and Premium only; Consumption and the
+ * v2 tiers have no such store. https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates
+ * ("APPLIES TO: Developer | Basic | Standard | Premium")
+ */
+export function apimTrustsPrivateCa(sku: ApimSku): boolean {
+  return sku === "Developer" || sku === "Basic" || sku === "Standard" || sku === "Premium";
+}
+
+export interface CertificateDecision {
+  path: CertificatePath;
+  /** Why, in a sentence for the plan and the README. */
+  reason: string;
+  /** Whether the certificate comes out of the region's shared Let's Encrypt bucket. */
+  sharedRateLimit: boolean;
+}
+
+type Inputs = Pick<ScenarioConfig, "scenario" | "apimSku"> & { ingressCertificate?: IngressCertificateChoice };
+
+/** The certificate path of a configuration (see the module comment). Invalid combinations: `certificateProblems`. */
+export function certificatePath(c: Inputs): CertificateDecision {
+  const choice = c.ingressCertificate ?? "auto";
+  if (!SCENARIO_TRAITS[c.scenario].publicIngress) {
+    return { path: "privateCa", reason: "the host resolves only inside the VNet, so Let's Encrypt cannot validate it; APIM trusts the program's private CA", sharedRateLimit: false };
+  }
+  if (choice === "letsencrypt") {
+    return { path: "letsencrypt", reason: "ingressCertificate=letsencrypt: Let's Encrypt (HTTP-01) for the Azure DNS label host, from the region's shared rate limit", sharedRateLimit: true };
+  }
+  if (apimTrustsPrivateCa(c.apimSku)) {
+    return { path: "privateCa", reason: `the ${c.apimSku} tier trusts a CA uploaded to its Root store: the program's private CA, no Let's Encrypt rate limit`, sharedRateLimit: false };
+  }
+  return {
+    path: "letsencrypt",
+    reason: `the ${c.apimSku} tier cannot trust a private CA: Let's Encrypt (HTTP-01) for the Azure DNS label host, from the rate limit every Azure customer in the region shares`,
+    sharedRateLimit: true,
+  };
+}
+
+/** Settings that ask for a path the scenario or the tier cannot serve. */
+export function certificateProblems(c: Inputs): Problem[] {
+  const choice = c.ingressCertificate ?? "auto";
+  if (choice === "letsencrypt" && !SCENARIO_TRAITS[c.scenario].publicIngress) {
+    return [{ key: "ingressCertificate", value: choice, message: `scenario "${c.scenario}" has no public ingress: its host resolves only inside the VNet, which Let's Encrypt cannot validate; use auto or privateCa` }];
+  }
+  if (choice === "privateCa" && !apimTrustsPrivateCa(c.apimSku)) {
+    return [{ key: "ingressCertificate", value: choice, message: `the ${c.apimSku} tier cannot trust a private CA (CA certificates: Developer, Basic, Standard and Premium only, ${CA_CERTIFICATES_DOC}); use auto or letsencrypt` }];
+  }
+  return [];
+}

@@ -1,0 +1,85 @@
+/**
+ * Issue 19 item 1 on the real scenario graph: the ingress certificate comes from the private CA APIM trusts
+ * wherever the tier can trust one, so no first deploy waits on the Let's Encrypt limit every Azure customer
+ * in the region shares; and issue 19 item 4: the AKS audit log category.
+ */
+import assert from "node:assert/strict";
+import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
+import { aksLogCategories } from "../../components/AksCluster";
+import { certificatePath } from "../../config/certificates";
+import { defaultsFor } from "../../config/defaults";
+import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import { evaluated, one, ofType, T } from "./helpers";
+
+const ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer";
+const SECRET = "kubernetes:core/v1:Secret";
+const DIAG = "azure-native:monitor:DiagnosticSetting";
+
+async function evaluatedWith(scenario: ScenarioName, overrides: Record<string, unknown>): Promise<ScenarioEvaluation> {
+  await evaluated("consumption");
+  return evaluateScenario(scenario, { overrides });
+}
+
+const issuerSpec = (e: ScenarioEvaluation) => one(e, ISSUER).inputs.spec as { ca?: { secretName: string }; acme?: { server: string } };
+
+
+describe("scenarios: the ingress certificate path (issue 19 item 1)", () => {
+  for (const scenario of SCENARIO_NAMES) {
+    it(`${scenario}: the graph's issuer is the path config/certificates.ts decides, and APIM trusts a private CA it signs with`, async () => {
+      const e = await evaluated(scenario);
+      const decision = certificatePath(defaultsFor(scenario));
+      const apim = one(e, T.apim);
+      if (decision.path === "privateCa") {
+        assert.ok(issuerSpec(e).ca, "a CA issuer");
+        assert.equal(issuerSpec(e).acme, undefined);
+        const roots = apim.inputs.certificates as { encodedCertificate: string; storeName: string }[];
+        assert.equal(roots.length, 1);
+        assert.equal(roots[0].storeName, "Root");
+        const ca = one(e, "tls:index/selfSignedCert:SelfSignedCert");
+        assert.ok(apim.dependencies.includes(ca.urn), "APIM's Root store holds the CA the issuer signs with");
+        assert.ok(one(e, SECRET, (s) => (s.inputs.metadata as { name?: string })?.name === issuerSpec(e).ca!.secretName).dependencies.includes(ca.urn));
+      } else {
+        assert.equal(issuerSpec(e).acme?.server, "https://acme-v02.api.letsencrypt.org/directory");
+        assert.equal(apim.inputs.certificates, undefined);
+      }
+    });
+  }
+
+  it("public (Developer) no longer depends on Let's Encrypt; consumption (Consumption tier) still does", async () => {
+    assert.ok(issuerSpec(await evaluated("public")).ca, "public: private CA");
+    assert.ok(issuerSpec(await evaluated("consumption")).acme, "consumption: Let's Encrypt");
+  });
+
+  it("consumption on a classic tier (Developer) takes the private CA too", async () => {
+    const e = await evaluatedWith("consumption", { apimSku: "Developer", apimCapacity: 1 });
+    assert.ok(issuerSpec(e).ca);
+    assert.equal((one(e, T.apim).inputs.certificates as unknown[]).length, 1);
+  });
+
+  it("ingressCertificate=letsencrypt brings Let's Encrypt back on public, and APIM trusts no private CA", async () => {
+    const e = await evaluatedWith("public", { ingressCertificate: "letsencrypt" });
+    assert.ok(issuerSpec(e).acme);
+    assert.equal(one(e, T.apim).inputs.certificates, undefined);
+    assert.equal(ofType(e, SECRET).filter((s) => (s.inputs.metadata as { name?: string })?.name === "private-ca").length, 0);
+  });
+});
+
+describe("scenarios: AKS audit logs (issue 19 item 4)", () => {
+  const aksDiag = (e: ScenarioEvaluation) => one(e, DIAG, (d) => d.dependencies.includes(one(e, T.aks).urn) || String(d.name).startsWith("aks"));
+  const categories = (e: ScenarioEvaluation) => (aksDiag(e).inputs.logs as { category?: string; categoryGroup?: string }[]).map((l) => l.category ?? `group:${l.categoryGroup}`);
+
+  for (const scenario of SCENARIO_NAMES) {
+    it(`${scenario}: kube-audit-admin, not kube-audit, and no allLogs group (which holds both)`, async () => {
+      const got = categories(await evaluated(scenario));
+      assert.ok(got.includes("kube-audit-admin"));
+      assert.ok(!got.includes("kube-audit"));
+      assert.ok(!got.includes("group:allLogs"));
+      assert.deepEqual(got, aksLogCategories("admin").map((l) => l.category));
+    });
+  }
+
+  it("aksAuditLog=all adds kube-audit", async () => {
+    const got = categories(await evaluatedWith("public", { aksAuditLog: "all" }));
+    assert.ok(got.includes("kube-audit") && got.includes("kube-audit-admin"));
+  });
+});
