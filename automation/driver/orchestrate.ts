@@ -7,6 +7,7 @@
 import { purgeAll, purgeTargets } from "./purge";
 import { EventRecorder, type Recording } from "./recorder";
 import { buildTimeline, nameFromUrn, plainMessage, type Timeline } from "./timeline";
+import { withCertificateExplanation } from "./certificate-errors";
 import type { InterruptController } from "./interrupt";
 import type {
   EngineEvent,
@@ -62,7 +63,7 @@ export function eventProgress(stack: string, progress: ProgressListener): (event
       progress({ stack, kind: "resource-end", op: m.op, type: m.type, name: nameFromUrn(m.urn), urn: m.urn, ok: false, at });
     } else if (event.diagnosticEvent?.severity === "error") {
       const text = plainMessage(event.diagnosticEvent.message);
-      if (text) progress({ stack, kind: "message", text, level: "error", at });
+      if (text) progress({ stack, kind: "message", text: withCertificateExplanation(text, event.diagnosticEvent.urn), level: "error", at });
     }
   };
 }
