@@ -10,6 +10,7 @@ import { SCENARIO_TRAITS } from "../../config/defaults";
 import type { ScenarioName } from "../../config/schema";
 import type { RegisteredResource } from "../mock-engine";
 import { serviceLoadBalancer, valueAt } from "./estimates";
+import { backendCertificate } from "./certificate-path";
 
 export const T = {
   apim: "azure-native:apimanagement:ApiManagementService",
@@ -308,6 +309,7 @@ function apimToIngress(rs: readonly RegisteredResource[], view: PolicyView, endp
         ? no("TLS", `backend ${url} is plain HTTP`, "plain HTTP")
         : na("TLS", "no backend URL in the graph", "not in graph"),
   );
+  out.push(backendCertificate(rs, url));
   const apimMode = String(ofType(rs, T.apim)[0]?.inputs.virtualNetworkType ?? "None");
   const privatePath = apimMode !== "None" && endpoints.ingress.reach === "vnet";
   out.push(
