@@ -6,7 +6,7 @@
  */
 import { purgeAll, purgeTargets } from "./purge";
 import { EventRecorder, type Recording } from "./recorder";
-import { buildTimeline, nameFromUrn, plainMessage, type Timeline } from "./timeline";
+import { buildTimeline, managedByProvider, nameFromUrn, plainMessage, type Timeline } from "./timeline";
 import { withCertificateExplanation } from "./certificate-errors";
 import type { InterruptController } from "./interrupt";
 import type {
@@ -52,11 +52,11 @@ export function eventProgress(stack: string, progress: ProgressListener): (event
     const at = Date.now();
     if (event.resourcePreEvent) {
       const m = event.resourcePreEvent.metadata;
-      if (m.op === "same" || !(m.new ?? m.old)?.custom) return;
+      if (m.op === "same" || !managedByProvider(m.type, (m.new ?? m.old)?.custom)) return;
       progress({ stack, kind: "resource-start", op: m.op, type: m.type, name: nameFromUrn(m.urn), urn: m.urn, at });
     } else if (event.resOutputsEvent) {
       const m = event.resOutputsEvent.metadata;
-      if (m.op === "same" || !(m.new ?? m.old)?.custom) return;
+      if (m.op === "same" || !managedByProvider(m.type, (m.new ?? m.old)?.custom)) return;
       progress({ stack, kind: "resource-end", op: m.op, type: m.type, name: nameFromUrn(m.urn), urn: m.urn, ok: true, at });
     } else if (event.resOpFailedEvent) {
       const m = event.resOpFailedEvent.metadata;

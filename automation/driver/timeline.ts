@@ -20,6 +20,16 @@ export interface TimelineEntry {
   error?: string;
 }
 
+/**
+ * Whether an entry is a resource a provider manages (counted, drawn, timed). The engine omits
+ * `custom: false` (Go omitempty): missing means a component. Provider instances
+ * (`pulumi:providers:<pkg>`, e.g. a program's default providers) are custom to the engine but are not
+ * cloud resources: the real engine reports their create and delete like any other.
+ */
+export function managedByProvider(type: string, custom: boolean | undefined): boolean {
+  return custom === true && !type.startsWith("pulumi:providers:");
+}
+
 export interface TypeTotal {
   type: string;
   count: number;
@@ -96,8 +106,7 @@ export function buildTimeline(recording: Pick<Recording, "stack" | "scenario" | 
         type: m.type,
         name: nameFromUrn(m.urn),
         op: m.op,
-        // The engine omits `custom: false` (Go omitempty): missing means a component.
-        custom: state?.custom === true,
+        custom: managedByProvider(m.type, state?.custom),
         parent: state?.parent || undefined,
         startMs: at,
         status: "incomplete",
