@@ -49,4 +49,64 @@ describe("engine: a stack's life through the driver (real CLI, file backend, sim
     // A named stack keeps its stack file (remove --preserve-config); the config written went there.
     assert.ok(fs.existsSync(path.join(project.stacksDir, `Pulumi.${stackName}.yaml`)));
   });
+
+  it("configuration goes to the stack file in stacks/ (stackConfigDir), and nothing else changes", async () => {
+    const before = snapshot(project.workDir);
+    const handle = await workspace.prepare("public", "public", { greeting: "from -c" });
+    const after = snapshot(project.workDir);
+    const changed = Object.keys({ ...before, ...after }).filter((f) => before[f] !== after[f]);
+    assert.deepEqual(changed, ["stacks/Pulumi.public.yaml"]);
+    assert.match(after["stacks/Pulumi.public.yaml"], /apim-aks-ai-scenarios:greeting: from -c/);
+    assert.match(after["stacks/Pulumi.public.yaml"], /apim-aks-ai-scenarios:createSeconds: "0"/, "the committed settings are kept");
+    assert.ok(!fs.existsSync(path.join(project.workDir, "Pulumi.public.yaml")), "no stack file beside Pulumi.yaml");
+    await handle.remove();
+    assert.ok(fs.existsSync(path.join(project.stacksDir, "Pulumi.public.yaml")), "a scenario's stack file survives stack removal");
+  });
+
+  it("a stale lock (the CLI killed mid-update): destroy fails on the lock, the driver cancels it and retries", async () => {
+    const slow = testProject({ createSeconds: 20, deleteSeconds: 0 });
+    const ws = await openWorkspace(slow);
+    try {
+      const ctx = recordingContext();
+      const handle = await ws.prepare("public-lock", "public", {});
+      const up = runOperation(handle, "update", ctx, { scenario: "public" });
+      const { runningClis } = await import("../../automation/driver/shim");
+      let cli: number | undefined;
+      for (let i = 0; i < 150 && !cli; i++) {
+        cli = runningClis(ws.shim!).find((c) => c.args[0] === "up")?.cli;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(cli, "the update started");
+      await new Promise((r) => setTimeout(r, 3000));
+      // The CLI leads its own process group (the shim's doing): kill it and its plugins, as a crash would.
+      process.kill(-cli!, "SIGKILL");
+      assert.equal((await up).result.status, "failed");
+      const lockDir = path.join(slow.stateDir, ".pulumi", "locks");
+      assert.ok(fs.existsSync(lockDir) && readStateFiles(lockDir).length > 0, "the killed update left its lock");
+
+      const report = await teardown(handle, ctx, { scenario: "public", purge: false, remove: true, clearPendingCreates: true });
+      const messages = ctx.events.filter((e) => e.kind === "message").map((e) => (e as { text: string }).text);
+      assert.ok(messages.some((m) => /locked by an update that is no longer running; cancelling it and retrying destroy/.test(m)), messages.join("\n"));
+      assert.deepEqual(report.leftovers, []);
+      assert.equal(report.removed, true);
+      assert.ok(!listStacks(slow).includes("public-lock"));
+    } finally {
+      if (ws.shim) require("../../automation/driver/shim").removeShim(ws.shim);
+      slow.cleanup();
+    }
+  });
 });
+
+/** Every file under `dir` (relative path -> content). */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}
