@@ -6,6 +6,7 @@
  */
 import rawData from "../../data/estimates.json";
 import type { RegisteredResource } from "../mock-engine";
+import { logIngestion } from "./log-cost";
 import { criticalPath, type ScheduleNode, scheduleNodes, serialSum, slowestNode } from "./graph";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ export interface DurationEntry {
   note?: string;
 }
 
-export type PriceModel = "free" | "usage" | "monthly" | "hourly" | "perUnit" | "aksCluster" | "serviceLoadBalancer";
+export type PriceModel = "free" | "usage" | "monthly" | "hourly" | "perUnit" | "aksCluster" | "serviceLoadBalancer" | "logIngestion";
 
 export interface PriceEntry {
   when?: When;
@@ -40,6 +41,8 @@ export interface PriceEntry {
   usdPerMonth?: number;
   usdPerHour?: number;
   usdPerUnitMonth?: number;
+  /** Price per GB ingested (`logIngestion`). */
+  usdPerGb?: number;
   /** Input path of the unit count (`perUnit`); at least 1. */
   units?: string;
   retailPricesFilter?: string;
@@ -109,6 +112,8 @@ export interface CostLine {
   usage: boolean;
   /** No price for this in the data file: the total is a lower bound. */
   unknown?: boolean;
+  /** Usage lines with a daily cap: USD a month if every day reaches it (automation/plan/log-cost.ts). */
+  usdAtCap?: number;
 }
 
 export interface ScenarioEstimate {
@@ -233,6 +238,10 @@ export function costOf(r: Pick<RegisteredResource, "type" | "inputs" | "custom">
       return [line(item, 1, 0, entry.basis, entry.source)];
     case "usage":
       return [line(item, 1, 0, entry.basis, entry.source, true)];
+    case "logIngestion": {
+      const l = logIngestion(valueAt(r.inputs, "workspaceCapping.dailyQuotaGb"), entry.usdPerGb, hours, entry.basis);
+      return [{ ...line(item, 1, 0, l.basis, entry.source, true), ...(l.usdAtCap === undefined ? {} : { usdAtCap: l.usdAtCap }) }];
+    }
     case "monthly":
       return [line(item, 1, entry.usdPerMonth ?? 0, entry.basis, entry.source)];
     case "hourly":

@@ -97,6 +97,9 @@ export const SIMULATED_NOTICE =
   "<label>.<region>.cloudapp.azure.com, <name>.openai.azure.com). Times and prices are estimates.";
 
 export const fmtMinutes = (m: number) => `${m >= 10 ? m.toFixed(1) : m === 0 ? "0" : m.toFixed(2).replace(/0$/, "")} min`;
+/** The price cell of a usage line: "usage", with the month at the daily cap where the line has one. */
+export const usagePrice = (l: CostLine) => (l.usdAtCap === undefined ? "usage" : `usage, ≈ ${fmtUsd(l.usdAtCap)} at the daily cap`);
+
 export const fmtUsd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** Last segment of a URN (the resource's logical name). */
@@ -206,6 +209,12 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
   row("  plus usage", (r) => {
     const usage = r.estimate.costLines.filter((l) => l.usage);
     return { text: usageLabel(usage), tone: "muted", detail: usage.map((l) => `${l.item}: ${l.basis}`).join("; ") };
+  });
+  row("  logs at the daily cap", (r) => {
+    const logs = r.estimate.costLines.find((l) => l.usdAtCap !== undefined);
+    return logs
+      ? { text: `≈ ${fmtUsd(logs.usdAtCap!)}`, tone: "muted", detail: `${logs.item}: ${logs.basis}` }
+      : { text: "no cap", tone: "warn", detail: "the Log Analytics workspace has no daily cap (logAnalyticsDailyQuotaGb=-1): its ingestion has no ceiling" };
   });
   for (const [i, rule] of Object.entries(rules)) rows[Number(i)].rule = rule;
   return rows;

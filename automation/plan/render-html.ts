@@ -8,6 +8,7 @@ import {
   fixedLines,
   fmtMinutes,
   fmtUsd,
+  usagePrice,
   overSlowest,
   spinUpVerdict,
   type PlanResult,
@@ -126,7 +127,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     out.push(`<table><thead><tr><th>item</th><th>count</th><th>USD/month</th><th>basis</th><th>source</th></tr></thead><tbody>`);
     for (const l of [...fixedLines(e.costLines), ...e.costLines.filter((x) => x.usage || x.unknown)]) {
       out.push(
-        `<tr><td>${esc(l.item)}</td><td class="num">${l.count}</td><td class="num">${l.usage ? "usage" : l.unknown ? "price not read" : esc(fmtUsd(l.usd))}</td><td>${esc(l.basis)}</td><td>${l.source ? `<a href="${esc(l.source)}">${esc(new URL(l.source).hostname)}</a>` : ""}</td></tr>`,
+        `<tr><td>${esc(l.item)}</td><td class="num">${l.count}</td><td class="num">${l.usage ? esc(usagePrice(l)) : l.unknown ? "price not read" : esc(fmtUsd(l.usd))}</td><td>${esc(l.basis)}</td><td>${l.source ? `<a href="${esc(l.source)}">${esc(new URL(l.source).hostname)}</a>` : ""}</td></tr>`,
       );
     }
     out.push(`</tbody></table>`);

@@ -5,6 +5,7 @@ import {
   fixedLines,
   fmtMinutes,
   fmtUsd,
+  usagePrice,
   overSlowest,
   spinUpVerdict,
   type PlanResult,
@@ -103,7 +104,7 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     out.push("| item | count | USD/month | basis | source |");
     out.push("|---|---|---|---|---|");
     for (const l of [...fixedLines(e.costLines), ...e.costLines.filter((x) => x.usage || x.unknown)]) {
-      out.push(`| ${esc(l.item)} | ${l.count} | ${l.usage ? "usage" : l.unknown ? "price not read" : fmtUsd(l.usd)} | ${esc(l.basis)} | ${l.source ? `[link](${l.source})` : ""} |`);
+      out.push(`| ${esc(l.item)} | ${l.count} | ${l.usage ? usagePrice(l) : l.unknown ? "price not read" : fmtUsd(l.usd)} | ${esc(l.basis)} | ${l.source ? `[link](${l.source})` : ""} |`);
     }
     const free = e.costLines.filter((l) => !l.usage && !l.unknown && l.usd === 0).reduce((n, l) => n + l.count, 0);
     out.push("");
