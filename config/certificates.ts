@@ -7,7 +7,9 @@
  * registered domain" bucket (50 a week) shared by every Azure customer in the region, since the Public Suffix
  * List lists `<region>.cloudapp.azure.com` (https://letsencrypt.org/docs/rate-limits/,
  * letsencrypt/boulder#7447, microsoft/AzureTRE#3908): a first deploy can fail for reasons nobody in the room
- * controls. So the private CA is the default wherever APIM can trust it. Pure functions.
+ * controls. So the private CA is the default wherever APIM can trust it; where it cannot (Consumption, v2),
+ * `ingressDomain` moves the host into an Azure DNS zone the user owns, whose limit nobody else draws on.
+ * Pure functions.
  */
 import { SCENARIO_TRAITS } from "./defaults";
 import type { Problem } from "./rules";
@@ -38,7 +40,8 @@ export interface CertificateDecision {
   sharedRateLimit: boolean;
 }
 
-type Inputs = Pick<ScenarioConfig, "scenario" | "apimSku"> & { ingressCertificate?: IngressCertificateChoice };
+type Inputs = Pick<ScenarioConfig, "scenario" | "apimSku"> &
+  Partial<Pick<ScenarioConfig, "ingressDomain" | "ingressDomainResourceGroup">> & { ingressCertificate?: IngressCertificateChoice };
 
 /** The certificate path of a configuration (see the module comment). Invalid combinations: `certificateProblems`. */
 export function certificatePath(c: Inputs): CertificateDecision {
@@ -46,23 +49,30 @@ export function certificatePath(c: Inputs): CertificateDecision {
   if (!SCENARIO_TRAITS[c.scenario].publicIngress) {
     return { path: "privateCa", reason: "the host resolves only inside the VNet, so Let's Encrypt cannot validate it; APIM trusts the program's private CA", sharedRateLimit: false };
   }
-  if (choice === "letsencrypt") {
-    return { path: "letsencrypt", reason: "ingressCertificate=letsencrypt: Let's Encrypt (HTTP-01) for the Azure DNS label host, from the region's shared rate limit", sharedRateLimit: true };
-  }
+  const acmeHost = c.ingressDomain
+    ? `Let's Encrypt (HTTP-01) for a host in ${c.ingressDomain}, from that domain's own rate limit`
+    : "Let's Encrypt (HTTP-01) for the Azure DNS label host, from the rate limit every Azure customer in the region shares";
+  if (choice === "letsencrypt") return { path: "letsencrypt", reason: `ingressCertificate=letsencrypt: ${acmeHost}`, sharedRateLimit: !c.ingressDomain };
   if (apimTrustsPrivateCa(c.apimSku)) {
     return { path: "privateCa", reason: `the ${c.apimSku} tier trusts a CA uploaded to its Root store: the program's private CA, no Let's Encrypt rate limit`, sharedRateLimit: false };
   }
-  return {
-    path: "letsencrypt",
-    reason: `the ${c.apimSku} tier cannot trust a private CA: Let's Encrypt (HTTP-01) for the Azure DNS label host, from the rate limit every Azure customer in the region shares`,
-    sharedRateLimit: true,
-  };
+  return { path: "letsencrypt", reason: `the ${c.apimSku} tier cannot trust a private CA: ${acmeHost}`, sharedRateLimit: !c.ingressDomain };
 }
 
 /** Settings that ask for a path the scenario or the tier cannot serve. */
 export function certificateProblems(c: Inputs): Problem[] {
   const choice = c.ingressCertificate ?? "auto";
-  if (choice === "letsencrypt" && !SCENARIO_TRAITS[c.scenario].publicIngress) {
+  const publicIngress = SCENARIO_TRAITS[c.scenario].publicIngress;
+  if (c.ingressDomain && !publicIngress) {
+    return [{ key: "ingressDomain", value: c.ingressDomain, message: `scenario "${c.scenario}" has no public ingress: its host lives in the private DNS zone; remove ingressDomain` }];
+  }
+  if (c.ingressDomain && !c.ingressDomainResourceGroup) {
+    return [{ key: "ingressDomainResourceGroup", value: undefined, message: `required with ingressDomain: the resource group of the Azure DNS zone ${c.ingressDomain}` }];
+  }
+  if (c.ingressDomainResourceGroup && !c.ingressDomain) {
+    return [{ key: "ingressDomainResourceGroup", value: c.ingressDomainResourceGroup, message: "only used with ingressDomain; remove it" }];
+  }
+  if (choice === "letsencrypt" && !publicIngress) {
     return [{ key: "ingressCertificate", value: choice, message: `scenario "${c.scenario}" has no public ingress: its host resolves only inside the VNet, which Let's Encrypt cannot validate; use auto or privateCa` }];
   }
   if (choice === "privateCa" && !apimTrustsPrivateCa(c.apimSku)) {

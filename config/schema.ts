@@ -90,6 +90,13 @@ export const configSchema = z
     aksAuditLog: z.enum(["admin", "all"]),
     /** Where the ingress certificate comes from: auto (a private CA where APIM can trust one), privateCa or letsencrypt (config/certificates.ts). */
     ingressCertificate: z.enum(["auto", "privateCa", "letsencrypt"]),
+    /** An Azure DNS zone you own: the public ingress's host becomes `<label>.<zone>` (a CNAME the program writes there), so Let's Encrypt counts against your domain's limit. */
+    ingressDomain: z
+      .string()
+      .regex(/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a DNS zone name such as labs.contoso.com (lowercase, no trailing dot)" })
+      .optional(),
+    /** Resource group of the ingressDomain zone. */
+    ingressDomainResourceGroup: z.string().regex(/^[-\w.()]{1,89}[-\w()]$/, { message: "must be a resource group name" }).optional(),
     acmeEmail: email.optional(),
     acmeServer: z.enum(["staging", "production"]),
 

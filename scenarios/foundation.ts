@@ -3,6 +3,7 @@
  * the gateway assembly. Scenario files decide only what differs (VNet mode, DNS, how the backend is reached).
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as dns from "@pulumi/azure-native/dns";
 import * as resources from "@pulumi/azure-native/resources";
 import * as random from "@pulumi/random";
 import { SCENARIO_TRAITS } from "../config/defaults";
@@ -21,7 +22,7 @@ import { CertManager } from "../components/CertManager";
 import { IngressController } from "../components/IngressController";
 import type { LoadBalancerExposure } from "../components/kubernetes-manifests";
 import { PROJECT_DIR } from "../config/load";
-import { plannedIngressIp } from "../config/naming";
+import { plannedIngressIp, publicIpFqdn } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
 import { certificatePath } from "../config/certificates";
 import { type Probe, probesFor } from "./probes";
@@ -199,6 +200,35 @@ export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
     opts,
   );
   return { ingress, certManager };
+}
+
+/**
+ * The public ingress's host: the load balancer's Azure DNS name, or with `ingressDomain` a name in the user's
+ * Azure DNS zone, a CNAME to that Azure name written by the program (the deployer needs DNS Zone Contributor
+ * on the zone). Let's Encrypt resolves the CNAME for HTTP-01 like any client, and counts the certificate
+ * against the user's domain instead of <region>.cloudapp.azure.com (config/certificates.ts).
+ * https://learn.microsoft.com/azure/dns/dns-zones-records#cname-records
+ */
+export function publicBackendHost(f: Foundation): pulumi.Output<string> {
+  const { config } = f;
+  const azureName = f.names.apply((n) => publicIpFqdn(n.ingressDnsLabel, config.location));
+  if (!config.ingressDomain) return azureName;
+  const zone = config.ingressDomain;
+  const record = new dns.RecordSet(
+    "ingress-domain-cname",
+    {
+      resourceGroupName: config.ingressDomainResourceGroup!,
+      zoneName: zone,
+      relativeRecordSetName: f.names.apply((n) => n.ingressDnsLabel),
+      recordType: "CNAME",
+      ttl: 300,
+      cnameRecord: { cname: azureName },
+      metadata: { scenario: config.scenario, stack: f.stack },
+    },
+    { parent: f.root },
+  );
+  // Through the record's id, so that everything on this host (the certificate above all) waits for the record.
+  return pulumi.all([record.id, f.names]).apply(([, n]) => `${n.ingressDnsLabel}.${zone}`);
 }
 
 /** Username APIM presents to the ingress in `consumption`; the password is random and secret. */

@@ -1,6 +1,5 @@
-import { publicIpFqdn } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
-import { assembleScenario, buildFoundation, type ScenarioOutputs } from "./foundation";
+import { assembleScenario, buildFoundation, publicBackendHost, type ScenarioOutputs } from "./foundation";
 
 /**
  * The unprotected baseline: APIM outside any VNet calls the AI API on a public ingress that anyone can
@@ -8,6 +7,6 @@ import { assembleScenario, buildFoundation, type ScenarioOutputs } from "./found
  */
 export function buildPublic(config: ScenarioConfig, stack: string): ScenarioOutputs {
   const f = buildFoundation(config, stack);
-  const backendHost = f.names.apply((n) => publicIpFqdn(n.ingressDnsLabel, config.location));
+  const backendHost = publicBackendHost(f);
   return assembleScenario(f, backendHost);
 }

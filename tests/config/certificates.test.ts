@@ -31,6 +31,19 @@ describe("config: the ingress certificate path (issue 19 item 1)", () => {
     assert.equal(certificatePath({ scenario: "public", apimSku: "Developer", ingressCertificate: "letsencrypt" }).path, "letsencrypt");
   });
 
+  it("ingressDomain takes Consumption's Let's Encrypt certificate out of the region's shared bucket", () => {
+    const d = certificatePath({ scenario: "consumption", apimSku: "Consumption", ingressDomain: "labs.contoso.com", ingressDomainResourceGroup: "dns" });
+    assert.equal(d.path, "letsencrypt");
+    assert.equal(d.sharedRateLimit, false);
+    assert.match(d.reason, /labs\.contoso\.com, from that domain's own rate limit/);
+  });
+
+  it("ingressDomain needs a public ingress and its zone's resource group", () => {
+    assert.equal(certificateProblems({ scenario: "internal", apimSku: "Developer", ingressDomain: "labs.contoso.com", ingressDomainResourceGroup: "dns" })[0].key, "ingressDomain");
+    assert.equal(certificateProblems({ scenario: "consumption", apimSku: "Consumption", ingressDomain: "labs.contoso.com" })[0].key, "ingressDomainResourceGroup");
+    assert.equal(certificateProblems({ scenario: "public", apimSku: "Developer", ingressDomainResourceGroup: "dns" })[0].key, "ingressDomainResourceGroup");
+  });
+
   it("refuses a path the scenario or the tier cannot serve", () => {
     assert.match(certificateProblems({ scenario: "external", apimSku: "Developer", ingressCertificate: "letsencrypt" })[0].message, /no public ingress/);
     assert.match(certificateProblems({ scenario: "consumption", apimSku: "Consumption", ingressCertificate: "privateCa" })[0].message, /cannot trust a private CA/);

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
+import { policyOutcome } from "../../automation/plan/run";
 import { aksLogCategories } from "../../components/AksCluster";
 import { certificatePath } from "../../config/certificates";
 import { defaultsFor } from "../../config/defaults";
@@ -61,6 +62,39 @@ describe("scenarios: the ingress certificate path (issue 19 item 1)", () => {
     assert.ok(issuerSpec(e).acme);
     assert.equal(one(e, T.apim).inputs.certificates, undefined);
     assert.equal(ofType(e, SECRET).filter((s) => (s.inputs.metadata as { name?: string })?.name === "private-ca").length, 0);
+  });
+});
+
+describe("scenarios: ingressDomain, the user's own zone (issue 19 item 1)", () => {
+  it("consumption with ingressDomain: a CNAME in the user's zone to the Azure name, and everything on the user's host", async () => {
+    const e = await evaluatedWith("consumption", { ingressDomain: "labs.contoso.com", ingressDomainResourceGroup: "dns-rg" });
+    const record = one(e, "azure-native:dns:RecordSet");
+    assert.equal(record.inputs.zoneName, "labs.contoso.com");
+    assert.equal(record.inputs.resourceGroupName, "dns-rg");
+    assert.equal(record.inputs.recordType, "CNAME");
+    const label = String(record.inputs.relativeRecordSetName);
+    assert.match(label, /-ai$/);
+    assert.equal((record.inputs.cnameRecord as { cname: string }).cname, `${label}.swedencentral.cloudapp.azure.com`);
+    const host = `${label}.labs.contoso.com`;
+    assert.equal(e.outputs.backendHost.value, host);
+    assert.equal(one(e, T.api, (a) => a.inputs.apiId === "ai-api").inputs.serviceUrl, `https://${host}`);
+    const cert = one(e, "kubernetes:cert-manager.io/v1:Certificate");
+    assert.deepEqual((cert.inputs.spec as { dnsNames: string[] }).dnsNames, [host]);
+    assert.ok(cert.dependencies.includes(record.urn), "the certificate waits for the record");
+    assert.ok(issuerSpec(e).acme, "Consumption still needs Let's Encrypt, now from the user's domain's limit");
+    const policy = policyOutcome(e);
+    assert.ok(policy.ok, policy.summary);
+  });
+
+  it("the policy pack passes the variants: public on Let's Encrypt, consumption on Developer", async () => {
+    for (const e of [await evaluatedWith("public", { ingressCertificate: "letsencrypt" }), await evaluatedWith("consumption", { apimSku: "Developer", apimCapacity: 1 })]) {
+      const policy = policyOutcome(e);
+      assert.ok(policy.ok, policy.summary);
+    }
+  });
+
+  it("without ingressDomain no DNS record is written", async () => {
+    assert.equal(ofType(await evaluated("consumption"), "azure-native:dns:RecordSet").length, 0);
   });
 });
 
