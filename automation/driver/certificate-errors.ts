@@ -52,3 +52,18 @@ export function withCertificateExplanation(text: string, urn?: string): string {
   const explanation = explainCertificateError(text, urn);
   return explanation ? `${text}\n${explanation}` : text;
 }
+
+/**
+ * For `verify`: a probe that accepted any certificate and got a self-signed leaf (Node's
+ * DEPTH_ZERO_SELF_SIGNED_CERT) met Traefik's default certificate, which Traefik serves until the ingress's
+ * certificate Secret exists; the program's CA signs its leaves, so they fail differently. When probes fail
+ * too, that is why APIM refuses the backend. verify cannot read cert-manager's objects, so it says where to look.
+ */
+export function verifyCertificateHints(results: readonly { name: string; verdict: string; tlsNote?: string }[]): string[] {
+  const selfSigned = results.find((r) => /DEPTH_ZERO_SELF_SIGNED_CERT/.test(r.tlsNote ?? ""));
+  if (!selfSigned || !results.some((r) => r.verdict === "fail")) return [];
+  return [
+    `  certificate: ${selfSigned.name} met a self-signed certificate, Traefik's default: cert-manager has not issued the ingress certificate, so APIM refuses the backend. ` +
+      `See why: kubectl -n ai-api describe certificate,order,challenge; "too many certificates already issued" is Let's Encrypt's shared limit (${RATE_LIMITS}). ${FIX}`,
+  ];
+}

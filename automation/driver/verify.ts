@@ -6,6 +6,7 @@
  */
 import type { Probe } from "../../scenarios/probes";
 import type { AttemptOutcome, AttemptRequest } from "./probe-http";
+import { verifyCertificateHints } from "./certificate-errors";
 
 export const SUBSCRIPTION_KEY_HEADER = "Ocp-Apim-Subscription-Key";
 
@@ -303,6 +304,7 @@ export function formatVerifyTable(report: VerifyReport): string[] {
     if (r.verdict !== "pass") out.push(`  ${r.name}: expected because ${r.why}`);
     if (r.tlsNote) out.push(`  ${r.name}: note: ${r.tlsNote}`);
   }
+  out.push(...verifyCertificateHints(report.results));
   out.push(`${report.stack}: ${report.passed} passed, ${report.failed} failed${report.notRun ? `, ${report.notRun} not run` : ""} in ${(report.durationMs / 1000).toFixed(1)}s`);
   return out;
 }

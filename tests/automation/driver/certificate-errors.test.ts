@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { explainCertificateError, withCertificateExplanation } from "../../../automation/driver/certificate-errors";
+import { explainCertificateError, verifyCertificateHints, withCertificateExplanation } from "../../../automation/driver/certificate-errors";
+import { formatVerifyTable, type ProbeResult } from "../../../automation/driver/verify";
 import { eventProgress } from "../../../automation/driver/orchestrate";
 import type { EngineEvent, ProgressEvent } from "../../../automation/driver/types";
 
@@ -54,5 +55,36 @@ describe("driver: certificate errors explained (issue 19 item 1)", () => {
     handle({ sequence: 1, timestamp: 0, diagnosticEvent: { urn: CERT_URN, message: "resource ai-api was not ready: timed out", severity: "error", color: "never", prefix: "error: " } } as unknown as EngineEvent);
     const message = events.find((e) => e.kind === "message") as Extract<ProgressEvent, { kind: "message" }>;
     assert.match(message.text, /^resource ai-api was not ready: timed out\nThe ingress certificate never became Ready/);
+  });
+
+  describe("verify", () => {
+    const probe = (name: string, verdict: ProbeResult["verdict"], tlsNote?: string): ProbeResult => ({
+      name,
+      from: "internet",
+      why: "w",
+      url: "https://x",
+      expected: "200",
+      observed: "500",
+      verdict,
+      attempts: 1,
+      durationMs: 1000,
+      statuses: [],
+      ...(tlsNote ? { tlsNote } : {}),
+    });
+    const report = (results: ProbeResult[]) => ({ stack: "consumption", results, passed: 0, failed: results.filter((r) => r.verdict === "fail").length, notRun: 0, durationMs: 1 });
+
+    it("a failing run that met Traefik's default (self-signed) certificate says cert-manager has not issued one, and where to look", () => {
+      const lines = formatVerifyTable(report([probe("apim-accepts-key", "fail"), probe("backend-answers-direct-call", "pass", "certificate not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)")]));
+      const hint = lines.find((l) => l.startsWith("  certificate:"));
+      assert.ok(hint, lines.join("\n"));
+      assert.match(hint, /Traefik's default: cert-manager has not issued the ingress certificate/);
+      assert.match(hint, /too many certificates already issued/);
+      assert.match(lines.at(-1)!, /^consumption: /, "the summary stays last");
+    });
+
+    it("no hint for the private CA's leaf (another TLS error) or when every probe passes", () => {
+      assert.deepEqual(verifyCertificateHints([probe("a", "fail"), probe("b", "pass", "certificate not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE)")]), []);
+      assert.deepEqual(verifyCertificateHints([probe("b", "pass", "certificate not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)")]), []);
+    });
   });
 });
