@@ -26,6 +26,22 @@ EOF
   chmod 0755 "$BIN/pulumi-resource-pulumi-nodejs"
 }
 
+install_azurite() {
+  # Azurite (Azure Storage emulator) for the azblob:// backend test: its own locked npm tree in tools/azurite.
+  local dir="$ROOT/tools/azurite" stamp="$ENGINE/azurite-stamp" hash
+  hash="$(sha256sum "$dir/package-lock.json" | cut -c1-16)"
+  if [[ -x "$dir/node_modules/.bin/azurite-blob" && -f "$stamp" && "$(cat "$stamp")" == "$hash" ]]; then
+    say "Azurite up to date (tools/azurite, lock $hash)"
+  elif npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >"$ENGINE/azurite.log" 2>&1; then
+    echo "$hash" >"$stamp"
+    say "installed Azurite $(node -p "require('$dir/node_modules/azurite/package.json').version") in tools/azurite"
+  else
+    say "could not install Azurite (the azblob:// test will skip); npm said:"
+    tail -5 "$ENGINE/azurite.log"
+  fi
+}
+install_azurite
+
 if ! command -v go >/dev/null 2>&1; then
   echo "no Go toolchain on PATH (https://go.dev/dl/); the engine tests need it to build the Pulumi CLI" >"$ENGINE/skip-reason"
   say "skipped: $(cat "$ENGINE/skip-reason")"

@@ -4,6 +4,7 @@
  * the stack), ephemeral lifecycles whose teardown always runs, and parallel runs over several stacks.
  * Everything here talks to stacks only through `StackHandle` (types.ts).
  */
+import { hostname } from "node:os";
 import { purgeAll, purgeTargets } from "./purge";
 import { EventRecorder, type Recording } from "./recorder";
 import { buildTimeline, managedByProvider, nameFromUrn, plainMessage, type Timeline } from "./timeline";
@@ -131,6 +132,36 @@ export interface TeardownReport {
   ok: boolean;
 }
 
+export interface LockHolder {
+  user: string;
+  host: string;
+  pid: number;
+}
+
+/** The holders a self-managed backend names in its lock error: `<url>: created by user@host (pid N) at <time>`. */
+export function lockHolders(text: string): LockHolder[] {
+  return [...text.matchAll(/created by (\S+?)@(\S+) \(pid (\d+)\)/g)].map((m) => ({ user: m[1], host: m[2], pid: Number(m[3]) }));
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Whether a lock is provably left by a dead process: every holder ran on this machine and is gone. On a
+ * shared backend (azblob://, s3://) the holder may be a colleague's update still running; cancelling it
+ * (`pulumi cancel` deletes the lock) would let two updates write one state.
+ */
+export function isStaleLock(text: string, here: { host: string; alive: (pid: number) => boolean } = { host: hostname(), alive: pidAlive }): boolean {
+  const holders = lockHolders(text);
+  return holders.length > 0 && holders.every((h) => h.host === here.host && !here.alive(h.pid));
+}
+
 const PENDING = /pending operations?|pending create/i;
 const LOCKED = /locked|currently (?:in progress|being updated)|another update|ConcurrentUpdateError|conflict: Another update/i;
 
@@ -159,7 +190,12 @@ export async function teardown(handle: StackHandle, ctx: DriverContext, options:
     return { stack: handle.name, purge: [], removed: false, durationMs: Date.now() - started, leftovers, ok: false };
   }
   let destroy = await runOperation(handle, "destroy", ctx, { scenario: options.scenario, signal, clearPendingCreates: options.clearPendingCreates });
-  if (destroy.result.status === "failed" && LOCKED.test(destroy.result.error ?? "") && !signal.aborted) {
+  const locked = destroy.result.status === "failed" && LOCKED.test(destroy.result.error ?? "");
+  if (locked && !isStaleLock(destroy.result.error ?? "")) {
+    const holders = lockHolders(destroy.result.error ?? "");
+    emitMessage(ctx, handle.name, `the stack is locked by ${holders.length ? holders.map((h) => `${h.user}@${h.host} (pid ${h.pid})`).join(", ") : "another update"}, which may still be running: not cancelling it`, "warning");
+  }
+  if (locked && isStaleLock(destroy.result.error ?? "") && !signal.aborted) {
     // A previous update of this stack died without releasing its lock (e.g. a killed process).
     emitMessage(ctx, handle.name, "the stack is locked by an update that is no longer running; cancelling it and retrying destroy", "warning");
     try {

@@ -124,9 +124,12 @@ export function concise(e: unknown, diagnostics: string[]): string {
   const errorLines = text
     .split("\n")
     .map((l) => /(?:^|\s)(error:\s.*)$/i.exec(l.trim())?.[1])
-    .filter((l): l is string => Boolean(l));
+    // The SDK's own "Error: Command failed with exit code N: <command line>" says nothing the CLI did not.
+    .filter((l): l is string => Boolean(l) && !/^error: command failed with exit code/i.test(l!));
   const name = e instanceof Error && e.name !== "Error" && e.name !== "CommandError" ? `${e.name}: ` : "";
-  if (errorLines.length) return name + errorLines.slice(-3).join("\n");
+  // A self-managed backend's lock error names each holder on a line of its own: keep those.
+  const holders = text.split("\n").map((l) => l.trim()).filter((l) => /: created by \S+@\S+ \(pid \d+\)/.test(l));
+  if (errorLines.length) return name + [...new Set([...errorLines.slice(-3), ...holders])].join("\n");
   return name + (text.split("\n").find((l) => l.trim()) ?? text).trim();
 }
 

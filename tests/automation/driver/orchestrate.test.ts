@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { InterruptController } from "../../../automation/driver/interrupt";
-import { type DriverContext, inParallel, type OperationRun, runEphemeralLifecycle, runOperation, teardown } from "../../../automation/driver/orchestrate";
+import { type DriverContext, inParallel, isStaleLock, lockHolders, type OperationRun, runEphemeralLifecycle, runOperation, teardown } from "../../../automation/driver/orchestrate";
+import { concise } from "../../../automation/driver/workspace";
 import type { ProgressEvent } from "../../../automation/driver/types";
 import { apimAndOpenAi, MemoryPurger, MemoryStack } from "./helpers/memory-stack";
 
@@ -228,6 +229,23 @@ describe("automation/driver/orchestrate: teardown", () => {
     const report = await teardown(stack, ctx, { purge: true, remove: false });
     assert.deepEqual(log, ["external:resources", "external:destroy", "external:destroy-locked", "external:cancel", "external:destroy(clear-pending)", "external:destroy-done"]);
     assert.equal(report.ok, true);
+  });
+
+  it("never cancels a lock that may be live: another machine's, or a running process's", async () => {
+    const other = "ConcurrentUpdateError: error: the stack is currently locked by 1 lock(s).\n  azblob://state/.pulumi/locks/x/a.json: created by colleague@laptop-7 (pid 4242) at 2025-06-01T08:00:00Z";
+    const log: string[] = [];
+    const { ctx, events } = context(log);
+    const report = await teardown(new MemoryStack("external", log, { destroyFails: other }), ctx, { purge: false, remove: false });
+    assert.ok(!log.includes("external:cancel"), log.join(", "));
+    assert.equal(report.ok, false);
+    assert.ok(events.some((e) => e.kind === "message" && /locked by colleague@laptop-7 \(pid 4242\), which may still be running: not cancelling it/.test(e.text)));
+    const here = { host: "build-1", alive: (pid: number) => pid === 7 };
+    assert.equal(isStaleLock("created by me@build-1 (pid 8)", here), true);
+    assert.equal(isStaleLock("created by me@build-1 (pid 7)", here), false, "a running process's lock");
+    assert.equal(isStaleLock("created by me@build-2 (pid 8)", here), false, "another machine's lock");
+    assert.equal(isStaleLock("error: [409] Conflict: Another update is currently in progress.", here), false, "no holder named: cannot tell");
+    assert.deepEqual(lockHolders(other), [{ user: "colleague", host: "laptop-7", pid: 4242 }]);
+    assert.equal(concise(new Error(`command failed\nerror: the stack is currently locked by 1 lock(s).\n  ${other.split("\n")[1].trim()}`), []), `error: the stack is currently locked by 1 lock(s).\n${other.split("\n")[1].trim()}`);
   });
 
   it("retries destroy once with pending creates cleared when an interrupted update left some", async () => {

@@ -3,7 +3,11 @@
  * ordering and cancellation. It is not a stand-in for Pulumi or Azure: it only records which calls the
  * orchestration made, in which order, and lets a test decide how each call ends.
  */
+import { hostname } from "node:os";
 import type { EngineEvent, OperationOptions, OperationResult, Purgeable, Purger, PurgeResult, StackHandle, StackOutputs, StateResource } from "../../../../automation/driver/types";
+
+/** Above Linux's pid_max: no process has it. */
+export const DEAD_PID = 2147483646;
 
 export interface Behaviour {
   /** Make `up` fail with this message. */
@@ -100,7 +104,7 @@ export class MemoryStack implements StackHandle {
     this.behaviour.onDestroyStarted?.();
     if (this.behaviour.destroyLockedOnce && this.destroyCalls === 1) {
       this.note("destroy-locked");
-      return { operation: "destroy", status: "failed", changes: {}, error: "ConcurrentUpdateError: the stack is currently locked by 1 lock(s)" };
+      return { operation: "destroy", status: "failed", changes: {}, error: `ConcurrentUpdateError: the stack is currently locked by 1 lock(s)\n  file:///state/.pulumi/locks/${this.name}/a.json: created by tester@${hostname()} (pid ${DEAD_PID}) at 2025-06-01T08:00:00Z` };
     }
     for (const e of resourceEvents(this.name, this.seq, "delete", "azure-native:resources:ResourceGroup", "resource-group")) options?.onEvent?.(e);
     const aborted = await waitForAbort(options?.signal, this.behaviour.destroyMs ?? 0);
