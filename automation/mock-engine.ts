@@ -86,6 +86,19 @@ export async function evaluateProgram(
   program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
   options: EvaluateOptions,
 ): Promise<Evaluation> {
+  // The SDK records `new Error().stack` for every resource and promise it creates (source positions, leak
+  // diagnostics); with tsx's source maps each is a source-mapped stack walk, a large share of an evaluation's
+  // time. Evaluations report messages, not stacks, so none are recorded unless DEBUG asks for them.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!process.env.DEBUG) Error.stackTraceLimit = 0;
+  try {
+    return await evaluate(program, options);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+async function evaluate(program: () => Record<string, unknown> | Promise<Record<string, unknown>>, options: EvaluateOptions): Promise<Evaluation> {
   const byUrn = new Map<string, RegisteredResource>();
   const order: RegisteredResource[] = [];
   let pending = 0;

@@ -227,7 +227,7 @@ export function costOf(r: Pick<RegisteredResource, "type" | "inputs" | "custom">
     source: sourceUrl(data, source),
     usage,
   });
-  if (!entry) return [{ ...line(shortType(r.type), 1, 0, "no price in data/estimates.json", ""), unknown: true }];
+  if (!entry) return [{ ...line(shortType(r.type), 1, 0, "price not read: data/estimates.json has no entry for this type", ""), unknown: true }];
   const item = entry.item ?? shortType(r.type);
   if (entry.notRead) {
     const units = entry.model === "perUnit" ? Math.max(1, Number(valueAt(r.inputs, entry.units ?? "") ?? 1) || 1) : 1;

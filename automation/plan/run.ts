@@ -7,9 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/load";
 import { offlineSettings } from "../evaluate";
-import type { ScenarioName } from "../../config/schema";
+import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import { ConfigError, formatProblem, type Problem, resolveConfig } from "../../config/validate";
-import { SCENARIOS } from "../../scenarios";
 import { analyzeScenario } from "./analysis";
 import { previewDocument, type PreviewDocument } from "./document";
 import { estimateScenario } from "./estimates";
@@ -84,6 +83,7 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
   const started = Date.now();
   const evaluation = await evaluateScenario(scenario, { overrides });
   const evaluated = Date.now();
+  const { SCENARIOS } = require("../../scenarios") as typeof import("../../scenarios");
   const definition = SCENARIOS[scenario];
   const policy = policyOutcome(evaluation);
   progress(`evaluated ${scenario} (simulated): ${evaluation.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -120,7 +120,7 @@ export function jsonOutput(results: readonly PlanResult[]): PreviewDocument | Re
 }
 
 export function reportBaseName(scenarios: readonly ScenarioName[]): string {
-  return scenarios.length === Object.keys(SCENARIOS).length ? "plan-all" : `plan-${scenarios.join("-")}`;
+  return scenarios.length === SCENARIO_NAMES.length ? "plan-all" : `plan-${scenarios.join("-")}`;
 }
 
 export function writeReports(results: readonly PlanResult[], dir: string): { markdown: string; html: string } {
