@@ -42,6 +42,8 @@ export interface AiBackendArgs extends AzureScopeArgs {
    */
   admit?: { sourceRanges: pulumi.Input<string[]>; basicAuth?: { username: string; passwordBcryptHash: pulumi.Input<string> } };
   resources?: Resources;
+  /** Subnets of the model's private endpoints, which the pods' egress must reach on 443. */
+  modelPrivateSubnets?: string[];
 }
 
 const APP_LABELS = { app: "ai-api" };
@@ -94,7 +96,7 @@ export class AiBackend extends pulumi.ComponentResource {
         [
           defaultDenyPolicy(args.namespace, true),
           ...backendIngressPolicies(args.namespace, APP_LABELS, args.ingress.namespace),
-          backendEgressPolicy(args.namespace, APP_LABELS),
+          backendEgressPolicy(args.namespace, APP_LABELS, args.modelPrivateSubnets),
         ].map((p) => [p.metadata.name, p]),
       ),
       k8sOpts,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as cognitiveservices from "@pulumi/azure-native/cognitiveservices";
+import * as network from "@pulumi/azure-native/network";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { assignRole, COGNITIVE_SERVICES_OPENAI_USER } from "./roles";
 import { apiVersionFor, modelFamily, type TokenParameter, tokenParameterFor } from "../config/models";
@@ -25,6 +26,35 @@ export interface AiModelArgs extends AzureScopeArgs {
    * is still required of those admitted.
    */
   network: AiModelNetworkArgs;
+  /** A private endpoint in the VNet; with it the public endpoint is off unless `keepPublicAccess`. */
+  privateEndpoint?: AiModelPrivateEndpointArgs;
+}
+
+export interface AiModelPrivateEndpointArgs {
+  /** The private endpoints' subnet. */
+  subnetId: pulumi.Input<string>;
+  /** Region of the VNet, which the endpoint must share; the account may live elsewhere. */
+  location: pulumi.Input<string>;
+  /** The `privatelink.openai.azure.com` zone linked to the VNet (OPENAI_PRIVATE_LINK_ZONE). */
+  privateDnsZoneId: pulumi.Input<string>;
+  /** Config `openAiPublicNetworkAccess`: keep the public endpoint, behind the firewall, for debugging. */
+  keepPublicAccess?: boolean;
+}
+
+/**
+ * Tag on an account whose public endpoint is kept next to its private endpoint on purpose (debugging); the
+ * policy pack reports it (advisory) instead of refusing it.
+ */
+export const DEBUG_PUBLIC_ACCESS_TAG = "openai-public-access";
+export const DEBUG_PUBLIC_ACCESS_VALUE = "debug";
+
+/**
+ * Public endpoint on or off: off once a private endpoint exists, unless kept for debugging. With it off the
+ * account answers only through its private endpoints and refuses every public call, whatever the firewall
+ * rules say. https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks#use-private-endpoints
+ */
+export function publicNetworkAccessFor(privateEndpoint?: Pick<AiModelPrivateEndpointArgs, "keepPublicAccess">): "Enabled" | "Disabled" {
+  return privateEndpoint && !privateEndpoint.keepPublicAccess ? "Disabled" : "Enabled";
 }
 
 export interface AiModelNetworkArgs {
@@ -72,13 +102,14 @@ export class AiModel extends pulumi.ComponentResource {
 
     // Deleting the account soft-deletes it: creating the same name again fails until it is purged, which the
     // Automation API layer does for ephemeral stacks. https://learn.microsoft.com/azure/ai-services/recover-purge-resources
+    const debugPublic = args.privateEndpoint?.keepPublicAccess === true;
     const account = new cognitiveservices.Account(
       name,
       {
         accountName: args.accountName,
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        tags: args.tags,
+        tags: debugPublic ? pulumi.output(args.tags).apply((t) => ({ ...t, [DEBUG_PUBLIC_ACCESS_TAG]: DEBUG_PUBLIC_ACCESS_VALUE })) : args.tags,
         kind: "OpenAI",
         sku: { name: "S0" },
         identity: { type: "SystemAssigned" },
@@ -88,9 +119,9 @@ export class AiModel extends pulumi.ComponentResource {
           customSubDomainName: args.accountName,
           // No keys: every caller needs a role assignment. https://learn.microsoft.com/azure/ai-services/disable-local-auth
           disableLocalAuth: true,
-          // Public endpoint, but only the admitted addresses and subnets reach it (networkAcls); a private
-          // endpoint is a separate change.
-          publicNetworkAccess: "Enabled",
+          // Without a private endpoint: public, but only the admitted addresses and subnets reach it (networkAcls).
+          // The rules stay with one too, in force whenever the public endpoint is kept for debugging.
+          publicNetworkAccess: publicNetworkAccessFor(args.privateEndpoint),
           networkAcls: pulumi
             .all([pulumi.output(args.network.ipRanges), pulumi.all(args.network.subnetIds)])
             .apply(([ips, subnets]) => networkRules(ips, subnets)),
@@ -119,6 +150,35 @@ export class AiModel extends pulumi.ComponentResource {
     );
 
     if (args.diagnostics) addDiagnostics(name, account.id, args.diagnostics, parent);
+
+    if (args.privateEndpoint) {
+      // Group ID `account` for an Azure AI services / OpenAI account; the zone group writes the endpoint's A
+      // record into the privatelink zone and removes it with the endpoint.
+      // https://learn.microsoft.com/azure/private-link/private-endpoint-overview#private-link-resource
+      // https://learn.microsoft.com/azure/private-link/private-endpoint-dns#ai--machine-learning
+      const pe = new network.PrivateEndpoint(
+        `${name}-pe`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          location: args.privateEndpoint.location,
+          tags: args.tags,
+          privateEndpointName: pulumi.interpolate`pe-${account.name}`,
+          subnet: { id: args.privateEndpoint.subnetId },
+          privateLinkServiceConnections: [{ name: "account", privateLinkServiceId: account.id, groupIds: ["account"] }],
+        },
+        parent,
+      );
+      new network.PrivateDnsZoneGroup(
+        `${name}-pe-dns`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          privateEndpointName: pe.name,
+          privateDnsZoneGroupName: "default",
+          privateDnsZoneConfigs: [{ name: "openai", privateDnsZoneId: args.privateEndpoint.privateDnsZoneId }],
+        },
+        parent,
+      );
+    }
 
     const family = modelFamily(args.modelName, args.modelVersion);
     this.tokenParameter = args.tokenParameter ?? tokenParameterFor(family);

@@ -33,6 +33,11 @@ export interface NetworkArgs extends AzureScopeArgs {
    * internet for Let's Encrypt's HTTP-01 validation.
    */
   publicIngressHttpsSource?: string;
+  /**
+   * A subnet of its own for private endpoints (Azure OpenAI's, VNet scenarios), reached on 443 only from the
+   * listed subnets; the rest of the VNet is denied.
+   */
+  privateEndpoints?: { subnetPrefix: string; callerPrefixes: string[] };
   /** Sends the NSGs' resource logs to Log Analytics. */
   diagnostics?: DiagnosticsArgs;
 }
@@ -387,6 +392,57 @@ export function ingressNsgRules(ingressSubnetPrefix: string, apimSubnetPrefix?: 
   return rules;
 }
 
+/**
+ * The private endpoints' subnet: HTTPS from the callers' subnets (APIM's; the AKS nodes', whose address AKS pods
+ * leave the cluster with under Azure CNI Overlay), everything else from the VNet and the internet denied. NSGs
+ * apply to private endpoints only with the subnet's `privateEndpointNetworkPolicies` enabled, which Network sets.
+ * https://learn.microsoft.com/azure/private-link/disable-private-endpoint-network-policy
+ * https://learn.microsoft.com/azure/aks/concepts-network-cni-overview#overlay-networks
+ */
+export function privateEndpointNsgRules(subnetPrefix: string, callerPrefixes: readonly string[]): NsgRule[] {
+  if (callerPrefixes.length === 0) throw new Error("privateEndpointNsgRules: name at least one caller subnet");
+  return [
+    ...callerPrefixes.map(
+      (source, i): NsgRule => ({
+        name: `AllowCaller${i + 1}ToPrivateEndpointsHttps`,
+        priority: 100 + 10 * i,
+        direction: "Inbound",
+        access: "Allow",
+        protocol: "Tcp",
+        source,
+        destination: subnetPrefix,
+        ports: ["443"],
+        description: "A caller subnet (API Management, the AKS nodes) to the Azure OpenAI private endpoints",
+        doc: NSG_RULES,
+      }),
+    ),
+    {
+      name: "DenyVnetInbound",
+      priority: 4000,
+      direction: "Inbound",
+      access: "Deny",
+      protocol: "*",
+      source: "VirtualNetwork",
+      destination: "*",
+      ports: ["*"],
+      description: "Nothing else in the VNet reaches the private endpoints (AllowVnetInBound would admit it)",
+      doc: NSG_PROCESSING,
+    },
+    {
+      name: "DenyInternetInbound",
+      priority: 4096,
+      direction: "Inbound",
+      access: "Deny",
+      protocol: "*",
+      source: "Internet",
+      destination: "*",
+      ports: ["*"],
+      description: "Nothing from the internet reaches the private endpoints",
+      doc: NSG_PROCESSING,
+    },
+  ];
+}
+
 /** An inbound packet, as an NSG sees it. */
 export interface Packet {
   source: string;
@@ -465,7 +521,7 @@ export function toSecurityRule(rule: NsgRule): inputs.network.SecurityRuleArgs {
   };
 }
 
-type SubnetKey = "apim" | "aks" | "ingress";
+type SubnetKey = "apim" | "aks" | "ingress" | "pe";
 const subnetNameOf = (key: SubnetKey) => `snet-${key}`;
 
 export class Network extends pulumi.ComponentResource {
@@ -476,6 +532,8 @@ export class Network extends pulumi.ComponentResource {
   readonly ingressSubnetName: pulumi.Output<string>;
   /** Only in the VNet scenarios. */
   readonly apimSubnetId?: pulumi.Output<string>;
+  /** Only with `privateEndpoints`. */
+  readonly privateEndpointSubnetId?: pulumi.Output<string>;
   readonly nsgIds: { aks: pulumi.Output<string>; ingress: pulumi.Output<string>; apim: pulumi.Output<string> | undefined };
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -504,6 +562,9 @@ export class Network extends pulumi.ComponentResource {
         }),
       },
       { key: "ingress", prefix: args.ingressSubnetPrefix, rules: ingressNsgRules(args.ingressSubnetPrefix, args.apim?.subnetPrefix) },
+      ...(args.privateEndpoints
+        ? [{ key: "pe" as const, prefix: args.privateEndpoints.subnetPrefix, rules: privateEndpointNsgRules(args.privateEndpoints.subnetPrefix, args.privateEndpoints.callerPrefixes) }]
+        : []),
     ];
 
     const nsgIds: Partial<Record<SubnetKey, pulumi.Output<string>>> = {};
@@ -546,6 +607,9 @@ export class Network extends pulumi.ComponentResource {
           // Azure OpenAI's firewall admits the AKS nodes through this endpoint (AiModel virtual network rule).
           // https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
           serviceEndpoints: spec.key === "aks" ? [{ service: "Microsoft.CognitiveServices" }] : undefined,
+          // The NSG above applies to private endpoints only when network policies are on for them.
+          // https://learn.microsoft.com/azure/private-link/disable-private-endpoint-network-policy
+          privateEndpointNetworkPolicies: spec.key === "pe" ? "Enabled" : undefined,
         },
         { parent: this, dependsOn: previous ? [previous] : [] },
       );
@@ -560,6 +624,7 @@ export class Network extends pulumi.ComponentResource {
     this.ingressSubnetId = subnets.ingress!.id;
     this.ingressSubnetName = subnets.ingress!.name.apply((n) => n ?? subnetNameOf("ingress"));
     this.apimSubnetId = subnets.apim && args.apim?.serviceName ? this.releaseOnDestroy(name, args, subnets.apim) : subnets.apim?.id;
+    this.privateEndpointSubnetId = subnets.pe?.id;
     this.nsgIds = { aks: nsgIds.aks!, ingress: nsgIds.ingress!, apim: nsgIds.apim };
 
     this.registerOutputs({
@@ -569,6 +634,7 @@ export class Network extends pulumi.ComponentResource {
       ingressSubnetId: this.ingressSubnetId,
       ingressSubnetName: this.ingressSubnetName,
       apimSubnetId: this.apimSubnetId,
+      privateEndpointSubnetId: this.privateEndpointSubnetId,
       nsgIds: this.nsgIds,
     });
   }

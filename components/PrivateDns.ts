@@ -61,6 +61,14 @@ export function apimPrivateDnsZones(gatewayHost: pulumi.Input<string>, privateIp
 }
 
 /**
+ * The zone Azure OpenAI's endpoint `<name>.openai.azure.com` resolves through (a public CNAME to
+ * `<name>.privatelink.openai.azure.com`): linked to a VNet, the name answers with the private endpoint's address
+ * there and with the public one everywhere else. The private endpoint's DNS zone group writes the record.
+ * https://learn.microsoft.com/azure/private-link/private-endpoint-dns#ai--machine-learning
+ */
+export const OPENAI_PRIVATE_LINK_ZONE = "privatelink.openai.azure.com";
+
+/**
  * Short by default: APIM's private VIP is assigned dynamically and changes when the service moves subnet.
  * https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources#subnet-size
  */
@@ -69,6 +77,8 @@ const DEFAULT_TTL_SECONDS = 300;
 export class PrivateDns extends pulumi.ComponentResource {
   /** Zone key -> zone name. */
   readonly zoneNames: Record<string, pulumi.Output<string>>;
+  /** Zone key -> zone resource ID (what a private endpoint's DNS zone group names). */
+  readonly zoneIds: Record<string, pulumi.Output<string>>;
   /** Zone key -> fully qualified name of its first record, without the trailing dot. */
   readonly fqdns: Record<string, pulumi.Output<string>>;
 
@@ -80,6 +90,7 @@ export class PrivateDns extends pulumi.ComponentResource {
 
     const vnetName = pulumi.output(args.virtualNetworkId).apply((id) => id.split("/").pop() ?? "vnet");
     this.zoneNames = {};
+    this.zoneIds = {};
     this.fqdns = {};
 
     for (const spec of args.zones) {
@@ -121,9 +132,10 @@ export class PrivateDns extends pulumi.ComponentResource {
           ),
       );
       this.zoneNames[spec.key] = zone.name;
+      this.zoneIds[spec.key] = zone.id;
       if (records.length > 0) this.fqdns[spec.key] = records[0].fqdn.apply((f) => f.replace(/\.$/, ""));
     }
 
-    this.registerOutputs({ zoneNames: this.zoneNames, fqdns: this.fqdns });
+    this.registerOutputs({ zoneNames: this.zoneNames, zoneIds: this.zoneIds, fqdns: this.fqdns });
   }
 }

@@ -243,10 +243,11 @@ export function backendIngressPolicies(namespace: string, appLabels: Labels, ing
 export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"] as const;
 
 /**
- * The AI API talks to cluster DNS and, over HTTPS, to Microsoft Entra ID (token exchange) and Azure OpenAI,
- * both public endpoints; nothing inside the VNet, nor the node's metadata service.
+ * The AI API talks to cluster DNS and, over HTTPS, to Microsoft Entra ID (token exchange, a public endpoint)
+ * and Azure OpenAI: at its public endpoint, or through its private endpoints when `modelPrivateSubnets` names
+ * their subnet (VNet scenarios). Nothing else inside the VNet, nor the node's metadata service.
  */
-export function backendEgressPolicy(namespace: string, appLabels: Labels): NetworkPolicyManifest {
+export function backendEgressPolicy(namespace: string, appLabels: Labels, modelPrivateSubnets: readonly string[] = []): NetworkPolicyManifest {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
@@ -263,6 +264,7 @@ export function backendEgressPolicy(namespace: string, appLabels: Labels): Netwo
           ],
         },
         { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES] } }], ports: [{ protocol: "TCP", port: 443 }] },
+        ...(modelPrivateSubnets.length ? [{ to: modelPrivateSubnets.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP" as const, port: 443 }] }] : []),
       ],
     },
   };

@@ -11,6 +11,9 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   apimSubnetPrefix: "10.42.1.0/27",
   ingressSubnetPrefix: "10.42.2.0/27",
   aksSubnetPrefix: "10.42.16.0/22",
+  // One private endpoint per Azure OpenAI account (two with openAiSecondaryLocation); /28 is the smallest
+  // block this project plans, with room to spare. https://learn.microsoft.com/azure/private-link/private-endpoint-overview
+  privateEndpointSubnetPrefix: "10.42.3.0/28",
   // Azure CNI Overlay: pods take addresses from a private range outside the VNet, so the AKS subnet only
   // holds nodes. https://learn.microsoft.com/azure/aks/azure-cni-overlay
   aksPodCidr: "192.168.0.0/16",
@@ -21,6 +24,7 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   // GA and not deprecated in Microsoft's retirement schedule, offered as GlobalStandard in swedencentral, and
   // the smallest current GPT-5 model (data/openai-models.json has the sources and the date they were read).
   // A reasoning model: the AI API sends max_completion_tokens (config/models.ts decides from the family).
+  openAiPublicNetworkAccess: false,
   openAiModelName: "gpt-5.4-mini",
   openAiModelVersion: "2026-03-17",
   openAiDeploymentSku: "GlobalStandard",

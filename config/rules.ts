@@ -60,6 +60,8 @@ function subnetRules(c: ScenarioConfig): Problem[] {
     ["ingressSubnetPrefix", parseCidr(c.ingressSubnetPrefix)],
   ];
   if (usesApimSubnet) subnets.unshift(["apimSubnetPrefix", parseCidr(c.apimSubnetPrefix)]);
+  // The private endpoints' subnet exists where the model is reached privately: the VNet scenarios.
+  if (usesApimSubnet) subnets.push(["privateEndpointSubnetPrefix", parseCidr(c.privateEndpointSubnetPrefix)]);
   if (!vnet) return problems;
 
   for (const [key, subnet] of subnets) {

@@ -42,6 +42,8 @@ export const configSchema = z
     apimSubnetPrefix: cidr,
     aksSubnetPrefix: cidr,
     ingressSubnetPrefix: cidr,
+    /** Subnet of the private endpoints to Azure OpenAI (VNet scenarios). */
+    privateEndpointSubnetPrefix: cidr,
     aksPodCidr: cidr,
     aksServiceCidr: cidr,
     aksDnsServiceIp: z.ipv4({ message: "must be an IPv4 address inside aksServiceCidr" }),
@@ -59,6 +61,13 @@ export const configSchema = z
     deployerPrincipalType: z.enum(["User", "ServicePrincipal"]).optional(),
 
     openAiLocation: z.string().regex(/^[a-z][a-z0-9]+$/, { message: "must be an Azure region name" }).optional(),
+    /**
+     * VNet scenarios: keep Azure OpenAI's public endpoint (behind its firewall) next to the private endpoint, for
+     * debugging from outside the VNet. Off by default; the policy pack says so (advisory) when on.
+     */
+    openAiPublicNetworkAccess: bool,
+    /** A second Azure OpenAI account with the same deployment in this region, behind APIM's backend pool; unset, none. */
+    openAiSecondaryLocation: z.string().regex(/^[a-z][a-z0-9]+$/, { message: "must be an Azure region name" }).optional(),
     openAiModelName: z.string().min(1),
     openAiModelVersion: z.string().min(1),
     openAiDeploymentSku: z.enum(["GlobalStandard", "DataZoneStandard", "Standard"]),

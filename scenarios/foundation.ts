@@ -16,6 +16,7 @@ import { API_PATHS, ApiGateway } from "../components/ApiGateway";
 import { TYPE_PREFIX } from "../components/common";
 import { Network } from "../components/Network";
 import { Observability } from "../components/Observability";
+import { OPENAI_PRIVATE_LINK_ZONE, PrivateDns } from "../components/PrivateDns";
 import { AiBackend } from "../components/AiBackend";
 import { AppImage } from "../components/AppImage";
 import { CertManager } from "../components/CertManager";
@@ -52,6 +53,17 @@ export interface Foundation {
   network: Network;
   model: AiModel;
   aks: AksCluster;
+  /** The private endpoints' subnet, where the model is reached privately (VNet scenarios). */
+  modelPrivateSubnetPrefix?: string;
+}
+
+/**
+ * Where the model is reached through a private endpoint: the VNet scenarios, whose APIM and AKS share a VNet
+ * with it. Without a VNet (public, consumption) APIM calls from public addresses, so the account's firewall
+ * admits those instead.
+ */
+export function modelReachedPrivately(scenario: ScenarioConfig["scenario"]): boolean {
+  return SCENARIO_TRAITS[scenario].vnetMode !== "None";
 }
 
 const name = (names: pulumi.Output<ResourceNames>, key: keyof ResourceNames) => names.apply((n) => n[key]);
@@ -73,6 +85,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
     parent,
   );
   const diagnostics = observability.diagnostics;
+  const privateModel = modelReachedPrivately(config.scenario);
 
   const network = new Network(
     "network",
@@ -90,10 +103,20 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       // consumption: HTTPS only from the region's Azure ranges, which hold the addresses APIM calls from.
       // https://learn.microsoft.com/azure/virtual-network/service-tags-overview#available-service-tags
       publicIngressHttpsSource: config.scenario === "consumption" ? `AzureCloud.${config.location}` : undefined,
+      privateEndpoints: privateModel ? { subnetPrefix: config.privateEndpointSubnetPrefix, callerPrefixes: [config.apimSubnetPrefix, config.aksSubnetPrefix] } : undefined,
       diagnostics,
     },
     parent,
   );
+
+  // APIM (injected) and the AKS nodes use the VNet's Azure-provided DNS, which answers from linked private zones.
+  const modelDns = privateModel
+    ? new PrivateDns(
+        "model-dns",
+        { resourceGroupName: group.name, tags, virtualNetworkId: network.vnetId, zones: [{ key: "openai", zoneName: OPENAI_PRIVATE_LINK_ZONE, records: [] }] },
+        parent,
+      )
+    : undefined;
 
   // Azure OpenAI admits APIM's addresses, known only once APIM exists (built later, and it needs the model's
   // endpoint), and the AKS nodes' subnet through its service endpoint. Nothing else reaches the account.
@@ -111,6 +134,14 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       tokenParameter: config.openAiTokenParameter,
       apiVersion: config.openAiApiVersion,
       network: { ipRanges: apimAddresses, subnetIds: [network.aksSubnetId] },
+      privateEndpoint: modelDns
+        ? {
+            subnetId: network.privateEndpointSubnetId!,
+            location: config.location,
+            privateDnsZoneId: modelDns.zoneIds.openai,
+            keepPublicAccess: config.openAiPublicNetworkAccess,
+          }
+        : undefined,
       diagnostics,
     },
     parent,
@@ -142,7 +173,20 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
     parent,
   );
 
-  return { config, stack, root, names, tags, resourceGroupName: group.name, observability, network, model, aks, admitApimAtOpenAi };
+  return {
+    config,
+    stack,
+    root,
+    names,
+    tags,
+    resourceGroupName: group.name,
+    observability,
+    network,
+    model,
+    aks,
+    admitApimAtOpenAi,
+    modelPrivateSubnetPrefix: privateModel ? config.privateEndpointSubnetPrefix : undefined,
+  };
 }
 
 /** Namespaces of the Kubernetes layer (DESIGN.md; the labs and the policy pack name them too). */
@@ -277,6 +321,7 @@ export function buildBackend(f: Foundation, platform: KubernetesPlatform, gatewa
       identityName: name(f.names, "backendIdentity"),
       oidcIssuerUrl: f.aks.oidcIssuerUrl,
       model: f.model,
+      modelPrivateSubnets: f.modelPrivateSubnetPrefix ? [f.modelPrivateSubnetPrefix] : undefined,
       image,
       replicas: config.appReplicas,
       host,
@@ -387,7 +432,15 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
   const probes: pulumi.Output<Probe[]> = pulumi
     .all([gateway.gatewayUrl, backendHost, f.model.endpoint])
     .apply(([gatewayUrl, host, openAiEndpoint]) =>
-      probesFor({ scenario: f.config.scenario, gatewayUrl, apiBasePath: API_PATHS.ai, backendHost: host, rateLimitCalls: f.config.rateLimitCalls, openAiEndpoint }),
+      probesFor({
+        scenario: f.config.scenario,
+        gatewayUrl,
+        apiBasePath: API_PATHS.ai,
+        backendHost: host,
+        rateLimitCalls: f.config.rateLimitCalls,
+        openAiEndpoint,
+        openAiPrivate: f.modelPrivateSubnetPrefix !== undefined,
+      }),
     );
   const outputs = {
     scenario: f.config.scenario,

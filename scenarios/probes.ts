@@ -25,6 +25,8 @@ export interface ProbeInputs {
   rateLimitCalls: number;
   /** `https://<account>.openai.azure.com/`; with it, a probe checks that the account refuses the internet. */
   openAiEndpoint?: string;
+  /** The account answers only through a private endpoint in the VNet (public access disabled). */
+  openAiPrivate?: boolean;
 }
 
 /** A short streamed chat request: enough tokens for several events, few enough to cost next to nothing. */
@@ -112,16 +114,31 @@ export function probesFor(p: ProbeInputs): Probe[] {
         },
   );
   if (p.openAiEndpoint) {
+    const deployments = `${p.openAiEndpoint.replace(/\/$/, "")}/openai/deployments?api-version=2024-10-21`;
     // Default action Deny: a caller outside the admitted addresses and subnets gets 403 from the account's
-    // firewall, before authentication (an open account would answer 401 to a call without a token).
+    // firewall, before authentication (an open account would answer 401 to a call without a token). With public
+    // network access disabled the public endpoint refuses everyone with 403 as well.
     // https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
     probes.push({
       name: "openai-refuses-internet",
       from: "internet",
-      request: { method: "GET", url: `${p.openAiEndpoint.replace(/\/$/, "")}/openai/deployments?api-version=2024-10-21`, withSubscriptionKey: false },
+      request: { method: "GET", url: deployments, withSubscriptionKey: false },
       expect: { status: 403 },
-      why: "Azure OpenAI admits only APIM's addresses and the AKS subnet; nobody else reaches it, token or not",
+      why: p.openAiPrivate
+        ? "Azure OpenAI's public endpoint is off: the account answers only through its private endpoint in the VNet"
+        : "Azure OpenAI admits only APIM's addresses and the AKS subnet; nobody else reaches it, token or not",
     });
+    if (p.openAiPrivate) {
+      // Same name, resolved inside the VNet through the privatelink zone to the private endpoint. Public access
+      // being off, only that path can reach the account's authentication, which answers 401 without a token.
+      probes.push({
+        name: "openai-private-endpoint",
+        from: "vnet",
+        request: { method: "GET", url: deployments, withSubscriptionKey: false },
+        expect: { status: 401 },
+        why: "inside the VNet the account's name resolves to its private endpoint, which reaches the account (401: a token is still required)",
+      });
+    }
   }
   return probes;
 }

@@ -88,6 +88,7 @@ describe("config/validate", () => {
       ["Premium in the consumption scenario", "consumption", { apimSku: "Premium", apimCapacity: 1 }, "apimSku", /Consumption, Developer, Basic, Standard/],
       ["subnet outside the address space", "external", { apimSubnetPrefix: "10.43.1.0/27" }, "apimSubnetPrefix", /outside vnetAddressSpace 10.42.0.0\/16/],
       ["overlapping subnets", "public", { ingressSubnetPrefix: "10.42.16.0/27" }, "ingressSubnetPrefix", /overlaps aksSubnetPrefix/],
+      ["private endpoint subnet overlapping APIM's", "internal", { privateEndpointSubnetPrefix: "10.42.1.0/28" }, "privateEndpointSubnetPrefix", /overlaps apimSubnetPrefix/],
       ["APIM subnet too small", "internal", { apimSubnetPrefix: "10.42.1.0/30" }, "apimSubnetPrefix", /too small.*at least a \/29/],
       ["APIM subnet too small for Premium units", "external", { apimSku: "Premium", apimCapacity: 3, apimSubnetPrefix: "10.42.1.0/29" }, "apimSubnetPrefix", /needs 7 usable/],
       ["AKS subnet too small", "public", { aksNodeCount: 5, aksSubnetPrefix: "10.42.16.0/29" }, "aksSubnetPrefix", /too small for 5 node/],

@@ -195,7 +195,12 @@ const fires: Case[] = [
     name: "Azure OpenAI open to every network",
     scenario: "external",
     policy: "openai-network-deny",
-    mutate: (e) => edit(find(e, AZ.account), (p) => (p.properties.networkAcls = { defaultAction: "Allow", bypass: "AzureServices" })),
+    // external disables public access (private endpoint, issue 16): turned back on here, with open rules.
+    mutate: (e) =>
+      edit(find(e, AZ.account), (p) => {
+        p.properties.publicNetworkAccess = "Enabled";
+        p.properties.networkAcls = { defaultAction: "Allow", bypass: "AzureServices" };
+      }),
     expect: [/defaultAction is "Allow"/, /bypass is "AzureServices"/],
     on: AZ.account,
     count: 2,

@@ -3,6 +3,7 @@ import { type RegisteredResource, SECRET } from "../../automation/mock-engine";
 import { SIMULATED_RANGES } from "../../automation/simulate";
 import { ANNOTATIONS, CERT_MANAGER_WEBHOOK_PORT, TRAEFIK_PORTS } from "../../components/kubernetes-manifests";
 import { COGNITIVE_SERVICES_OPENAI_USER } from "../../components/roles";
+import { COMMON_DEFAULTS } from "../../config/defaults";
 import { plannedIngressIp } from "../../config/naming";
 import { readStackSettings } from "../../config/load";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
@@ -163,8 +164,15 @@ describe("the Kubernetes layer", () => {
           { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } },
         ]);
         const egress = (inNs("ai-api").find((p) => nameOf(p) === "allow-egress-dns-https")!.inputs.spec as any).egress;
-        assert.deepEqual(egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort(), ["TCP/443", "TCP/53", "UDP/53"]);
+        // VNet scenarios: HTTPS to the model's private endpoints too (their subnet lies in the private ranges the
+        // internet rule excludes); the internet rule stays for Microsoft Entra ID's token exchange.
+        const privateModel = PRIVATE[scenario];
+        assert.deepEqual(
+          egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort(),
+          privateModel ? ["TCP/443", "TCP/443", "TCP/53", "UDP/53"] : ["TCP/443", "TCP/53", "UDP/53"],
+        );
         assert.ok(egress[1].to[0].ipBlock.except.includes("169.254.0.0/16"), "not the node's metadata service");
+        if (privateModel) assert.deepEqual(egress[2].to, [{ ipBlock: { cidr: COMMON_DEFAULTS.privateEndpointSubnetPrefix } }], "the model's private endpoints");
         // Every namespace with workloads denies by default; Traefik and cert-manager open only their ports.
         for (const ns of ["traefik", "cert-manager", "ai-api"]) assert.ok(inNs(ns).some((p) => nameOf(p) === "default-deny"), ns);
         const entry = (inNs("traefik").find((p) => nameOf(p) === "allow-entrypoints")!.inputs.spec as any).ingress;

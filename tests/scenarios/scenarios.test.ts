@@ -150,11 +150,14 @@ describe("scenarios", () => {
       for (const expected of [host, ...["portal", "developer", "management", "scm"].map((k) => [svc, k, ...domain].join("."))]) {
         assert.ok(zones.includes(expected), `zone ${expected} in ${zones.join(", ")}`);
       }
-      assert.equal(zones.length, 6);
+      // Five APIM hosts, the backend's zone, and Azure OpenAI's privatelink zone (its record comes from the
+      // private endpoint's DNS zone group, not from a record set of the program's).
+      assert.ok(zones.includes("privatelink.openai.azure.com"), zones.join(", "));
+      assert.equal(zones.length, 7);
       const apimRecords = ofType(e, T.record).filter((r) => r.inputs.relativeRecordSetName === "@");
       assert.equal(apimRecords.length, 5);
       for (const r of apimRecords) assert.deepEqual(r.inputs.aRecords, [{ ipv4Address: privateIp }]);
-      assert.equal(ofType(e, T.link).length, 6);
+      assert.equal(ofType(e, T.link).length, 7);
       for (const l of ofType(e, T.link)) assert.equal(l.inputs.registrationEnabled, false);
     });
 

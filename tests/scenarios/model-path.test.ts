@@ -1,0 +1,107 @@
+/**
+ * The model path on the real scenario graphs (issue 16 item 1): in the VNet scenarios Azure OpenAI is reached
+ * through a private endpoint in a subnet of its own, its name resolves through the privatelink zone linked to
+ * the VNet, and its public endpoint is off unless kept for debugging; elsewhere the firewall admits APIM and AKS.
+ */
+import assert from "node:assert/strict";
+import type { RegisteredResource } from "../../automation/mock-engine";
+import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
+import { DEBUG_PUBLIC_ACCESS_TAG } from "../../components/AiModel";
+import { nsgVerdict } from "../../components/Network";
+import { COMMON_DEFAULTS } from "../../config/defaults";
+import { nthAddress, parseCidr } from "../../config/cidr";
+import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import type { Probe } from "../../scenarios/probes";
+import { evaluated, one, ofType, T } from "./helpers";
+
+const PE = "azure-native:network:PrivateEndpoint";
+const ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup";
+const NSG = "azure-native:network:NetworkSecurityGroup";
+const PRIVATE: Record<ScenarioName, boolean> = { public: false, external: true, internal: true, consumption: false };
+
+async function evaluatedWith(scenario: ScenarioName, overrides: Record<string, unknown>): Promise<ScenarioEvaluation> {
+  await evaluated("consumption");
+  return evaluateScenario(scenario, { overrides });
+}
+
+const props = (r: RegisteredResource) => r.inputs as Record<string, any>;
+const probesOf = (e: ScenarioEvaluation) => (e.outputs.probes?.value ?? []) as Probe[];
+
+describe("model path: Azure OpenAI reached privately in the VNet scenarios", () => {
+  for (const scenario of SCENARIO_NAMES) {
+    if (!PRIVATE[scenario]) {
+      it(`${scenario}: no private endpoint; the public endpoint stays, behind the firewall (deny by default)`, async () => {
+        const e = await evaluated(scenario);
+        assert.equal(ofType(e, PE).length, 0);
+        assert.ok(!ofType(e, T.zone).some((z) => props(z).privateZoneName === "privatelink.openai.azure.com"));
+        const account = props(one(e, T.openAi));
+        assert.equal(account.properties.publicNetworkAccess, "Enabled");
+        assert.equal(account.properties.networkAcls.defaultAction, "Deny");
+        assert.ok(!probesOf(e).some((p) => p.name === "openai-private-endpoint"));
+      });
+      continue;
+    }
+
+    it(`${scenario}: a private endpoint (group account) in its own subnet, the privatelink zone linked, public access off`, async () => {
+      const e = await evaluated(scenario);
+      const accountRes = one(e, T.openAi);
+      const account = props(accountRes);
+      assert.equal(account.properties.publicNetworkAccess, "Disabled");
+      assert.equal(account.tags[DEBUG_PUBLIC_ACCESS_TAG], undefined);
+
+      const subnet = one(e, T.subnet, (s) => props(s).subnetName === "snet-pe");
+      assert.equal(props(subnet).addressPrefix, COMMON_DEFAULTS.privateEndpointSubnetPrefix);
+      assert.equal(props(subnet).privateEndpointNetworkPolicies, "Enabled", "the subnet's NSG applies to the endpoints");
+
+      const pe = props(one(e, PE));
+      assert.equal(pe.subnet.id, subnet.id);
+      assert.deepEqual(pe.privateLinkServiceConnections, [{ name: "account", privateLinkServiceId: accountRes.id, groupIds: ["account"] }]);
+      assert.equal(pe.location, COMMON_DEFAULTS.location, "the endpoint lives in the VNet's region");
+
+      const zone = one(e, T.zone, (z) => props(z).privateZoneName === "privatelink.openai.azure.com");
+      const vnet = one(e, T.vnet);
+      const links = ofType(e, T.link).filter((l) => props(l).privateZoneName === "privatelink.openai.azure.com");
+      assert.equal(links.length, 1);
+      assert.equal(props(links[0]).virtualNetwork.id, vnet.id);
+      assert.equal(props(links[0]).registrationEnabled, false);
+      const group = props(one(e, ZONE_GROUP));
+      assert.equal(group.privateEndpointName, `pe-${account.accountName}`);
+      assert.deepEqual(group.privateDnsZoneConfigs, [{ name: "openai", privateDnsZoneId: zone.id }]);
+    });
+
+    it(`${scenario}: the endpoints' NSG admits HTTPS from APIM's and the AKS nodes' subnets only`, async () => {
+      const e = await evaluated(scenario);
+      const nsg = one(e, NSG, (n) => n.name === "network-pe-nsg");
+      const rules = props(nsg).securityRules;
+      const space = [COMMON_DEFAULTS.vnetAddressSpace];
+      const peIp = nthAddress(parseCidr(COMMON_DEFAULTS.privateEndpointSubnetPrefix)!, 4);
+      const from = (prefix: string, port = 443) => nsgVerdict(rules, { source: nthAddress(parseCidr(prefix)!, 5), destination: peIp, port, protocol: "Tcp" }, space);
+      assert.equal(from(COMMON_DEFAULTS.apimSubnetPrefix).access, "Allow");
+      assert.equal(from(COMMON_DEFAULTS.aksSubnetPrefix).access, "Allow");
+      assert.equal(from(COMMON_DEFAULTS.aksSubnetPrefix, 22).access, "Deny");
+      assert.equal(from(COMMON_DEFAULTS.ingressSubnetPrefix).access, "Deny");
+      assert.equal(nsgVerdict(rules, { source: "203.0.113.9", destination: peIp, port: 443, protocol: "Tcp" }, space).access, "Deny");
+    });
+
+    it(`${scenario}: probes check the public endpoint refuses the internet and the private name answers in the VNet`, async () => {
+      const e = await evaluated(scenario);
+      const endpoint = String(e.outputs.openAiEndpoint.value).replace(/\/$/, "");
+      const refuses = probesOf(e).find((p) => p.name === "openai-refuses-internet")!;
+      assert.deepEqual([refuses.from, refuses.expect], ["internet", { status: 403 }]);
+      const inside = probesOf(e).find((p) => p.name === "openai-private-endpoint");
+      assert.ok(inside, "an in-VNet probe of the model");
+      assert.equal(inside.from, "vnet");
+      assert.ok(inside.request.url.startsWith(`${endpoint}/openai/`), "the account's own name, resolved privately inside the VNet");
+      assert.deepEqual(inside.expect, { status: 401 });
+    });
+  }
+
+  it("external with openAiPublicNetworkAccess: the public endpoint kept (firewall still deny by default) and tagged as a debugging choice", async () => {
+    const e = await evaluatedWith("external", { openAiPublicNetworkAccess: true });
+    const account = props(one(e, T.openAi));
+    assert.equal(account.properties.publicNetworkAccess, "Enabled");
+    assert.equal(account.properties.networkAcls.defaultAction, "Deny");
+    assert.equal(account.tags[DEBUG_PUBLIC_ACCESS_TAG], "debug");
+    assert.equal(ofType(e, PE).length, 1, "the private endpoint stays");
+  });
+});
