@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { runOperation, teardown } from "../../automation/driver/orchestrate";
@@ -78,8 +79,10 @@ describe("engine: a stack's life through the driver (real CLI, file backend, sim
       }
       assert.ok(cli, "the update started");
       await new Promise((r) => setTimeout(r, 3000));
-      // The CLI leads its own process group (the shim's doing): kill it and its plugins, as a crash would.
-      process.kill(-cli!, "SIGKILL");
+      // Kill the CLI and its plugins at once, as a crash would. The engine starts each plugin in a process
+      // group of its own, so the CLI's group alone would leave the dynamic provider running, orphaned.
+      const victims = [cli!, ...descendants(cli!)];
+      for (const pid of victims) process.kill(pid, "SIGKILL");
       assert.equal((await up).result.status, "failed");
       const lockDir = path.join(slow.stateDir, ".pulumi", "locks");
       assert.ok(fs.existsSync(lockDir) && readStateFiles(lockDir).length > 0, "the killed update left its lock");
@@ -96,6 +99,20 @@ describe("engine: a stack's life through the driver (real CLI, file backend, sim
     }
   });
 });
+
+/** Every process below `pid` (from `ps`). */
+function descendants(pid: number): number[] {
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number));
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of rows) if (parent === p) out.push(child), walk(child);
+  };
+  walk(pid);
+  return out;
+}
 
 /** Every file under `dir` (relative path -> content). */
 function snapshot(dir: string): Record<string, string> {
