@@ -26,6 +26,8 @@ export interface PlanRunOptions {
   /** Where to write plan.md and plan.html; false writes nothing. */
   reportDir: string | false;
   color: boolean;
+  /** Terminal columns for the text; default terminalWidth(). */
+  width?: number;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
@@ -137,13 +139,13 @@ export function writeReports(results: readonly PlanResult[], dir: string): { mar
 export async function runPlan(scenarios: readonly ScenarioName[], options: PlanRunOptions): Promise<PlanResult[]> {
   const results = await planScenarios(scenarios, options.overrides, (line) => options.stderr(`${line}\n`));
   if (options.json) options.stdout(`${JSON.stringify(jsonOutput(results), null, 2)}\n`);
-  else options.stdout(renderText(results, { color: options.color }));
+  else options.stdout(renderText(results, { color: options.color, width: options.width }));
   if (options.reportDir !== false) {
     const written = writeReports(results, options.reportDir);
     const rel = (p: string) => path.relative(process.cwd(), p) || p;
-    const note = `reports (simulated): ${rel(written.markdown)}, ${rel(written.html)}\n`;
-    if (options.json) options.stderr(note);
-    else options.stdout(`\n${note}`);
+    const note = `reports (simulated): ${rel(written.markdown)}, ${rel(written.html)}`;
+    if (options.json) options.stderr(`${note}\n`);
+    else options.stdout(`\n${note}\n`);
   }
   return results;
 }

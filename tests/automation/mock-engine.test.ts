@@ -4,7 +4,7 @@ import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as random from "@pulumi/random";
 import { evaluateProgram, SECRET } from "../../automation/mock-engine";
-import { isSimulatedAddress, simulatedAddress } from "../../automation/simulate";
+import { isSimulatedAddress, simulateCall, simulatedAddress, simulateResource } from "../../automation/simulate";
 
 class Box extends pulumi.ComponentResource {
   readonly password: pulumi.Output<string>;
@@ -57,6 +57,30 @@ describe("automation/mock-engine", () => {
     const box = evaluation.resources.find((r) => r.name === "box")!;
     assert.equal(box.outputs.password, SECRET);
     assert.ok(!JSON.stringify(evaluation.resources).includes(String(evaluation.outputs.password.value)));
+  });
+
+  it("forms host names as Azure does; only addresses, IDs and random parts are simulated", () => {
+    const apim = simulateResource("azure-native:apimanagement:ApiManagementService", "gw", { serviceName: "apim-x", sku: { name: "Developer", capacity: 1 }, virtualNetworkType: "Internal" }).state;
+    assert.equal(apim.gatewayUrl, "https://apim-x.azure-api.net");
+    assert.equal(apim.portalUrl, "https://apim-x.portal.azure-api.net");
+    assert.equal(apim.developerPortalUrl, "https://apim-x.developer.azure-api.net");
+    assert.equal(apim.managementApiUrl, "https://apim-x.management.azure-api.net");
+    assert.equal(apim.scmUrl, "https://apim-x.scm.azure-api.net");
+    assert.ok(isSimulatedAddress(apim.privateIPAddresses[0]) && isSimulatedAddress(apim.publicIPAddresses[0]));
+    const pip = simulateResource("azure-native:network:PublicIPAddress", "pip", { location: "swedencentral", dnsSettings: { domainNameLabel: "lbl" } }).state;
+    assert.equal(pip.dnsSettings.fqdn, "lbl.swedencentral.cloudapp.azure.com");
+    const oai = simulateResource("azure-native:cognitiveservices:Account", "oai", { properties: { customSubDomainName: "oai-x" } }).state;
+    assert.equal(oai.properties.endpoint, "https://oai-x.openai.azure.com/");
+    assert.equal(simulateResource("azure-native:containerregistry:Registry", "acr", { registryName: "AcrX" }).state.loginServer, "acrx.azurecr.io");
+    const aks = simulateResource("azure-native:containerservice:ManagedCluster", "aks", { resourceGroupName: "rg", resourceName: "aks-x", dnsPrefix: "pfx", location: "swedencentral" }).state;
+    assert.match(aks.fqdn, /^pfx-[0-9a-f]{8}\.hcp\.swedencentral\.azmk8s\.io$/);
+    assert.match(aks.oidcIssuerProfile.issuerURL, /^https:\/\/swedencentral\.oic\.prod-aks\.azure\.com\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/$/);
+    const creds = simulateCall("azure-native:containerservice:listManagedClusterUserCredentials", { resourceGroupName: "rg", resourceName: "aks-x" });
+    assert.ok(Buffer.from(creds.kubeconfigs[0].value, "base64").toString().includes(`server: "https://${aks.fqdn}:443"`), "the kubeconfig names the cluster's own host");
+    const appi = simulateResource("azure-native:applicationinsights:Component", "appi", { location: "swedencentral" }).state;
+    assert.match(appi.connectionString, /IngestionEndpoint=https:\/\/swedencentral-0\.in\.applicationinsights\.azure\.com\/$/);
+    const all = JSON.stringify([apim, pip, oai, aks, appi]);
+    assert.ok(!/\.example\b/.test(all), "no stand-in domains");
   });
 
   it("evaluates programs one after another with fresh state", async () => {
