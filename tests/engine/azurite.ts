@@ -61,7 +61,12 @@ export async function startAzurite(dir: string): Promise<Azurite> {
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
+        // Azurite's graceful close waits for idle keep-alive connections; its data is thrown away anyway.
+        const hard = setTimeout(() => child.kill("SIGKILL"), 3000);
+        child.once("exit", () => {
+          clearTimeout(hard);
+          resolve();
+        });
         child.kill("SIGTERM");
       }),
   };
