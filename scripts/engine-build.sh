@@ -6,7 +6,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/tools/pulumi-cli"
-ENGINE="$ROOT/.engine"
+# SCENARIOS_ENGINE_DIR and SCENARIOS_ENGINE_NO_AZURITE exist for this script's own test.
+ENGINE="${SCENARIOS_ENGINE_DIR:-$ROOT/.engine}"
 BIN="$ENGINE/bin"
 # The version the CLI reports; PulumiCommand.get cannot parse a CLI without it.
 VERSION="v3.274.1"
@@ -40,7 +41,7 @@ install_azurite() {
     tail -5 "$ENGINE/azurite.log"
   fi
 }
-install_azurite
+[[ -n "${SCENARIOS_ENGINE_NO_AZURITE:-}" ]] || install_azurite
 
 if ! command -v go >/dev/null 2>&1; then
   echo "no Go toolchain on PATH (https://go.dev/dl/); the engine tests need it to build the Pulumi CLI" >"$ENGINE/skip-reason"
