@@ -39,10 +39,31 @@ export function offlineSettings(scenario: ScenarioName, overrides: Record<string
   return { ...given, ...simulatedSettings(scenario, given) };
 }
 
-/** Throws ConfigError (every problem listed) before anything is evaluated when settings are invalid. */
+/** Evaluations by scenario, stack and resolved settings: the simulation is deterministic, so one is enough. */
+const evaluations = new Map<string, Promise<ScenarioEvaluation>>();
+const MAX_KEPT = 32;
+/** The mock engine is process-global: evaluations run one after another, never at once. */
+let last: Promise<unknown> = Promise.resolve();
+
+/**
+ * Throws ConfigError (every problem listed) before anything is evaluated when settings are invalid.
+ * Evaluating the same scenario, stack and settings again in this process returns the same evaluation
+ * (shared: read it, do not modify it), so tests across files and the CLI evaluate each scenario once.
+ */
 export async function evaluateScenario(scenario: ScenarioName, options: EvaluateScenarioOptions = {}): Promise<ScenarioEvaluation> {
   const config = requireConfig(scenario, offlineSettings(scenario, options.overrides, options.stacksDir));
   const stack = options.stack ?? scenario;
-  const evaluation = await evaluateProgram(() => buildScenario(config, stack), { project: CONFIG_NAMESPACE, stack });
-  return { ...evaluation, scenario };
+  const key = JSON.stringify([scenario, stack, config]);
+  let evaluation = evaluations.get(key);
+  if (!evaluation) {
+    evaluation = last
+      .catch(() => undefined)
+      .then(() => evaluateProgram(() => buildScenario(config, stack), { project: CONFIG_NAMESPACE, stack }))
+      .then((e) => ({ ...e, scenario }));
+    last = evaluation;
+    evaluations.set(key, evaluation);
+    evaluation.catch(() => evaluations.delete(key));
+    if (evaluations.size > MAX_KEPT) evaluations.delete(evaluations.keys().next().value!);
+  }
+  return evaluation;
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as random from "@pulumi/random";
+import { evaluateScenario } from "../../automation/evaluate";
 import { evaluateProgram, SECRET } from "../../automation/mock-engine";
 import { isSimulatedAddress, simulateCall, simulatedAddress, simulateResource } from "../../automation/simulate";
 
@@ -81,6 +82,16 @@ describe("automation/mock-engine", () => {
     assert.match(appi.connectionString, /IngestionEndpoint=https:\/\/swedencentral-0\.in\.applicationinsights\.azure\.com\/$/);
     const all = JSON.stringify([apim, pip, oai, aks, appi]);
     assert.ok(!/\.example\b/.test(all), "no stand-in domains");
+  });
+
+  it("evaluateScenario: the same scenario, stack and settings are evaluated once per process, calls at once run in turn", async () => {
+    const [a, b] = await Promise.all([evaluateScenario("consumption"), evaluateScenario("consumption")]);
+    assert.equal(a, b, "one evaluation, shared");
+    const other = await evaluateScenario("consumption", { overrides: { rateLimitCalls: 61 }, stack: "consumption-rate" });
+    assert.notEqual(other, a);
+    assert.equal(other.stack, "consumption-rate");
+    assert.equal(a.resources.length, (await evaluateScenario("consumption")).resources.length);
+    await assert.rejects(evaluateScenario("consumption", { overrides: { apimSku: "Gold" } }), /apimSku/);
   });
 
   it("evaluates programs one after another with fresh state", async () => {

@@ -101,8 +101,9 @@ describe("scenarios plan (CLI)", function () {
     assert.equal(plain.stdout, "", "without --json, nothing on stdout");
   });
 
-  it("--json for several scenarios prints one object keyed by scenario name", () => {
-    const r = scenarios("plan", "public", "consumption", "--json", "--no-report");
+  it("--json for several scenarios prints one object keyed by scenario name", async () => {
+    // In this process: the evaluations are the ones the other test files share (automation/evaluate.ts).
+    const r = await inProcess(["plan", "public", "consumption", "--json", "--no-report"]);
     assert.equal(r.code, 0, r.stderr);
     const docs = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(docs), ["public", "consumption"]);
