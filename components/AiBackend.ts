@@ -44,6 +44,8 @@ export interface AiBackendArgs extends AzureScopeArgs {
   resources?: Resources;
   /** Subnets of the model's private endpoints, which the pods' egress must reach on 443. */
   modelPrivateSubnets?: string[];
+  /** A second account with the same deployment (APIM's failover target): the pods' identity may call it too. */
+  secondaryModel?: AiModel;
 }
 
 const APP_LABELS = { app: "ai-api" };
@@ -87,6 +89,7 @@ export class AiBackend extends pulumi.ComponentResource {
       parent,
     );
     const grant = args.model.grantInference(`${name}-inference`, identity.principalId);
+    args.secondaryModel?.grantInference(`${name}-inference-secondary`, identity.principalId);
     this.clientId = identity.clientId;
 
     const isolated = isolatedNamespace(

@@ -7,6 +7,8 @@ import { CHAT_PATH } from "../app/src/image";
 import type { ApimSku } from "../config/schema";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { composeGatewayPolicies, type GatewayPolicySettings } from "./gateway-policies";
+import { MODEL_POOL_BACKEND_ID, ModelPool } from "./ModelPool";
+import { supportsBackendFeature } from "./policy-support";
 
 export interface ApiGatewayArgs extends AzureScopeArgs {
   serviceName: pulumi.Input<string>;
@@ -32,6 +34,11 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
   aiApiBackendUrl: pulumi.Input<string>;
   /** Azure OpenAI endpoint, `https://<subdomain>.openai.azure.com/`. */
   openAiEndpoint: pulumi.Input<string>;
+  /**
+   * More accounts with the same deployment (config `openAiSecondaryLocation`): the Azure OpenAI API then calls
+   * a priority pool of backends with circuit breakers, primary first, where the tier has them (ModelPool).
+   */
+  openAiSecondaryEndpoints?: pulumi.Input<string>[];
   /** Password for `policies.backendBasicAuth`, kept in a secret named value. */
   backendPassword?: pulumi.Input<string>;
   /**
@@ -249,7 +256,15 @@ export class ApiGateway extends pulumi.ComponentResource {
       );
     }
 
-    const policies = composeGatewayPolicies(args.sku, args.policies);
+    const secondaries = args.openAiSecondaryEndpoints ?? [];
+    const pool =
+      secondaries.length > 0 && supportsBackendFeature(args.sku, "circuit-breaker") && supportsBackendFeature(args.sku, "backend-pool")
+        ? new ModelPool(`${name}-model-pool`, { ...svc, endpoints: [args.openAiEndpoint, ...secondaries] }, parent)
+        : undefined;
+    const policies = composeGatewayPolicies(args.sku, {
+      ...args.policies,
+      openAiPool: secondaries.length > 0 ? { backendId: MODEL_POOL_BACKEND_ID, backends: 1 + secondaries.length } : undefined,
+    });
     this.omittedPolicies = policies.omitted;
     const basicAuth = args.policies.backendBasicAuth;
     if (basicAuth && args.backendPassword === undefined) throw new Error("policies.backendBasicAuth needs backendPassword");
@@ -325,7 +340,12 @@ export class ApiGateway extends pulumi.ComponentResource {
     operation(openAiApi, "chat-completions", "POST", "/deployments/{deployment-id}/chat/completions", "Chat completions", [
       { name: "deployment-id", type: "string", required: true },
     ]);
-    new apimanagement.ApiPolicy(`${name}-openai-api-policy`, { ...svc, apiId: openAiApi.name, policyId: "policy", format: "rawxml", value: policies.openAiApi }, parent);
+    // The pool and its members exist before a policy names them.
+    new apimanagement.ApiPolicy(
+      `${name}-openai-api-policy`,
+      { ...svc, apiId: openAiApi.name, policyId: "policy", format: "rawxml", value: policies.openAiApi },
+      { ...parent, dependsOn: pool?.backends ?? [] },
+    );
 
     for (const [key, api] of [["ai", aiApi], ["openai", openAiApi]] as const) {
       new apimanagement.ProductApiLink(`${name}-product-${key}`, { ...svc, productId: product.name, apiId: api.id, apiLinkId: key }, parent);

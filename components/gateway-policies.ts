@@ -3,6 +3,8 @@
  * on AKS and the Azure OpenAI API. Pure functions; ApiGateway attaches the XML to the service.
  */
 import type { ApimSku } from "../config/schema";
+import { poolRetry } from "./ModelPool";
+import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "./policy-support";
 import {
   authenticationManagedIdentity,
   composePolicy,
@@ -16,6 +18,8 @@ import {
   rateLimit,
   rateLimitByKey,
   removeResponseHeaders,
+  retryForward,
+  setBackendService,
   setHeader,
   supportsPolicy,
   tokenLimit,
@@ -37,6 +41,12 @@ export interface GatewayPolicySettings {
    * the ingress cannot tell this APIM from others by address. The password stays in a secret named value.
    */
   backendBasicAuth?: { username: string; passwordNamedValue: string };
+  /**
+   * A pool of model backends (components/ModelPool.ts) the Azure OpenAI API calls instead of its service URL,
+   * with a retry that moves a throttled or refused call to the next backend. Where the tier has no circuit
+   * breaker the API keeps calling the primary alone, and `omitted` says so.
+   */
+  openAiPool?: { backendId: string; backends: number };
 }
 
 export interface GatewayPolicies {
@@ -115,6 +125,17 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
   } else {
     omitted.push(`azure-openai-emit-token-metric: not available in the ${tier} tier`);
   }
-  const openAiApi = composePolicy(tier, { inbound: openAiInbound }, apiScope);
+  const openAiBackend: PolicyFragment[] = [];
+  if (s.openAiPool) {
+    if (supportsBackendFeature(tier, "circuit-breaker") && supportsBackendFeature(tier, "backend-pool")) {
+      openAiInbound.push(setBackendService({ backendId: s.openAiPool.backendId }));
+      openAiBackend.push(retryForward(poolRetry(s.openAiPool.backends)));
+    } else {
+      omitted.push(
+        `model pool with circuit breakers: not available in the ${tier} tier (${BACKEND_FEATURE_SUPPORT["circuit-breaker"].source}); the Azure OpenAI API calls the primary account only`,
+      );
+    }
+  }
+  const openAiApi = composePolicy(tier, { inbound: openAiInbound, backend: openAiBackend }, apiScope);
   return { product, aiApi, openAiApi, omitted };
 }

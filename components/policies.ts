@@ -24,6 +24,8 @@ export interface PolicyFragment {
   /** The section the fragment was built for; `composePolicy` refuses it anywhere else. */
   readonly section: PolicySection;
   readonly xml: string;
+  /** The fragment sends the request to the backend itself (a retry around forward-request). */
+  readonly forwards?: boolean;
 }
 
 export class PolicyTierError extends Error {
@@ -567,17 +569,59 @@ export interface ForwardRequestOptions {
    * server-sent events need. https://learn.microsoft.com/azure/api-management/how-to-server-sent-events
    */
   bufferResponse?: boolean;
+  /** Keeps the request body so that a surrounding retry can send it again. */
+  bufferRequestBody?: boolean;
 }
 
-export function forwardRequest(o: ForwardRequestOptions = {}): PolicyFragment {
+function forwardRequestElement(o: ForwardRequestOptions): Element {
   const p = "forward-request";
-  return fragment(p, "backend", {
+  return {
     name: p,
     attrs: {
       timeout: o.timeoutSeconds === undefined ? undefined : integer(p, "timeoutSeconds", o.timeoutSeconds, 0, 240),
       "buffer-response": o.bufferResponse === undefined ? undefined : String(o.bufferResponse),
+      "buffer-request-body": o.bufferRequestBody === undefined ? undefined : String(o.bufferRequestBody),
     },
-  });
+  };
+}
+
+export function forwardRequest(o: ForwardRequestOptions = {}): PolicyFragment {
+  return fragment("forward-request", "backend", forwardRequestElement(o));
+}
+
+export interface RetryForwardOptions {
+  /** Retry while this holds, e.g. `@(context.Response.StatusCode == 429)`. */
+  condition: string;
+  /** Retries after the first attempt, 1-50. */
+  count: number;
+  intervalSeconds: number;
+  firstFastRetry?: boolean;
+  forward?: Omit<ForwardRequestOptions, "bufferRequestBody">;
+}
+
+/**
+ * forward-request inside a retry, in the backend section: each retry sends the (buffered) request again, and
+ * with a backend pool the pool picks again, skipping a backend whose circuit breaker has tripped.
+ * https://learn.microsoft.com/azure/api-management/retry-policy
+ * https://learn.microsoft.com/azure/api-management/forward-request-policy (buffer-request-body)
+ */
+export function retryForward(o: RetryForwardOptions): PolicyFragment {
+  const p = "retry";
+  const condition = text(p, "condition", o.condition);
+  if (!isPolicyExpression(condition) && condition !== "true" && condition !== "false") {
+    throw new PolicyOptionError(p, "condition", `must be a policy expression or a boolean literal, got "${condition}"`);
+  }
+  const el: Element = {
+    name: p,
+    attrs: {
+      condition,
+      count: integer(p, "count", o.count, 1, 50),
+      interval: integer(p, "intervalSeconds", o.intervalSeconds, 1),
+      "first-fast-retry": o.firstFastRetry,
+    },
+    children: [forwardRequestElement({ ...o.forward, bufferRequestBody: true })],
+  };
+  return Object.freeze({ ...fragment(p, "backend", el), forwards: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -634,11 +678,12 @@ export function composePolicy(tier: ApimSku, sections: PolicySections, options: 
       perDocument.add(f.policy);
       perSection.add(f.policy);
     });
-    if (section === "backend" && !base && !fragments.some((f) => f.policy === "forward-request")) fragments.push(forwardRequest());
+    const forwarding = (f: PolicyFragment) => f.policy === "forward-request" || f.forwards === true;
+    if (section === "backend" && !base && !fragments.some(forwarding)) fragments.push(forwardRequest());
 
     // A scope that forwards the request itself leaves <base /> out of backend, as the API-level example of
     // https://learn.microsoft.com/azure/api-management/forward-request-policy does; else the inherited one runs too.
-    const inherits = base && !(section === "backend" && fragments.some((f) => f.policy === "forward-request"));
+    const inherits = base && !(section === "backend" && fragments.some(forwarding));
     const lead = options.firstBeforeBase && section === "inbound" && inherits && fragments.length > 0 ? [fragments.shift()!.xml] : [];
     const body = [...lead, ...(inherits ? ["<base />"] : []), ...fragments.map((f) => f.xml)];
     if (body.length === 0) return `${INDENT}<${section} />`;

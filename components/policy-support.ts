@@ -130,6 +130,12 @@ export const POLICY_SUPPORT = {
     scopes: ALL_SCOPES,
     source: `${DOCS}/ip-filter-policy`,
   },
+  retry: {
+    tiers: ALL_TIERS,
+    sections: POLICY_SECTIONS,
+    scopes: ALL_SCOPES,
+    source: `${DOCS}/retry-policy`,
+  },
   "forward-request": {
     tiers: ALL_TIERS,
     sections: ["backend"],
@@ -140,3 +146,21 @@ export const POLICY_SUPPORT = {
 
 export type PolicyName = keyof typeof POLICY_SUPPORT;
 export const POLICY_NAMES = Object.keys(POLICY_SUPPORT) as PolicyName[];
+
+/**
+ * Backend features that are resource properties, not policies, but which a tier may still lack. The backend
+ * circuit breaker "isn't supported in the Consumption tier"; a pool of model backends is gated with it, since
+ * without breakers a priority pool never moves off a throttled primary. Pools take single backends only, and
+ * breakers one rule each.
+ * https://learn.microsoft.com/azure/api-management/backends#circuit-breaker
+ */
+export const BACKEND_FEATURE_SUPPORT = {
+  "circuit-breaker": { tiers: [...CLASSIC_TIERS, ...V2_TIERS], source: `${DOCS}/backends#circuit-breaker` },
+  "backend-pool": { tiers: [...CLASSIC_TIERS, ...V2_TIERS], source: `${DOCS}/backends#load-balanced-pool` },
+} as const satisfies Record<string, { tiers: readonly ApimSku[]; source: string }>;
+
+export type BackendFeature = keyof typeof BACKEND_FEATURE_SUPPORT;
+
+export function supportsBackendFeature(tier: ApimSku, feature: BackendFeature): boolean {
+  return (BACKEND_FEATURE_SUPPORT[feature].tiers as readonly ApimSku[]).includes(tier);
+}

@@ -9,6 +9,7 @@ import {
 } from "./cidr";
 import { certificateProblems } from "./certificates";
 import { SCENARIO_TRAITS } from "./defaults";
+import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../components/policy-support";
 import { currentModels, isAzureRegion, knownRegions, lifecycleOf, MODEL_DATA, REGIONS_SOURCE, todayUtc } from "./models";
 import type { ApimSku, ConfigKey, ScenarioConfig } from "./schema";
 
@@ -236,7 +237,7 @@ function modelSuggestion(c: ScenarioConfig, today: string): string {
  */
 export function regionAndModelProblems(c: ScenarioConfig, today: string = todayUtc()): Problem[] {
   const problems: Problem[] = [];
-  for (const key of ["location", "openAiLocation"] as const) {
+  for (const key of ["location", "openAiLocation", "openAiSecondaryLocation"] as const) {
     const value = c[key];
     if (value !== undefined && !isAzureRegion(value)) {
       problems.push({ key, value, message: `is not an Azure region (names as in ${REGIONS_SOURCE}, e.g. swedencentral, eastus2)` });
@@ -257,6 +258,24 @@ export function regionAndModelProblems(c: ScenarioConfig, today: string = todayU
       key: c.openAiLocation === undefined ? "location" : "openAiLocation",
       value: region,
       message: `${c.openAiModelName} ${c.openAiModelVersion} is not offered as ${c.openAiDeploymentSku} there; regions: ${regions.join(", ")} (set openAiLocation)`,
+    });
+  }
+  const secondary = c.openAiSecondaryLocation;
+  if (secondary !== undefined && !supportsBackendFeature(c.apimSku, "circuit-breaker")) {
+    problems.push({
+      key: "openAiSecondaryLocation",
+      value: secondary,
+      message: `needs backend circuit breakers, which the ${c.apimSku} tier lacks (${BACKEND_FEATURE_SUPPORT["circuit-breaker"].source}): use another tier or leave it unset`,
+    });
+  }
+  if (secondary !== undefined && secondary === region) {
+    problems.push({ key: "openAiSecondaryLocation", value: secondary, message: `is the primary account's region too: fail over to another region, or leave it unset` });
+  }
+  if (secondary !== undefined && regions !== undefined && isAzureRegion(secondary) && !regions.includes(secondary)) {
+    problems.push({
+      key: "openAiSecondaryLocation",
+      value: secondary,
+      message: `${c.openAiModelName} ${c.openAiModelVersion} is not offered as ${c.openAiDeploymentSku} there; regions: ${regions.join(", ")}`,
     });
   }
   return problems;

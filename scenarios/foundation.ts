@@ -9,7 +9,7 @@ import * as random from "@pulumi/random";
 import { SCENARIO_TRAITS } from "../config/defaults";
 import { NAME_SUFFIX_LENGTH, type ResourceNames, resourceNames, standardTags } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
-import { AiModel } from "../components/AiModel";
+import { AiModel, type AiModelArgs } from "../components/AiModel";
 import { AksCluster } from "../components/AksCluster";
 import { deployerPrincipalType } from "../components/deployer";
 import { API_PATHS, ApiGateway } from "../components/ApiGateway";
@@ -55,6 +55,13 @@ export interface Foundation {
   aks: AksCluster;
   /** The private endpoints' subnet, where the model is reached privately (VNet scenarios). */
   modelPrivateSubnetPrefix?: string;
+  /** The account in `openAiSecondaryLocation`, when set: APIM's model pool fails over to it. */
+  secondaryModel?: AiModel;
+}
+
+/** The secondary account's name: the primary's with `-2` (custom subdomains take letters, digits and hyphens). */
+export function secondaryAccountName(primary: string): string {
+  return `${primary}-2`;
 }
 
 /**
@@ -121,31 +128,35 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
   // Azure OpenAI admits APIM's addresses, known only once APIM exists (built later, and it needs the model's
   // endpoint), and the AKS nodes' subnet through its service endpoint. Nothing else reaches the account.
   const [apimAddresses, admitApimAtOpenAi] = pulumi.deferredOutput<string[]>();
-  const model = new AiModel(
-    "ai-model",
-    {
-      ...scope,
-      location: config.openAiLocation ?? config.location,
-      accountName: name(names, "openAi"),
-      modelName: config.openAiModelName,
-      modelVersion: config.openAiModelVersion,
-      deploymentSku: config.openAiDeploymentSku,
-      capacity: config.openAiModelCapacity,
-      tokenParameter: config.openAiTokenParameter,
-      apiVersion: config.openAiApiVersion,
-      network: { ipRanges: apimAddresses, subnetIds: [network.aksSubnetId] },
-      privateEndpoint: modelDns
-        ? {
-            subnetId: network.privateEndpointSubnetId!,
-            location: config.location,
-            privateDnsZoneId: modelDns.zoneIds.openai,
-            keepPublicAccess: config.openAiPublicNetworkAccess,
-          }
-        : undefined,
-      diagnostics,
-    },
-    parent,
-  );
+  const modelArgs = (location: string, accountName: pulumi.Input<string>, subnetIds: pulumi.Input<string>[]): AiModelArgs => ({
+    ...scope,
+    location,
+    accountName,
+    modelName: config.openAiModelName,
+    modelVersion: config.openAiModelVersion,
+    deploymentSku: config.openAiDeploymentSku,
+    capacity: config.openAiModelCapacity,
+    tokenParameter: config.openAiTokenParameter,
+    apiVersion: config.openAiApiVersion,
+    network: { ipRanges: apimAddresses, subnetIds },
+    privateEndpoint: modelDns
+      ? {
+          subnetId: network.privateEndpointSubnetId!,
+          location: config.location,
+          privateDnsZoneId: modelDns.zoneIds.openai,
+          keepPublicAccess: config.openAiPublicNetworkAccess,
+        }
+      : undefined,
+    diagnostics,
+  });
+  const model = new AiModel("ai-model", modelArgs(config.openAiLocation ?? config.location, name(names, "openAi"), [network.aksSubnetId]), parent);
+  // Same deployment in a second region, for APIM's pool to fail over to. Its own private endpoint sits in the
+  // same subnet and zone (a private endpoint may reach an account in another region). Its firewall admits APIM
+  // only: the AI API calls the primary, and the AKS subnet's service endpoint is not known to admit an account
+  // in another region. https://learn.microsoft.com/azure/private-link/private-endpoint-overview
+  const secondaryModel = config.openAiSecondaryLocation
+    ? new AiModel("ai-model-secondary", modelArgs(config.openAiSecondaryLocation, names.apply((n) => secondaryAccountName(n.openAi)), []), parent)
+    : undefined;
 
   const aks = new AksCluster(
     "aks",
@@ -186,6 +197,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
     aks,
     admitApimAtOpenAi,
     modelPrivateSubnetPrefix: privateModel ? config.privateEndpointSubnetPrefix : undefined,
+    secondaryModel,
   };
 }
 
@@ -322,6 +334,7 @@ export function buildBackend(f: Foundation, platform: KubernetesPlatform, gatewa
       oidcIssuerUrl: f.aks.oidcIssuerUrl,
       model: f.model,
       modelPrivateSubnets: f.modelPrivateSubnetPrefix ? [f.modelPrivateSubnetPrefix] : undefined,
+      secondaryModel: f.secondaryModel,
       image,
       replicas: config.appReplicas,
       host,
@@ -396,10 +409,12 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
       trustedRootCertificates: options.trustedRootCertificates,
       aiApiBackendUrl: options.aiApiBackendUrl,
       openAiEndpoint: f.model.endpoint,
+      openAiSecondaryEndpoints: f.secondaryModel ? [f.secondaryModel.endpoint] : undefined,
     },
     { parent: f.root },
   );
   f.model.grantInference("apim-inference", gateway.principalId);
+  f.secondaryModel?.grantInference("apim-inference-secondary", gateway.principalId);
   f.admitApimAtOpenAi(apimSourceAddresses(config, gateway));
   return gateway;
 }

@@ -11,6 +11,7 @@ import {
   cors,
   emitTokenMetric,
   forwardRequest,
+  retryForward,
   ipFilter,
   MAX_METRIC_DIMENSIONS,
   POLICY_NAMES,
@@ -135,6 +136,7 @@ const SAMPLES: Record<PolicyName, () => PolicyFragment> = {
   "check-header": () => checkHeader({ name: "x-client", failedStatusCode: 400, failedMessage: "x-client is required", ignoreCase: true }),
   "ip-filter": () => ipFilter({ action: "allow", addresses: ["192.0.2.10"], ranges: [{ from: "198.51.100.0", to: "198.51.100.255" }] }),
   "forward-request": () => forwardRequest({ timeoutSeconds: 120 }),
+  retry: () => retryForward({ condition: "@(context.Response.StatusCode == 429)", count: 1, intervalSeconds: 1 }),
 };
 
 function sectionsFor(f: PolicyFragment): PolicySections {
