@@ -3,6 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as cognitiveservices from "@pulumi/azure-native/cognitiveservices";
 import * as network from "@pulumi/azure-native/network";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
+import { DEBUG_PUBLIC_ACCESS_TAG, DEBUG_PUBLIC_ACCESS_VALUE } from "./model-path";
 import { assignRole, COGNITIVE_SERVICES_OPENAI_USER } from "./roles";
 import { apiVersionFor, modelFamily, type TokenParameter, tokenParameterFor } from "../config/models";
 
@@ -41,12 +42,7 @@ export interface AiModelPrivateEndpointArgs {
   keepPublicAccess?: boolean;
 }
 
-/**
- * Tag on an account whose public endpoint is kept next to its private endpoint on purpose (debugging); the
- * policy pack reports it (advisory) instead of refusing it.
- */
-export const DEBUG_PUBLIC_ACCESS_TAG = "openai-public-access";
-export const DEBUG_PUBLIC_ACCESS_VALUE = "debug";
+export { DEBUG_PUBLIC_ACCESS_TAG, DEBUG_PUBLIC_ACCESS_VALUE } from "./model-path";
 
 /**
  * Public endpoint on or off: off once a private endpoint exists, unless kept for debugging. With it off the

@@ -60,13 +60,7 @@ export function apimPrivateDnsZones(gatewayHost: pulumi.Input<string>, privateIp
   }));
 }
 
-/**
- * The zone Azure OpenAI's endpoint `<name>.openai.azure.com` resolves through (a public CNAME to
- * `<name>.privatelink.openai.azure.com`): linked to a VNet, the name answers with the private endpoint's address
- * there and with the public one everywhere else. The private endpoint's DNS zone group writes the record.
- * https://learn.microsoft.com/azure/private-link/private-endpoint-dns#ai--machine-learning
- */
-export const OPENAI_PRIVATE_LINK_ZONE = "privatelink.openai.azure.com";
+export { OPENAI_PRIVATE_LINK_ZONE } from "./model-path";
 
 /**
  * Short by default: APIM's private VIP is assigned dynamically and changes when the service moves subnet.

@@ -201,8 +201,19 @@ export const openAiNetworkDeny: ResourceValidationPolicy = {
     if (at(args.props, "properties.networkAcls.bypass") === "AzureServices") {
       report(`properties.networkAcls.bypass is "AzureServices": trusted Azure services pass the firewall; nothing here needs it, set "None".`);
     }
+    // A Deny default with a rule as wide as the internet is no firewall: anything shorter than /8 is refused.
+    for (const rule of list<Props>(at(args.props, "properties.networkAcls.ipRules"))) {
+      const value = String(rule?.value ?? "");
+      const prefix = value.includes("/") ? Number(value.split("/")[1]) : 32;
+      if (prefix < MIN_OPENAI_IP_RULE_PREFIX) {
+        report(`properties.networkAcls.ipRules admits ${value}, a range as wide as a large part of the internet: admit APIM's addresses (or its region's ranges) only.`);
+      }
+    }
   }),
 };
+
+/** The widest IP rule an Azure OpenAI firewall may hold; the region ranges APIM calls from are much narrower. */
+export const MIN_OPENAI_IP_RULE_PREFIX = 8;
 
 const MODEL_DEPLOYMENT = "azure-native:cognitiveservices:Deployment";
 

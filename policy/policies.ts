@@ -7,13 +7,14 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { azurePolicies } from "./azure";
 import { exposurePolicies } from "./exposure";
 import { kubernetesPolicies } from "./kubernetes";
+import { modelPolicies } from "./model";
 import { stackOutputsSecret } from "./outputs";
 
 export const POLICY_PACK_NAME = "apim-aks-ai-security";
 
 export type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
-export const policies: Policy[] = [...azurePolicies, ...kubernetesPolicies, stackOutputsSecret, ...exposurePolicies];
+export const policies: Policy[] = [...azurePolicies, ...kubernetesPolicies, stackOutputsSecret, ...exposurePolicies, ...modelPolicies];
 
 export function isStackPolicy(p: Policy): p is StackValidationPolicy {
   return typeof (p as StackValidationPolicy).validateStack === "function";

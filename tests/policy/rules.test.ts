@@ -40,6 +40,8 @@ const AZ = {
   apiPolicy: "azure-native:apimanagement:ApiPolicy",
   account: "azure-native:cognitiveservices:Account",
   modelDeployment: "azure-native:cognitiveservices:Deployment",
+  privateEndpoint: "azure-native:network:PrivateEndpoint",
+  zoneLink: "azure-native:privatedns:VirtualNetworkLink",
   role: "azure-native:authorization:RoleAssignment",
   nsg: "azure-native:network:NetworkSecurityGroup",
   rule: "azure-native:network:SecurityRule",
@@ -204,6 +206,55 @@ const fires: Case[] = [
     expect: [/defaultAction is "Allow"/, /bypass is "AzureServices"/],
     on: AZ.account,
     count: 2,
+    alsoFires: ["openai-private-in-vnet"],
+  },
+  {
+    name: "Azure OpenAI admitting the whole internet through an IP rule",
+    scenario: "public",
+    policy: "openai-network-deny",
+    mutate: (e) => edit(find(e, AZ.account), (p) => p.properties.networkAcls.ipRules.push({ value: "0.0.0.0/0" })),
+    expect: [/ipRules admits 0\.0\.0\.0\/0/],
+    on: AZ.account,
+    count: 1,
+  },
+  // Azure OpenAI reached privately (issue 16)
+  {
+    name: "the private endpoint taken away",
+    scenario: "external",
+    policy: "openai-private-in-vnet",
+    mutate: (e) => remove(e, find(e, AZ.privateEndpoint)),
+    expect: [/account oai-.* in the external scenario is reachable from outside the VNet: no private endpoint \(group `account`\) connects to it/],
+    on: AZ.account,
+    count: 1,
+  },
+  {
+    name: "the privatelink zone no longer linked to the VNet (lab 03's exercise)",
+    scenario: "internal",
+    policy: "openai-private-in-vnet",
+    mutate: (e) => remove(e, find(e, AZ.zoneLink, (r) => r.inputs.privateZoneName === "privatelink.openai.azure.com")),
+    expect: [/writes no record into a privatelink\.openai\.azure\.com zone linked to the VNet/],
+    count: 1,
+  },
+  {
+    name: "public network access turned back on without the debugging switch",
+    scenario: "internal",
+    policy: "openai-private-in-vnet",
+    mutate: (e) => edit(find(e, AZ.account), (p) => (p.properties.publicNetworkAccess = "Enabled")),
+    expect: [/publicNetworkAccess is "Enabled": its public endpoint still answers/],
+    count: 1,
+  },
+  {
+    name: "the public endpoint kept with openAiPublicNetworkAccess",
+    scenario: "external",
+    policy: "openai-public-access-debug",
+    mutate: (e) =>
+      edit(find(e, AZ.account), (p) => {
+        p.properties.publicNetworkAccess = "Enabled";
+        p.tags["openai-public-access"] = "debug";
+      }),
+    expect: [/public endpoint is kept for debugging/],
+    on: AZ.account,
+    count: 1,
   },
   {
     name: "Azure OpenAI without network rules at all",
@@ -737,6 +788,18 @@ const passes: Omit<Case, "expect" | "on" | "count" | "baseline">[] = [
         delete p.properties.networkAcls;
       }),
   },
+  {
+    name: "the public endpoint kept on purpose (openAiPublicNetworkAccess tag) is not a breach, only an advisory",
+    scenario: "external",
+    policy: "openai-private-in-vnet",
+    mutate: (e) =>
+      edit(find(e, AZ.account), (p) => {
+        p.properties.publicNetworkAccess = "Enabled";
+        p.tags["openai-public-access"] = "debug";
+      }),
+  },
+  { name: "a public endpoint behind the firewall, without a private one, where there is no VNet", scenario: "consumption", policy: "openai-private-in-vnet", mutate: () => undefined },
+  { name: "the region's ranges APIM calls from as IP rules", scenario: "consumption", policy: "openai-network-deny", mutate: (e) => edit(find(e, AZ.account), (p) => p.properties.networkAcls.ipRules.push({ value: "20.91.0.0/16" })) },
   { name: "the developer portal switched on by apimDeveloperPortal", scenario: "public", policy: "apim-portals", mutate: (e) => edit(find(e, AZ.apim), (p) => (p.developerPortalStatus = "Enabled")) },
   {
     name: "the deployer's address as an authorized range",
