@@ -12,6 +12,7 @@ import { COMMON_DEFAULTS } from "../../config/defaults";
 import { nthAddress, parseCidr } from "../../config/cidr";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import type { Probe } from "../../scenarios/probes";
+import { runPolicies } from "../../policy/run";
 import { evaluated, one, ofType, T } from "./helpers";
 
 const PE = "azure-native:network:PrivateEndpoint";
@@ -103,5 +104,9 @@ describe("model path: Azure OpenAI reached privately in the VNet scenarios", () 
     assert.equal(account.properties.networkAcls.defaultAction, "Deny");
     assert.equal(account.tags[DEBUG_PUBLIC_ACCESS_TAG], "debug");
     assert.equal(ofType(e, PE).length, 1, "the private endpoint stays");
+    // The pack lets the deliberate choice through and says so.
+    const report = runPolicies(e);
+    assert.deepEqual(report.violations.filter((v) => v.policy === "openai-private-in-vnet"), []);
+    assert.equal(report.violations.filter((v) => v.policy === "openai-public-access-debug").length, 1);
   });
 });

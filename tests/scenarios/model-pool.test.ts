@@ -11,6 +11,7 @@ import { COGNITIVE_SERVICES_OPENAI_USER } from "../../components/roles";
 import { requireConfig } from "../../config/validate";
 import { offlineSettings } from "../../automation/evaluate";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import { runPolicies } from "../../policy/run";
 import { evaluated, one, ofType, T } from "./helpers";
 
 const BACKEND = "azure-native:apimanagement:Backend";
@@ -89,6 +90,9 @@ describe("model pool: a second account behind APIM's backend pool with circuit b
         const on = grants.filter((g) => props(g).scope === account.id).map((g) => props(g).principalId);
         assert.deepEqual(on.sort(), [apimPrincipal, workloadPrincipal].sort(), `grants on ${account.name}`);
       }
+      // The policy pack's mandatory rules hold for the second account too (private in the VNet scenarios).
+      const mandatory = runPolicies(e).violations.filter((v) => v.enforcementLevel === "mandatory");
+      assert.deepEqual(mandatory.map((v) => `${v.policy}: ${v.message}`), []);
     });
   }
 
