@@ -74,8 +74,8 @@ describe("scenarios plan (CLI)", function () {
     assert.match(r.stderr, /evaluated public \(simulated\)/);
   });
 
-  it("--json: a configuration problem is a JSON document on stdout, exit 2, in words a person would use", () => {
-    const r = scenarios("plan", "public", "--json", "--no-report", "--config", "tags=[1]", "--config", "apimSku=Gold");
+  it("--json: a configuration problem is a JSON document on stdout, exit 2, in words a person would use", async () => {
+    const r = await inProcess(["plan", "public", "--json", "--no-report", "--config", "tags=[1]", "--config", "apimSku=Gold"]);
     assert.equal(r.code, 2, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(doc), ["errors"]);
