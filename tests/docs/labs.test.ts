@@ -15,6 +15,11 @@ import { evaluated } from "../scenarios/helpers";
 import { commandWords, expandPlaceholders, parseCli, type Pipeline, scenariosArgs, shellPipelines } from "./command-lines";
 import { DEFAULT_VERIFY_OPTIONS } from "../../automation/driver/verify";
 import { FIGURE, FIGURE_FILES, type Figures, figureProblems, labFigures, verifyRetryWindow, writeFigures } from "../../scripts/lab-figures";
+import { type CertificatePath, certificatePath as decideCertificate } from "../../config/certificates";
+import { COMMON_DEFAULTS, SCENARIO_TRAITS } from "../../config/defaults";
+import { apiVersionFor, findModel, modelFamily, tokenParameterFor } from "../../config/models";
+import { OPENAI_PRIVATE_LINK_ZONE } from "../../components/PrivateDns";
+import type { Probe } from "../../scenarios/probes";
 
 const ROOT = path.resolve(__dirname, "../..");
 const LABS_DIR = path.join(ROOT, "docs", "labs");
@@ -736,3 +741,294 @@ describe("workshop labs: what issue 19 asked of them", function () {
 function reportLinks(md: string): string[] {
   return linkTargets(parseMarkdown(md)).map((l) => l.target);
 }
+
+// ------------------------------------------------------------------ the model, the certificate and the probes' answers
+
+/** What the product deploys and how it calls the model: the staleness these checks catch is a lab left behind. */
+export interface ModelFacts {
+  /** The deployment's name, which calls through APIM's Azure OpenAI API put in the path. */
+  deployment: string;
+  name: string;
+  version: string;
+  tokenParameter: string;
+  apiVersion: string;
+}
+
+const MODEL_NAME = /\bgpt-\d(?:[\w.-]*\w)?/g;
+const TOKEN_PARAMETER_IN_JSON = /"(max_tokens|max_completion_tokens)"\s*:/g;
+
+/**
+ * Model names and versions anywhere in a lab, and in its shell lines the deployment in an Azure OpenAI path,
+ * the api-version of a call to a deployment and the token limit's name in a request body: each must be the
+ * product's. A lab that shows another model shows a call that fails.
+ */
+export function modelProblems(file: string, md: string, model: ModelFacts): string[] {
+  const problems: string[] = [];
+  const problem = (line: number, text: string) => problems.push(`${path.basename(file)}:${line}: ${text}`);
+  md.split("\n").forEach((text, k) => {
+    for (const m of text.matchAll(MODEL_NAME)) if (m[0] !== model.name) problem(k + 1, `names model ${m[0]}; the product deploys ${model.name}`);
+    for (const m of text.matchAll(/\bversion `(\d{4}-\d{2}-\d{2})`/g)) if (m[1] !== model.version) problem(k + 1, `says model version ${m[1]}; the product deploys ${model.version}`);
+  });
+  const doc = parseMarkdown(md);
+  for (const block of doc.blocks) {
+    if (!SHELL_LANGUAGES.has(block.lang)) continue;
+    const lines = block.text.split("\n");
+    for (let k = 0; k < lines.length; k++) {
+      const at = block.line + 1 + k;
+      let logical = lines[k];
+      while (/\\$/.test(logical) && k + 1 < lines.length) logical = `${logical.slice(0, -1)} ${lines[++k]}`;
+      for (const m of logical.matchAll(/\/openai\/deployments\/([^/?"'\s]+)\/[^\s"']*/g)) {
+        if (!/^[$<]/.test(m[1]) && m[1] !== model.deployment) problem(at, `calls deployment ${m[1]}; the product's deployment is ${model.deployment}`);
+        const version = /[?&]api-version=([\w.-]+)/.exec(m[0])?.[1];
+        if (version !== model.apiVersion) problem(at, `calls deployment ${m[1]} with api-version ${version ?? "(none)"}; ${model.name} needs ${model.apiVersion}`);
+      }
+      for (const m of logical.matchAll(TOKEN_PARAMETER_IN_JSON)) {
+        if (m[1] !== model.tokenParameter) problem(at, `sends "${m[1]}"; ${model.name} takes "${model.tokenParameter}"`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The certificate sources a lab can claim, by the words that name them. */
+const CERTIFICATE_SOURCES: { path: CertificatePath; words: RegExp }[] = [
+  { path: "privateCa", words: /private CA/i },
+  { path: "letsencrypt", words: /Let's Encrypt/i },
+];
+
+/** The first certificate source a piece of text names, if it speaks of certificates at all. */
+function claimedCertificatePath(text: string): CertificatePath | undefined {
+  if (!/certificate|cert-manager/i.test(text)) return undefined;
+  const named = CERTIFICATE_SOURCES.map((s) => ({ path: s.path, at: text.search(s.words) })).filter((s) => s.at >= 0);
+  return named.sort((a, b) => a.at - b.at)[0]?.path;
+}
+
+/**
+ * Where a lab says the ingress certificate comes from. A scenario lab: every line (prose, table row, the
+ * request-path drawing) that speaks of the certificate and names a source names its scenario's first, and at
+ * least one does. The setup lab: its table of certificates per scenario, one row each.
+ */
+export function certificateProblems(file: string, md: string, decided: Record<ScenarioName, CertificatePath>): string[] {
+  const problems: string[] = [];
+  const base = path.basename(file);
+  const scenario = /^\d\d-(public|external|internal|consumption)\.md$/.exec(base)?.[1] as ScenarioName | undefined;
+  const lines = md.split("\n");
+  if (scenario) {
+    let claims = 0;
+    let fenced: string | undefined;
+    lines.forEach((text, k) => {
+      const fence = /^\s*(`{3,}|~{3,})\s*([\w+-]*)/.exec(text);
+      if (fence) fenced = fenced === undefined ? fence[2].toLowerCase() : undefined;
+      if (fenced !== undefined && SHELL_LANGUAGES.has(fenced) && fenced !== "") return; // commands, not claims
+      const claimed = claimedCertificatePath(text);
+      if (!claimed) return;
+      claims++;
+      if (claimed !== decided[scenario]) problems.push(`${base}:${k + 1}: says the certificate comes from ${claimed}; for ${scenario} config/certificates.ts decides ${decided[scenario]}`);
+    });
+    if (!claims) problems.push(`${base}: never says where ${scenario}'s ingress certificate comes from`);
+    return problems;
+  }
+  const table = section(md, /^### Certificates still pending/);
+  if (!table) return problems;
+  const rows = new Map<string, string>();
+  for (const row of table.split("\n")) {
+    const cells = row.trim().startsWith("|") ? row.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim()) : undefined;
+    const name = cells && /^`(\w+)`$/.exec(cells[0])?.[1];
+    if (name && (SCENARIO_NAMES as readonly string[]).includes(name)) rows.set(name, cells!.slice(1).join(" | "));
+  }
+  for (const s of SCENARIO_NAMES) {
+    const row = rows.get(s);
+    const claimed = row && claimedCertificatePath(`certificate ${row}`);
+    if (!row) problems.push(`${base}: the certificates table has no row for ${s}`);
+    else if (claimed !== decided[s]) problems.push(`${base}: the certificates table says ${claimed ?? "nothing"} for ${s}; config/certificates.ts decides ${decided[s]}`);
+  }
+  return problems;
+}
+
+/**
+ * Probe tables (a first cell naming a probe of the scenario, a last cell with the expectation): the status
+ * the expectation names first must be the probe's, or "unreachable" for a probe that expects no connection.
+ */
+export function probeExpectationProblems(file: string, md: string, expects: Map<string, Probe["expect"]>): string[] {
+  const problems: string[] = [];
+  for (const { text, line } of parseMarkdown(md).prose) {
+    const cells = text.trim().startsWith("|") ? text.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim()) : undefined;
+    const name = cells && /^`([a-z0-9-]+)`$/.exec(cells[0])?.[1];
+    const expect = name ? expects.get(name) : undefined;
+    if (!expect || cells!.length < 3) continue;
+    const said = cells![cells!.length - 1].replace(FIGURE, "");
+    const status = /\b[1-5]\d\d\b/.exec(said)?.[0];
+    const wanted = "unreachable" in expect ? "unreachable" : String("status" in expect ? expect.status : expect.statusOnLast);
+    const ok = wanted === "unreachable" ? /unreachable|no connection|no answer/.test(said) && !status : status === wanted;
+    if (!ok) problems.push(`${path.basename(file)}:${line}: the table expects ${status ?? JSON.stringify(said.slice(0, 40))} of ${name}; the probe expects ${wanted}`);
+  }
+  return problems;
+}
+
+/** The model as the product deploys it, and as config, data/openai-models.json and AiModel's derivation decide it. */
+async function productModel(): Promise<{ graph: ModelFacts; config: ModelFacts }> {
+  const e = await evaluated("public");
+  const deployment = e.resources.find((r) => r.type === "azure-native:cognitiveservices:Deployment")!;
+  const inputs = deployment.inputs as { deploymentName: string; properties: { model: { name: string; version: string } } };
+  const app = e.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs as { metadata: { name: string } }).metadata.name === "ai-api")!;
+  const env = (app.inputs as { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0].env ?? [];
+  const envValue = (name: string) => env.find((v) => v.name === name)?.value ?? "";
+  const graph: ModelFacts = {
+    deployment: inputs.deploymentName,
+    name: inputs.properties.model.name,
+    version: inputs.properties.model.version,
+    tokenParameter: envValue("AZURE_OPENAI_TOKEN_PARAMETER"),
+    apiVersion: envValue("AZURE_OPENAI_API_VERSION"),
+  };
+  const { openAiModelName: name, openAiModelVersion: version } = COMMON_DEFAULTS;
+  const family = modelFamily(name, version);
+  const config: ModelFacts = { deployment: name, name, version, tokenParameter: tokenParameterFor(family), apiVersion: apiVersionFor(family) };
+  return { graph, config };
+}
+
+/** The certificate path config/certificates.ts decides for each scenario's defaults. */
+function decidedCertificates(): Record<ScenarioName, CertificatePath> {
+  const decided = {} as Record<ScenarioName, CertificatePath>;
+  for (const s of SCENARIO_NAMES) decided[s] = decideCertificate({ scenario: s, apimSku: SCENARIO_TRAITS[s].defaults.apimSku, ingressCertificate: COMMON_DEFAULTS.ingressCertificate }).path;
+  return decided;
+}
+
+describe("workshop labs follow the product: model, certificate, probes' answers (issues 12, 14, 16, 19 item 1)", function () {
+  this.timeout(180_000);
+  const LAB_AND_PRIMER = [...LAB_FILES.map((f) => path.join(LABS_DIR, f)), path.join(LABS_DIR, "README.md"), path.join(ROOT, "docs", "primer.md")];
+  let model: ModelFacts;
+  const decided = decidedCertificates();
+  const expects = {} as Record<ScenarioName, Map<string, Probe["expect"]>>;
+
+  before(async () => {
+    const { graph, config } = await productModel();
+    assert.deepEqual(graph, config, "the deployed model and the pod's token parameter and api-version are what config, data/openai-models.json and AiModel decide");
+    assert.ok(findModel(config.name, config.version), `${config.name} ${config.version} is in data/openai-models.json`);
+    model = graph;
+    for (const s of SCENARIO_NAMES) {
+      const probes = ((await evaluated(s)).outputs.probes?.value ?? []) as Probe[];
+      expects[s] = new Map(probes.map((p) => [p.name, p.expect]));
+    }
+  });
+
+  it("the certificate each scenario gets is the one its ClusterIssuer issues in the graph", async () => {
+    for (const s of SCENARIO_NAMES) {
+      const issuers = (await evaluated(s)).resources
+        .filter((r) => r.type === "kubernetes:cert-manager.io/v1:ClusterIssuer")
+        .map((r) => (r.inputs as { metadata: { name: string } }).metadata.name);
+      assert.deepEqual(issuers.map((n) => (n.startsWith("letsencrypt") ? "letsencrypt" : n === "private-ca" ? "privateCa" : n)), [decided[s]], `${s}: ${issuers.join(", ")}`);
+    }
+  });
+
+  for (const file of LAB_AND_PRIMER) {
+    const rel = path.relative(ROOT, file);
+    it(`${rel}: model name, version, deployment, api-version and token parameter are the product's`, () => {
+      assert.deepEqual(modelProblems(file, fs.readFileSync(file, "utf8"), model), []);
+    });
+  }
+
+  for (const name of ["00-setup.md", ...Object.values(SCENARIO_LAB)]) {
+    it(`${name}: the ingress certificate it names is the one config/certificates.ts decides`, () => {
+      assert.deepEqual(certificateProblems(path.join(LABS_DIR, name), readLab(name), decided), []);
+    });
+  }
+
+  for (const s of SCENARIO_NAMES) {
+    it(`${SCENARIO_LAB[s]}: each probe's expected answer in its tables is the probe's`, () => {
+      assert.deepEqual(probeExpectationProblems(path.join(LABS_DIR, SCENARIO_LAB[s]), readLab(SCENARIO_LAB[s]), expects[s]), []);
+    });
+  }
+
+  it("the labs show the model's private path where it exists, and lab 02 breaks it by the zone's VNet link (issue 16)", async () => {
+    const privateScenarios = SCENARIO_NAMES.filter((s) => expects[s].has("openai-private-endpoint"));
+    assert.deepEqual(privateScenarios, ["external", "internal"], "the product's private model path");
+    for (const s of privateScenarios) assert.match(readLab(SCENARIO_LAB[s]), /privatelink\.openai\.azure\.com/, `${s}: names the zone`);
+    const exercise = section(readLab("02-external.md"), /^### A second break: the model's private name/);
+    const lines = shellLines(exercise);
+    const zone = /^ZONE=(\S+)$/.exec(lines.find((l) => l.startsWith("ZONE=")) ?? "")?.[1];
+    assert.equal(zone, OPENAI_PRIVATE_LINK_ZONE);
+    const del = lines.findIndex((l) => /^az network private-dns link vnet delete -g "\$RG" -z "\$ZONE" -n "\$LINK"/.test(l));
+    assert.ok(del > 0, "deletes the zone's VNet link");
+    const verify = lines.findIndex((l, k) => k > del && /^npx scenarios verify external\b/.test(l));
+    const refresh = lines.findIndex((l, k) => k > verify && /^pulumi refresh -s external --yes/.test(l));
+    const previewAfter = lines.findIndex((l, k) => k > refresh && /^npx scenarios preview external\b/.test(l));
+    const up = lines.findIndex((l, k) => k > previewAfter && /^npx scenarios up external\b/.test(l));
+    assert.ok(verify > del && refresh > verify && previewAfter > refresh && up > previewAfter, `verify, refresh, preview, up after the delete (${[del, verify, refresh, previewAfter, up]})`);
+    // The graph: exactly one link for that zone, to the scenario's VNet, so "the link" is unambiguous; and
+    // the probe the lab says fails is the in-VNet one, which expects the account's 401.
+    const e = await evaluated("external");
+    const links = e.resources.filter((r) => r.type === "azure-native:privatedns:VirtualNetworkLink" && (r.inputs as { privateZoneName: string }).privateZoneName === OPENAI_PRIVATE_LINK_ZONE);
+    assert.equal(links.length, 1);
+    const probe = ((e.outputs.probes?.value ?? []) as Probe[]).find((p) => p.name === "openai-private-endpoint")!;
+    assert.equal(probe.from, "vnet");
+    assert.deepEqual(probe.expect, { status: 401 });
+    assert.match(exercise, /`openai-private-endpoint` now fails: expected 401, observed 403/);
+    // The 403 it then observes is the public endpoint's refusal, the other probe's expectation.
+    assert.deepEqual(expects.external.get("openai-refuses-internet"), { status: 403 });
+  });
+
+  describe("the checks themselves", () => {
+    const stale = (name: string) => path.join(LABS_DIR, name);
+
+    it("catch an old model name and version, another deployment, an old api-version and max_tokens", () => {
+      const md = [
+        "By default `gpt-4o-mini` version `2024-07-18`.",
+        "```bash",
+        `curl -s "$GW/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21" -H "api-key: $KEY" \\`,
+        `  -d '{"messages":[],"max_tokens":30}'`,
+        `curl -s "$GW/openai/deployments/${model.deployment}/chat/completions" -d '{"${model.tokenParameter}":5}'`,
+        `curl -s "$GW/$API/v1/chat/completions" -d '{"messages":[],"${model.tokenParameter}":1000}'`,
+        "```",
+      ].join("\n");
+      const problems = modelProblems(stale("01-public.md"), md, model);
+      const expected = [/model gpt-4o-mini/, /version 2024-07-18/, /model gpt-4o-mini/, /deployment gpt-4o-mini;/, /api-version 2024-10-21/, /"max_tokens"/, /api-version \(none\)/];
+      assert.equal(problems.length, expected.length, problems.join("\n"));
+      expected.forEach((re, k) => assert.match(problems[k], re));
+      assert.ok(problems.every((p) => /^01-public\.md:[1-6]: /.test(p)), problems.join("\n"));
+    });
+
+    it("catch a lab naming the other certificate source, a lab naming none, and a wrong row in the setup table", () => {
+      const lab01 = ["```text", "Traefik (public load balancer, Let's Encrypt certificate)", "```", "| cert-manager | a certificate from the private CA |"].join("\n");
+      assert.deepEqual(
+        certificateProblems(path.join(LABS_DIR, "01-public.md"), lab01, decidedWith("public", "privateCa")).map((p) => p.replace(/ config\/.*/, "")),
+        ["01-public.md:2: says the certificate comes from letsencrypt; for public"],
+      );
+      assert.match(certificateProblems(path.join(LABS_DIR, "04-consumption.md"), "No word of it.", decided)[0], /never says/);
+      const setup = [
+        "### Certificates still pending",
+        "| scenario | ingress certificate (default) |",
+        "|---|---|",
+        "| `public` | Let's Encrypt, HTTP-01 |",
+        "| `external` | private CA |",
+        "| `internal` | private CA |",
+      ].join("\n");
+      assert.deepEqual(
+        certificateProblems(path.join(LABS_DIR, "00-setup.md"), setup, decidedWith("public", "privateCa")).map((p) => p.replace(/;.*/, "")),
+        ["00-setup.md: the certificates table says letsencrypt for public", "00-setup.md: the certificates table has no row for consumption"],
+      );
+    });
+
+    it("catch a probe table that expects another answer than the probe, and a probe of another scenario", () => {
+      const md = [
+        "| probe | request | expected |",
+        "|---|---|---|",
+        "| `openai-refuses-internet` | the endpoint, no token | 401: no token |",
+        "| `backend-refuses-direct-call` | the host | 200 |",
+        "| `apim-rate-limits-burst` | <!--fig burstCalls:external-->65 calls<!--/fig--> | the last one 429 |",
+        "",
+        "In lab 01, `openai-private-endpoint` is another scenario's probe.",
+      ].join("\n");
+      const problems = probeExpectationProblems(path.join(LABS_DIR, "02-external.md"), md, expects.external);
+      assert.deepEqual(problems.map((p) => /of ([\w-]+)/.exec(p)![1]), ["openai-refuses-internet", "backend-refuses-direct-call"], problems.join("\n"));
+      assert.match(problems[0], /expects 401 .*expects 403/);
+      const report = checkLab(path.join(LABS_DIR, "01-public.md"), md, {
+        ...Object.fromEntries(SCENARIO_NAMES.map((s) => [s, { outputs: new Set<string>(), probes: new Set(expects[s].keys()) }])),
+      } as Record<ScenarioName, ScenarioFacts>);
+      assert.ok(report.problems.some((p) => /"openai-private-endpoint" is not among the probes of public/.test(p)), report.problems.join("\n"));
+    });
+
+    function decidedWith(s: ScenarioName, p: CertificatePath): Record<ScenarioName, CertificatePath> {
+      return { ...decided, [s]: p };
+    }
+  });
+});
