@@ -206,6 +206,9 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
     tone: "neutral",
     detail: fixedLines(r.estimate.costLines).map((l) => `${l.item}: ${fmtUsd(l.usd)}`).join("; "),
   }));
+  if (results.some((r) => r.estimate.costLines.some((l) => l.unknown))) {
+    rules[rows.length - 1] = "fixed, USD: a + marks a total without the prices its sources did not show (each scenario lists them as 'price not read')";
+  }
   row("  plus usage", (r) => {
     const usage = r.estimate.costLines.filter((l) => l.usage);
     return { text: usageLabel(usage), tone: "muted", detail: usage.map((l) => `${l.item}: ${l.basis}`).join("; ") };
