@@ -755,7 +755,8 @@ export interface ModelFacts {
 }
 
 const MODEL_NAME = /\bgpt-\d(?:[\w.-]*\w)?/g;
-const TOKEN_PARAMETER_IN_JSON = /"(max_tokens|max_completion_tokens)"\s*:/g;
+/** The token limit's name as a JSON or JavaScript key: `"max_tokens":`, `max_tokens:`. */
+const TOKEN_PARAMETER_IN_JSON = /["']?\b(max_tokens|max_completion_tokens)\b["']?\s*:/g;
 
 /**
  * Model names and versions anywhere in a lab, and in its shell lines the deployment in an Azure OpenAI path,
@@ -771,7 +772,8 @@ export function modelProblems(file: string, md: string, model: ModelFacts): stri
   });
   const doc = parseMarkdown(md);
   for (const block of doc.blocks) {
-    if (!SHELL_LANGUAGES.has(block.lang)) continue;
+    // Commands, and code in any language (an OpenAI client's request); not sample output.
+    if (block.lang === "text") continue;
     const lines = block.text.split("\n");
     for (let k = 0; k < lines.length; k++) {
       const at = block.line + 1 + k;
@@ -865,6 +867,25 @@ export function probeExpectationProblems(file: string, md: string, expects: Map<
   return problems;
 }
 
+/**
+ * The lab's own call to Azure OpenAI from this machine (`"${OAI}…"`, the stack output `openAiEndpoint`) is the
+ * probe `openai-refuses-internet` by hand: the same path and query, and the status its comment promises is
+ * the probe's.
+ */
+export function directOpenAiProblems(file: string, md: string, probe: Pick<Probe, "request" | "expect"> | undefined, endpoint: string): string[] {
+  const problems: string[] = [];
+  const wanted = probe ? probe.request.url.slice(endpoint.replace(/\/$/, "").length).replace(/^\//, "") : undefined;
+  const status = probe && "status" in probe.expect ? String(probe.expect.status) : undefined;
+  for (const line of shellLines(md)) {
+    const call = /"\$\{?OAI\}?\/?([^"]*)"/.exec(line);
+    if (!call || !/^curl\b/.test(line)) continue;
+    const said = /#\s*(\d{3})\b/.exec(line)?.[1];
+    if (!probe) problems.push(`${path.basename(file)}: calls Azure OpenAI directly, but the scenario has no openai-refuses-internet probe`);
+    else if (call[1] !== wanted || said !== status) problems.push(`${path.basename(file)}: \`${line.slice(0, 90)}\` should be the probe's ${wanted} answered ${status}, not ${call[1]} answered ${said ?? "(no comment)"}`);
+  }
+  return problems;
+}
+
 /** The model as the product deploys it, and as config, data/openai-models.json and AiModel's derivation decide it. */
 async function productModel(): Promise<{ graph: ModelFacts; config: ModelFacts }> {
   const e = await evaluated("public");
@@ -939,6 +960,19 @@ describe("workshop labs follow the product: model, certificate, probes' answers 
     });
   }
 
+  it("a lab's direct call to Azure OpenAI is the firewall probe by hand, and lab 01 shows it", async () => {
+    let calls = 0;
+    for (const s of SCENARIO_NAMES) {
+      const e = await evaluated(s);
+      const probe = ((e.outputs.probes?.value ?? []) as Probe[]).find((p) => p.name === "openai-refuses-internet");
+      const md = readLab(SCENARIO_LAB[s]);
+      calls += shellLines(md).filter((l) => /^curl\b.*"\$\{?OAI\}?/.test(l)).length;
+      assert.deepEqual(directOpenAiProblems(SCENARIO_LAB[s], md, probe, String(e.outputs.openAiEndpoint.value)), []);
+    }
+    assert.ok(shellLines(readLab("01-public.md")).some((l) => /^curl\b.*"\$\{OAI\}openai\//.test(l)), "lab 01 calls the account from this machine");
+    assert.ok(calls >= 1);
+  });
+
   it("the labs show the model's private path where it exists, and lab 02 breaks it by the zone's VNet link (issue 16)", async () => {
     const privateScenarios = SCENARIO_NAMES.filter((s) => expects[s].has("openai-private-endpoint"));
     assert.deepEqual(privateScenarios, ["external", "internal"], "the product's private model path");
@@ -979,12 +1013,15 @@ describe("workshop labs follow the product: model, certificate, probes' answers 
         `curl -s "$GW/openai/deployments/${model.deployment}/chat/completions" -d '{"${model.tokenParameter}":5}'`,
         `curl -s "$GW/$API/v1/chat/completions" -d '{"messages":[],"${model.tokenParameter}":1000}'`,
         "```",
+        "```js",
+        "await client.chat.completions.create({ model: \"ignored\", messages, max_tokens: 30 });",
+        "```",
       ].join("\n");
       const problems = modelProblems(stale("01-public.md"), md, model);
-      const expected = [/model gpt-4o-mini/, /version 2024-07-18/, /model gpt-4o-mini/, /deployment gpt-4o-mini;/, /api-version 2024-10-21/, /"max_tokens"/, /api-version \(none\)/];
+      const expected = [/model gpt-4o-mini/, /version 2024-07-18/, /model gpt-4o-mini/, /deployment gpt-4o-mini;/, /api-version 2024-10-21/, /"max_tokens"/, /api-version \(none\)/, /"max_tokens"/];
       assert.equal(problems.length, expected.length, problems.join("\n"));
       expected.forEach((re, k) => assert.match(problems[k], re));
-      assert.ok(problems.every((p) => /^01-public\.md:[1-6]: /.test(p)), problems.join("\n"));
+      assert.ok(problems.every((p) => /^01-public\.md:([1-6]|9): /.test(p)), problems.join("\n"));
     });
 
     it("catch a lab naming the other certificate source, a lab naming none, and a wrong row in the setup table", () => {
@@ -1006,6 +1043,22 @@ describe("workshop labs follow the product: model, certificate, probes' answers 
         certificateProblems(path.join(LABS_DIR, "00-setup.md"), setup, decidedWith("public", "privateCa")).map((p) => p.replace(/;.*/, "")),
         ["00-setup.md: the certificates table says letsencrypt for public", "00-setup.md: the certificates table has no row for consumption"],
       );
+    });
+
+    it("catch a direct call to Azure OpenAI that promises the old 401 or another request than the probe's", () => {
+      const probe = { request: { method: "GET" as const, url: "https://oai-x.openai.azure.com/openai/deployments?api-version=2024-10-21", withSubscriptionKey: false }, expect: { status: 403 } };
+      const md = [
+        "```bash",
+        `curl -s -o /dev/null -w '%{http_code}\\n' "\${OAI}openai/deployments?api-version=2024-10-21"   # 403`,
+        `curl -s -o /dev/null -w '%{http_code}\\n' "\${OAI}openai/deployments?api-version=2024-10-21"   # 401, no token`,
+        `curl -s "$OAI/openai/deployments/gpt-x/chat/completions"   # 403`,
+        "```",
+      ].join("\n");
+      const problems = directOpenAiProblems("01-public.md", md, probe, "https://oai-x.openai.azure.com/");
+      assert.equal(problems.length, 2, problems.join("\n"));
+      assert.match(problems[0], /answered 401/);
+      assert.match(problems[1], /not openai\/deployments\/gpt-x\/chat\/completions/);
+      assert.match(directOpenAiProblems("01-public.md", md, undefined, "")[0], /no openai-refuses-internet probe/);
     });
 
     it("catch a probe table that expects another answer than the probe, and a probe of another scenario", () => {
