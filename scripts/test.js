@@ -21,9 +21,18 @@ function run(label, command, args, buffered) {
   });
 }
 
+/** The two commands `npm test` runs side by side; extra arguments go to mocha. */
+function commands(extra = []) {
+  return {
+    typecheck: [bin("tsc"), ["--noEmit", "-p", ".", "--incremental", "--tsBuildInfoFile", path.join(cache, "tsc", "typecheck.tsbuildinfo")]],
+    tests: [bin("mocha"), ["tests/**/*.test.ts", ...extra]],
+  };
+}
+
 async function main() {
-  const typecheck = run("type check", bin("tsc"), ["--noEmit", "-p", ".", "--incremental", "--tsBuildInfoFile", path.join(cache, "tsc", "typecheck.tsbuildinfo")], true);
-  const tests = run("tests", bin("mocha"), ["tests/**/*.test.ts", ...process.argv.slice(2)], false);
+  const c = commands(process.argv.slice(2));
+  const typecheck = run("type check", ...c.typecheck, true);
+  const tests = run("tests", ...c.tests, false);
   const results = await Promise.all([typecheck, tests]);
   const tc = results[0];
   if (tc.output.trim()) process.stdout.write(tc.output.endsWith("\n") ? tc.output : `${tc.output}\n`);
@@ -31,4 +40,5 @@ async function main() {
   process.exitCode = results.some((r) => r.code !== 0) ? 1 : 0;
 }
 
-main();
+if (require.main === module) main();
+module.exports = { commands, env };
