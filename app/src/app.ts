@@ -15,7 +15,8 @@ import { CHAT_PATH, HEALTH_PATH, METRICS_PATH, READINESS_PATH } from "./image";
 import { Metrics } from "./metrics";
 import { cached, tokenReadiness } from "./readiness";
 import { defaultTokenProvider, tokenSource, TokenUnavailableError, type TokenProvider } from "./token";
-import { createUpstream, FAILURES, type RelaySink } from "./upstream";
+import { upstreamFor } from "./failover";
+import { FAILURES, type RelaySink } from "./upstream";
 
 export interface BuildAppOptions {
   config: AppConfig;
@@ -112,7 +113,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { config } = options;
   const idHeader = config.requestIdHeader;
   const metrics = new Metrics();
-  const upstream = createUpstream(config);
+  const upstream = upstreamFor(config);
   const openStreams = new Set<OpenStream>();
   let closing = false;
 
