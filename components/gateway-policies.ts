@@ -58,6 +58,8 @@ export interface GatewayPolicies {
 }
 
 const SUBSCRIPTION_KEY = "@(context.Subscription.Id)";
+/** Response header of the Azure OpenAI API naming the account that answered, where a model pool exists. */
+export const MODEL_BACKEND_HEADER = "x-model-backend";
 /** Audience of Microsoft Entra tokens for Azure OpenAI. https://learn.microsoft.com/azure/ai-services/openai/how-to/managed-identity */
 export const COGNITIVE_SERVICES_AUDIENCE = "https://cognitiveservices.azure.com";
 
@@ -126,16 +128,21 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
     omitted.push(`azure-openai-emit-token-metric: not available in the ${tier} tier`);
   }
   const openAiBackend: PolicyFragment[] = [];
+  const openAiOutbound: PolicyFragment[] = [];
   if (s.openAiPool) {
     if (supportsBackendFeature(tier, "circuit-breaker") && supportsBackendFeature(tier, "backend-pool")) {
       openAiInbound.push(setBackendService({ backendId: s.openAiPool.backendId }));
       openAiBackend.push(retryForward(poolRetry(s.openAiPool.backends)));
+      // Which account answered: the host the call went to (context.Request.Url is the backend's URL once a
+      // backend is chosen), its first label being the account name. Not verified against a live pool yet.
+      // https://learn.microsoft.com/azure/api-management/api-management-policy-expressions#ref-context-request
+      openAiOutbound.push(setHeader({ name: MODEL_BACKEND_HEADER, value: "@(context.Request.Url.Host.Split('.')[0])", section: "outbound" }));
     } else {
       omitted.push(
         `model pool with circuit breakers: not available in the ${tier} tier (${BACKEND_FEATURE_SUPPORT["circuit-breaker"].source}); the Azure OpenAI API calls the primary account only`,
       );
     }
   }
-  const openAiApi = composePolicy(tier, { inbound: openAiInbound, backend: openAiBackend }, apiScope);
+  const openAiApi = composePolicy(tier, { inbound: openAiInbound, backend: openAiBackend, outbound: openAiOutbound }, apiScope);
   return { product, aiApi, openAiApi, omitted };
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { XMLParser } from "fast-xml-parser";
-import { composeGatewayPolicies, type GatewayPolicySettings } from "../../components/gateway-policies";
+import { composeGatewayPolicies, type GatewayPolicySettings, MODEL_BACKEND_HEADER } from "../../components/gateway-policies";
 import { MODEL_POOL_BACKEND_ID, modelBackendId, modelBackendUrl, modelCircuitBreakerRule, poolRetry, poolServices } from "../../components/ModelPool";
 import { ALL_TIERS, BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../../components/policy-support";
 
@@ -90,8 +90,11 @@ describe("the Azure OpenAI API's policy with a model pool, per tier", () => {
       assert.equal(retry["@first-fast-retry"], "true");
       assert.equal(retry["forward-request"]["@buffer-request-body"], "true");
       assert.equal(doc.backend.base, undefined, "no inherited forward-request next to the retry's");
+      // The answer names the account it came from.
+      assert.deepEqual(doc.outbound["set-header"], { value: "@(context.Request.Url.Host.Split('.')[0])", "@name": MODEL_BACKEND_HEADER, "@exists-action": "override" });
       // The pool adds nothing else to the document.
-      assert.equal(withPool.openAiApi.replace(/\s*<set-backend-service[^>]*\/>/, "").replace(/\s*<backend>[\s\S]*<\/backend>/, ""), without.openAiApi.replace(/\s*<backend>[\s\S]*?<\/backend>|\s*<backend \/>/, ""));
+      const strip = (xml: string) => xml.replace(/\s*<set-backend-service[^>]*\/>/, "").replace(/\s*<backend>[\s\S]*?<\/backend>|\s*<backend \/>/, "").replace(/\s*<outbound>[\s\S]*?<\/outbound>|\s*<outbound \/>/, "");
+      assert.equal(strip(withPool.openAiApi), strip(without.openAiApi));
     });
   }
 });
