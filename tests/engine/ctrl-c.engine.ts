@@ -69,6 +69,7 @@ describe("engine: Ctrl-C in a terminal (tmux), the real CLI through the shim", f
       const code = await d.terminal.waitFor("the driver to exit", () => d.terminal.exitCode(), 120_000);
       const screen = d.terminal.screen();
       assert.equal(code, 130, screen);
+      assert.match(screen, /[✔✖] row[12] /, "listr2 drew the display (the renderer whose SIGINT handler used to exit 127)");
       assert.match(screen, /interrupted: cancelling running operations/);
       const runs = d.runs();
       assert.equal(of(runs, "up").length, 2);

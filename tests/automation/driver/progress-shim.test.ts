@@ -81,7 +81,7 @@ describe("automation/driver/shim (Ctrl-C reaches the Pulumi CLI only when the dr
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("runs the CLI in its own process group, registers itself, forwards SIGINT and passes the exit code on", async () => {
+  it("runs the CLI in its own process group, registers it, lets the driver signal it by pid, and passes the exit code on", async () => {
     const shim = installShim(fake)!;
     const shimPath = path.join(shim.root, "bin", "pulumi");
     assert.ok(fs.statSync(shimPath).mode & 0o100, "the shim is executable");
