@@ -412,7 +412,7 @@ export function privateEndpointNsgRules(subnetPrefix: string, callerPrefixes: re
         source,
         destination: subnetPrefix,
         ports: ["443"],
-        description: "A caller subnet (API Management, the AKS nodes) to the Azure OpenAI private endpoints",
+        description: "A caller (API Management, the AKS nodes, the cluster's pods) to the Azure OpenAI private endpoints",
         doc: NSG_RULES,
       }),
     ),

@@ -110,7 +110,12 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       // consumption: HTTPS only from the region's Azure ranges, which hold the addresses APIM calls from.
       // https://learn.microsoft.com/azure/virtual-network/service-tags-overview#available-service-tags
       publicIngressHttpsSource: config.scenario === "consumption" ? `AzureCloud.${config.location}` : undefined,
-      privateEndpoints: privateModel ? { subnetPrefix: config.privateEndpointSubnetPrefix, callerPrefixes: [config.apimSubnetPrefix, config.aksSubnetPrefix] } : undefined,
+      // Callers: APIM's subnet, and the AKS nodes' subnet, whose address pods leave the cluster with under Azure
+      // CNI Overlay; the pod range too, in case a dataplane sends pod addresses unchanged (the AI API's
+      // NetworkPolicy already limits which pods may call). https://learn.microsoft.com/azure/aks/azure-cni-overlay
+      privateEndpoints: privateModel
+        ? { subnetPrefix: config.privateEndpointSubnetPrefix, callerPrefixes: [config.apimSubnetPrefix, config.aksSubnetPrefix, config.aksPodCidr] }
+        : undefined,
       diagnostics,
     },
     parent,

@@ -80,6 +80,7 @@ describe("model path: Azure OpenAI reached privately in the VNet scenarios", () 
       assert.equal(from(COMMON_DEFAULTS.apimSubnetPrefix).access, "Allow");
       assert.equal(from(COMMON_DEFAULTS.aksSubnetPrefix).access, "Allow");
       assert.equal(from(COMMON_DEFAULTS.aksSubnetPrefix, 22).access, "Deny");
+      assert.equal(from(COMMON_DEFAULTS.aksPodCidr).access, "Allow", "a pod address, should a dataplane not translate it");
       assert.equal(from(COMMON_DEFAULTS.ingressSubnetPrefix).access, "Deny");
       assert.equal(nsgVerdict(rules, { source: "203.0.113.9", destination: peIp, port: 443, protocol: "Tcp" }, space).access, "Deny");
     });
