@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,15 +8,33 @@ import { SCENARIO_NAMES } from "../../../config/schema";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
-function scenarios(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "scenarios.js"), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "", DEBUG: "" },
-    timeout: 120000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
+
+/** Runs bin/scenarios.js as a user would, in a pipe. */
+function scenarios(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "bin", "scenarios.js"), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "", DEBUG: "" }, timeout: 120000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d));
+    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// The processes that evaluate start when mocha loads this file, so that they run beside the in-process tests
+// (on the second core once the type check is done); each test awaits its own.
+const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
+const early = {
+  invalid: scenarios("plan", "--all", "--config", "apimSku=Gold", "--no-report"),
+  json: scenarios("plan", "public", "--json", "--no-report"),
+  all: scenarios("plan", "--all", "--report-dir", reportDir),
+};
 
 /** Runs the CLI's main() in this process, capturing what it writes: for cases that evaluate nothing. */
 async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -40,10 +58,11 @@ async function inProcess(args: string[]): Promise<{ code: number; stdout: string
 }
 
 describe("scenarios plan (CLI)", function () {
+  after(() => fs.rmSync(reportDir, { recursive: true, force: true }));
   this.timeout(180000);
 
-  it("refuses an invalid setting with exit code 2 and one line per problem, no stack trace, nothing on stdout", () => {
-    const r = scenarios("plan", "--all", "--config", "apimSku=Gold", "--no-report");
+  it("refuses an invalid setting with exit code 2 and one line per problem, no stack trace, nothing on stdout", async () => {
+    const r = await early.invalid;
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stdout, "");
     const lines = r.stderr.trim().split("\n");
@@ -55,16 +74,16 @@ describe("scenarios plan (CLI)", function () {
     assert.ok(!/^\s+at /m.test(r.stderr), "no stack trace");
   });
 
-  it("answers usage mistakes with exit code 2", () => {
-    assert.equal(scenarios("plan").code, 2);
-    const unknown = scenarios("plan", "nope");
+  it("answers usage mistakes with exit code 2", async () => {
+    assert.equal((await scenarios("plan")).code, 2);
+    const unknown = await scenarios("plan", "nope");
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown scenario "nope"/);
-    assert.equal(scenarios("plan", "public", "--all").code, 2);
+    assert.equal((await scenarios("plan", "public", "--all")).code, 2);
   });
 
-  it("--json prints only the preview document on stdout, progress on stderr", () => {
-    const r = scenarios("plan", "public", "--json", "--no-report");
+  it("--json prints only the preview document on stdout, progress on stderr", async () => {
+    const r = await early.json;
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.steps[0].newState.type, "pulumi:pulumi:Stack");
@@ -110,10 +129,10 @@ describe("scenarios plan (CLI)", function () {
     for (const doc of Object.values(docs) as { steps: unknown[] }[]) assert.ok(doc.steps.length > 10);
   });
 
-  it("--all prints the comparison without colour when stdout is not a terminal, and writes the reports", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
+  it("--all prints the comparison without colour when stdout is not a terminal, and writes the reports", async () => {
+    const dir = reportDir;
     try {
-      const r = scenarios("plan", "--all", "--report-dir", dir);
+      const r = await early.all;
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^SIMULATED: /);
       assert.ok(!r.stdout.includes("\x1b["), "no colour codes in a pipe");
