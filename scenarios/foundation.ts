@@ -450,8 +450,8 @@ export interface ScenarioOutputs {
 /** The stack outputs every scenario exports (DESIGN.md, "Contracts"). */
 export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>): ScenarioOutputs {
   const probes: pulumi.Output<Probe[]> = pulumi
-    .all([gateway.gatewayUrl, backendHost, f.model.endpoint])
-    .apply(([gatewayUrl, host, openAiEndpoint]) =>
+    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint])
+    .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint]) =>
       probesFor({
         scenario: f.config.scenario,
         gatewayUrl,
@@ -460,6 +460,8 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
         rateLimitCalls: f.config.rateLimitCalls,
         openAiEndpoint,
         openAiPrivate: f.modelPrivateSubnetPrefix !== undefined,
+        openAiPublicKept: f.config.openAiPublicNetworkAccess,
+        openAiSecondaryEndpoint,
       }),
     );
   const outputs = {

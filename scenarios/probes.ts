@@ -27,6 +27,44 @@ export interface ProbeInputs {
   openAiEndpoint?: string;
   /** The account answers only through a private endpoint in the VNet (public access disabled). */
   openAiPrivate?: boolean;
+  /** With a private endpoint, the public endpoint kept for debugging (config openAiPublicNetworkAccess). */
+  openAiPublicKept?: boolean;
+  /** The failover account (config openAiSecondaryLocation), probed like the primary. */
+  openAiSecondaryEndpoint?: string;
+}
+
+/**
+ * An account's probes. Default action Deny: a caller outside the admitted addresses and subnets gets 403 from the
+ * account's firewall, before authentication (an open account would answer 401 to a call without a token); with
+ * public network access disabled the public endpoint refuses everyone with 403 as well. Inside the VNet the same
+ * name resolves through the privatelink zone to the private endpoint; public access being off, only that path
+ * reaches the account's authentication, which answers 401 without a token.
+ * https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
+ */
+function modelProbes(prefix: string, endpoint: string, p: Pick<ProbeInputs, "openAiPrivate" | "openAiPublicKept">): Probe[] {
+  const deployments = `${endpoint.replace(/\/$/, "")}/openai/deployments?api-version=2024-10-21`;
+  const probes: Probe[] = [
+    {
+      name: `${prefix}-refuses-internet`,
+      from: "internet",
+      request: { method: "GET", url: deployments, withSubscriptionKey: false },
+      expect: { status: 403 },
+      why:
+        p.openAiPrivate && !p.openAiPublicKept
+          ? "Azure OpenAI's public endpoint is off: the account answers only through its private endpoint in the VNet"
+          : "Azure OpenAI admits only APIM's addresses and the AKS subnet; nobody else reaches it, token or not",
+    },
+  ];
+  if (p.openAiPrivate) {
+    probes.push({
+      name: `${prefix}-private-endpoint`,
+      from: "vnet",
+      request: { method: "GET", url: deployments, withSubscriptionKey: false },
+      expect: { status: 401 },
+      why: "inside the VNet the account's name resolves to its private endpoint, which reaches the account (401: a token is still required)",
+    });
+  }
+  return probes;
 }
 
 /** A short streamed chat request: enough tokens for several events, few enough to cost next to nothing. */
@@ -113,32 +151,8 @@ export function probesFor(p: ProbeInputs): Probe[] {
           why: "the public baseline leaves the backend open: the gap the other scenarios close",
         },
   );
-  if (p.openAiEndpoint) {
-    const deployments = `${p.openAiEndpoint.replace(/\/$/, "")}/openai/deployments?api-version=2024-10-21`;
-    // Default action Deny: a caller outside the admitted addresses and subnets gets 403 from the account's
-    // firewall, before authentication (an open account would answer 401 to a call without a token). With public
-    // network access disabled the public endpoint refuses everyone with 403 as well.
-    // https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
-    probes.push({
-      name: "openai-refuses-internet",
-      from: "internet",
-      request: { method: "GET", url: deployments, withSubscriptionKey: false },
-      expect: { status: 403 },
-      why: p.openAiPrivate
-        ? "Azure OpenAI's public endpoint is off: the account answers only through its private endpoint in the VNet"
-        : "Azure OpenAI admits only APIM's addresses and the AKS subnet; nobody else reaches it, token or not",
-    });
-    if (p.openAiPrivate) {
-      // Same name, resolved inside the VNet through the privatelink zone to the private endpoint. Public access
-      // being off, only that path can reach the account's authentication, which answers 401 without a token.
-      probes.push({
-        name: "openai-private-endpoint",
-        from: "vnet",
-        request: { method: "GET", url: deployments, withSubscriptionKey: false },
-        expect: { status: 401 },
-        why: "inside the VNet the account's name resolves to its private endpoint, which reaches the account (401: a token is still required)",
-      });
-    }
-  }
+  if (p.openAiEndpoint) probes.push(...modelProbes("openai", p.openAiEndpoint, p));
+  // The failover account must be as closed as the primary: probed the same way, under its own names.
+  if (p.openAiSecondaryEndpoint) probes.push(...modelProbes("openai-secondary", p.openAiSecondaryEndpoint, p));
   return probes;
 }

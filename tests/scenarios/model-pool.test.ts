@@ -36,6 +36,7 @@ describe("model pool: a second account behind APIM's backend pool with circuit b
       assert.equal(ofType(e, T.openAi).length, 1);
       assert.equal(ofType(e, BACKEND).length, 0);
       assert.doesNotMatch(openAiPolicy(e), /set-backend-service|<retry/);
+      assert.ok(!((e.outputs.probes?.value ?? []) as { name: string }[]).some((p) => p.name.startsWith("openai-secondary-")));
     });
   }
 
@@ -90,6 +91,17 @@ describe("model pool: a second account behind APIM's backend pool with circuit b
         const on = grants.filter((g) => props(g).scope === account.id).map((g) => props(g).principalId);
         assert.deepEqual(on.sort(), [apimPrincipal, workloadPrincipal].sort(), `grants on ${account.name}`);
       }
+      // The second account is probed like the first: refused from the internet, reached privately in the VNet.
+      const probes = (e.outputs.probes?.value ?? []) as { name: string; from: string; request: { url: string }; expect: unknown }[];
+      const secondaryProbes = probes.filter((p) => p.name.startsWith("openai-secondary-"));
+      assert.deepEqual(
+        secondaryProbes.map((p) => [p.name, p.from, p.expect]),
+        [
+          ["openai-secondary-refuses-internet", "internet", { status: 403 }],
+          ...(scenario === "public" ? [] : [["openai-secondary-private-endpoint", "vnet", { status: 401 }]]),
+        ],
+      );
+      for (const p of secondaryProbes) assert.ok(p.request.url.startsWith(`https://${props(secondary).accountName}.openai.azure.com/openai/`), p.request.url);
       // The policy pack's mandatory rules hold for the second account too (private in the VNet scenarios).
       const mandatory = runPolicies(e).violations.filter((v) => v.enforcementLevel === "mandatory");
       assert.deepEqual(mandatory.map((v) => `${v.policy}: ${v.message}`), []);
