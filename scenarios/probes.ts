@@ -40,6 +40,8 @@ export interface ProbeInputs {
  * name resolves through the privatelink zone to the private endpoint; public access being off, only that path
  * reaches the account's authentication, which answers 401 without a token.
  * https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks
+ * The public endpoint's refusal with access disabled, as users report it: "(403) Public access is disabled.
+ * Please configure private endpoint" (Azure-Samples/azure-search-openai-demo#1157, TabularEditor/TabularEditor3#1557).
  */
 function modelProbes(prefix: string, endpoint: string, p: Pick<ProbeInputs, "openAiPrivate" | "openAiPublicKept">): Probe[] {
   const deployments = `${endpoint.replace(/\/$/, "")}/openai/deployments?api-version=2024-10-21`;
