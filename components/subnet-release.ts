@@ -9,7 +9,7 @@
  *  - what holds a subnet (ipConfigurations, resource navigation and service association links):
  *    https://learn.microsoft.com/rest/api/virtualnetwork/subnets/get
  */
-import type { PurgeResult } from "../automation/driver/types";
+import type { PurgeResult } from "../automation/driver/stack/types";
 
 interface LinkList {
   id?: string;
@@ -32,7 +32,7 @@ export interface ReleaseDeps {
   subnetName: string;
   /** Whether the (live, not soft-deleted) APIM service exists. */
   apimExists(): Promise<boolean>;
-  /** Purges the soft-deleted service (automation/driver/purge.ts). */
+  /** Purges the soft-deleted service (automation/driver/cleanup/purge.ts). */
   purge(): Promise<PurgeResult>;
   /** What holds the subnet; undefined when the subnet is gone. */
   holders(): Promise<string[] | undefined>;

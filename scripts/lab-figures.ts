@@ -4,7 +4,7 @@
 // A figure is marked in the Markdown as `<!--fig KEY-->text<!--/fig-->`; the comment does not render. Keys:
 //   spinUp:<scenarios>  cost:<scenarios>  hourly:<scenarios>   the offline plan's estimates (automation/plan);
 //                       <scenarios> is one scenario, several joined by "+" (run in parallel: slowest; costs: sum), or "all"
-//   verifyAttempts, verifyPauses, verifyBackoff               verify's retry window (automation/driver/verify.ts), measured by running it
+//   verifyAttempts, verifyPauses, verifyBackoff               verify's retry window (automation/driver/verify/verify.ts), measured by running it
 //   apimActivation, apimVnetChange, apimReported, apimConsumption, consumptionCalls   data/estimates.json
 //   subnetRelease       how long destroy waits for a VNet-injected APIM's subnet (components/subnet-release.ts), measured
 //   modelCapacity, modelCapacity:20   the model deployment's default capacity, and a room of twenty's (config/defaults.ts)
@@ -21,11 +21,11 @@ import { offlineSettings, simulatedSettings } from "../automation/evaluate";
 import { planScenarios } from "../automation/plan/run";
 import type { PlanResult } from "../automation/plan/model";
 import { ESTIMATES } from "../automation/plan/estimates";
-import { DEFAULT_VERIFY_OPTIONS, formatVerifyTable, parseProbes, runProbe, runProbes, type ProbeTransport } from "../automation/driver/verify";
-import type { AttemptOutcome } from "../automation/driver/probe-http";
+import { DEFAULT_VERIFY_OPTIONS, formatVerifyTable, parseProbes, runProbe, runProbes, type ProbeTransport } from "../automation/driver/verify/verify";
+import type { AttemptOutcome } from "../automation/driver/verify/probe-http";
 import type { Probe } from "../scenarios/probes";
 import { releaseApimSubnet } from "../components/subnet-release";
-import type { PurgeResult } from "../automation/driver/types";
+import type { PurgeResult } from "../automation/driver/stack/types";
 
 export const FIGURE_FILES = [
   "docs/labs/README.md",

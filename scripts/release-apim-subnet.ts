@@ -4,8 +4,8 @@
  * components/subnet-release.ts. Signs in like the CLI's purge: DefaultAzureCredential (ARM/AZURE variables,
  * managed identity, then `az login`).
  */
-import { azureCredential } from "../automation/driver/azure";
-import { azurePurger } from "../automation/driver/purge";
+import { azureCredential } from "../automation/driver/preflight/azure";
+import { azurePurger } from "../automation/driver/cleanup/purge";
 import { releaseApimSubnet, type SubnetBody, subnetHolders } from "../components/subnet-release";
 
 /** Subnets - Get. https://learn.microsoft.com/rest/api/virtualnetwork/subnets/get */

@@ -5,18 +5,18 @@
  */
 import * as path from "node:path";
 import { UsageError, type Selection } from "../cli-common";
-import { POLICY_DIR, REPORTS_DIR } from "./env";
-import { planEstimates, type EstimatesResult } from "./estimates";
-import { type DriverContext, emitFinished, emitMessage, firstLine, type LifecycleResult, runEphemeralLifecycle, runOperation, teardown } from "./orchestrate";
-import { azureTargets, type AzureTarget } from "./preflight-azure";
-import { describePurgeable } from "./purge";
-import { type CompareEntry, type CompareReport, fileStamp, writeReportFiles } from "./report";
-import { CommandFailed, type Driver, openDriver, printJson, table, type Target, targetsFor, validateTargets } from "./session";
-import { formatDuration } from "./timeline";
-import type { StackHandle } from "./types";
-import { formatVerifyTable, type VerifyOptions, type VerifyReport } from "./verify";
-import { verifyStack } from "./verify-stack";
-import { effectiveSettings, expiresAtFromNow } from "./workspace";
+import { POLICY_DIR, REPORTS_DIR } from "./stack/env";
+import { planEstimates, type EstimatesResult } from "./estimates/estimates";
+import { type DriverContext, emitFinished, emitMessage, firstLine, type LifecycleResult, runEphemeralLifecycle, runOperation, teardown } from "./lifecycle/orchestrate";
+import { azureTargets, type AzureTarget } from "./preflight/preflight-azure";
+import { describePurgeable } from "./cleanup/purge";
+import { type CompareEntry, type CompareReport, fileStamp, writeReportFiles } from "./report/report";
+import { CommandFailed, type Driver, openDriver, printJson, table, type Target, targetsFor, validateTargets } from "./lifecycle/session";
+import { formatDuration } from "./report/timeline";
+import type { StackHandle } from "./stack/types";
+import { formatVerifyTable, type VerifyOptions, type VerifyReport } from "./verify/verify";
+import { verifyStack } from "./verify/verify-stack";
+import { effectiveSettings, expiresAtFromNow } from "./stack/workspace";
 
 interface StackCommandOptions {
   stack?: string;
@@ -242,11 +242,11 @@ export function verifyOptionsFrom(options: VerifyCommandOptions): Partial<Verify
 /** Opens the in-cluster transport for a stack's VNet probes (needs Azure sign-in; checked here, lazily). */
 export function vnetOpener(driver: Driver, ctx: DriverContext = driver.ctx) {
   return async (handle: StackHandle) => {
-    const { findCluster, InClusterTransport } = require("./incluster") as typeof import("./incluster");
+    const { findCluster, InClusterTransport } = require("./verify/incluster") as typeof import("./verify/incluster");
     let subscriptionId = driver.subscriptionId;
     if (!subscriptionId) {
-      const { preflight, realPreflightDeps } = require("./preflight") as typeof import("./preflight");
-      const { chooseBackend } = require("./env") as typeof import("./env");
+      const { preflight, realPreflightDeps } = require("./preflight/preflight") as typeof import("./preflight/preflight");
+      const { chooseBackend } = require("./stack/env") as typeof import("./stack/env");
       subscriptionId = (await preflight(["azure"], { backend: chooseBackend(process.env), stacks: [] }, realPreflightDeps())).subscriptionId;
     }
     const cluster = findCluster(await handle.resources());
@@ -408,7 +408,7 @@ export async function runCompare(selection: Selection, options: CompareCommandOp
 export async function runSweepCommand(options: { dryRun?: boolean; json?: boolean }): Promise<void> {
   const driver = await openDriver({ needs: ["azure"], stacks: [], json: Boolean(options.json), workspace: false, saveRuns: false });
   try {
-    const { azureSweepClient, formatSweep, runSweep } = require("./sweep") as typeof import("./sweep");
+    const { azureSweepClient, formatSweep, runSweep } = require("./cleanup/sweep") as typeof import("./cleanup/sweep");
     const client = await azureSweepClient(driver.subscriptionId!);
     const result = await runSweep(client, {
       dryRun: Boolean(options.dryRun),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import type { PurgeResult } from "../../automation/driver/types";
+import type { PurgeResult } from "../../automation/driver/stack/types";
 import { releaseApimSubnet, type ReleaseDeps, subnetHolders } from "../../components/subnet-release";
 
 const APIM_LINK = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/snet-apim/resourceNavigationLinks/apim";

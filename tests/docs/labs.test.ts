@@ -13,7 +13,7 @@ import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import { resolveConfig } from "../../config/validate";
 import { evaluated } from "../scenarios/helpers";
 import { commandWords, expandPlaceholders, parseCli, type Pipeline, scenariosArgs, shellPipelines } from "./command-lines";
-import { DEFAULT_VERIFY_OPTIONS } from "../../automation/driver/verify";
+import { DEFAULT_VERIFY_OPTIONS } from "../../automation/driver/verify/verify";
 import { FIGURE, FIGURE_FILES, type Figures, figureProblems, labFigures, verifyRetryWindow, writeFigures } from "../../scripts/lab-figures";
 import { type CertificatePath, certificatePath as decideCertificate } from "../../config/certificates";
 import { COMMON_DEFAULTS, SCENARIO_TRAITS } from "../../config/defaults";

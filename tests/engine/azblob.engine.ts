@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runOperation, teardown } from "../../automation/driver/orchestrate";
-import { removeShim } from "../../automation/driver/shim";
-import type { DriverWorkspace } from "../../automation/driver/workspace";
+import { runOperation, teardown } from "../../automation/driver/lifecycle/orchestrate";
+import { removeShim } from "../../automation/driver/interrupt/shim";
+import type { DriverWorkspace } from "../../automation/driver/stack/workspace";
 import { type Azurite, azuriteUnavailable, startAzurite } from "./azurite";
 import { listStacks, openWorkspace, recordingContext, type TestProject, testProject } from "./harness";
 

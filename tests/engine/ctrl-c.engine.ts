@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/load";
-import { runOperation } from "../../automation/driver/orchestrate";
-import { removeShim } from "../../automation/driver/shim";
+import { runOperation } from "../../automation/driver/lifecycle/orchestrate";
+import { removeShim } from "../../automation/driver/interrupt/shim";
 import { ENGINE_BIN, listStacks, openWorkspace, PULUMI, recordingContext, type TestProject, testProject } from "./harness";
 import { type CliRun, hasTmux, readSignalLog, Terminal, writeSignalLog } from "./terminal";
 

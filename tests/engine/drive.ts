@@ -13,9 +13,9 @@
  */
 import * as fs from "node:fs";
 import { failIfAny } from "../../automation/driver/commands";
-import { emitFinished, emitMessage, firstLine, runEphemeralLifecycle, teardown } from "../../automation/driver/orchestrate";
-import { CommandFailed, openDriver } from "../../automation/driver/session";
-import { expiresAtFromNow } from "../../automation/driver/workspace";
+import { emitFinished, emitMessage, firstLine, runEphemeralLifecycle, teardown } from "../../automation/driver/lifecycle/orchestrate";
+import { CommandFailed, openDriver } from "../../automation/driver/lifecycle/session";
+import { expiresAtFromNow } from "../../automation/driver/stack/workspace";
 import { SIMULATED_PROJECT, simulatedProgram } from "./simulated-cloud";
 
 async function main(): Promise<void> {

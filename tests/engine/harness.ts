@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/load";
-import { InterruptController } from "../../automation/driver/interrupt";
-import type { DriverContext, OperationRun } from "../../automation/driver/orchestrate";
-import type { ProgressEvent } from "../../automation/driver/types";
-import { DriverWorkspace } from "../../automation/driver/workspace";
+import { InterruptController } from "../../automation/driver/interrupt/interrupt";
+import type { DriverContext, OperationRun } from "../../automation/driver/lifecycle/orchestrate";
+import type { ProgressEvent } from "../../automation/driver/stack/types";
+import { DriverWorkspace } from "../../automation/driver/stack/workspace";
 import { SIMULATED_PROJECT, simulatedProgram, type SimulatedSettings } from "./simulated-cloud";
 
 export const ENGINE_DIR = path.join(PROJECT_DIR, ".engine");
@@ -70,7 +70,7 @@ export async function openWorkspace(project: TestProject, options: { shim?: bool
   // PulumiCommand.get runs `pulumi version` with this process's environment; the CLI's plugins (the
   // dynamic provider) are found beside it.
   Object.assign(process.env, project.env);
-  const { chooseBackend } = await import("../../automation/driver/env");
+  const { chooseBackend } = await import("../../automation/driver/stack/env");
   return DriverWorkspace.create({
     pulumiPath: PULUMI,
     env: { ...process.env, ...project.env },

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runOperation, teardown } from "../../automation/driver/orchestrate";
-import type { DriverWorkspace } from "../../automation/driver/workspace";
+import { runOperation, teardown } from "../../automation/driver/lifecycle/orchestrate";
+import type { DriverWorkspace } from "../../automation/driver/stack/workspace";
 import { listStacks, readStateFiles, openWorkspace, recordingContext, type TestProject, testProject } from "./harness";
 
 describe("engine: a stack's life through the driver (real CLI, file backend, simulated cloud)", function () {
@@ -15,7 +15,7 @@ describe("engine: a stack's life through the driver (real CLI, file backend, sim
     workspace = await openWorkspace(project);
   });
   after(() => {
-    if (workspace?.shim) require("../../automation/driver/shim").removeShim(workspace.shim);
+    if (workspace?.shim) require("../../automation/driver/interrupt/shim").removeShim(workspace.shim);
     project?.cleanup();
   });
 
@@ -71,7 +71,7 @@ describe("engine: a stack's life through the driver (real CLI, file backend, sim
       const ctx = recordingContext();
       const handle = await ws.prepare("public-lock", "public", {});
       const up = runOperation(handle, "update", ctx, { scenario: "public" });
-      const { runningClis } = await import("../../automation/driver/shim");
+      const { runningClis } = await import("../../automation/driver/interrupt/shim");
       let cli: number | undefined;
       for (let i = 0; i < 150 && !cli; i++) {
         cli = runningClis(ws.shim!).find((c) => c.args[0] === "up")?.cli;
@@ -94,7 +94,7 @@ describe("engine: a stack's life through the driver (real CLI, file backend, sim
       assert.equal(report.removed, true);
       assert.ok(!listStacks(slow).includes("public-lock"));
     } finally {
-      if (ws.shim) require("../../automation/driver/shim").removeShim(ws.shim);
+      if (ws.shim) require("../../automation/driver/interrupt/shim").removeShim(ws.shim);
       slow.cleanup();
     }
   });

@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/load";
-import { runOperation, teardown } from "../../automation/driver/orchestrate";
-import type { Recording } from "../../automation/driver/recorder";
-import { runMarkdown, runReport } from "../../automation/driver/report";
-import { removeShim } from "../../automation/driver/shim";
-import type { DriverWorkspace } from "../../automation/driver/workspace";
+import { runOperation, teardown } from "../../automation/driver/lifecycle/orchestrate";
+import type { Recording } from "../../automation/driver/report/recorder";
+import { runMarkdown, runReport } from "../../automation/driver/report/report";
+import { removeShim } from "../../automation/driver/interrupt/shim";
+import type { DriverWorkspace } from "../../automation/driver/stack/workspace";
 import { openWorkspace, pulumiVersion, recordingContext, type TestProject, testProject } from "./harness";
 
 export const ENGINE_FIXTURES = path.join(PROJECT_DIR, "tests", "fixtures", "engine-events");

@@ -11,7 +11,7 @@
  * printed once, when any is missing, and when run as part of the default suite rather than test:live.
  */
 import assert from "node:assert/strict";
-import { findOnPath } from "../../automation/driver/preflight";
+import { findOnPath } from "../../automation/driver/preflight/preflight";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 
 function skipReason(): string | undefined {
@@ -29,7 +29,7 @@ async function liveOverrides(scenario: ScenarioName): Promise<Record<string, unk
   const { defaultsFor } = await import("../../config/defaults");
   const settings = { ...defaultsFor(scenario), ...readStackSettings(scenario) } as Record<string, any>;
   if (settings.apimSharedSourceRanges !== undefined || !needsSharedSourceRanges({ scenario, apimSku: settings.apimSku })) return {};
-  const { regionSharedRanges } = await import("../../automation/driver/service-tags");
+  const { regionSharedRanges } = await import("../../automation/driver/preflight/service-tags");
   const overrides = { apimSharedSourceRanges: await regionSharedRanges(settings.location) };
   requireConfig(scenario, { ...readStackSettings(scenario), ...overrides });
   return overrides;
@@ -57,12 +57,12 @@ describe("live: ephemeral stacks (up, verify, destroy, purge, remove)", function
       console.log(`    live tests skipped: ${reason}`);
       this.skip();
     }
-    const { openDriver } = await import("../../automation/driver/session");
-    const { withEphemeral, EphemeralError } = await import("../../automation/driver/ephemeral");
+    const { openDriver } = await import("../../automation/driver/lifecycle/session");
+    const { withEphemeral, EphemeralError } = await import("../../automation/driver/stack/ephemeral");
     const { vnetOpener } = await import("../../automation/driver/commands");
-    const { verifyStack } = await import("../../automation/driver/verify-stack");
-    const { formatVerifyTable } = await import("../../automation/driver/verify");
-    const { purgeTargets } = await import("../../automation/driver/purge");
+    const { verifyStack } = await import("../../automation/driver/verify/verify-stack");
+    const { formatVerifyTable } = await import("../../automation/driver/verify/verify");
+    const { purgeTargets } = await import("../../automation/driver/cleanup/purge");
     // Plain progress lines on stderr, reports under reports/runs/ as for `scenarios compare`.
     const driver = await openDriver({ needs: ["pulumi", "secrets", "azure", "kubelogin"], stacks: selected, json: true });
     subscriptionId = driver.subscriptionId!;
@@ -106,7 +106,7 @@ describe("live: ephemeral stacks (up, verify, destroy, purge, remove)", function
       assert.ok(outcome, "the scenario ran");
       if (outcome.verifyTable) console.log(outcome.verifyTable.map((l) => `      ${l}`).join("\n"));
       assert.ok(outcome.ok, outcome.error);
-      const { azureCredential } = await import("../../automation/driver/azure");
+      const { azureCredential } = await import("../../automation/driver/preflight/azure");
       const { ResourceManagementClient } = await import("@azure/arm-resources");
       const { ApiManagementClient } = await import("@azure/arm-apimanagement");
       const { CognitiveServicesManagementClient } = await import("@azure/arm-cognitiveservices");

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { buildProgram } from "../../../automation/cli";
 import { resolveSelection } from "../../../automation/cli-common";
-import { InterruptController } from "../../../automation/driver/interrupt";
-import { destroyHint, SWEEP_HINT, teardown } from "../../../automation/driver/orchestrate";
-import { targetsFor } from "../../../automation/driver/session";
-import { upHint } from "../../../automation/driver/workspace";
+import { InterruptController } from "../../../automation/driver/interrupt/interrupt";
+import { destroyHint, SWEEP_HINT, teardown } from "../../../automation/driver/lifecycle/orchestrate";
+import { targetsFor } from "../../../automation/driver/lifecycle/session";
+import { upHint } from "../../../automation/driver/stack/workspace";
 import { MemoryStack } from "../driver/helpers/memory-stack";
 
 /** Parses `line` ("scenarios destroy public --stack x") as the CLI would; throws what the user would see. */

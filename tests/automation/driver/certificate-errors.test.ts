@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { explainCertificateError, verifyCertificateHints, withCertificateExplanation } from "../../../automation/driver/certificate-errors";
-import { formatVerifyTable, type ProbeResult } from "../../../automation/driver/verify";
-import { eventProgress } from "../../../automation/driver/orchestrate";
-import type { EngineEvent, ProgressEvent } from "../../../automation/driver/types";
+import { explainCertificateError, verifyCertificateHints, withCertificateExplanation } from "../../../automation/driver/verify/certificate-errors";
+import { formatVerifyTable, type ProbeResult } from "../../../automation/driver/verify/verify";
+import { eventProgress } from "../../../automation/driver/lifecycle/orchestrate";
+import type { EngineEvent, ProgressEvent } from "../../../automation/driver/stack/types";
 
 const CERT_URN = "urn:pulumi:public::apim-aks-ai-scenarios::apim-aks-ai-scenarios:scenario:Scenario$apim-aks-ai-scenarios:kubernetes:AiBackend$kubernetes:cert-manager.io/v1:Certificate::ai-backend-certificate";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { AKS_ENTRA_SERVER_APP_ID, findCluster, parseKubeconfig, relayManifests } from "../../../automation/driver/incluster";
+import { AKS_ENTRA_SERVER_APP_ID, findCluster, parseKubeconfig, relayManifests } from "../../../automation/driver/verify/incluster";
 
 const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
 
-describe("automation/driver/incluster", () => {
+describe("automation/driver/verify/incluster", () => {
   it("reads the API server, CA and Entra server application from an exec (kubelogin) kubeconfig", () => {
     const kubeconfig = stringify({
       apiVersion: "v1",

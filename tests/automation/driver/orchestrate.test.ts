@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { InterruptController } from "../../../automation/driver/interrupt";
-import { type DriverContext, inParallel, isStaleLock, lockHolders, type OperationRun, runEphemeralLifecycle, runOperation, teardown } from "../../../automation/driver/orchestrate";
-import { concise } from "../../../automation/driver/workspace";
-import type { ProgressEvent } from "../../../automation/driver/types";
+import { InterruptController } from "../../../automation/driver/interrupt/interrupt";
+import { type DriverContext, inParallel, isStaleLock, lockHolders, type OperationRun, runEphemeralLifecycle, runOperation, teardown } from "../../../automation/driver/lifecycle/orchestrate";
+import { concise } from "../../../automation/driver/stack/workspace";
+import type { ProgressEvent } from "../../../automation/driver/stack/types";
 import { apimAndOpenAi, MemoryPurger, MemoryStack } from "./helpers/memory-stack";
 
 function context(log: string[], options: { failingPurges?: string[]; interrupt?: InterruptController } = {}) {
@@ -23,7 +23,7 @@ function context(log: string[], options: { failingPurges?: string[]; interrupt?:
 
 const phases = (events: ProgressEvent[], stack: string) => events.filter((e) => e.stack === stack && e.kind === "phase").map((e) => (e as { phase: string }).phase);
 
-describe("automation/driver/orchestrate: ephemeral lifecycle", () => {
+describe("automation/driver/lifecycle/orchestrate: ephemeral lifecycle", () => {
   it("up, body, then state read, destroy, purge of what the state named, remove", async () => {
     const log: string[] = [];
     const { ctx, events, runs, purger } = context(log);
@@ -210,7 +210,7 @@ describe("automation/driver/orchestrate: ephemeral lifecycle", () => {
   });
 });
 
-describe("automation/driver/orchestrate: teardown", () => {
+describe("automation/driver/lifecycle/orchestrate: teardown", () => {
   it("reads the state before destroying, purges even when destroy fails, and keeps the stack", async () => {
     const log: string[] = [];
     const { ctx } = context(log);

@@ -7,9 +7,9 @@ import * as path from "node:path";
 import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { defaultsFor } from "../../../config/defaults";
 import type { ScenarioConfig, ScenarioName } from "../../../config/schema";
-import { chooseBackend } from "../../../automation/driver/env";
+import { chooseBackend } from "../../../automation/driver/stack/env";
 import { ConfigError } from "../../../config/validate";
-import { PreflightError } from "../../../automation/driver/preflight";
+import { PreflightError } from "../../../automation/driver/preflight/preflight";
 import {
   type AzureTarget,
   azurePreflight,
@@ -30,8 +30,8 @@ import {
   vcpuQuotaProblems,
   type UsageRow,
   type VmSku,
-} from "../../../automation/driver/preflight-azure";
-import type { StateResource } from "../../../automation/driver/types";
+} from "../../../automation/driver/preflight/preflight-azure";
+import type { StateResource } from "../../../automation/driver/stack/types";
 
 const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "arm");
 const SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
@@ -126,7 +126,7 @@ async function check(files: string[], targets: PlannedTarget[], options: CheckOp
   return { ...report, arm, progress };
 }
 
-describe("automation/driver/preflight-azure", () => {
+describe("automation/driver/preflight/preflight-azure", () => {
   it("finds nothing on a ready subscription, asking ARM through the SDK clients at the recorded API versions", async () => {
     const r = await check(READY, [target("public", { suffix: "k3x9q2" })]);
     assert.deepEqual(r.problems, []);

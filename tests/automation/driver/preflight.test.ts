@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chooseBackend, hasPassphrase, isValidStackName, secretsRequirement } from "../../../automation/driver/env";
-import { findOnPath, preflight, PreflightError, type PreflightDeps } from "../../../automation/driver/preflight";
+import { chooseBackend, hasPassphrase, isValidStackName, secretsRequirement } from "../../../automation/driver/stack/env";
+import { findOnPath, preflight, PreflightError, type PreflightDeps } from "../../../automation/driver/preflight/preflight";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "preflight-"));
@@ -34,7 +34,7 @@ function deps(env: Record<string, string | undefined>, overrides: Partial<Prefli
 
 const fileBackend = chooseBackend({}, "/tmp/state");
 
-describe("automation/driver/preflight", () => {
+describe("automation/driver/preflight/preflight", () => {
   let bin: string;
   let stacksDir: string;
   before(() => {

@@ -3,10 +3,10 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LISTR_OPTIONS, plainRenderer, StackBoard } from "../../../automation/driver/progress";
-import { installShim, interruptAll, interruptStack, removeShim, runningClis, stackOfArgs } from "../../../automation/driver/shim";
+import { LISTR_OPTIONS, plainRenderer, StackBoard } from "../../../automation/driver/lifecycle/progress";
+import { installShim, interruptAll, interruptStack, removeShim, runningClis, stackOfArgs } from "../../../automation/driver/interrupt/shim";
 
-describe("automation/driver/progress", () => {
+describe("automation/driver/lifecycle/progress", () => {
   it("shows per stack the phase, the longest-running operation and the elapsed time", () => {
     let now = 0;
     const board = new StackBoard(["public", "internal"], () => now);
@@ -48,7 +48,7 @@ describe("automation/driver/progress", () => {
   });
 });
 
-describe("automation/driver/progress: listr2 leaves Ctrl-C to the driver", () => {
+describe("automation/driver/lifecycle/progress: listr2 leaves Ctrl-C to the driver", () => {
   it("registers no SIGINT listener of its own (listr2's would call process.exit(127) on the first Ctrl-C)", async () => {
     const { Listr } = await import("listr2");
     const before = process.listenerCount("SIGINT");
@@ -61,7 +61,7 @@ describe("automation/driver/progress: listr2 leaves Ctrl-C to the driver", () =>
   });
 });
 
-describe("automation/driver/shim (Ctrl-C reaches the Pulumi CLI only when the driver says so)", function () {
+describe("automation/driver/interrupt/shim (Ctrl-C reaches the Pulumi CLI only when the driver says so)", function () {
   if (process.platform === "win32") {
     before(function () {
       this.skip();

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { purgeAll, purgeTargets } from "../../../automation/driver/purge";
+import { purgeAll, purgeTargets } from "../../../automation/driver/cleanup/purge";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { PROJECT_DIR } from "../../../config/load";
 import { PROJECT_NAME, PROJECT_TAG, standardTags } from "../../../config/naming";
-import { formatSweep, type GroupInfo, isOurs, OUR_GROUPS_FILTER, planSweep, type ResourceInfo, runSweep, selectExpired, type SweepClient } from "../../../automation/driver/sweep";
-import type { Purgeable } from "../../../automation/driver/types";
+import { formatSweep, type GroupInfo, isOurs, OUR_GROUPS_FILTER, planSweep, type ResourceInfo, runSweep, selectExpired, type SweepClient } from "../../../automation/driver/cleanup/sweep";
+import type { Purgeable } from "../../../automation/driver/stack/types";
 import { apimAndOpenAi, MemoryPurger } from "./helpers/memory-stack";
 
-describe("automation/driver/purge", () => {
+describe("automation/driver/cleanup/purge", () => {
   it("finds the soft-deletable resources in a stack's state, with programmatic locations", () => {
     const targets = purgeTargets(apimAndOpenAi("public"));
     assert.deepEqual(targets, [
@@ -74,7 +74,7 @@ const group = (name: string, tags: Record<string, string>): GroupInfo => ({ name
 /** This project's marks, as standardTags sets them. */
 const OURS = { "managed-by": "pulumi", [PROJECT_TAG]: PROJECT_NAME };
 
-describe("automation/driver/sweep", () => {
+describe("automation/driver/cleanup/sweep", () => {
   const groups = [
     group("rg-aiapim-pub-old", { ...OURS, "expires-at": "2025-06-01T08:00:00Z", stack: "public-eph-aaaaaa", scenario: "public" }),
     group("rg-aiapim-int-new", { ...OURS, "expires-at": "2025-06-01T15:00:00Z", stack: "internal-eph-bbbbbb" }),

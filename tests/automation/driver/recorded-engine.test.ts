@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { eventProgress } from "../../../automation/driver/orchestrate";
-import { loadRecording } from "../../../automation/driver/recorder";
-import { runHtml, runMarkdown, runReport } from "../../../automation/driver/report";
-import { buildTimeline } from "../../../automation/driver/timeline";
-import type { ProgressEvent } from "../../../automation/driver/types";
+import { eventProgress } from "../../../automation/driver/lifecycle/orchestrate";
+import { loadRecording } from "../../../automation/driver/report/recorder";
+import { runHtml, runMarkdown, runReport } from "../../../automation/driver/report/report";
+import { buildTimeline } from "../../../automation/driver/report/timeline";
+import type { ProgressEvent } from "../../../automation/driver/stack/types";
 
 const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "engine-events");
 const load = (name: string) => loadRecording(path.join(FIXTURES, name));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ipv4PrefixesOf, regionTag } from "../../../automation/driver/service-tags";
+import { ipv4PrefixesOf, regionTag } from "../../../automation/driver/preflight/service-tags";
 
-describe("automation/driver/service-tags", () => {
+describe("automation/driver/preflight/service-tags", () => {
   const list = {
     values: [
       { name: "AzureCloud", properties: { addressPrefixes: ["192.0.2.0/24"] } },

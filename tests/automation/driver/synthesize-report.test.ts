@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describeItem } from "../../../automation/driver/estimates";
-import { loadRecording, recordingProblem } from "../../../automation/driver/recorder";
+import { describeItem } from "../../../automation/driver/estimates/estimates";
+import { loadRecording, recordingProblem } from "../../../automation/driver/report/recorder";
 import {
   compareHtml,
   compareMarkdown,
@@ -14,9 +14,9 @@ import {
   runReport,
   tickStep,
   writeReportFiles,
-} from "../../../automation/driver/report";
-import { baseSeconds, schedule, type SynthResource, synthesizeRecording } from "../../../automation/driver/synthesize-events";
-import { buildTimeline, NO_OP, type Timeline } from "../../../automation/driver/timeline";
+} from "../../../automation/driver/report/report";
+import { baseSeconds, schedule, type SynthResource, synthesizeRecording } from "../../../automation/driver/report/synthesize-events";
+import { buildTimeline, NO_OP, type Timeline } from "../../../automation/driver/report/timeline";
 
 const FIXTURES = path.join(__dirname, "../../fixtures/events");
 const P = "apim-aks-ai-scenarios";
@@ -38,7 +38,7 @@ function graph(sku = "Developer", vnet = "None"): SynthResource[] {
   ];
 }
 
-describe("automation/driver/synthesize-events (SYNTHETIC fixtures)", () => {
+describe("automation/driver/report/synthesize-events (SYNTHETIC fixtures)", () => {
   it("starts every resource after its dependencies and provider, with the stated durations", () => {
     const recording = synthesizeRecording(graph(), { project: P, stack: "s", scenario: "public" });
     assert.equal(recording.synthetic, true);
@@ -95,7 +95,7 @@ describe("automation/driver: timelines and reports of the recorded event streams
   const files = fixtureFiles();
   it("has recordings for every scenario's update", () => {
     for (const s of ["public", "external", "internal", "consumption"]) {
-      assert.ok(files.some((f) => path.basename(f).startsWith(`${s}-up`)), `missing tests/fixtures/events/${s}-up*.json (npx tsx automation/driver/synthesize-events.ts ${s})`);
+      assert.ok(files.some((f) => path.basename(f).startsWith(`${s}-up`)), `missing tests/fixtures/events/${s}-up*.json (npx tsx automation/driver/report/synthesize-events.ts ${s})`);
     }
   });
 
@@ -153,7 +153,7 @@ function timelineOf(name: string): Timeline | undefined {
   return file ? buildTimeline(loadRecording(file)) : undefined;
 }
 
-describe("automation/driver/report", () => {
+describe("automation/driver/report/report", () => {
   const small = buildTimeline(synthesizeRecording(graph(), { project: P, stack: "public-eph-1a2b3c", scenario: "public" }));
 
   it("escapes names in HTML and SVG", () => {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EventRecorder, loadRecording, type RecordedEvent, recordingProblem, recordPathFor, saveRecording } from "../../../automation/driver/recorder";
-import { buildTimeline, formatDuration, nameFromUrn, plainMessage, shortType } from "../../../automation/driver/timeline";
-import type { EngineEvent } from "../../../automation/driver/types";
+import { EventRecorder, loadRecording, type RecordedEvent, recordingProblem, recordPathFor, saveRecording } from "../../../automation/driver/report/recorder";
+import { buildTimeline, formatDuration, nameFromUrn, plainMessage, shortType } from "../../../automation/driver/report/timeline";
+import type { EngineEvent } from "../../../automation/driver/stack/types";
 
 const STACK = "public-eph-abc123";
 const urn = (type: string, name: string) => `urn:pulumi:${STACK}::apim-aks-ai-scenarios::${type}::${name}`;
@@ -41,7 +41,7 @@ function stream() {
 
 const rec = (events: RecordedEvent[], synthetic = false) => ({ stack: STACK, scenario: "public", operation: "update" as const, startedAt: "2025-01-01T09:00:00.000Z", synthetic, events });
 
-describe("automation/driver/timeline", () => {
+describe("automation/driver/report/timeline", () => {
   it("pairs each resource's start and end by arrival time, not by the engine's whole-second timestamps", () => {
     const s = stream()
       .at(100, { preludeEvent: { config: {} } })
@@ -135,7 +135,7 @@ describe("automation/driver/timeline", () => {
   });
 });
 
-describe("automation/driver/recorder", () => {
+describe("automation/driver/report/recorder", () => {
   it("records each event with its arrival offset, in the fixture format, and reads it back", () => {
     let now = 1000;
     const r = new EventRecorder("public-eph-1", "update", "public", () => now);

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Probe } from "../../../scenarios/probes";
-import { attempt } from "../../../automation/driver/probe-http";
+import { attempt } from "../../../automation/driver/verify/probe-http";
 import {
   formatVerifyTable,
   judge,
@@ -19,7 +19,7 @@ import {
   SUBSCRIPTION_KEY_HEADER,
   type VerifyOptions,
   worthRetrying,
-} from "../../../automation/driver/verify";
+} from "../../../automation/driver/verify/verify";
 
 const KEY = "test-subscription-key";
 const FAST: VerifyOptions = { requestTimeoutMs: 2000, attempts: 4, probeDeadlineMs: 30_000, backoffMs: 1, maxBackoffMs: 2, sleep: async () => {} };
@@ -69,7 +69,7 @@ function probe(name: string, url: string, expect: Probe["expect"], withSubscript
   return { name, from: "internet", request: { method: "GET", url, withSubscriptionKey, ...(repeat ? { repeat } : {}) }, expect, why: `${name} because` };
 }
 
-describe("automation/driver/verify: probes against local HTTP servers", () => {
+describe("automation/driver/verify/verify: probes against local HTTP servers", () => {
   const gw = gateway(5);
   let base: string;
   before(async () => {
@@ -209,7 +209,7 @@ describe("automation/driver/verify: probes against local HTTP servers", () => {
   });
 });
 
-describe("automation/driver/verify: TLS", () => {
+describe("automation/driver/verify/verify: TLS", () => {
   let dir: string;
   let server: https.Server;
   let url: string;
@@ -243,7 +243,7 @@ describe("automation/driver/verify: TLS", () => {
   });
 });
 
-describe("automation/driver/verify: judging and retry rules", () => {
+describe("automation/driver/verify/verify: judging and retry rules", () => {
   const fail = (kind: "dns" | "refused" | "tls" | "response-timeout", unreachable: boolean) => ({ statuses: [], failure: { ok: false as const, ms: 1, unreachable, error: { kind, code: "X", message: "", connected: !unreachable } } });
   it("judges statuses, last-call statuses and unreachability", () => {
     assert.equal(judge({ statuses: [401] }, { status: 401 }), true);
@@ -270,7 +270,7 @@ describe("automation/driver/verify: judging and retry rules", () => {
   });
 });
 
-describe("automation/driver/probe-http.js as the in-cluster relay", () => {
+describe("automation/driver/verify/probe-http.js as the in-cluster relay", () => {
   let relay: ChildProcess;
   let relayUrl: string;
   const gw = gateway(100);
@@ -279,7 +279,7 @@ describe("automation/driver/probe-http.js as the in-cluster relay", () => {
   before(async () => {
     target = await gw.listen();
     const port = await closedPort();
-    relay = spawn(process.execPath, [path.join(__dirname, "../../../automation/driver/probe-http.js"), "--serve"], {
+    relay = spawn(process.execPath, [path.join(__dirname, "../../../automation/driver/verify/probe-http.js"), "--serve"], {
       env: { ...process.env, PORT: String(port), RELAY_TOKEN: token },
       stdio: "ignore",
     });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { providerEnv } from "../../../automation/driver/azure";
-import { concise, configStrings, effectiveSettings, ephemeralStackName, expiresAtFromNow, settingsToApply } from "../../../automation/driver/workspace";
+import { providerEnv } from "../../../automation/driver/preflight/azure";
+import { concise, configStrings, effectiveSettings, ephemeralStackName, expiresAtFromNow, settingsToApply } from "../../../automation/driver/stack/workspace";
 import { requireConfig } from "../../../config/validate";
 
-describe("automation/driver/workspace: stack configuration", () => {
+describe("automation/driver/stack/workspace: stack configuration", () => {
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));

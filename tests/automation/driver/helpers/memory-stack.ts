@@ -4,7 +4,7 @@
  * orchestration made, in which order, and lets a test decide how each call ends.
  */
 import { hostname } from "node:os";
-import type { EngineEvent, OperationOptions, OperationResult, Purgeable, Purger, PurgeResult, StackHandle, StackOutputs, StateResource } from "../../../../automation/driver/types";
+import type { EngineEvent, OperationOptions, OperationResult, Purgeable, Purger, PurgeResult, StackHandle, StackOutputs, StateResource } from "../../../../automation/driver/stack/types";
 
 /** Above Linux's pid_max: no process has it. */
 export const DEAD_PID = 2147483646;

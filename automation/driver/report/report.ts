@@ -4,11 +4,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describeList, type EstimatesResult } from "./estimates";
-import { describePurgeable } from "./purge";
+import { describeList, type EstimatesResult } from "../estimates/estimates";
+import { describePurgeable } from "../cleanup/purge";
 import { formatDuration, NO_OP, shortType, type Timeline, type TimelineEntry } from "./timeline";
-import type { OperationStatus, PurgeResult, StackOperation } from "./types";
-import type { VerifyReport } from "./verify";
+import type { OperationStatus, PurgeResult, StackOperation } from "../stack/types";
+import type { VerifyReport } from "../verify/verify";
 
 export interface RunReport {
   kind: "run";
@@ -67,7 +67,7 @@ export function runReport(timeline: Timeline, status: OperationStatus, error?: s
 }
 
 const SYNTHETIC_NOTE =
-  "SYNTHETIC: these timings come from a generated event stream (automation/driver/synthesize-events.ts, durations from a stated model), not from a real deployment.";
+  "SYNTHETIC: these timings come from a generated event stream (automation/driver/report/synthesize-events.ts, durations from a stated model), not from a real deployment.";
 
 // ---------------------------------------------------------------- Markdown
 

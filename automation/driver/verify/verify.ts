@@ -4,7 +4,7 @@
  * their order (a rate-limit burst must not precede the call that expects 200), each with a timeout per
  * request and bounded retries while DNS, certificates and backends settle after a deployment.
  */
-import type { Probe } from "../../scenarios/probes";
+import type { Probe } from "../../../scenarios/probes";
 import type { AttemptOutcome, AttemptRequest } from "./probe-http";
 import { verifyCertificateHints } from "./certificate-errors";
 

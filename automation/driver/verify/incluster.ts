@@ -25,9 +25,9 @@ import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { resourceGroupOf } from "./azure";
+import { resourceGroupOf } from "../preflight/azure";
 import type { AttemptOutcome, AttemptRequest } from "./probe-http";
-import type { StateResource } from "./types";
+import type { StateResource } from "../stack/types";
 import type { ProbeTransport } from "./verify";
 
 /** Server application of AKS-managed Entra ID integration, the audience of cluster tokens. */
@@ -154,7 +154,7 @@ export class InClusterTransport implements ProbeTransport {
 
   /** Signs in, creates the relay and waits until it is ready. */
   static async start(cluster: ClusterRef, subscriptionId: string, options: { readyTimeoutMs?: number; onProgress?: (t: string) => void } = {}): Promise<InClusterTransport> {
-    const { azureCredential } = require("./azure") as typeof import("./azure");
+    const { azureCredential } = require("../preflight/azure") as typeof import("../preflight/azure");
     const credential = azureCredential();
     const arm = await credential.getToken("https://management.azure.com/.default");
     if (!arm) throw new Error("no Azure Resource Manager token");

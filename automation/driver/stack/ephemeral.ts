@@ -6,10 +6,10 @@
  *
  *   await withEphemeral("public", {}, async (stack, outputs) => { ... });
  */
-import type { ScenarioName } from "../../config/schema";
-import { InterruptController } from "./interrupt";
-import { type DriverContext, errorText, type LifecycleResult, runEphemeralLifecycle } from "./orchestrate";
-import { openDriver, validateTargets } from "./session";
+import type { ScenarioName } from "../../../config/schema";
+import { InterruptController } from "../interrupt/interrupt";
+import { type DriverContext, errorText, type LifecycleResult, runEphemeralLifecycle } from "../lifecycle/orchestrate";
+import { openDriver, validateTargets } from "../lifecycle/session";
 import type { ProgressListener, StackHandle, StackOutputs } from "./types";
 import { type DriverWorkspace, effectiveSettings, expiresAtFromNow } from "./workspace";
 

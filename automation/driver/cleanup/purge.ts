@@ -5,8 +5,8 @@
  *  - APIM: https://learn.microsoft.com/azure/api-management/soft-delete
  *  - Cognitive Services: https://learn.microsoft.com/azure/ai-services/recover-purge-resources
  */
-import { normalizeLocation, resourceGroupOf } from "./azure";
-import type { Purgeable, Purger, PurgeResult, StateResource } from "./types";
+import { normalizeLocation, resourceGroupOf } from "../preflight/azure";
+import type { Purgeable, Purger, PurgeResult, StateResource } from "../stack/types";
 
 export const APIM_TYPE = "azure-native:apimanagement:ApiManagementService";
 export const COGNITIVE_TYPE = "azure-native:cognitiveservices:Account";
@@ -44,7 +44,7 @@ function isNotFound(e: unknown): boolean {
 
 /** Purges through the Azure SDKs with DefaultAzureCredential. */
 export async function azurePurger(subscriptionId: string): Promise<Purger> {
-  const { azureCredential } = require("./azure") as typeof import("./azure");
+  const { azureCredential } = require("../preflight/azure") as typeof import("../preflight/azure");
   const { ApiManagementClient } = require("@azure/arm-apimanagement") as typeof import("@azure/arm-apimanagement");
   const { CognitiveServicesManagementClient } = require("@azure/arm-cognitiveservices") as typeof import("@azure/arm-cognitiveservices");
   const credential = azureCredential();

@@ -5,8 +5,8 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UsageError } from "../cli-common";
-import { type BackendChoice, type Env, hasPassphrase, secretsRequirement } from "./env";
+import { UsageError } from "../../cli-common";
+import { type BackendChoice, type Env, hasPassphrase, secretsRequirement } from "../stack/env";
 
 export type Need = "pulumi" | "secrets" | "azure" | "kubelogin";
 

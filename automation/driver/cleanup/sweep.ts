@@ -8,10 +8,10 @@
  * Azure OpenAI resources that came from the swept groups. Groups without `expires-at` (long-lived stacks)
  * and groups of other programs are never touched.
  */
-import { PROJECT_NAME, PROJECT_TAG } from "../../config/naming";
-import { normalizeLocation } from "./azure";
+import { PROJECT_NAME, PROJECT_TAG } from "../../../config/naming";
+import { normalizeLocation } from "../preflight/azure";
 import { purgeAll } from "./purge";
-import type { Purgeable, Purger, PurgeResult } from "./types";
+import type { Purgeable, Purger, PurgeResult } from "../stack/types";
 
 export interface GroupInfo {
   name: string;
@@ -170,7 +170,7 @@ export function formatSweep(r: SweepResult): string[] {
 
 /** SweepClient over the Azure SDKs. */
 export async function azureSweepClient(subscriptionId: string): Promise<SweepClient> {
-  const { azureCredential, resourceGroupOf } = require("./azure") as typeof import("./azure");
+  const { azureCredential, resourceGroupOf } = require("../preflight/azure") as typeof import("../preflight/azure");
   const { ResourceManagementClient } = require("@azure/arm-resources") as typeof import("@azure/arm-resources");
   const { ApiManagementClient } = require("@azure/arm-apimanagement") as typeof import("@azure/arm-apimanagement");
   const { CognitiveServicesManagementClient } = require("@azure/arm-cognitiveservices") as typeof import("@azure/arm-cognitiveservices");

@@ -3,18 +3,18 @@
  * before anything starts, preflight, the workspace, the progress display, Ctrl-C, and saving run reports.
  */
 import * as path from "node:path";
-import { ConfigError, requireConfig, type Problem } from "../../config/validate";
-import type { ScenarioName } from "../../config/schema";
-import { UsageError, type Selection } from "../cli-common";
-import { chooseBackend, isValidStackName, RUNS_DIR } from "./env";
-import { InterruptController } from "./interrupt";
+import { ConfigError, requireConfig, type Problem } from "../../../config/validate";
+import type { ScenarioName } from "../../../config/schema";
+import { UsageError, type Selection } from "../../cli-common";
+import { chooseBackend, isValidStackName, RUNS_DIR } from "../stack/env";
+import { InterruptController } from "../interrupt/interrupt";
 import { type DriverContext, type OperationRun, SWEEP_HINT } from "./orchestrate";
-import { type Need, preflight, realPreflightDeps } from "./preflight";
-import type { AzureTarget } from "./preflight-azure";
+import { type Need, preflight, realPreflightDeps } from "../preflight/preflight";
+import type { AzureTarget } from "../preflight/preflight-azure";
 import { displayMode, runWithDisplay, StackBoard } from "./progress";
-import { recordPathFor, saveRecording } from "./recorder";
-import { fileStamp, runReport, writeReportFiles } from "./report";
-import type { DriverWorkspace, ProjectSource } from "./workspace";
+import { recordPathFor, saveRecording } from "../report/recorder";
+import { fileStamp, runReport, writeReportFiles } from "../report/report";
+import type { DriverWorkspace, ProjectSource } from "../stack/workspace";
 
 export interface Target {
   scenario: ScenarioName;
@@ -99,11 +99,11 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
   const subscriptionChecks =
     azure &&
     ((subscriptionId: string, f: { pulumiPath?: string }) =>
-      (require("./preflight-azure") as typeof import("./preflight-azure")).azureProblems(azure, { subscriptionId, pulumiPath: f.pulumiPath, backend, env, secretsProvider: options.secretsProvider }));
+      (require("../preflight/preflight-azure") as typeof import("../preflight/preflight-azure")).azureProblems(azure, { subscriptionId, pulumiPath: f.pulumiPath, backend, env, secretsProvider: options.secretsProvider }));
   const found = await preflight(options.needs, { backend, stacks: options.stacks, secretsProvider: options.secretsProvider, subscriptionChecks }, realPreflightDeps(env));
   let workspace: DriverWorkspace | undefined;
   if (options.workspace !== false && found.pulumiPath) {
-    const { DriverWorkspace } = require("./workspace") as typeof import("./workspace");
+    const { DriverWorkspace } = require("../stack/workspace") as typeof import("../stack/workspace");
     workspace = await DriverWorkspace.create({ pulumiPath: found.pulumiPath, subscriptionId: found.subscriptionId, secretsProvider: options.secretsProvider, env, backend, project: options.project, extraEnv: options.extraEnv });
   }
   const board = new StackBoard(options.stacks);
@@ -114,7 +114,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
     if (count === 1) say("\ninterrupted: cancelling running operations; ephemeral stacks are still destroyed and purged (Ctrl-C again to abandon that too)");
     if (count === 2) {
       say(`\ninterrupted again: abandoning teardown; what remains carries expires-at, and \`${SWEEP_HINT}\` removes it later (Ctrl-C once more to exit now)`);
-      if (workspace?.shim) (require("./shim") as typeof import("./shim")).escalate(workspace!.shim!);
+      if (workspace?.shim) (require("../interrupt/shim") as typeof import("../interrupt/shim")).escalate(workspace!.shim!);
     }
   });
   const uninstall = interrupt.install();
@@ -123,7 +123,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
     progress: board.listener,
     interrupt,
     purger: found.subscriptionId
-      ? () => (purgerPromise ??= (require("./purge") as typeof import("./purge")).azurePurger(found.subscriptionId!))
+      ? () => (purgerPromise ??= (require("../cleanup/purge") as typeof import("../cleanup/purge")).azurePurger(found.subscriptionId!))
       : undefined,
     onRun: (run: OperationRun) => {
       if (options.record) {
@@ -147,7 +147,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
     run: (stacks, work) => runWithDisplay(board, stacks, mode, work),
     close: () => {
       uninstall();
-      if (workspace?.shim) (require("./shim") as typeof import("./shim")).removeShim(workspace.shim);
+      if (workspace?.shim) (require("../interrupt/shim") as typeof import("../interrupt/shim")).removeShim(workspace.shim);
     },
   };
 }

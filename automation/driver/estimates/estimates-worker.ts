@@ -1,7 +1,7 @@
 /**
  * Runs one offline evaluation and prints the plan's estimates as one JSON line (see estimates.ts): a
  * process of its own, because the mock engine is global to a process.
- *   node --require tsx/cjs automation/driver/estimates-worker.ts '{"scenario":"public","overrides":{}}'
+ *   node --require tsx/cjs automation/driver/estimates/estimates-worker.ts '{"scenario":"public","overrides":{}}'
  */
 import { estimateInThisProcess } from "./estimates";
 

@@ -1,8 +1,8 @@
 /**
  * Reports from saved event streams (`scenarios up --record`, or the SYNTHETIC fixtures):
  *
- *   npx tsx automation/driver/report-from-recording.ts <recording.json>...            run reports
- *   npx tsx automation/driver/report-from-recording.ts --compare <recording.json>...  one comparison
+ *   npx tsx automation/driver/report/report-from-recording.ts <recording.json>...            run reports
+ *   npx tsx automation/driver/report/report-from-recording.ts --compare <recording.json>...  one comparison
  *       [--out <base path>]   default reports/runs/<stack>-<operation>-<time> or reports/compare-<time>
  *       [--no-estimates]      skip the offline plan's estimates in a comparison
  *
@@ -10,10 +10,10 @@
  * estimates beside them; spin-up and teardown come from the recordings, verification is not part of them.
  */
 import * as path from "node:path";
-import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
-import { isScenarioName } from "../../config/validate";
-import { REPORTS_DIR, RUNS_DIR } from "./env";
-import { planEstimates } from "./estimates";
+import { SCENARIO_NAMES, type ScenarioName } from "../../../config/schema";
+import { isScenarioName } from "../../../config/validate";
+import { REPORTS_DIR, RUNS_DIR } from "../stack/env";
+import { planEstimates } from "../estimates/estimates";
 import { loadRecording, type Recording } from "./recorder";
 import { type CompareEntry, type CompareReport, fileStamp, runReport, writeReportFiles } from "./report";
 import { buildTimeline } from "./timeline";

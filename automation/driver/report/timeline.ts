@@ -3,7 +3,7 @@
  * resource operation started (`resourcePreEvent`) and ended (`resOutputsEvent`, or `resOpFailedEvent`).
  */
 import type { RecordedEvent, Recording } from "./recorder";
-import type { StackOperation } from "./types";
+import type { StackOperation } from "../stack/types";
 
 export interface TimelineEntry {
   urn: string;

@@ -6,8 +6,8 @@
  *  - otherwise (pipes, CI logs, `--json`): plain lines on stderr, one per phase change, per resource
  *    operation that ends, per error, and a "waiting on" line every minute while something slow runs.
  */
-import { formatDuration, shortType } from "./timeline";
-import type { Phase, ProgressEvent, ProgressListener } from "./types";
+import { formatDuration, shortType } from "../report/timeline";
+import type { Phase, ProgressEvent, ProgressListener } from "../stack/types";
 
 interface InFlight {
   op: string;

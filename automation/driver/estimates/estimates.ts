@@ -2,8 +2,8 @@
  * The offline plan's estimates (`automation/plan/estimates.ts`, owned by the plan) beside the driver's
  * measurements. Loaded lazily, and reported as unavailable rather than failing when it cannot be loaded.
  */
-import type { ScenarioName } from "../../config/schema";
-import { nameFromUrn, shortType } from "./timeline";
+import type { ScenarioName } from "../../../config/schema";
+import { nameFromUrn, shortType } from "../report/timeline";
 
 /** The shape `estimateScenario(evaluation)` returns; fields the report does not know are kept as they are. */
 export interface PlanEstimates {
@@ -54,7 +54,7 @@ export async function estimateInThisProcess(scenario: ScenarioName, overrides: R
   }
   if (typeof estimate !== "function") return { ok: false, reason: "automation/plan/estimates.ts does not export estimateScenario" };
   try {
-    const { evaluateScenario } = require("../evaluate") as typeof import("../evaluate");
+    const { evaluateScenario } = require("../../evaluate") as typeof import("../../evaluate");
     const evaluation = await evaluateScenario(scenario, { overrides, stack });
     return { ok: true, estimates: await estimate(evaluation) };
   } catch (e) {

@@ -1,6 +1,6 @@
 /** `verify` for one stack: its outputs give the probes and the key; VNet probes go through the cluster. */
-import { emitMessage, emitPhase, type DriverContext } from "./orchestrate";
-import type { StackHandle } from "./types";
+import { emitMessage, emitPhase, type DriverContext } from "../lifecycle/orchestrate";
+import type { StackHandle } from "../stack/types";
 import { localTransport, parseProbes, type ProbeTransport, runProbes, type Transports, type VerifyOptions, type VerifyReport } from "./verify";
 
 export interface VerifyStackOptions {

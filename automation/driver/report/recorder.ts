@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import type { EngineEvent, StackOperation } from "./types";
+import type { EngineEvent, StackOperation } from "../stack/types";
 
 export const RECORDING_FORMAT = "pulumi-engine-events" as const;
 export const RECORDING_VERSION = 1 as const;

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { PROJECT_DIR, STACKS_DIR } from "../../config/load";
+import { PROJECT_DIR, STACKS_DIR } from "../../../config/load";
 
 /** Local file backend used when `PULUMI_BACKEND_URL` is not set (gitignored). */
 export const LOCAL_STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");

@@ -5,11 +5,11 @@
  * Everything here talks to stacks only through `StackHandle` (types.ts).
  */
 import { hostname } from "node:os";
-import { purgeAll, purgeTargets } from "./purge";
-import { EventRecorder, type Recording } from "./recorder";
-import { buildTimeline, managedByProvider, nameFromUrn, plainMessage, type Timeline } from "./timeline";
-import { withCertificateExplanation } from "./certificate-errors";
-import type { InterruptController } from "./interrupt";
+import { purgeAll, purgeTargets } from "../cleanup/purge";
+import { EventRecorder, type Recording } from "../report/recorder";
+import { buildTimeline, managedByProvider, nameFromUrn, plainMessage, type Timeline } from "../report/timeline";
+import { withCertificateExplanation } from "../verify/certificate-errors";
+import type { InterruptController } from "../interrupt/interrupt";
 import type {
   EngineEvent,
   OperationResult,
@@ -19,7 +19,7 @@ import type {
   Purger,
   StackHandle,
   StackOperation,
-} from "./types";
+} from "../stack/types";
 
 export interface DriverContext {
   progress: ProgressListener;

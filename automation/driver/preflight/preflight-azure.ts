@@ -8,13 +8,13 @@
  * its own time limit; a check that cannot run (no permission, timeout) says why on a line of its own and does
  * not stop the command, because it found no problem.
  */
-import { resourceNames } from "../../config/naming";
-import type { ScenarioConfig, ScenarioName } from "../../config/schema";
-import { requireConfig } from "../../config/validate";
+import { resourceNames } from "../../../config/naming";
+import type { ScenarioConfig, ScenarioName } from "../../../config/schema";
+import { requireConfig } from "../../../config/validate";
 import { normalizeLocation, resourceGroupOf } from "./azure";
-import type { BackendChoice, Env } from "./env";
+import type { BackendChoice, Env } from "../stack/env";
 import { PreflightError } from "./preflight";
-import type { StateResource } from "./types";
+import type { StateResource } from "../stack/types";
 
 // ------------------------------------------------------------------ what the checks are given
 
@@ -652,12 +652,12 @@ export async function azureProblems(targets: readonly AzureTarget[], ctx: AzureP
 }
 
 export function realAzurePreflightDeps(ctx: AzurePreflightContext): AzurePreflightDeps {
-  let workspace: Promise<import("./workspace").DriverWorkspace> | undefined;
+  let workspace: Promise<import("../stack/workspace").DriverWorkspace> | undefined;
   return {
     reader: (subscriptionId) => azureReader(subscriptionId, (require("./azure") as typeof import("./azure")).azureCredential()),
     async stackState(t) {
       if (!ctx.pulumiPath) throw new Error("pulumi CLI not found");
-      const { DriverWorkspace } = require("./workspace") as typeof import("./workspace");
+      const { DriverWorkspace } = require("../stack/workspace") as typeof import("../stack/workspace");
       // Without the Ctrl-C shim: this workspace only reads state and is dropped afterwards.
       workspace ??= DriverWorkspace.create({ pulumiPath: ctx.pulumiPath, subscriptionId: ctx.subscriptionId, secretsProvider: ctx.secretsProvider, env: ctx.env, backend: ctx.backend, shim: false });
       try {

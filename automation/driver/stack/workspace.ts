@@ -24,12 +24,12 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import type * as automation from "@pulumi/pulumi/automation";
-import { CONFIG_NAMESPACE, PROJECT_DIR, readStackSettings, STACKS_DIR } from "../../config/load";
-import type { ScenarioName } from "../../config/schema";
-import { providerEnv } from "./azure";
+import { CONFIG_NAMESPACE, PROJECT_DIR, readStackSettings, STACKS_DIR } from "../../../config/load";
+import type { ScenarioName } from "../../../config/schema";
+import { providerEnv } from "../preflight/azure";
 import { type BackendChoice, chooseBackend, type Env, LOCAL_STATE_DIR, stackConfigPath } from "./env";
-import { plainMessage } from "./timeline";
-import { installShim, interruptStack, type Shim } from "./shim";
+import { plainMessage } from "../report/timeline";
+import { installShim, interruptStack, type Shim } from "../interrupt/shim";
 import type { EngineEvent, OperationOptions, OperationResult, StackHandle, StackOutputs, StateResource } from "./types";
 
 type Automation = typeof automation;
