@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import { FAILOVER_ENDPOINTS_ENV } from "../app/src/failover-env";
 import { appContainerEnv, CONTAINER_PORT } from "../app/src/image";
 import type { AiModel } from "./AiModel";
 import { asK8sInput, type AzureScopeArgs, customResource, isolatedNamespace, TYPE_PREFIX } from "./common";
@@ -46,6 +47,11 @@ export interface AiBackendArgs extends AzureScopeArgs {
   modelPrivateSubnets?: string[];
   /** A second account with the same deployment (APIM's failover target): the pods' identity may call it too. */
   secondaryModel?: AiModel;
+  /**
+   * Endpoints the AI API fails over to after the model's own (app/src/failover.ts), where the pods can reach
+   * them: through private endpoints in the VNet scenarios.
+   */
+  failoverEndpoints?: pulumi.Input<string>[];
 }
 
 const APP_LABELS = { app: "ai-api" };
@@ -124,6 +130,9 @@ export class AiBackend extends pulumi.ComponentResource {
       apiVersion: args.model.apiVersion,
       tokenParameter: args.model.tokenParameter,
     });
+    if (args.failoverEndpoints?.length) {
+      env.push({ name: FAILOVER_ENDPOINTS_ENV, value: pulumi.all(args.failoverEndpoints).apply((e) => e.join(",")) });
+    }
     const podSpec = pulumi
       .all([args.image, ...env.map((e) => e.value)])
       .apply(([image, ...values]) =>

@@ -340,6 +340,9 @@ export function buildBackend(f: Foundation, platform: KubernetesPlatform, gatewa
       model: f.model,
       modelPrivateSubnets: f.modelPrivateSubnetPrefix ? [f.modelPrivateSubnetPrefix] : undefined,
       secondaryModel: f.secondaryModel,
+      // The AI API fails over itself where it can reach the secondary: through its private endpoint (VNet
+      // scenarios). Elsewhere the secondary's firewall admits APIM only, and the AI API stays on the primary.
+      failoverEndpoints: f.secondaryModel && f.modelPrivateSubnetPrefix ? [f.secondaryModel.endpoint] : undefined,
       image,
       replicas: config.appReplicas,
       host,

@@ -9,10 +9,9 @@ import type { AppConfig } from "./config";
 import type { HttpFailure } from "./errors";
 import { createUpstream, type RelayCall, type RelaySink, type Upstream } from "./upstream";
 
-/** Extra endpoints, comma-separated, tried in order after AZURE_OPENAI_ENDPOINT (same deployment name). */
-export const FAILOVER_ENDPOINTS_ENV = "AZURE_OPENAI_FAILOVER_ENDPOINTS";
-/** Response header naming the endpoint that answered: `openai-1` (primary), `openai-2`, ... as APIM's backends. */
-export const MODEL_ENDPOINT_HEADER = "x-model-endpoint";
+import { FAILOVER_ENDPOINTS_ENV, MODEL_ENDPOINT_HEADER } from "./failover-env";
+
+export { FAILOVER_ENDPOINTS_ENV, MODEL_ENDPOINT_HEADER };
 /** How long an endpoint is set aside when its answer carries no Retry-After. */
 export const DEFAULT_TRIP_MS = 60_000;
 /** The longest Retry-After honoured, so that a wrong header cannot park an endpoint for hours. */

@@ -91,6 +91,10 @@ describe("model pool: a second account behind APIM's backend pool with circuit b
         const on = grants.filter((g) => props(g).scope === account.id).map((g) => props(g).principalId);
         assert.deepEqual(on.sort(), [apimPrincipal, workloadPrincipal].sort(), `grants on ${account.name}`);
       }
+      // The AI API fails over itself where it reaches the secondary privately (VNet scenarios), not elsewhere.
+      const container = props(one(e, "kubernetes:apps/v1:Deployment", (d) => props(d).metadata?.name === "ai-api")).spec.template.spec.containers[0];
+      const failoverEnv = (container.env as { name: string; value: string }[]).find((v) => v.name === "AZURE_OPENAI_FAILOVER_ENDPOINTS");
+      assert.deepEqual(failoverEnv?.value, scenario === "public" ? undefined : `https://${props(secondary).accountName}.openai.azure.com/`);
       // The second account is probed like the first: refused from the internet, reached privately in the VNet.
       const probes = (e.outputs.probes?.value ?? []) as { name: string; from: string; request: { url: string }; expect: unknown }[];
       const secondaryProbes = probes.filter((p) => p.name.startsWith("openai-secondary-"));
