@@ -6,9 +6,28 @@
 const { spawn } = require("node:child_process");
 const path = require("node:path");
 
+const fs = require("node:fs");
+const os = require("node:os");
+
 const root = path.resolve(__dirname, "..");
 const cache = path.join(root, "node_modules", ".cache");
-const env = { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(cache, "node-compile-cache") };
+
+/**
+ * Where .ci/run installs Node 22 from the npm registry's `node` package when the machine's node is older;
+ * `npm test` runs its children there too when this node is older than 22 and that install exists.
+ */
+function node22Bin(version = process.versions.node, env = process.env, exists = fs.existsSync) {
+  if (Number(version.split(".")[0]) >= 22) return undefined;
+  const dir = path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "apim-aks-ai-scenarios", "node22", "node_modules", "node", "bin");
+  return exists(path.join(dir, "node")) ? dir : undefined;
+}
+
+const node22 = node22Bin();
+const env = {
+  ...process.env,
+  ...(node22 ? { PATH: `${node22}${path.delimiter}${process.env.PATH}` } : {}),
+  NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(cache, "node-compile-cache"),
+};
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 
 function run(label, command, args, buffered) {
@@ -30,6 +49,8 @@ function commands(extra = []) {
 }
 
 async function main() {
+  if (node22) console.log(`node ${process.version} is older than the 22 package.json asks for: the type check and the tests run on ${node22}/node`);
+  else if (Number(process.versions.node.split(".")[0]) < 22) console.log(`node ${process.version} is older than the 22 package.json asks for; .ci/run installs Node 22 (see README)`);
   const c = commands(process.argv.slice(2));
   const typecheck = run("type check", ...c.typecheck, true);
   const tests = run("tests", ...c.tests, false);
@@ -41,4 +62,4 @@ async function main() {
 }
 
 if (require.main === module) main();
-module.exports = { commands, env };
+module.exports = { commands, env, node22Bin };

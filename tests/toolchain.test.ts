@@ -6,7 +6,11 @@ import * as path from "node:path";
 const ROOT = path.resolve(__dirname, "..");
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), "utf8");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const runner = require(path.join(ROOT, "scripts", "test.js")) as { commands: (extra?: string[]) => Record<"typecheck" | "tests", [string, string[]]>; env: NodeJS.ProcessEnv };
+const runner = require(path.join(ROOT, "scripts", "test.js")) as {
+  commands: (extra?: string[]) => Record<"typecheck" | "tests", [string, string[]]>;
+  env: NodeJS.ProcessEnv;
+  node22Bin: (version: string, env: NodeJS.ProcessEnv, exists: (p: string) => boolean) => string | undefined;
+};
 
 describe("toolchain", () => {
   it("requires Node 22 or later, and the README says so", () => {
@@ -32,6 +36,14 @@ describe("toolchain", () => {
     assert.match(c.tests[0], /node_modules\/\.bin\/mocha$/);
     assert.deepEqual(c.tests[1], ["tests/**/*.test.ts", "--grep", "x"]);
     assert.ok(runner.env.NODE_COMPILE_CACHE);
+  });
+
+  it("npm test on an older node runs its children on the Node 22 that .ci/run installed, where there is one", () => {
+    const everywhere = () => true;
+    assert.equal(runner.node22Bin("22.1.0", {}, everywhere), undefined, "Node 22 runs as it is");
+    assert.equal(runner.node22Bin("20.20.2", { XDG_CACHE_HOME: "/c" }, everywhere), "/c/apim-aks-ai-scenarios/node22/node_modules/node/bin");
+    assert.equal(runner.node22Bin("20.20.2", { XDG_CACHE_HOME: "/c" }, () => false), undefined, "none installed");
+    assert.ok(read(".ci/run").includes('node22="${XDG_CACHE_HOME:-$HOME/.cache}/apim-aks-ai-scenarios/node22"'), "the same place .ci/run installs to");
   });
 
   it("the mocha config names no spec, so `npx mocha <file>` runs only that file", () => {
