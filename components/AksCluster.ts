@@ -4,14 +4,10 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { AKS_ENTRA_SERVER_APP_ID } from "./aks-entra";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { AKS_RBAC_CLUSTER_ADMIN, assignRole, NETWORK_CONTRIBUTOR, type PrincipalType } from "./roles";
 
-/**
- * Application ID of "Azure Kubernetes Service AAD Server", the same in every tenant: the audience of the tokens
- * AKS accepts. https://azure.github.io/kubelogin/concepts/aks.html
- */
-export const AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
 export interface AksClusterArgs extends AzureScopeArgs {
   clusterName: pulumi.Input<string>;
@@ -240,7 +236,7 @@ export function kubeconfigForAzureCli(kubeconfigYaml: string): string {
         ...exec,
         apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1beta1",
         command: "kubelogin",
-        args: ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_APP_ID],
+        args: ["get-token", "--login", "azurecli", "--server-id", AKS_ENTRA_SERVER_APP_ID],
         env: null,
         provideClusterInfo: false,
       },

@@ -10,7 +10,7 @@
 import { execFile } from "node:child_process";
 import * as https from "node:https";
 import { parse as parseYaml } from "yaml";
-import { AKS_AAD_SERVER_APP_ID } from "./AksCluster";
+import { AKS_ENTRA_SERVER_APP_ID } from "./aks-entra";
 
 export interface ClusterEndpoint {
   server: string;
@@ -68,7 +68,7 @@ function run(command: string, args: string[]): Promise<string> {
 
 /** A token for the AKS server application from the Azure CLI session, through kubelogin. */
 export async function kubeloginToken(): Promise<string> {
-  const out = JSON.parse(await run("kubelogin", ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_APP_ID])) as { status?: { token?: string } };
+  const out = JSON.parse(await run("kubelogin", ["get-token", "--login", "azurecli", "--server-id", AKS_ENTRA_SERVER_APP_ID])) as { status?: { token?: string } };
   if (!out.status?.token) throw new Error("kubelogin returned no token");
   return out.status.token;
 }

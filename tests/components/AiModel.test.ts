@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { evaluateProgram, type Evaluation } from "../../automation/mock-engine";
+import { ofType } from "../helpers/graph";
 import { SIMULATED_SUBSCRIPTION_ID } from "../../automation/simulate";
 import { AiModel, type AiModelArgs, explainDeploymentError, networkRules } from "../../components/AiModel";
 
@@ -26,8 +27,6 @@ const ARGS: AiModelArgs = {
   network: { ipRanges: ["203.0.113.10", "198.51.100.0/24"], subnetIds: ["/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"] },
 };
 const PRINCIPAL = "22222222-2222-2222-2222-222222222222";
-
-const ofType = (e: Evaluation, type: string) => e.resources.filter((r) => r.type === type);
 
 describe("components/AiModel", () => {
   let e: Evaluation;

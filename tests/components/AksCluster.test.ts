@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { evaluateProgram, type Evaluation, type RegisteredResource } from "../../automation/mock-engine";
+import { ofType } from "../helpers/graph";
 import { SIMULATED_SUBSCRIPTION_ID, simulatedGuid } from "../../automation/simulate";
-import { AKS_AAD_SERVER_APP_ID, AksCluster, type AksClusterArgs, kubeconfigForAzureCli } from "../../components/AksCluster";
+import { AKS_ENTRA_SERVER_APP_ID } from "../../components/aks-entra";
+import { AksCluster, type AksClusterArgs, kubeconfigForAzureCli } from "../../components/AksCluster";
 
 const T = {
   component: "apim-aks-ai:aks:AksCluster",
@@ -35,8 +37,6 @@ const ARGS: AksClusterArgs = {
   networkSubnetIdsForLoadBalancers: [ILB_SUBNET],
   diagnostics: { workspaceId: "/subscriptions/x/workspaces/log" },
 };
-
-const ofType = (e: Evaluation, type: string) => e.resources.filter((r) => r.type === type);
 
 async function build(args: AksClusterArgs): Promise<Evaluation> {
   return evaluateProgram(() => {
@@ -147,7 +147,7 @@ describe("components/AksCluster", () => {
   it("exports the kubeconfig only as a secret, signing in through the Azure CLI", () => {
     assert.equal(e.outputs.kubeconfig.secret, true);
     const config = parseYaml(String(e.outputs.kubeconfig.value));
-    assert.deepEqual(config.users[0].user.exec.args, ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_APP_ID]);
+    assert.deepEqual(config.users[0].user.exec.args, ["get-token", "--login", "azurecli", "--server-id", AKS_ENTRA_SERVER_APP_ID]);
     assert.equal(config.users[0].user.token, undefined);
     assert.match(config.clusters[0].cluster.server, /^https:\/\/aks-test-dns-[0-9a-f]{8}\.hcp\.swedencentral\.azmk8s\.io:443$/);
     const [component] = ofType(e, T.component);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { evaluateProgram, type Evaluation, type RegisteredResource } from "../../automation/mock-engine";
+import { ofType } from "../helpers/graph";
 import { aksNsgRules, apimNsgRules, ingressNsgRules, Network, type NetworkArgs, type NsgRule, nsgVerdict, toSecurityRule } from "../../components/Network";
 
 const T = {
@@ -44,7 +45,6 @@ async function build(overrides: Partial<NetworkArgs> = {}): Promise<Built> {
   return { e, outputs: Object.fromEntries(Object.entries(e.outputs).map(([k, v]) => [k, v.value])) };
 }
 
-const ofType = (e: Evaluation, type: string) => e.resources.filter((r) => r.type === type);
 const subnet = (e: Evaluation, key: string) => ofType(e, T.subnet).find((s) => s.inputs.subnetName === `snet-${key}`)!;
 const nsgFor = (e: Evaluation, s: RegisteredResource) =>
   ofType(e, T.nsg).find((n) => n.id === (s.inputs.networkSecurityGroup as { id: string }).id)!;

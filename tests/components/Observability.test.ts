@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { evaluateProgram, type Evaluation } from "../../automation/mock-engine";
+import { ofType } from "../helpers/graph";
 import { Observability, type ObservabilityArgs } from "../../components/Observability";
 
 const T = {
@@ -10,8 +11,6 @@ const T = {
 
 const TAGS = { scenario: "test", stack: "t", "managed-by": "pulumi" };
 const ARGS: ObservabilityArgs = { resourceGroupName: "rg-mon", location: "swedencentral", tags: TAGS, workspaceName: "log-test", appInsightsName: "appi-test" };
-
-const ofType = (e: Evaluation, type: string) => e.resources.filter((r) => r.type === type);
 
 async function build(args: ObservabilityArgs): Promise<Evaluation> {
   return evaluateProgram(() => {

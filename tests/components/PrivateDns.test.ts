@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluateProgram, type Evaluation, type RegisteredResource } from "../../automation/mock-engine";
+import { ofType } from "../helpers/graph";
 import { apimHostNames, apimPrivateDnsZones, PrivateDns, type PrivateDnsArgs } from "../../components/PrivateDns";
 
 const T = {
@@ -29,7 +30,6 @@ async function build(zones: (() => PrivateDnsArgs["zones"]) | PrivateDnsArgs["zo
   return { e, outputs: Object.fromEntries(Object.entries(e.outputs).map(([k, v]) => [k, v.value])) };
 }
 
-const ofType = (e: Evaluation, type: string) => e.resources.filter((r) => r.type === type);
 const inZone = (e: Evaluation, type: string, zone: RegisteredResource) => ofType(e, type).filter((r) => r.inputs.privateZoneName === zone.inputs.privateZoneName);
 
 describe("components/PrivateDns", () => {

@@ -1,4 +1,3 @@
-import type { RegisteredResource } from "../../automation/mock-engine";
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
 import type { ScenarioName } from "../../config/schema";
 
@@ -14,15 +13,7 @@ export function evaluated(scenario: ScenarioName): Promise<ScenarioEvaluation> {
   return cache.get(scenario)!;
 }
 
-export function ofType(e: { resources: RegisteredResource[] }, type: string): RegisteredResource[] {
-  return e.resources.filter((r) => r.type === type);
-}
-
-export function one(e: { resources: RegisteredResource[] }, type: string, predicate: (r: RegisteredResource) => boolean = () => true): RegisteredResource {
-  const found = ofType(e, type).filter(predicate);
-  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
-  return found[0];
-}
+export { ofType, one } from "../helpers/graph";
 
 export const T = {
   apim: "azure-native:apimanagement:ApiManagementService",

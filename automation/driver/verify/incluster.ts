@@ -25,13 +25,12 @@ import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { AKS_ENTRA_SERVER_APP_ID } from "../../../components/aks-entra";
 import { resourceGroupOf } from "../preflight/azure";
 import type { AttemptOutcome, AttemptRequest } from "./probe-http";
 import type { StateResource } from "../stack/types";
 import type { ProbeTransport } from "./verify";
 
-/** Server application of AKS-managed Entra ID integration, the audience of cluster tokens. */
-export const AKS_ENTRA_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 export const RELAY_IMAGE = process.env.SCENARIOS_VERIFY_IMAGE || "node:22-alpine";
 export const RELAY_PORT = 8080;
 const ARM_API_VERSION = "2024-09-01";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { AKS_ENTRA_SERVER_APP_ID, findCluster, parseKubeconfig, relayManifests } from "../../../automation/driver/verify/incluster";
+import { AKS_ENTRA_SERVER_APP_ID } from "../../../components/aks-entra";
+import { findCluster, parseKubeconfig, relayManifests } from "../../../automation/driver/verify/incluster";
 
 const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
 
