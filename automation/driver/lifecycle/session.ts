@@ -7,8 +7,8 @@ import { ConfigError, requireConfig, type Problem } from "../../../config/valida
 import type { ScenarioName } from "../../../config/schema";
 import { UsageError, type Selection } from "../../cli-common";
 import { chooseBackend, isValidStackName, RUNS_DIR } from "../stack/env";
-import { InterruptController } from "../interrupt/interrupt";
-import { type DriverContext, type OperationRun, SWEEP_HINT } from "./orchestrate";
+import { announceInterrupts, InterruptController } from "../interrupt/interrupt";
+import { type DriverContext, type OperationRun } from "./orchestrate";
 import { type Need, preflight, realPreflightDeps } from "../preflight/preflight";
 import type { AzureTarget } from "../preflight/preflight-azure";
 import { displayMode, runWithDisplay, StackBoard } from "./progress";
@@ -110,13 +110,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
   const interrupt = new InterruptController(Boolean(workspace?.shim));
   const files: string[] = [];
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  interrupt.onInterrupt((count) => {
-    if (count === 1) say("\ninterrupted: cancelling running operations; ephemeral stacks are still destroyed and purged (Ctrl-C again to abandon that too)");
-    if (count === 2) {
-      say(`\ninterrupted again: abandoning teardown; what remains carries expires-at, and \`${SWEEP_HINT}\` removes it later (Ctrl-C once more to exit now)`);
-      if (workspace?.shim) (require("../interrupt/shim") as typeof import("../interrupt/shim")).escalate(workspace!.shim!);
-    }
-  });
+  announceInterrupts(interrupt, workspace?.shim, say);
   const uninstall = interrupt.install();
   let purgerPromise: ReturnType<NonNullable<DriverContext["purger"]>> | undefined;
   const ctx: DriverContext = {

@@ -29,7 +29,8 @@ import type { ScenarioName } from "../../../config/schema";
 import { providerEnv } from "../preflight/azure";
 import { type BackendChoice, chooseBackend, type Env, LOCAL_STATE_DIR, stackConfigPath } from "./env";
 import { plainMessage } from "../report/timeline";
-import { installShim, interruptStack, type Shim } from "../interrupt/shim";
+import { cliCancellation } from "../interrupt/interrupt";
+import { installShim, type Shim } from "../interrupt/shim";
 import type { EngineEvent, OperationOptions, OperationResult, StackHandle, StackOutputs, StateResource } from "./types";
 
 type Automation = typeof automation;
@@ -224,31 +225,6 @@ export function upHint(stack: string, scenario: string): string {
   return `scenarios up ${scenario}${stack === scenario ? "" : ` --stack ${stack}`}`;
 }
 
-/**
- * What cancels an operation when its AbortSignal fires. Without the shim, the SDK sends the CLI SIGINT.
- * With the shim (which ignores SIGINT), the driver signals the stack's CLI by pid, once; the CLI may not
- * have registered yet when the signal fires, so it looks again until it finds it or the operation ends.
- */
-function cancellation(shim: Shim | undefined, stackName: string, signal: AbortSignal | undefined): { sdkSignal?: AbortSignal; done: () => void } {
-  if (!shim || !signal) return { sdkSignal: signal, done: () => {} };
-  let timer: NodeJS.Timeout | undefined;
-  let finished = false;
-  const fire = () => {
-    if (finished) return;
-    if (interruptStack(shim, stackName) > 0) return;
-    timer = setTimeout(fire, 100);
-  };
-  if (signal.aborted) fire();
-  else signal.addEventListener("abort", fire, { once: true });
-  return {
-    done: () => {
-      finished = true;
-      if (timer) clearTimeout(timer);
-      signal.removeEventListener("abort", fire);
-    },
-  };
-}
-
 function namespaced(settings: Record<string, string>): automation.ConfigMap {
   return Object.fromEntries(Object.entries(settings).map(([k, v]) => [`${CONFIG_NAMESPACE}:${k}`, { value: v, secret: false }]));
 }
@@ -286,7 +262,7 @@ export class AutomationStackHandle implements StackHandle {
 
   async up(options?: OperationOptions): Promise<OperationResult> {
     const { onEvent, errors } = this.capture(options);
-    const cancel = cancellation(this.shim, this.stack.name, options?.signal);
+    const cancel = cliCancellation(this.shim, this.stack.name, options?.signal);
     try {
       const r = await this.stack.up({ onEvent, signal: cancel.sdkSignal, policyPacks: options?.policyPacks, color: "never", suppressProgress: true, suppressOutputs: true });
       return { operation: "update", status: r.summary.result === "succeeded" ? "succeeded" : "failed", changes: { ...(r.summary.resourceChanges ?? {}) } as Record<string, number> };
@@ -299,7 +275,7 @@ export class AutomationStackHandle implements StackHandle {
 
   async preview(options?: OperationOptions): Promise<OperationResult> {
     const { onEvent, errors } = this.capture(options);
-    const cancel = cancellation(this.shim, this.stack.name, options?.signal);
+    const cancel = cliCancellation(this.shim, this.stack.name, options?.signal);
     try {
       const r = await this.stack.preview({ onEvent, signal: cancel.sdkSignal, policyPacks: options?.policyPacks, color: "never", suppressProgress: true });
       return { operation: "preview", status: "succeeded", changes: { ...r.changeSummary } as Record<string, number> };
@@ -312,7 +288,7 @@ export class AutomationStackHandle implements StackHandle {
 
   async destroy(options?: OperationOptions): Promise<OperationResult> {
     const { onEvent, errors } = this.capture(options);
-    const cancel = cancellation(this.shim, this.stack.name, options?.signal);
+    const cancel = cliCancellation(this.shim, this.stack.name, options?.signal);
     try {
       if (options?.clearPendingCreates) {
         // After a cancelled or failed update the state may hold pending creates, which block destroy in a
