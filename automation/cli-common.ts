@@ -56,3 +56,16 @@ export function resolveSelection(names: string[], options: SelectionOptions): Se
   }
   return { scenarios, overrides, json: Boolean(options.json) };
 }
+
+/** destroy, outputs and verify take `--config` only to say that it does not apply to them. */
+export function rejectOverrides(selection: Selection, command: string): void {
+  if (Object.keys(selection.overrides).length) throw new UsageError(`--config applies to up, preview and compare, not ${command}`);
+}
+
+/**
+ * The driver (automation/driver/index.ts), loaded only once a command line has been parsed, so that usage
+ * errors answer at once. `require`, not `import()`: bin/scenarios.js registers tsx for CommonJS only.
+ */
+export function loadDriver(): typeof import("./driver") {
+  return require("./driver") as typeof import("./driver");
+}

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { resolveSelection, type SelectionOptions, withSelection } from "../cli-common";
+import { loadDriver, rejectOverrides, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
+import type { TeardownReport } from "../driver/lifecycle/orchestrate";
+import { DEPLOY_NEEDS } from "./up";
 
 export interface DestroyOptions extends SelectionOptions {
   stack?: string;
@@ -19,7 +21,57 @@ export function registerDestroy(program: Command): void {
     .option("--secrets-provider <url>", "secrets provider (only for stacks that do not name one)")
     .action(async (names: string[], options: DestroyOptions) => {
       const selection = resolveSelection(names, options);
-      const { runDestroy } = require("../driver/commands") as typeof import("../driver/commands");
       await runDestroy(selection, options);
     });
+}
+
+interface DestroyResult {
+  ok: boolean;
+  stack: string;
+  scenario: string;
+  report?: TeardownReport;
+  error?: string;
+}
+
+async function runDestroy(selection: Selection, options: DestroyOptions): Promise<void> {
+  rejectOverrides(selection, "destroy");
+  const d = loadDriver();
+  const targets = d.targetsFor(selection, options.stack);
+  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record };
+  await d.withDriver(driverOptions, async (driver) => {
+    const results = await d.forEachStack(
+      driver,
+      targets,
+      async (t, workspace): Promise<{ result: DestroyResult; summary: string }> => {
+        const handle = await workspace.select(t.stack, t.scenario);
+        const report = await d.teardown(handle, driver.ctx, { scenario: t.scenario, purge: options.purge !== false, remove: Boolean(options.remove) });
+        const summary = report.ok ? `destroyed${report.purge.length ? `, purged ${report.purge.filter((p) => p.status === "purged").length}` : ""}${report.removed ? ", stack removed" : ""}` : report.leftovers[0];
+        return { result: { ok: report.ok, stack: t.stack, scenario: t.scenario, report }, summary };
+      },
+      (t, error) => ({ ok: false, stack: t.stack, scenario: t.scenario, error }),
+    );
+    d.finish(driver, results, "destroy", {
+      json: selection.json,
+      document: () => ({
+        operation: "destroy",
+        results: results.map((r) =>
+          r.report
+            ? { ok: r.ok, stack: r.stack, scenario: r.scenario, status: r.report.destroy?.result.status, durationMs: r.report.durationMs, purge: r.report.purge, removed: r.report.removed, leftovers: r.report.leftovers }
+            : r,
+        ),
+      }),
+      lines: () => [
+        "",
+        ...results.flatMap((r) => {
+          if (!r.report) return [`${r.stack}: FAILED: ${d.firstLine(r.error ?? "")}`];
+          return [
+            `${r.stack}: destroy ${r.report.destroy?.result.status ?? "not run"} in ${d.formatDuration(r.report.durationMs)}`,
+            ...r.report.purge.map((p) => `  purge ${d.describePurgeable(p.target)}: ${p.status}${p.error ? ` (${p.error})` : ""}`),
+            ...(r.report.removed ? ["  stack removed (its stack file kept)"] : []),
+            ...r.report.leftovers.map((l) => `  left behind: ${l}`),
+          ];
+        }),
+      ],
+    });
+  });
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { resolveSelection, type SelectionOptions, withSelection } from "../cli-common";
+import { deployStacks } from "./up";
 
 export interface PreviewOptions extends SelectionOptions {
   stack?: string;
@@ -15,7 +16,6 @@ export function registerPreview(program: Command): void {
     .option("--secrets-provider <url>", "secrets provider for new stacks (default: the backend's)")
     .action(async (names: string[], options: PreviewOptions) => {
       const selection = resolveSelection(names, options);
-      const { runPreview } = require("../driver/commands") as typeof import("../driver/commands");
-      await runPreview(selection, options);
+      await deployStacks("preview", selection, options);
     });
 }

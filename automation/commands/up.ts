@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { resolveSelection, type SelectionOptions, withSelection } from "../cli-common";
+import * as path from "node:path";
+import { loadDriver, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
 
 export interface UpOptions extends SelectionOptions {
   stack?: string;
@@ -25,7 +26,71 @@ Ctrl-C cancels the updates gracefully; press it again to stop them at once.`,
     )
     .action(async (names: string[], options: UpOptions) => {
       const selection = resolveSelection(names, options);
-      const { runUp } = require("../driver/commands") as typeof import("../driver/commands");
-      await runUp(selection, options);
+      await deployStacks("update", selection, options);
     });
+}
+
+interface OperationSummary {
+  ok: boolean;
+  stack: string;
+  scenario: string;
+  status: string;
+  durationMs?: number;
+  changes: Record<string, number>;
+  error?: string;
+  reports: string[];
+}
+
+/** What every command that deploys or destroys needs: the tools, a secrets passphrase, Azure, kubelogin. */
+export const DEPLOY_NEEDS = ["pulumi", "secrets", "azure", "kubelogin"] as const;
+
+/** `up` and `preview`: one operation per stack, in parallel, then one table. */
+export async function deployStacks(operation: "update" | "preview", selection: Selection, options: UpOptions): Promise<void> {
+  const d = loadDriver();
+  const targets = d.targetsFor(selection, options.stack);
+  const settings = (t: { scenario: Selection["scenarios"][number]; stack: string }) => d.effectiveSettings(t.scenario, t.stack, selection.overrides);
+  d.validateTargets(targets, settings);
+  const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }) : undefined;
+  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record, azure };
+  await d.withDriver(driverOptions, async (driver) => {
+    const results = await d.forEachStack(
+      driver,
+      targets,
+      async (t, workspace): Promise<{ result: OperationSummary; summary: string }> => {
+        const before = driver.files.length;
+        if (driver.interrupt.interrupted) throw new Error("interrupted before it started");
+        const handle = await workspace.prepare(t.stack, t.scenario, selection.overrides);
+        const run = await d.runOperation(handle, operation, driver.ctx, {
+          scenario: t.scenario,
+          policyPacks: options.policy ? [d.POLICY_DIR] : undefined,
+          signal: driver.interrupt.operationSignal,
+        });
+        const ok = run.result.status === "succeeded";
+        const summary = ok ? changesLine(run.result.changes) : `${run.result.status}: ${d.firstLine(run.result.error ?? "")}`;
+        return { result: { ok, stack: t.stack, scenario: t.scenario, status: run.result.status, durationMs: run.durationMs, changes: run.result.changes, error: run.result.error, reports: driver.files.slice(before) }, summary };
+      },
+      (t, error) => ({ ok: false, stack: t.stack, scenario: t.scenario, status: "failed", changes: {}, error, reports: [] }),
+    );
+    d.finish(driver, results, operation === "update" ? "up" : "preview", {
+      json: selection.json,
+      document: () => ({ operation, results }),
+      lines: () => {
+        const reports = results.flatMap((r) => r.reports).filter((f) => f.endsWith(".md") || f.endsWith(".json"));
+        return [
+          "",
+          ...d.table(
+            ["STACK", "SCENARIO", "RESULT", "TIME", "CHANGES"],
+            results.map((r) => [r.stack, r.scenario, r.status, d.formatDuration(r.durationMs), r.ok ? changesLine(r.changes) : d.firstLine(r.error ?? "")]),
+          ),
+          ...(reports.length ? [`\nreports: ${reports.map((f) => path.relative(process.cwd(), f)).join(", ")}`] : []),
+        ];
+      },
+    });
+  });
+}
+
+function changesLine(changes: Record<string, number>): string {
+  const parts = Object.entries(changes).filter(([op, n]) => n > 0 && op !== "same").map(([op, n]) => `${op} ${n}`);
+  const same = changes.same ? `${changes.same} unchanged` : "";
+  return [...parts, same].filter(Boolean).join(", ") || "no changes";
 }

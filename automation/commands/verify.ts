@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { resolveSelection, type SelectionOptions, withSelection } from "../cli-common";
+import { loadDriver, rejectOverrides, resolveSelection, type Selection, type SelectionOptions, UsageError, withSelection } from "../cli-common";
+import type { VerifyOptions as ProbeOptions, VerifyReport } from "../driver/verify/verify";
 
 export interface VerifyOptions extends SelectionOptions {
   stack?: string;
@@ -23,7 +24,54 @@ Exit code 1 when any probe fails or cannot run.`,
     )
     .action(async (names: string[], options: VerifyOptions) => {
       const selection = resolveSelection(names, options);
-      const { runVerify } = require("../driver/commands") as typeof import("../driver/commands");
       await runVerify(selection, options);
     });
+}
+
+/** `--timeout` and `--attempts` (verify, compare) as the probes' options. */
+export function verifyOptionsFrom(options: { timeout?: string; attempts?: string }): Partial<ProbeOptions> {
+  const out: Partial<ProbeOptions> = {};
+  if (options.timeout !== undefined) {
+    const s = Number(options.timeout);
+    if (!Number.isFinite(s) || s <= 0 || s > 300) throw new UsageError(`--timeout ${JSON.stringify(options.timeout)}: seconds per request, 1-300`);
+    out.requestTimeoutMs = s * 1000;
+  }
+  if (options.attempts !== undefined) {
+    const n = Number(options.attempts);
+    if (!Number.isInteger(n) || n < 1 || n > 50) throw new UsageError(`--attempts ${JSON.stringify(options.attempts)}: a whole number, 1-50`);
+    out.attempts = n;
+  }
+  return out;
+}
+
+interface VerifyResult {
+  ok: boolean;
+  stack: string;
+  report?: VerifyReport;
+  error?: string;
+}
+
+async function runVerify(selection: Selection, options: VerifyOptions): Promise<void> {
+  rejectOverrides(selection, "verify");
+  const verify = verifyOptionsFrom(options);
+  const d = loadDriver();
+  const targets = d.targetsFor(selection, options.stack);
+  await d.withDriver({ needs: ["pulumi", "secrets"], stacks: targets.map((t) => t.stack), json: selection.json, saveRuns: false }, async (driver) => {
+    const results = await d.forEachStack(
+      driver,
+      targets,
+      async (t, workspace): Promise<{ result: VerifyResult; summary: string }> => {
+        const handle = await workspace.select(t.stack, t.scenario);
+        const report = await d.verifyStack(handle, driver.ctx, { scenario: t.scenario, verify, openVnet: d.vnetOpener(driver) });
+        const ok = report.failed === 0 && report.notRun === 0;
+        return { result: { ok, stack: t.stack, report }, summary: `${report.passed} of ${report.results.length} probes passed` };
+      },
+      (t, error) => ({ ok: false, stack: t.stack, error }),
+    );
+    d.finish(driver, results, "verify", {
+      json: selection.json,
+      document: () => ({ results: results.map((r) => (r.report ? { ok: r.ok, ...r.report } : r)) }),
+      lines: () => results.flatMap((r) => ["", ...(r.report ? d.formatVerifyTable(r.report) : [`${r.stack}: could not verify: ${d.firstLine(r.error ?? "")}`])]),
+    });
+  });
 }

@@ -59,8 +59,7 @@ describe("live: ephemeral stacks (up, verify, destroy, purge, remove)", function
     }
     const { openDriver } = await import("../../automation/driver/lifecycle/session");
     const { withEphemeral, EphemeralError } = await import("../../automation/driver/stack/ephemeral");
-    const { vnetOpener } = await import("../../automation/driver/commands");
-    const { verifyStack } = await import("../../automation/driver/verify/verify-stack");
+    const { verifyStack, vnetOpener } = await import("../../automation/driver/verify/verify-stack");
     const { formatVerifyTable } = await import("../../automation/driver/verify/verify");
     const { purgeTargets } = await import("../../automation/driver/cleanup/purge");
     // Plain progress lines on stderr, reports under reports/runs/ as for `scenarios compare`.

@@ -8,7 +8,7 @@ import type { ScenarioName } from "../../../config/schema";
 import { UsageError, type Selection } from "../../cli-common";
 import { chooseBackend, isValidStackName, RUNS_DIR } from "../stack/env";
 import { announceInterrupts, InterruptController } from "../interrupt/interrupt";
-import { type DriverContext, type OperationRun } from "./orchestrate";
+import { type DriverContext, emitFinished, errorText, firstLine, type OperationRun } from "./orchestrate";
 import { type Need, preflight, realPreflightDeps } from "../preflight/preflight";
 import type { AzureTarget } from "../preflight/preflight-azure";
 import { displayMode, runWithDisplay, StackBoard } from "./progress";
@@ -166,4 +166,55 @@ export class CommandFailed extends Error {
     this.name = "CommandFailed";
     this.exitCode = interrupted ? 130 : 1;
   }
+}
+
+/** Exit 1 when a stack failed; 130 when that happened after Ctrl-C. */
+export function failIfAny<R extends { ok: boolean; stack: string }>(results: R[], verb: string, driver: Driver): void {
+  const failed = results.filter((r) => !r.ok);
+  const interrupted = driver.interrupt.interrupted;
+  if (failed.length) throw new CommandFailed(`${verb} ${interrupted ? "interrupted" : "failed"} for ${failed.map((r) => r.stack).join(", ")} (${failed.length} of ${results.length})`, interrupted);
+}
+
+/** Opens a driver, runs `body`, and closes the driver (Ctrl-C handler, shim) whatever happens. */
+export async function withDriver(options: DriverOptions, body: (driver: Driver) => Promise<void>): Promise<void> {
+  const driver = await openDriver(options);
+  try {
+    await body(driver);
+  } finally {
+    driver.close();
+  }
+}
+
+/**
+ * The body of the commands that work stack by stack: `work` runs for every target in parallel under the live
+ * display and returns its result with the row's closing line; a throw closes the row as failed with its
+ * first line, and `failed` turns the error into that stack's result.
+ */
+export function forEachStack<R extends { ok: boolean }>(
+  driver: Driver,
+  targets: Target[],
+  work: (target: Target, workspace: DriverWorkspace) => Promise<{ result: R; summary: string }>,
+  failed: (target: Target, error: string) => R,
+): Promise<R[]> {
+  const workspace = driver.workspace;
+  if (!workspace) throw new Error("internal: no Pulumi workspace");
+  const byStack = new Map(targets.map((t) => [t.stack, t]));
+  return driver.run(targets.map((t) => t.stack), async (stack) => {
+    const t = byStack.get(stack)!;
+    try {
+      const { result, summary } = await work(t, workspace);
+      emitFinished(driver.ctx, stack, result.ok, summary);
+      return result;
+    } catch (e) {
+      emitFinished(driver.ctx, stack, false, firstLine(errorText(e)));
+      return failed(t, errorText(e));
+    }
+  });
+}
+
+/** The end of a command: its JSON document on stdout, or its summary lines; then exit 1 (130) if a stack failed. */
+export function finish<R extends { ok: boolean; stack: string }>(driver: Driver, results: R[], verb: string, output: { json: boolean; document: () => unknown; lines: () => string[] }): void {
+  if (output.json) printJson(output.document());
+  else for (const line of output.lines()) console.log(line);
+  failIfAny(results, verb, driver);
 }

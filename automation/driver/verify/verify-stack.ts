@@ -1,5 +1,6 @@
 /** `verify` for one stack: its outputs give the probes and the key; VNet probes go through the cluster. */
 import { emitMessage, emitPhase, type DriverContext } from "../lifecycle/orchestrate";
+import type { Driver } from "../lifecycle/session";
 import type { StackHandle } from "../stack/types";
 import { localTransport, parseProbes, type ProbeTransport, runProbes, type Transports, type VerifyOptions, type VerifyReport } from "./verify";
 
@@ -48,4 +49,20 @@ export async function verifyStack(handle: StackHandle, ctx: DriverContext, optio
       await dispose().catch((e: Error) => emitMessage(ctx, handle.name, `could not delete the probe namespace: ${e.message}`, "warning"));
     }
   }
+}
+
+/** Opens the in-cluster transport for a stack's VNet probes (needs Azure sign-in; checked here, lazily). */
+export function vnetOpener(driver: Driver, ctx: DriverContext = driver.ctx) {
+  return async (handle: StackHandle) => {
+    const { findCluster, InClusterTransport } = require("./incluster") as typeof import("./incluster");
+    let subscriptionId = driver.subscriptionId;
+    if (!subscriptionId) {
+      const { preflight, realPreflightDeps } = require("../preflight/preflight") as typeof import("../preflight/preflight");
+      const { chooseBackend } = require("../stack/env") as typeof import("../stack/env");
+      subscriptionId = (await preflight(["azure"], { backend: chooseBackend(process.env), stacks: [] }, realPreflightDeps())).subscriptionId;
+    }
+    const cluster = findCluster(await handle.resources());
+    if (!cluster) return { unavailable: "the stack has no AKS cluster in its state" };
+    return InClusterTransport.start(cluster, subscriptionId!, { onProgress: (t) => emitMessage(ctx, handle.name, t) });
+  };
 }

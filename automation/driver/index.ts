@@ -1,0 +1,13 @@
+/** What the commands (automation/commands/*.ts) use of the driver; they load it with `loadDriver` (cli-common.ts). */
+export { POLICY_DIR, REPORTS_DIR } from "./stack/env";
+export { effectiveSettings, expiresAtFromNow } from "./stack/workspace";
+export { type DriverContext, emitMessage, errorText, firstLine, type LifecycleResult, runEphemeralLifecycle, runOperation, teardown } from "./lifecycle/orchestrate";
+export { CommandFailed, type Driver, type DriverOptions, finish, forEachStack, printJson, table, type Target, targetsFor, validateTargets, withDriver } from "./lifecycle/session";
+export { azureTargets, type AzureTarget } from "./preflight/preflight-azure";
+export { describePurgeable } from "./cleanup/purge";
+export { planEstimates, type EstimatesResult } from "./estimates/estimates";
+export { type CompareEntry, type CompareReport, fileStamp, writeReportFiles } from "./report/report";
+export { formatDuration } from "./report/timeline";
+export { formatVerifyTable, type VerifyOptions, type VerifyReport } from "./verify/verify";
+export { verifyStack, vnetOpener } from "./verify/verify-stack";
+
