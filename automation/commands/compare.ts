@@ -92,6 +92,7 @@ async function runCompare(selection: Selection, options: CompareOptions): Promis
     secretsProvider: options.secretsProvider,
     // Ephemeral stacks are new: nothing to read from state.
     azure: d.azureTargets(targets, settings, { mayExist: false }),
+    showBackend: true,
   };
   await d.withDriver(driverOptions, async (driver) => {
     const workspace = driver.workspace;

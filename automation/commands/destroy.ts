@@ -37,7 +37,7 @@ async function runDestroy(selection: Selection, options: DestroyOptions): Promis
   rejectOverrides(selection, "destroy");
   const d = loadDriver();
   const targets = d.targetsFor(selection, options.stack);
-  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record };
+  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record, showBackend: true };
   await d.withDriver(driverOptions, async (driver) => {
     const results = await d.forEachStack(
       driver,

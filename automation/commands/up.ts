@@ -51,7 +51,7 @@ export async function deployStacks(operation: "update" | "preview", selection: S
   const settings = (t: { scenario: Selection["scenarios"][number]; stack: string }) => d.effectiveSettings(t.scenario, t.stack, selection.overrides);
   d.validateTargets(targets, settings);
   const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }) : undefined;
-  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record, azure };
+  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record, azure, showBackend: true };
   await d.withDriver(driverOptions, async (driver) => {
     const results = await d.forEachStack(
       driver,

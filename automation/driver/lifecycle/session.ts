@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { ConfigError, requireConfig, type Problem } from "../../../config/validate";
 import type { ScenarioName } from "../../../config/schema";
 import { UsageError, type Selection } from "../../cli-common";
-import { chooseBackend, isValidStackName, RUNS_DIR } from "../stack/env";
+import { chooseBackend, describeBackend, isValidStackName, RUNS_DIR } from "../stack/env";
 import { announceInterrupts, InterruptController } from "../interrupt/interrupt";
 import { type DriverContext, emitFinished, errorText, firstLine, type OperationRun } from "./orchestrate";
 import { type Need, preflight, realPreflightDeps } from "../preflight/preflight";
@@ -76,6 +76,8 @@ export interface DriverOptions {
   extraEnv?: Record<string, string>;
   /** `up` and `compare`: stacks whose needs are checked against the subscription first (preflight-azure.ts). */
   azure?: AzureTarget[];
+  /** Commands that deploy or destroy say which state backend they use, once preflight has passed. */
+  showBackend?: boolean;
 }
 
 export interface Driver {
@@ -101,6 +103,7 @@ export async function openDriver(options: DriverOptions): Promise<Driver> {
     ((subscriptionId: string, f: { pulumiPath?: string }) =>
       (require("../preflight/preflight-azure") as typeof import("../preflight/preflight-azure")).azureProblems(azure, { subscriptionId, pulumiPath: f.pulumiPath, backend, env, secretsProvider: options.secretsProvider }));
   const found = await preflight(options.needs, { backend, stacks: options.stacks, secretsProvider: options.secretsProvider, subscriptionChecks }, realPreflightDeps(env));
+  if (options.showBackend) process.stderr.write(`state: ${describeBackend(backend.url)}\n`);
   let workspace: DriverWorkspace | undefined;
   if (options.workspace !== false && found.pulumiPath) {
     const { DriverWorkspace } = require("../stack/workspace") as typeof import("../stack/workspace");

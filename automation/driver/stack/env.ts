@@ -33,6 +33,30 @@ export function chooseBackend(env: Env, stateDir = LOCAL_STATE_DIR): BackendChoi
   return { url: `file://${stateDir}`, selfManaged: true, defaulted: true };
 }
 
+/**
+ * Query parameters of self-managed backend URLs that only say where the state is or how to reach it
+ * (gocloud's azureblob and s3blob URL openers, which Pulumi's DIY backends use:
+ * https://www.pulumi.com/docs/iac/guides/basics/using-a-diy-backend/, https://gocloud.dev/howto/blob/).
+ * Credentials go in environment variables (AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, AWS_*), but a URL
+ * may carry one anyway, so any other parameter's value is hidden.
+ */
+const PLAIN_BACKEND_PARAMS = new Set(["storage_account", "domain", "protocol", "cdn", "localemu", "region", "endpoint", "profile", "awssdk", "disableSSL", "disable_https", "s3ForcePathStyle", "use_path_style", "dualstack", "fips", "anonymous"]);
+
+/** The backend URL as the commands print it: no user or password, no query value that could be a secret. */
+export function describeBackend(url: string): string {
+  const q = url.indexOf("?");
+  const [base, query] = q < 0 ? [url, ""] : [url.slice(0, q), url.slice(q + 1)];
+  const where = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1[hidden]@");
+  const params = query
+    .split("&")
+    .filter(Boolean)
+    .map((pair) => {
+      const key = pair.split("=")[0];
+      return PLAIN_BACKEND_PARAMS.has(key) ? pair : `${key}=[hidden]`;
+    });
+  return params.length ? `${where}?${params.join("&")}` : where;
+}
+
 /** The stack file of any stack name (`stacks/Pulumi.<stack>.yaml`), honouring `stackConfigDir`. */
 export function stackConfigPath(stack: string, dir = STACKS_DIR): string {
   return path.join(dir, `Pulumi.${stack}.yaml`);

@@ -4,7 +4,7 @@
  * with a controlled PATH and environment.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -25,6 +25,18 @@ function cleanEnv(PATH: string, extra: Record<string, string> = {}): NodeJS.Proc
 function run(args: string[], env: NodeJS.ProcessEnv = cleanEnv(path.dirname(process.execPath))) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `run`, without blocking, so that several commands run side by side. */
+function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 60_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 function assertNoStackTrace(text: string): void {
@@ -74,6 +86,44 @@ describe("scenarios driver commands: command line and preflight", function () {
     const v = run(["verify", "internal"], cleanEnv(emptyBin, { PULUMI_BACKEND_URL: "https://api.pulumi.com" }));
     assert.equal(v.code, 2);
     assert.deepEqual(v.stderr.trim().split("\n").map((l) => l.split(";")[0]), ["preflight: pulumi CLI not found on PATH"], "the Pulumi Cloud backend encrypts secrets itself");
+  });
+
+  it("up, preview, destroy and compare say which state backend they use, without its secrets; outputs does not", async () => {
+    // An imitation `az` stands in for the Azure sign-in (AzureCliCredential runs `az account get-access-token`),
+    // so preflight passes; the placeholder pulumi then stops the command when the workspace asks its version.
+    const signedIn = fs.mkdtempSync(path.join(os.tmpdir(), "imitation-az-"));
+    try {
+      for (const tool of ["pulumi", "kubelogin"]) fs.copyFileSync(path.join(toolsBin, tool), path.join(signedIn, tool));
+      fs.chmodSync(path.join(signedIn, "pulumi"), 0o755);
+      fs.chmodSync(path.join(signedIn, "kubelogin"), 0o755);
+      const token = JSON.stringify({ accessToken: "imitation-token", expiresOn: "2099-01-01 00:00:00.000000", expires_on: 4070908800, tokenType: "Bearer" });
+      fs.writeFileSync(path.join(signedIn, "az"), `#!/bin/sh\ncase "$*" in *get-access-token*) echo '${token}';; *) echo 00000000-0000-0000-0000-000000000000;; esac\n`, { mode: 0o755 });
+      const PATH = [signedIn, path.dirname(process.execPath)].join(path.delimiter);
+      const backend = "azblob://state?storage_account=scenariosstate&sas_token=secret-signature";
+      const env = cleanEnv(PATH, { PULUMI_CONFIG_PASSPHRASE: "", PULUMI_BACKEND_URL: backend });
+      const ranges = ["-c", 'apimSharedSourceRanges=["198.51.100.0/24"]'];
+      const commands = [["up", "public"], ["preview", "public"], ["destroy", "public"], ["compare", "consumption", "--no-estimates", ...ranges]];
+      const runs = await Promise.all(commands.map((args) => runAsync(args, env)));
+      runs.forEach((r, i) => {
+        const line = r.stderr.split("\n").find((l) => l.startsWith("state: "));
+        assert.equal(line, "state: azblob://state?storage_account=scenariosstate&sas_token=[hidden]", `${commands[i].join(" ")}: ${r.stderr}`);
+        assert.doesNotMatch(r.stdout + r.stderr, /secret-signature/);
+        assert.match(r.stderr, /should-not-run/, "it got past preflight to the workspace");
+      });
+      const local = await runAsync(["destroy", "public"], cleanEnv(PATH, { PULUMI_CONFIG_PASSPHRASE: "" }));
+      assert.ok(local.stderr.split("\n").includes(`state: file://${path.join(ROOT, ".pulumi-state")}`), local.stderr);
+      const outputs = await runAsync(["outputs", "public"], env);
+      assert.doesNotMatch(outputs.stderr, /^state: /m);
+    } finally {
+      fs.rmSync(signedIn, { recursive: true, force: true });
+    }
+  });
+
+  it("the command line loads no driver module until a command has been parsed (usage errors answer at once)", () => {
+    const script = 'require("tsx/cjs"); require("./automation/cli"); process.stdout.write(Object.keys(require.cache).filter((f) => f.includes("/automation/driver/")).join("\\n"))';
+    const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "");
   });
 
   it("sweep needs only an Azure login", () => {
