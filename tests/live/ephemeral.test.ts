@@ -58,7 +58,7 @@ describe("live: ephemeral stacks (up, verify, destroy, purge, remove)", function
       this.skip();
     }
     const { openDriver } = await import("../../automation/driver/lifecycle/session");
-    const { withEphemeral, EphemeralError } = await import("../../automation/driver/stack/ephemeral");
+    const { withEphemeral, EphemeralError } = await import("../../automation/driver/lifecycle/ephemeral");
     const { verifyStack, vnetOpener } = await import("../../automation/driver/verify/verify-stack");
     const { formatVerifyTable } = await import("../../automation/driver/verify/verify");
     const { purgeTargets } = await import("../../automation/driver/cleanup/purge");

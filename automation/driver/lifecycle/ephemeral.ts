@@ -8,10 +8,10 @@
  */
 import type { ScenarioName } from "../../../config/schema";
 import { InterruptController } from "../interrupt/interrupt";
-import { type DriverContext, errorText, type LifecycleResult, runEphemeralLifecycle } from "../lifecycle/orchestrate";
-import { openDriver, validateTargets } from "../lifecycle/session";
-import type { ProgressListener, StackHandle, StackOutputs } from "./types";
-import { type DriverWorkspace, effectiveSettings, expiresAtFromNow } from "./workspace";
+import { type DriverContext, errorText, type LifecycleResult, runEphemeralLifecycle } from "./orchestrate";
+import { openDriver, validateTargets } from "./session";
+import type { ProgressListener, StackHandle, StackOutputs } from "../stack/types";
+import { type DriverWorkspace, effectiveSettings, expiresAtFromNow } from "../stack/workspace";
 
 export interface EphemeralOptions {
   /** Settings replacing the scenario's stack file values, like `--config`. */
