@@ -3,7 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as cognitiveservices from "@pulumi/azure-native/cognitiveservices";
 import * as network from "@pulumi/azure-native/network";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
-import { DEBUG_PUBLIC_ACCESS_TAG, DEBUG_PUBLIC_ACCESS_VALUE } from "./model-path";
+import { DEBUG_PUBLIC_ACCESS_TAG, DEBUG_PUBLIC_ACCESS_VALUE, ipRuleValues } from "./model-path";
 import { assignRole, COGNITIVE_SERVICES_OPENAI_USER } from "./roles";
 import { apiVersionFor, modelFamily, type TokenParameter, tokenParameterFor } from "../config/models";
 
@@ -71,7 +71,7 @@ export function networkRules(ipRanges: readonly string[], subnetIds: readonly st
   return {
     defaultAction: "Deny" as const,
     bypass: "None" as const,
-    ipRules: [...new Set(ipRanges.map((r) => r.replace(/\/32$/, "")))].sort().map((value) => ({ value })),
+    ipRules: ipRuleValues(ipRanges).map((value) => ({ value })),
     virtualNetworkRules: subnetIds.map((id) => ({ id, ignoreMissingVnetServiceEndpoint: false })),
   };
 }

@@ -80,7 +80,8 @@ export class AppImage extends pulumi.ComponentResource {
       `${name}-build`,
       {
         create: pulumi.all([subscriptionId, registry.name]).apply(([sub, reg]) => acrBuildCommand({ subscriptionId: sub, registry: reg, image: `${repository}:${tag}` })),
-        dir: args.projectDir,
+        // No `dir`: the engine runs the command provider in the project's directory, the build context, so state
+        // holds no checkout path and a clone elsewhere (CI) does not rebuild the image.
         triggers: [tag],
       },
       { ...parent, dependsOn: [registry] },

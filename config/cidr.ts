@@ -58,3 +58,38 @@ export const AZURE_RESERVED_PER_SUBNET = 5;
 export function usableAzureAddresses(c: Cidr): number {
   return Math.max(0, addressCount(c) - AZURE_RESERVED_PER_SUBNET);
 }
+
+/**
+ * The fewest CIDR blocks that cover exactly the given ones: contained and duplicate blocks dropped, adjacent
+ * blocks merged (two /25 halves become their /24). Throws on text that is not an IPv4 CIDR.
+ */
+export function aggregateCidrs(texts: readonly string[]): string[] {
+  const blocks = texts.map((t) => {
+    const c = parseCidr(t.includes("/") ? t : `${t}/32`);
+    if (!c) throw new RangeError(`${t} is not an IPv4 address or CIDR block`);
+    return { network: c.network, prefix: c.prefix };
+  });
+  // Walk the address space in order, emitting the largest aligned block that fits each covered run.
+  const runs = blocks.map((b) => [b.network, b.network + 2 ** (32 - b.prefix) - 1]).sort((a, b) => a[0] - b[0]);
+  const merged: number[][] = [];
+  for (const [start, end] of runs) {
+    const last = merged[merged.length - 1];
+    if (last && start <= last[1] + 1) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  const out: string[] = [];
+  for (const [start, end] of merged) {
+    let at = start;
+    while (at <= end) {
+      let prefix = 32;
+      while (prefix > 0) {
+        const size = 2 ** (32 - prefix + 1);
+        if (at % size !== 0 || at + size - 1 > end) break;
+        prefix--;
+      }
+      out.push(`${ipToString(at)}/${prefix}`);
+      at += 2 ** (32 - prefix);
+    }
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ import {
 import { certificateProblems } from "./certificates";
 import { SCENARIO_TRAITS } from "./defaults";
 import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../components/policy-support";
+import { ipRuleValues, MAX_AI_SERVICES_IP_RULES } from "../components/model-path";
 import { currentModels, isAzureRegion, knownRegions, lifecycleOf, MODEL_DATA, REGIONS_SOURCE, todayUtc } from "./models";
 import type { ApimSku, ConfigKey, ScenarioConfig } from "./schema";
 
@@ -222,6 +223,27 @@ function allowListRules(c: ScenarioConfig): Problem[] {
     .map((r) => ({ key: "apimSharedSourceRanges", value: r, message: `wider than /${WIDEST_SHARED_RANGE_PREFIX}: list the region's ranges, not the internet` }));
 }
 
+/**
+ * The shared ranges become Azure OpenAI IP rules (components/AiModel.ts), and an account takes at most 100:
+ * count them as the account will receive them (merged, /31 split) and refuse the list before anything is created.
+ */
+function openAiIpRuleLimit(c: ScenarioConfig): Problem[] {
+  const ranges = c.apimSharedSourceRanges;
+  if (!ranges?.length) return [];
+  const rules = ipRuleValues(ranges).length;
+  if (rules <= MAX_AI_SERVICES_IP_RULES) return [];
+  return [
+    {
+      key: "apimSharedSourceRanges",
+      value: `${ranges.length} ranges`,
+      message:
+        `become ${rules} Azure OpenAI IP rules once merged; an account takes at most ${MAX_AI_SERVICES_IP_RULES} ` +
+        `(https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks#managing-ip-network-rules). ` +
+        `Use a tier with dedicated outbound addresses, or a VNet scenario where the model is reached through its private endpoint`,
+    },
+  ];
+}
+
 const MODEL_SOURCE = MODEL_DATA.sources.lifecycle.url;
 
 function modelSuggestion(c: ScenarioConfig, today: string): string {
@@ -301,5 +323,5 @@ export function configWarnings(c: ScenarioConfig, today: string = todayUtc()): s
 
 /** Rules across settings that Azure would reject at deploy time, or that would ship an insecure setup. */
 export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()): Problem[] {
-  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c), ...certificateProblems(c), ...regionAndModelProblems(c, today)];
+  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c), ...openAiIpRuleLimit(c), ...certificateProblems(c), ...regionAndModelProblems(c, today)];
 }

@@ -6,6 +6,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, COGNITIVE_SERVICES_OPENAI_USER, NETWORK_CONTRIBUTOR } from "../components/roles";
 import { armResourceType, at, forTypes, isFalse, isResourceScope, isTrue, list, ofType, type Props, T } from "./lib";
 import { lifecycleOf, MODEL_DATA, todayUtc } from "../config/models";
+import { MAX_AI_SERVICES_IP_RULES } from "../components/model-path";
 
 const MS = "https://learn.microsoft.com";
 
@@ -201,8 +202,12 @@ export const openAiNetworkDeny: ResourceValidationPolicy = {
     if (at(args.props, "properties.networkAcls.bypass") === "AzureServices") {
       report(`properties.networkAcls.bypass is "AzureServices": trusted Azure services pass the firewall; nothing here needs it, set "None".`);
     }
+    const ipRules = list<Props>(at(args.props, "properties.networkAcls.ipRules"));
+    if (ipRules.length > MAX_AI_SERVICES_IP_RULES) {
+      report(`properties.networkAcls.ipRules holds ${ipRules.length} rules; an Azure AI services account takes at most ${MAX_AI_SERVICES_IP_RULES}, so ARM refuses it.`);
+    }
     // A Deny default with a rule as wide as the internet is no firewall: anything shorter than /8 is refused.
-    for (const rule of list<Props>(at(args.props, "properties.networkAcls.ipRules"))) {
+    for (const rule of ipRules) {
       const value = String(rule?.value ?? "");
       const prefix = value.includes("/") ? Number(value.split("/")[1]) : 32;
       if (prefix < MIN_OPENAI_IP_RULE_PREFIX) {

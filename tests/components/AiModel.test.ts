@@ -3,6 +3,7 @@ import { evaluateProgram, type Evaluation } from "../../automation/mock-engine";
 import { ofType } from "../helpers/graph";
 import { SIMULATED_SUBSCRIPTION_ID } from "../../automation/simulate";
 import { AiModel, type AiModelArgs, explainDeploymentError, networkRules } from "../../components/AiModel";
+import { ipRuleValues, MAX_AI_SERVICES_IP_RULES } from "../../components/model-path";
 
 const T = {
   component: "apim-aks-ai:ai:AiModel",
@@ -70,8 +71,17 @@ describe("components/AiModel", () => {
     });
   });
 
+  it("networkRules merges the region's ranges to the fewest rules and writes a /31 as two addresses (Azure refuses /31 and /32)", () => {
+    const values = networkRules(["198.51.100.0/25", "198.51.100.128/25", "198.51.100.7", "203.0.113.8/31"], []).ipRules.map((r) => r.value);
+    assert.deepEqual(values, ["198.51.100.0/24", "203.0.113.8", "203.0.113.9"]);
+  });
+  it("ipRuleValues keeps a region's typical list under the account's 100 rules where the ranges are adjacent", () => {
+    const adjacent = Array.from({ length: 256 }, (_, i) => `10.${i}.0.0/16`);
+    assert.deepEqual(ipRuleValues(adjacent), ["10.0.0.0/8"]);
+    assert.equal(MAX_AI_SERVICES_IP_RULES, 100);
+  });
   it("networkRules writes single addresses without /32 and drops duplicates", () => {
-    assert.deepEqual(networkRules(["192.0.2.1/32", "192.0.2.1", "192.0.2.0/28"], []).ipRules, [{ value: "192.0.2.0/28" }, { value: "192.0.2.1" }]);
+    assert.deepEqual(networkRules(["192.0.2.1/32", "192.0.2.1", "192.0.2.64/28"], []).ipRules, [{ value: "192.0.2.1" }, { value: "192.0.2.64/28" }]);
     assert.equal(networkRules([], []).defaultAction, "Deny");
   });
 

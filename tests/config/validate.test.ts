@@ -38,6 +38,12 @@ describe("config/validate", () => {
       expectProblem("public", { apimSharedSourceRanges: ["198.51.100.0/24"] }, "apimSharedSourceRanges", /only the consumption scenario/);
       expectProblem("consumption", { apimSharedSourceRanges: ["0.0.0.0/0"] }, "apimSharedSourceRanges", /wider than \/8/);
     });
+    it("are refused when they would become more IP rules than an Azure OpenAI account takes (100), counted after merging", () => {
+      const scattered = Array.from({ length: 101 }, (_, i) => `10.${i}.0.0/24`);
+      expectProblem("consumption", { apimSharedSourceRanges: scattered }, "apimSharedSourceRanges", /become 101 Azure OpenAI IP rules once merged; an account takes at most 100/);
+      const adjacent = Array.from({ length: 256 }, (_, i) => `10.42.${i}.0/24`);
+      assert.equal(resolveConfig("consumption", { apimSharedSourceRanges: adjacent }).ok, true, "256 adjacent /24 blocks merge into one rule");
+    });
     it("are simulated for the offline plan only, and say so by their documentation range", () => {
       assert.deepEqual(offlineSettings("consumption").apimSharedSourceRanges, ["198.51.100.0/24"]);
       assert.equal(offlineSettings("consumption", { apimSku: "Basic", apimCapacity: 1 }).apimSharedSourceRanges, undefined);

@@ -217,6 +217,18 @@ const fires: Case[] = [
     on: AZ.account,
     count: 1,
   },
+  {
+    name: "Azure OpenAI given more IP rules than an account takes (ARM refuses over 100)",
+    scenario: "consumption",
+    policy: "openai-network-deny",
+    mutate: (e) =>
+      edit(find(e, AZ.account), (p) => {
+        p.properties.networkAcls.ipRules = Array.from({ length: 101 }, (_, i) => ({ value: `10.${i}.0.0/24` }));
+      }),
+    expect: [/ipRules holds 101 rules; an Azure AI services account takes at most 100/],
+    on: AZ.account,
+    count: 1,
+  },
   // Azure OpenAI reached privately (issue 16)
   {
     name: "the private endpoint taken away",

@@ -91,6 +91,15 @@ describe("a first real up and destroy: the Kubernetes side", () => {
       const build = one(e, K.command, (r) => String(r.inputs.create).startsWith("az acr build"));
       assert.match(String(build.inputs.create), new RegExp(`--subscription ${SIMULATED_SUBSCRIPTION_ID} `));
     });
+    it("keeps no checkout path in every local command's state, so a clone elsewhere neither rebuilds nor breaks destroy", async () => {
+      for (const scenario of ["public", "external"] as const) {
+        const e = await evaluated(scenario);
+        for (const cmd of e.resources.filter((r) => r.type === K.command)) {
+          assert.equal(cmd.inputs.dir, undefined, `${cmd.name}: the engine runs the command provider in the project directory`);
+          assert.ok(!JSON.stringify(cmd.inputs).includes(process.cwd()), `${cmd.name} carries this checkout's path`);
+        }
+      }
+    });
   });
 
   describe("the AKS API server's authorized ranges (item 8)", () => {
