@@ -646,7 +646,7 @@ describe("workshop labs: what issue 19 asked of them", function () {
       assert.ok(!lines.slice(0, refresh).some((l) => new RegExp(`^npx scenarios up ${scenario}\\b`).test(l)), `${scenario}: no up before the refresh`);
     }
     // And the engine does not refresh on its own: the driver's up is the Automation API's up, without refresh.
-    const workspace = fs.readFileSync(path.join(ROOT, "automation", "driver", "workspace.ts"), "utf8");
+    const workspace = fs.readFileSync(path.join(ROOT, "automation", "driver", "stack", "workspace.ts"), "utf8");
     const up = /this\.stack\.up\(\{([^}]*)\}/.exec(workspace);
     assert.ok(up, "the driver calls stack.up");
     assert.doesNotMatch(up![1], /refresh/);
