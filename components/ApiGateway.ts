@@ -4,6 +4,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
 import { CHAT_PATH } from "../app/src/image";
+import { CAPACITY_RANGE } from "../config/rules";
 import type { ApimSku } from "../config/schema";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { composeGatewayPolicies, type GatewayPolicySettings } from "./gateway-policies";
@@ -146,11 +147,45 @@ export function apimResourceLogs(sku: ApimSku): { categoryGroup: string; enabled
  */
 export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "2h", update: "2h", delete: "1h" };
 
+/**
+ * Tiers that take VNet injection (External or Internal mode).
+ * https://learn.microsoft.com/azure/api-management/virtual-network-concepts
+ */
+export const VNET_INJECTION_TIERS: readonly ApimSku[] = ["Developer", "Premium"];
+
+/**
+ * What is wrong with the arguments, in words, before anything is created: input Azure would refuse after a
+ * 30-minute create, or a policy that would reference a named value nobody creates.
+ */
+export function apiGatewayArgsProblems(args: ApiGatewayArgs): string[] {
+  const problems: string[] = [];
+  const [min, max] = CAPACITY_RANGE[args.sku];
+  if (!Number.isInteger(args.capacity) || args.capacity < min || args.capacity > max) {
+    problems.push(`capacity ${args.capacity} is outside ${min}-${max}, the range of the ${args.sku} tier`);
+  }
+  if (args.vnet && !VNET_INJECTION_TIERS.includes(args.sku)) {
+    problems.push(`vnet (${args.vnet.mode} mode) needs one of ${VNET_INJECTION_TIERS.join(", ")}, not ${args.sku}`);
+  }
+  problems.push(...gatewayApisArgsProblems(args));
+  const sampling = args.appInsights?.samplingPercentage;
+  // SamplingSettings.percentage: "Rate of sampling for fixed-rate sampling", 0 to 100 (REST spec, apimdiagnostics.json).
+  if (sampling !== undefined && !(sampling >= 0 && sampling <= 100)) problems.push(`appInsights.samplingPercentage ${sampling} is outside 0-100`);
+  return problems;
+}
+
+/**
+ * The API Management service with what belongs to the service itself: its public IP in a VNet, its platform
+ * logs, the Application Insights logger and diagnostic. What it publishes (product, APIs, named values,
+ * subscription) is the child `GatewayApis`.
+ */
 export class ApiGateway extends pulumi.ComponentResource {
-  readonly serviceName: pulumi.Output<string>;
-  readonly serviceId: pulumi.Output<string>;
-  readonly gatewayUrl: pulumi.Output<string>;
+  /** Name of the API Management service. */
+  readonly resourceName: pulumi.Output<string>;
+  /** Resource ID of the API Management service. */
+  readonly resourceId: pulumi.Output<string>;
+  /** Object ID of the service's system-assigned identity. */
   readonly principalId: pulumi.Output<string>;
+  readonly gatewayUrl: pulumi.Output<string>;
   /** Addresses APIM calls backends from: dedicated outbound addresses, empty on Consumption and v2. */
   readonly outboundAddresses: pulumi.Output<string[]>;
   readonly privateIpAddresses: pulumi.Output<string[]>;
@@ -162,6 +197,53 @@ export class ApiGateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:gateway:ApiGateway`, name, {}, opts);
+    const problems = apiGatewayArgsProblems(args);
+    if (problems.length > 0) throw new pulumi.ResourceError(`ApiGateway "${name}": ${problems.join("; ")}`, this);
+    const service = this.service(name, args);
+
+    const apis = new GatewayApis(
+      `${name}-apis`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        serviceName: service.name,
+        sku: args.sku,
+        policies: args.policies,
+        aiApiBackendUrl: args.aiApiBackendUrl,
+        openAiEndpoint: args.openAiEndpoint,
+        openAiSecondaryEndpoints: args.openAiSecondaryEndpoints,
+        backendPassword: args.backendPassword,
+        // Until these moved into GatewayApis they were the gateway's own children: the alias keeps a deployed
+        // stack's product, APIs, named values and subscription in place instead of replacing them.
+        childNamePrefix: name,
+        childAliases: [{ parent: this }],
+      },
+      { parent: this },
+    );
+
+    this.resourceName = service.name;
+    this.resourceId = service.id;
+    this.gatewayUrl = service.gatewayUrl;
+    this.principalId = service.identity.apply((i) => i?.principalId ?? "");
+    this.outboundAddresses = service.outboundPublicIPAddresses.apply((a) => a ?? []);
+    this.privateIpAddresses = service.privateIPAddresses.apply((a) => a ?? []);
+    this.publicIpAddresses = service.publicIPAddresses.apply((a) => a ?? []);
+    this.subscriptionKey = apis.subscriptionKey;
+    this.omittedPolicies = apis.omittedPolicies;
+    this.registerOutputs({
+      resourceName: this.resourceName,
+      resourceId: this.resourceId,
+      principalId: this.principalId,
+      gatewayUrl: this.gatewayUrl,
+      outboundAddresses: this.outboundAddresses,
+      privateIpAddresses: this.privateIpAddresses,
+      publicIpAddresses: this.publicIpAddresses,
+      subscriptionKey: this.subscriptionKey,
+      omittedPolicies: this.omittedPolicies,
+    });
+  }
+
+  /** The service, its public IP where it is injected, its platform logs, and its Application Insights logger. */
+  private service(name: string, args: ApiGatewayArgs): apimanagement.ApiManagementService {
     const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
     const parent = { parent: this };
 
@@ -255,11 +337,53 @@ export class ApiGateway extends pulumi.ComponentResource {
         parent,
       );
     }
+    return service;
+  }
+}
+
+export interface GatewayApisArgs extends Pick<
+  ApiGatewayArgs,
+  "resourceGroupName" | "sku" | "policies" | "aiApiBackendUrl" | "openAiEndpoint" | "openAiSecondaryEndpoints" | "backendPassword"
+> {
+  /** Name of the API Management service the APIs are published on. */
+  serviceName: pulumi.Input<string>;
+  /**
+   * Prefix of the children's names; the gateway passes its own (`gateway-product`, not `gateway-apis-product`)
+   * so that, with `childAliases`, the URNs of a deployed stack resolve to the same resources.
+   */
+  childNamePrefix?: string;
+  /** Aliases every child gets (where the children were registered before they had this component as parent). */
+  childAliases?: pulumi.Input<pulumi.Alias>[];
+}
+
+/** What is wrong with the arguments of the published part, before anything is created. */
+export function gatewayApisArgsProblems(args: Pick<GatewayApisArgs, "policies" | "backendPassword">): string[] {
+  return args.policies.backendBasicAuth && args.backendPassword === undefined ? ["policies.backendBasicAuth needs backendPassword"] : [];
+}
+
+/**
+ * What the gateway publishes: the AI product with its policy, the AI API and the Azure OpenAI API with their
+ * operations and policies, the named values those policies read, the model pool, and the product's subscription.
+ */
+export class GatewayApis extends pulumi.ComponentResource {
+  /** Primary key of the AI product's subscription, secret. */
+  readonly subscriptionKey: pulumi.Output<string>;
+  /** Protections the tier could not run. */
+  readonly omittedPolicies: string[];
+
+  constructor(name: string, args: GatewayApisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE_PREFIX}:gateway:GatewayApis`, name, {}, opts);
+    const problems = gatewayApisArgsProblems(args);
+    if (problems.length > 0) throw new pulumi.ResourceError(`GatewayApis "${name}": ${problems.join("; ")}`, this);
+    const prefix = args.childNamePrefix ?? name;
+    // A fresh aliases array per child: the SDK's mergeOptions appends each resource's own type aliases to it.
+    const parent = () => ({ parent: this, aliases: args.childAliases?.slice() });
+    const svc = { resourceGroupName: args.resourceGroupName, serviceName: args.serviceName };
 
     const secondaries = args.openAiSecondaryEndpoints ?? [];
     const pool =
       secondaries.length > 0 && supportsBackendFeature(args.sku, "circuit-breaker") && supportsBackendFeature(args.sku, "backend-pool")
-        ? new ModelPool(`${name}-model-pool`, { ...svc, endpoints: [args.openAiEndpoint, ...secondaries] }, parent)
+        ? new ModelPool(`${prefix}-model-pool`, { ...svc, endpoints: [args.openAiEndpoint, ...secondaries] }, parent())
         : undefined;
     const policies = composeGatewayPolicies(args.sku, {
       ...args.policies,
@@ -267,20 +391,19 @@ export class ApiGateway extends pulumi.ComponentResource {
     });
     this.omittedPolicies = policies.omitted;
     const basicAuth = args.policies.backendBasicAuth;
-    if (basicAuth && args.backendPassword === undefined) throw new Error("policies.backendBasicAuth needs backendPassword");
     // Named values are created before the policies that reference them, or the policy is rejected.
     const namedValues = basicAuth
       ? [
           new apimanagement.NamedValue(
-            `${name}-backend-password`,
+            `${prefix}-backend-password`,
             { ...svc, namedValueId: basicAuth.passwordNamedValue, displayName: basicAuth.passwordNamedValue, value: pulumi.secret(args.backendPassword!), secret: true },
-            parent,
+            parent(),
           ),
         ]
       : [];
 
     const product = new apimanagement.Product(
-      `${name}-product`,
+      `${prefix}-product`,
       {
         ...svc,
         productId: "ai",
@@ -290,12 +413,12 @@ export class ApiGateway extends pulumi.ComponentResource {
         approvalRequired: false,
         state: "published",
       },
-      parent,
+      parent(),
     );
-    new apimanagement.ProductPolicy(`${name}-product-policy`, { ...svc, productId: product.name, policyId: "policy", format: "rawxml", value: policies.product }, parent);
+    new apimanagement.ProductPolicy(`${prefix}-product-policy`, { ...svc, productId: product.name, policyId: "policy", format: "rawxml", value: policies.product }, parent());
 
     const aiApi = new apimanagement.Api(
-      `${name}-ai-api`,
+      `${prefix}-ai-api`,
       {
         ...svc,
         apiId: "ai-api",
@@ -305,25 +428,25 @@ export class ApiGateway extends pulumi.ComponentResource {
         serviceUrl: args.aiApiBackendUrl,
         subscriptionRequired: true,
       },
-      parent,
+      parent(),
     );
     const operation = (api: apimanagement.Api, id: string, method: string, urlTemplate: string, displayName: string, templateParameters?: apimanagement.ApiOperationArgs["templateParameters"]) =>
       new apimanagement.ApiOperation(
-        `${name}-${api === aiApi ? "ai" : "openai"}-${id}`,
+        `${prefix}-${api === aiApi ? "ai" : "openai"}-${id}`,
         { ...svc, apiId: api.name, operationId: id, method, urlTemplate, displayName, templateParameters },
-        parent,
+        parent(),
       );
     // The service's OpenAI-compatible route: OpenAI clients take `<gateway>/ai/v1` as their base URL.
     operation(aiApi, "chat-completions", "POST", CHAT_PATH, "Chat completions");
     operation(aiApi, "healthz", "GET", "/healthz", "Health");
     new apimanagement.ApiPolicy(
-      `${name}-ai-api-policy`,
+      `${prefix}-ai-api-policy`,
       { ...svc, apiId: aiApi.name, policyId: "policy", format: "rawxml", value: policies.aiApi },
-      { ...parent, dependsOn: namedValues },
+      { ...parent(), dependsOn: namedValues },
     );
 
     const openAiApi = new apimanagement.Api(
-      `${name}-openai-api`,
+      `${prefix}-openai-api`,
       {
         ...svc,
         apiId: "azure-openai",
@@ -335,26 +458,26 @@ export class ApiGateway extends pulumi.ComponentResource {
         // The Azure OpenAI SDKs send their key as `api-key`: clients pass the APIM subscription key there.
         subscriptionKeyParameterNames: { header: "api-key", query: "api-key" },
       },
-      parent,
+      parent(),
     );
     operation(openAiApi, "chat-completions", "POST", "/deployments/{deployment-id}/chat/completions", "Chat completions", [
       { name: "deployment-id", type: "string", required: true },
     ]);
     // The pool and its members exist before a policy names them.
     new apimanagement.ApiPolicy(
-      `${name}-openai-api-policy`,
+      `${prefix}-openai-api-policy`,
       { ...svc, apiId: openAiApi.name, policyId: "policy", format: "rawxml", value: policies.openAiApi },
-      { ...parent, dependsOn: pool?.backends ?? [] },
+      { ...parent(), dependsOn: pool?.backends ?? [] },
     );
 
     for (const [key, api] of [["ai", aiApi], ["openai", openAiApi]] as const) {
-      new apimanagement.ProductApiLink(`${name}-product-${key}`, { ...svc, productId: product.name, apiId: api.id, apiLinkId: key }, parent);
+      new apimanagement.ProductApiLink(`${prefix}-product-${key}`, { ...svc, productId: product.name, apiId: api.id, apiLinkId: key }, parent());
     }
 
     // The key is generated here and kept as a Pulumi secret end to end; Azure stores it as given.
-    const keys = ["primary", "secondary"].map((k) => new random.RandomPassword(`${name}-${k}-key`, { length: 32, special: false }, parent));
+    const keys = ["primary", "secondary"].map((k) => new random.RandomPassword(`${prefix}-${k}-key`, { length: 32, special: false }, parent()));
     new apimanagement.Subscription(
-      `${name}-subscription`,
+      `${prefix}-subscription`,
       {
         ...svc,
         sid: "ai-default",
@@ -365,22 +488,10 @@ export class ApiGateway extends pulumi.ComponentResource {
         primaryKey: keys[0].result,
         secondaryKey: keys[1].result,
       },
-      parent,
+      parent(),
     );
 
-    this.serviceName = service.name;
-    this.serviceId = service.id;
-    this.gatewayUrl = service.gatewayUrl;
-    this.principalId = service.identity.apply((i) => i?.principalId ?? "");
-    this.outboundAddresses = service.outboundPublicIPAddresses.apply((a) => a ?? []);
-    this.privateIpAddresses = service.privateIPAddresses.apply((a) => a ?? []);
-    this.publicIpAddresses = service.publicIPAddresses.apply((a) => a ?? []);
     this.subscriptionKey = pulumi.secret(keys[0].result);
-    this.registerOutputs({
-      serviceName: this.serviceName,
-      gatewayUrl: this.gatewayUrl,
-      principalId: this.principalId,
-      outboundAddresses: this.outboundAddresses,
-    });
+    this.registerOutputs({ subscriptionKey: this.subscriptionKey, omittedPolicies: this.omittedPolicies });
   }
 }
