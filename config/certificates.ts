@@ -11,6 +11,7 @@
  * `ingressDomain` moves the host into an Azure DNS zone the user owns, whose limit nobody else draws on.
  * Pure functions.
  */
+import type { ScenarioTraits } from "../scenarios/traits";
 import { SCENARIO_TRAITS } from "./defaults";
 import type { Problem } from "./rules";
 import type { ApimSku, ScenarioConfig } from "./schema";
@@ -43,10 +44,15 @@ export interface CertificateDecision {
 type Inputs = Pick<ScenarioConfig, "scenario" | "apimSku"> &
   Partial<Pick<ScenarioConfig, "ingressDomain" | "ingressDomainResourceGroup">> & { ingressCertificate?: IngressCertificateChoice };
 
-/** The certificate path of a configuration (see the module comment). Invalid combinations: `certificateProblems`. */
-export function certificatePath(c: Inputs): CertificateDecision {
+type IngressTraits = Pick<ScenarioTraits, "publicIngress">;
+
+/**
+ * The certificate path of a configuration (see the module comment), for the traits of its scenario (a
+ * registered scenario's by default). Invalid combinations: `certificateProblems`.
+ */
+export function certificatePath(c: Inputs, traits: IngressTraits = SCENARIO_TRAITS[c.scenario]): CertificateDecision {
   const choice = c.ingressCertificate ?? "auto";
-  if (!SCENARIO_TRAITS[c.scenario].publicIngress) {
+  if (!traits.publicIngress) {
     return { path: "privateCa", reason: "the host resolves only inside the VNet, so Let's Encrypt cannot validate it; APIM trusts the program's private CA", sharedRateLimit: false };
   }
   const acmeHost = c.ingressDomain
@@ -60,9 +66,9 @@ export function certificatePath(c: Inputs): CertificateDecision {
 }
 
 /** Settings that ask for a path the scenario or the tier cannot serve. */
-export function certificateProblems(c: Inputs): Problem[] {
+export function certificateProblems(c: Inputs, traits: IngressTraits = SCENARIO_TRAITS[c.scenario]): Problem[] {
   const choice = c.ingressCertificate ?? "auto";
-  const publicIngress = SCENARIO_TRAITS[c.scenario].publicIngress;
+  const { publicIngress } = traits;
   if (c.ingressDomain && !publicIngress) {
     return [{ key: "ingressDomain", value: c.ingressDomain, message: `scenario "${c.scenario}" has no public ingress: its host lives in the private DNS zone; remove ingressDomain` }];
   }

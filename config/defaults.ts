@@ -1,4 +1,8 @@
-import type { ScenarioConfig, ScenarioName, VnetMode } from "./schema";
+import { SCENARIO_CATALOG } from "../scenarios/catalog";
+import type { ScenarioTraits } from "../scenarios/traits";
+import type { ScenarioConfig, ScenarioName } from "./schema";
+
+export type { ScenarioTraits } from "../scenarios/traits";
 
 /** Settings every scenario shares. A stack file or `--config` overrides any of them. */
 export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "apimCapacity"> = {
@@ -61,44 +65,8 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   appReplicas: 2,
 };
 
-export interface ScenarioTraits {
-  /** How APIM joins the VNet. */
-  vnetMode: VnetMode;
-  /** Whether the AI API's ingress has a public load balancer. */
-  publicIngress: boolean;
-  defaults: Pick<ScenarioConfig, "apimSku" | "apimCapacity">;
-  /** Tiers the scenario can be built with. */
-  allowedSkus: readonly ScenarioConfig["apimSku"][];
-}
-
-export const SCENARIO_TRAITS: Record<ScenarioName, ScenarioTraits> = {
-  public: {
-    vnetMode: "None",
-    publicIngress: true,
-    defaults: { apimSku: "Developer", apimCapacity: 1 },
-    allowedSkus: ["Consumption", "Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2"],
-  },
-  // VNet injection (External or Internal mode) exists only in the Developer and Premium classic tiers.
-  // https://learn.microsoft.com/azure/api-management/virtual-network-concepts
-  external: {
-    vnetMode: "External",
-    publicIngress: false,
-    defaults: { apimSku: "Developer", apimCapacity: 1 },
-    allowedSkus: ["Developer", "Premium"],
-  },
-  internal: {
-    vnetMode: "Internal",
-    publicIngress: false,
-    defaults: { apimSku: "Developer", apimCapacity: 1 },
-    allowedSkus: ["Developer", "Premium"],
-  },
-  consumption: {
-    vnetMode: "None",
-    publicIngress: true,
-    defaults: { apimSku: "Consumption", apimCapacity: 0 },
-    allowedSkus: ["Consumption", "Developer", "Basic", "Standard"],
-  },
-};
+/** Each scenario's traits, as its file in scenarios/ declares them. */
+export const SCENARIO_TRAITS = Object.fromEntries(SCENARIO_CATALOG.map((d) => [d.name, d.traits])) as Record<ScenarioName, ScenarioTraits>;
 
 export function defaultsFor(scenario: ScenarioName): ScenarioConfig {
   return { ...COMMON_DEFAULTS, scenario, ...SCENARIO_TRAITS[scenario].defaults };

@@ -1,4 +1,5 @@
 import { nthAddress, parseCidr } from "./cidr";
+import { findScenario } from "../scenarios/catalog";
 import type { ScenarioConfig, ScenarioName } from "./schema";
 
 /**
@@ -24,10 +25,13 @@ export interface ResourceNames {
   containerRegistry: string;
 }
 
-const SHORT: Record<ScenarioName, string> = { public: "pub", external: "ext", internal: "int", consumption: "con" };
-
+/** A registered scenario's names; `resourceNamesFor` takes the short name a scenario file declares. */
 export function resourceNames(prefix: string, scenario: ScenarioName, suffix: string): ResourceNames {
-  const base = `${prefix}-${SHORT[scenario]}-${suffix}`;
+  return resourceNamesFor(prefix, findScenario(scenario)!.short, suffix);
+}
+
+export function resourceNamesFor(prefix: string, short: string, suffix: string): ResourceNames {
+  const base = `${prefix}-${short}-${suffix}`;
   return {
     resourceGroup: `rg-${base}`,
     virtualNetwork: `vnet-${base}`,

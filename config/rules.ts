@@ -8,6 +8,7 @@ import {
   usableAzureAddresses,
 } from "./cidr";
 import { certificateProblems } from "./certificates";
+import type { ScenarioTraits } from "../scenarios/traits";
 import { SCENARIO_TRAITS } from "./defaults";
 import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../components/policy-support";
 import { ipRuleValues, MAX_AI_SERVICES_IP_RULES } from "../components/model-path";
@@ -53,10 +54,10 @@ export function aksSubnetAddressesNeeded(nodeCount: number): number {
   return nodeCount + 1;
 }
 
-function subnetRules(c: ScenarioConfig): Problem[] {
+function subnetRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
   const problems: Problem[] = [];
   const vnet = parseCidr(c.vnetAddressSpace);
-  const usesApimSubnet = SCENARIO_TRAITS[c.scenario].vnetMode !== "None";
+  const usesApimSubnet = traits.vnetMode !== "None";
   const subnets: [ConfigKey, Cidr | undefined][] = [
     ["aksSubnetPrefix", parseCidr(c.aksSubnetPrefix)],
     ["ingressSubnetPrefix", parseCidr(c.ingressSubnetPrefix)],
@@ -83,7 +84,7 @@ function subnetRules(c: ScenarioConfig): Problem[] {
 
   const apim = parseCidr(c.apimSubnetPrefix);
   if (usesApimSubnet && apim) {
-    const needed = apimSubnetAddressesNeeded(c.apimSku, c.apimCapacity, SCENARIO_TRAITS[c.scenario].vnetMode === "Internal");
+    const needed = apimSubnetAddressesNeeded(c.apimSku, c.apimCapacity, traits.vnetMode === "Internal");
     if (apim.prefix > 29 || usableAzureAddresses(apim) < needed) {
       problems.push({
         key: "apimSubnetPrefix",
@@ -126,9 +127,8 @@ function subnetRules(c: ScenarioConfig): Problem[] {
   return problems;
 }
 
-function apimRules(c: ScenarioConfig): Problem[] {
+function apimRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
   const problems: Problem[] = [];
-  const traits = SCENARIO_TRAITS[c.scenario];
   if (!traits.allowedSkus.includes(c.apimSku)) {
     const why =
       traits.vnetMode !== "None"
@@ -191,9 +191,10 @@ export function needsSharedSourceRanges(c: Pick<ScenarioConfig, "scenario" | "ap
 /** Narrowest prefix length a shared range may have: anything wider admits a large part of the internet. */
 export const WIDEST_SHARED_RANGE_PREFIX = 8;
 
-function allowListRules(c: ScenarioConfig): Problem[] {
-  // Outside consumption, a tier the scenario refuses is reported by apimRules alone.
-  if (c.scenario !== "consumption" && !SCENARIO_TRAITS[c.scenario].allowedSkus.includes(c.apimSku)) return [];
+function allowListRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
+  // Where the ingress does not admit APIM alone, a tier the scenario refuses is reported by apimRules alone.
+  const apimOnly = traits.backendAdmission === "apim-only";
+  if (!apimOnly && !traits.allowedSkus.includes(c.apimSku)) return [];
   const ranges = c.apimSharedSourceRanges;
   if (needsSharedSourceRanges(c) && ranges === undefined) {
     return [
@@ -212,7 +213,7 @@ function allowListRules(c: ScenarioConfig): Problem[] {
         key: "apimSharedSourceRanges",
         value: ranges,
         message:
-          c.scenario === "consumption"
+          apimOnly
             ? `not used with the ${c.apimSku} tier: the allow-list holds the service's own outbound addresses; remove it`
             : `only the consumption scenario uses it, or a tier without dedicated outbound addresses; the ${c.apimSku} tier has its own: remove it`,
       },
@@ -321,7 +322,18 @@ export function configWarnings(c: ScenarioConfig, today: string = todayUtc()): s
   }
 }
 
-/** Rules across settings that Azure would reject at deploy time, or that would ship an insecure setup. */
-export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()): Problem[] {
-  return [...apimRules(c), ...subnetRules(c), ...securityRules(c), ...allowListRules(c), ...openAiIpRuleLimit(c), ...certificateProblems(c), ...regionAndModelProblems(c, today)];
+/**
+ * Rules across settings that Azure would reject at deploy time, or that would ship an insecure setup, for the
+ * traits of the scenario (a registered scenario's by default).
+ */
+export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc(), traits: ScenarioTraits = SCENARIO_TRAITS[c.scenario]): Problem[] {
+  return [
+    ...apimRules(c, traits),
+    ...subnetRules(c, traits),
+    ...securityRules(c),
+    ...allowListRules(c, traits),
+    ...openAiIpRuleLimit(c),
+    ...certificateProblems(c, traits),
+    ...regionAndModelProblems(c, today),
+  ];
 }

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { isCidr } from "./cidr";
+import { type CatalogScenarioName, SCENARIO_CATALOG } from "../scenarios/catalog";
 
-export const SCENARIO_NAMES = ["public", "external", "internal", "consumption"] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** The scenario names, from the one list of scenario files (scenarios/catalog.ts). */
+export const SCENARIO_NAMES = SCENARIO_CATALOG.map((d) => d.name) as readonly CatalogScenarioName[] as readonly [CatalogScenarioName, ...CatalogScenarioName[]];
+export type ScenarioName = CatalogScenarioName;
 
 /** Classic, v2 and Consumption tiers of API Management. */
 export const APIM_SKUS = ["Consumption", "Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2"] as const;

@@ -1,25 +1,22 @@
-import { plannedIngressIp } from "../config/naming";
-import type { ScenarioConfig } from "../config/schema";
-import { PrivateDns } from "../components/PrivateDns";
-import { assembleScenario, buildFoundation, type ScenarioOutputs } from "./foundation";
+import type { ScenarioDefinition } from "./traits";
 
 /**
  * APIM in External VNet mode: a public gateway inside the VNet that reaches the AI API on an internal load
  * balancer, by a private DNS name that resolves only inside the VNet.
  */
-export function buildExternal(config: ScenarioConfig, stack: string): ScenarioOutputs {
-  const f = buildFoundation(config, stack);
-  const zone = f.names.apply((n) => n.privateZone);
-  const dns = new PrivateDns(
-    "private-dns",
-    {
-      resourceGroupName: f.resourceGroupName,
-      tags: f.tags,
-      virtualNetworkId: f.network.vnetId,
-      zones: [{ key: "backend", zoneName: zone, records: [{ name: "ai", ipv4Addresses: [plannedIngressIp(config.ingressSubnetPrefix)] }] }],
-    },
-    { parent: f.root },
-  );
-  const backendHost = dns.fqdns.backend;
-  return assembleScenario(f, backendHost);
-}
+export const externalScenario = {
+  name: "external",
+  short: "ext",
+  title: "External VNet mode",
+  summary: "Public APIM gateway injected into the VNet; the AI API is reachable only on an internal load balancer.",
+  traits: {
+    vnetMode: "External",
+    publicIngress: false,
+    backendAdmission: "vnet",
+    secondFactor: "none",
+    defaults: { apimSku: "Developer", apimCapacity: 1 },
+    // VNet injection (External or Internal mode) exists only in the Developer and Premium classic tiers.
+    // https://learn.microsoft.com/azure/api-management/virtual-network-concepts
+    allowedSkus: ["Developer", "Premium"],
+  },
+} as const satisfies ScenarioDefinition<"external">;

@@ -6,8 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dns from "@pulumi/azure-native/dns";
 import * as resources from "@pulumi/azure-native/resources";
 import * as random from "@pulumi/random";
-import { SCENARIO_TRAITS } from "../config/defaults";
-import { NAME_SUFFIX_LENGTH, type ResourceNames, resourceNames, standardTags } from "../config/naming";
+import { NAME_SUFFIX_LENGTH, type ResourceNames, resourceNamesFor, standardTags } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
 import { AiModel, type AiModelArgs } from "../components/AiModel";
 import { AksCluster } from "../components/AksCluster";
@@ -27,6 +26,7 @@ import { plannedIngressIp, publicIpFqdn } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
 import { certificatePath } from "../config/certificates";
 import { type Probe, probesFor } from "./probes";
+import { modelReachedPrivately, type ScenarioDefinition, type ScenarioTraits } from "./traits";
 
 /** The root of a scenario's tree: every resource is its descendant, and the stack outputs are its outputs. */
 export class ScenarioRoot extends pulumi.ComponentResource {
@@ -42,6 +42,8 @@ export class ScenarioRoot extends pulumi.ComponentResource {
 
 export interface Foundation {
   config: ScenarioConfig;
+  /** What the scenario's file decides; nothing below names a scenario. */
+  traits: ScenarioTraits;
   /** Resolves the addresses Azure OpenAI admits for APIM, once the gateway exists (see `buildGateway`). */
   admitApimAtOpenAi: (addresses: pulumi.Output<string[]>) => void;
   stack: string;
@@ -64,23 +66,14 @@ export function secondaryAccountName(primary: string): string {
   return `${primary}-2`;
 }
 
-/**
- * Where the model is reached through a private endpoint: the VNet scenarios, whose APIM and AKS share a VNet
- * with it. Without a VNet (public, consumption) APIM calls from public addresses, so the account's firewall
- * admits those instead.
- */
-export function modelReachedPrivately(scenario: ScenarioConfig["scenario"]): boolean {
-  return SCENARIO_TRAITS[scenario].vnetMode !== "None";
-}
-
 const name = (names: pulumi.Output<ResourceNames>, key: keyof ResourceNames) => names.apply((n) => n[key]);
 
-export function buildFoundation(config: ScenarioConfig, stack: string): Foundation {
-  const traits = SCENARIO_TRAITS[config.scenario];
+export function buildFoundation(config: ScenarioConfig, stack: string, definition: Pick<ScenarioDefinition, "short" | "traits">): Foundation {
+  const { traits } = definition;
   const root = new ScenarioRoot(config.scenario);
   const parent = { parent: root };
   const suffix = new random.RandomString("name-suffix", { length: NAME_SUFFIX_LENGTH, special: false, upper: false }, parent);
-  const names = suffix.result.apply((s) => resourceNames(config.namePrefix, config.scenario, s));
+  const names = suffix.result.apply((s) => resourceNamesFor(config.namePrefix, definition.short, s));
   const tags = standardTags(config, stack);
 
   const group = new resources.ResourceGroup("resource-group", { resourceGroupName: name(names, "resourceGroup"), location: config.location, tags }, parent);
@@ -92,7 +85,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
     parent,
   );
   const diagnostics = observability.diagnostics;
-  const privateModel = modelReachedPrivately(config.scenario);
+  const privateModel = modelReachedPrivately(traits);
 
   const network = new Network(
     "network",
@@ -107,9 +100,9 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
       // open HTTPS, and HTTP for Let's Encrypt's HTTP-01 challenge (and Traefik's redirect to HTTPS).
       // https://learn.microsoft.com/azure/aks/concepts-network#network-security-groups
       publicIngressPorts: traits.publicIngress ? [80, 443] : undefined,
-      // consumption: HTTPS only from the region's Azure ranges, which hold the addresses APIM calls from.
+      // Admitting APIM only: HTTPS only from the region's Azure ranges, which hold the addresses APIM calls from.
       // https://learn.microsoft.com/azure/virtual-network/service-tags-overview#available-service-tags
-      publicIngressHttpsSource: config.scenario === "consumption" ? `AzureCloud.${config.location}` : undefined,
+      publicIngressHttpsSource: traits.backendAdmission === "apim-only" ? `AzureCloud.${config.location}` : undefined,
       // Callers: APIM's subnet, and the AKS nodes' subnet, whose address pods leave the cluster with under Azure
       // CNI Overlay; the pod range too, in case a dataplane sends pod addresses unchanged (the AI API's
       // NetworkPolicy already limits which pods may call). https://learn.microsoft.com/azure/aks/azure-cni-overlay
@@ -191,6 +184,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string): Foundati
 
   return {
     config,
+    traits,
     stack,
     root,
     names,
@@ -221,7 +215,7 @@ export interface KubernetesPlatform {
  */
 export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
   const { config } = f;
-  const publicIngress = SCENARIO_TRAITS[config.scenario].publicIngress;
+  const { publicIngress } = f.traits;
   const opts = { parent: f.root };
   const exposure: pulumi.Input<LoadBalancerExposure> = publicIngress
     ? f.names.apply((n) => ({ kind: "public" as const, dnsLabel: n.ingressDnsLabel }))
@@ -240,7 +234,7 @@ export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
       chartRepo: config.certManagerChartRepo,
       chartVersion: config.certManagerChartVersion,
       issuer:
-        certificatePath(config).path === "letsencrypt"
+        certificatePath(config, f.traits).path === "letsencrypt"
           ? { kind: "acme", server: config.acmeServer, email: config.acmeEmail }
           : { kind: "privateCa", commonName: `${config.namePrefix} ${config.scenario} private CA` },
     },
@@ -255,8 +249,8 @@ export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
       chartVersion: config.traefikChartVersion,
       exposure,
       certManagerNamespace: NAMESPACES.certManager,
-      // consumption: HTTPS reaches Traefik only from the ranges the route admits (L4 as well as L7).
-      websecureFromAllowListOnly: config.scenario === "consumption",
+      // Admitting APIM only: HTTPS reaches Traefik only from the ranges the route admits (L4 as well as L7).
+      websecureFromAllowListOnly: f.traits.backendAdmission === "apim-only",
     },
     opts,
   );
@@ -300,7 +294,7 @@ export const APIM_BACKEND_USERNAME = "apim";
  * dedicated tier, the region's shared ranges otherwise) and a password only this APIM instance holds.
  */
 export function backendCredential(f: Foundation): random.RandomPassword | undefined {
-  if (f.config.scenario !== "consumption") return undefined;
+  if (f.traits.secondFactor !== "basic-auth") return undefined;
   return new random.RandomPassword("apim-backend-password", { length: 40, special: false }, { parent: f.root });
 }
 
@@ -322,7 +316,7 @@ export function buildBackend(f: Foundation, platform: KubernetesPlatform, gatewa
       { parent: f.root },
     ).image;
   const sourceRanges =
-    config.scenario !== "consumption"
+    f.traits.backendAdmission !== "apim-only"
       ? undefined
       : hasDedicatedOutboundAddresses(config.apimSku)
         ? gateway.outboundAddresses.apply((ips) => ips.map((ip) => `${ip}/32`))
@@ -378,7 +372,7 @@ export function apimSourceAddresses(config: ScenarioConfig, gateway: ApiGateway)
 /** APIM in the scenario's VNet mode, with the product, both APIs, their policies and inference rights. */
 export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway {
   const { config } = f;
-  const mode = SCENARIO_TRAITS[config.scenario].vnetMode;
+  const mode = f.traits.vnetMode;
   const gateway = new ApiGateway(
     "gateway",
     {
@@ -456,7 +450,8 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
     .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint])
     .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint]) =>
       probesFor({
-        scenario: f.config.scenario,
+        traits: f.traits,
+        apimSku: f.config.apimSku,
         gatewayUrl,
         apiBasePath: API_PATHS.ai,
         backendHost: host,

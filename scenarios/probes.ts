@@ -1,5 +1,7 @@
 import { CHAT_PATH } from "../app/src/image";
-import type { ScenarioName } from "../config/schema";
+import { SCENARIO_TRAITS } from "../config/defaults";
+import type { ApimSku, ScenarioName } from "../config/schema";
+import { backendPrivateFromInternet, gatewayReach, type ScenarioTraits } from "./traits";
 
 /** Where a probe runs from: any machine on the internet, or a pod inside the scenario's VNet. */
 export type ProbeOrigin = "internet" | "vnet";
@@ -17,8 +19,14 @@ export interface Probe {
   why: string;
 }
 
-export interface ProbeInputs {
-  scenario: ScenarioName;
+/** The probes follow the scenario's traits: given, or a registered scenario's by name. */
+export type ProbeInputs = ProbeSettings & ({ traits: ProbeTraits; scenario?: undefined } | { scenario: ScenarioName; traits?: undefined });
+
+export type ProbeTraits = Pick<ScenarioTraits, "vnetMode" | "backendAdmission" | "secondFactor" | "defaults">;
+
+interface ProbeSettings {
+  /** The tier, which decides what the gateway relays; by default the scenario's default tier. */
+  apimSku?: ApimSku;
   gatewayUrl: string;
   apiBasePath: string;
   backendHost: string;
@@ -77,16 +85,15 @@ export const STREAMED_CHAT = {
 } as const;
 
 /** Scenarios whose AI API must not answer a direct call from the internet. */
-export const BACKEND_PRIVATE_FROM_INTERNET: Record<ScenarioName, boolean> = {
-  public: false,
-  external: true,
-  internal: true,
-  consumption: true,
-};
+export const BACKEND_PRIVATE_FROM_INTERNET = Object.fromEntries(
+  Object.entries(SCENARIO_TRAITS).map(([name, traits]) => [name, backendPrivateFromInternet(traits)]),
+) as Record<ScenarioName, boolean>;
 
 export function probesFor(p: ProbeInputs): Probe[] {
+  const traits: ProbeTraits = p.traits ?? SCENARIO_TRAITS[p.scenario];
+  const sku = p.apimSku ?? traits.defaults.apimSku;
   // In Internal mode the gateway has only a private address: every call through APIM starts in the VNet.
-  const from: ProbeOrigin = p.scenario === "internal" ? "vnet" : "internet";
+  const from: ProbeOrigin = gatewayReach(traits);
   const api = `${p.gatewayUrl.replace(/\/$/, "")}/${p.apiBasePath}`;
   const probes: Probe[] = [
     {
@@ -110,8 +117,8 @@ export function probesFor(p: ProbeInputs): Probe[] {
       name: "apim-streams-chat-events",
       from,
       request: { method: "POST", url: `${api}${CHAT_PATH}`, withSubscriptionKey: true, body: STREAMED_CHAT },
-      // Consumption does not support the long-running connections SSE relies on (same page): status only.
-      expect: p.scenario === "consumption" ? { status: 200 } : { status: 200, eventReadsAtLeast: 2 },
+      // The Consumption tier does not support the long-running connections SSE relies on (same page): status only.
+      expect: sku === "Consumption" ? { status: 200 } : { status: 200, eventReadsAtLeast: 2 },
       why: "the AI API's OpenAI-compatible route streams answers through APIM as server-sent events",
     },
     {
@@ -122,7 +129,7 @@ export function probesFor(p: ProbeInputs): Probe[] {
       why: `more than ${p.rateLimitCalls} calls in the renewal period are refused`,
     },
   ];
-  if (p.scenario === "internal") {
+  if (from === "vnet") {
     probes.push({
       name: "apim-unreachable-from-internet",
       from: "internet",
@@ -132,17 +139,17 @@ export function probesFor(p: ProbeInputs): Probe[] {
     });
   }
   probes.push(
-    BACKEND_PRIVATE_FROM_INTERNET[p.scenario]
+    backendPrivateFromInternet(traits)
       ? {
           name: "backend-refuses-direct-call",
           from: "internet",
           request: { method: "GET", url: `https://${p.backendHost}/healthz`, withSubscriptionKey: false },
-          // consumption: HTTPS to the ingress passes the AKS subnet's NSG only from the region's Azure ranges
-          // and Traefik's NetworkPolicy only from APIM's, so a caller elsewhere gets no connection at all.
+          // Admitting APIM only: HTTPS to the ingress passes the AKS subnet's NSG only from the region's Azure
+          // ranges and Traefik's NetworkPolicy only from APIM's, so a caller elsewhere gets no connection at all.
           expect: { unreachable: true },
           why:
-            p.scenario === "consumption"
-              ? "HTTPS reaches the ingress only from the ranges APIM calls from (NSG, NetworkPolicy, allow-list), and then only with APIM's secret"
+            traits.backendAdmission === "apim-only"
+              ? `HTTPS reaches the ingress only from the ranges APIM calls from (NSG, NetworkPolicy, allow-list)${traits.secondFactor === "none" ? "" : ", and then only with APIM's secret"}`
               : "the AI API listens only on an internal load balancer",
         }
       : {

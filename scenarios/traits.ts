@@ -1,0 +1,77 @@
+/**
+ * What a scenario decides, as data: each scenario file declares a `ScenarioDefinition`, and foundation.ts,
+ * probes.ts, config/rules.ts and config/certificates.ts read these traits instead of a scenario's name.
+ * Pure: no Pulumi, so the config layer can read the traits before anything is built.
+ */
+import type { ApimSku, VnetMode } from "../config/schema";
+
+/** How the AI API's ingress admits callers. */
+export type BackendAdmission =
+  /** Anyone on the internet: the unprotected baseline. */
+  | "open"
+  /** Only the VNet: an internal load balancer that admits APIM's subnet. */
+  | "vnet"
+  /**
+   * A public ingress that admits only the addresses APIM calls from (NSG, NetworkPolicy, Traefik allow-list),
+   * plus a second factor where those addresses are not APIM's alone (see `secondFactor`).
+   */
+  | "apim-only";
+
+export interface ScenarioTraits {
+  /** How APIM joins the VNet: not at all, or injected in External or Internal mode. */
+  vnetMode: VnetMode;
+  /** Whether the AI API's ingress has a public load balancer (otherwise an internal one in its own subnet). */
+  publicIngress: boolean;
+  /** How the AI API's ingress admits callers. */
+  backendAdmission: BackendAdmission;
+  /**
+   * What APIM presents to the ingress besides its address: a password only this APIM instance holds, sent as
+   * basic authentication (the shared ranges of Consumption and v2 tiers admit other tenants' services too).
+   */
+  secondFactor: "none" | "basic-auth";
+  defaults: { apimSku: ApimSku; apimCapacity: number };
+  /** Tiers the scenario can be built with. */
+  allowedSkus: readonly ApimSku[];
+}
+
+export interface ScenarioDefinition<N extends string = string> {
+  /** The scenario's name: the stack name, the `scenario` setting and tag (DESIGN.md, "Contracts"). */
+  name: N;
+  /** Three letters in resource names (`apim-<prefix>-<short>-<suffix>`), unique across scenarios. */
+  short: string;
+  title: string;
+  summary: string;
+  traits: ScenarioTraits;
+}
+
+/** Where callers reach the APIM gateway from: Internal mode gives it only a private address. */
+export function gatewayReach(t: Pick<ScenarioTraits, "vnetMode">): "internet" | "vnet" {
+  return t.vnetMode === "Internal" ? "vnet" : "internet";
+}
+
+/** Whether the AI API must refuse a direct call from the internet (everything but the open baseline). */
+export function backendPrivateFromInternet(t: Pick<ScenarioTraits, "backendAdmission">): boolean {
+  return t.backendAdmission !== "open";
+}
+
+/**
+ * Where the model is reached through a private endpoint: where APIM shares a VNet with it. Without a VNet APIM
+ * calls from public addresses, so the account's firewall admits those instead.
+ */
+export function modelReachedPrivately(t: Pick<ScenarioTraits, "vnetMode">): boolean {
+  return t.vnetMode !== "None";
+}
+
+/** Checks a definition's traits against each other; the registry and the tests call it. */
+export function traitProblems(d: ScenarioDefinition): string[] {
+  const t = d.traits;
+  const problems: string[] = [];
+  if (t.publicIngress && t.backendAdmission === "vnet") problems.push("backendAdmission vnet needs an internal ingress (publicIngress false)");
+  if (!t.publicIngress && t.backendAdmission !== "vnet") problems.push(`an internal ingress admits the VNet only: backendAdmission must be vnet, not ${t.backendAdmission}`);
+  // An internal ingress is reached by APIM only from inside the VNet.
+  if (!t.publicIngress && t.vnetMode === "None") problems.push("an internal ingress needs APIM in the VNet (vnetMode External or Internal)");
+  if (t.secondFactor !== "none" && t.backendAdmission !== "apim-only") problems.push("a second factor goes with backendAdmission apim-only");
+  if (!t.allowedSkus.includes(t.defaults.apimSku)) problems.push(`default tier ${t.defaults.apimSku} is not among allowedSkus`);
+  if (!/^[a-z0-9]{3}$/.test(d.short)) problems.push(`short ${JSON.stringify(d.short)} must be three lowercase letters or digits`);
+  return problems;
+}
