@@ -33,6 +33,8 @@ export interface Footprint {
   suffix?: string;
   /** Its model deployment: quota it already uses and keeps on an update. */
   model?: { location: string; usageName: string; capacity: number };
+  /** Its failover account's deployment (openAiSecondaryLocation), likewise. */
+  secondaryModel?: { location: string; usageName: string; capacity: number };
   /** Its AKS node pool: vCPUs it already uses. */
   nodes?: { location: string; vmSize: string; count: number };
 }
@@ -151,11 +153,32 @@ function free(row: UsageRow): number {
   return limit < 0 ? Number.POSITIVE_INFINITY : limit - (row.currentValue ?? 0);
 }
 
-/** Capacity a target needs beyond what its existing deployment in the same quota row already holds. */
-function newModelCapacity(t: PlannedTarget): number {
-  const held = t.footprint.model;
-  const same = held && held.location === modelLocation(t.config) && held.usageName.toLowerCase() === modelUsageName(t.config).toLowerCase();
-  return Math.max(0, t.config.openAiModelCapacity - (same ? held.capacity : 0));
+/** A model deployment a target makes: the primary's, and the failover account's where openAiSecondaryLocation is set. */
+interface ModelDemand {
+  location: string;
+  /** Who needs it: the stack, `(secondary)` for the failover account. */
+  who: string;
+  /** The setting that moves it elsewhere. */
+  locationSetting: "openAiLocation" | "openAiSecondaryLocation";
+  /** Capacity beyond what the stack's existing deployment in the same row already holds. */
+  need: number;
+}
+
+/**
+ * The failover account deploys the same model, deployment type and capacity in its own region
+ * (scenarios/foundation.ts), so it needs quota there as the primary does in its own.
+ */
+export function modelDemands(t: PlannedTarget): ModelDemand[] {
+  const usageName = modelUsageName(t.config).toLowerCase();
+  const need = (location: string, held?: Footprint["model"]) =>
+    Math.max(0, t.config.openAiModelCapacity - (held && held.location === location && held.usageName.toLowerCase() === usageName ? held.capacity : 0));
+  const primary = modelLocation(t.config);
+  const demands: ModelDemand[] = [{ location: primary, who: t.stack, locationSetting: "openAiLocation", need: need(primary, t.footprint.model) }];
+  if (t.config.openAiSecondaryLocation) {
+    const secondary = normalizeLocation(t.config.openAiSecondaryLocation);
+    demands.push({ location: secondary, who: `${t.stack} (secondary)`, locationSetting: "openAiSecondaryLocation", need: need(secondary, t.footprint.secondaryModel) });
+  }
+  return demands;
 }
 
 /**
@@ -163,15 +186,17 @@ function newModelCapacity(t: PlannedTarget): number {
  * it, so the demand is summed over the targets that use the same row.
  */
 export function modelQuotaProblems(targets: readonly PlannedTarget[], usagesByLocation: ReadonlyMap<string, readonly UsageRow[]>): string[] {
-  const groups = new Map<string, { location: string; usageName: string; stacks: string[]; need: number }>();
+  const groups = new Map<string, { location: string; usageName: string; stacks: string[]; settings: Set<string>; need: number }>();
   for (const t of targets) {
-    const location = modelLocation(t.config);
     const usageName = modelUsageName(t.config);
-    const key = `${location}\u0000${usageName}`;
-    const g = groups.get(key) ?? { location, usageName, stacks: [], need: 0 };
-    g.stacks.push(t.stack);
-    g.need += newModelCapacity(t);
-    groups.set(key, g);
+    for (const d of modelDemands(t)) {
+      const key = `${d.location}\u0000${usageName}`;
+      const g = groups.get(key) ?? { location: d.location, usageName, stacks: [], settings: new Set<string>(), need: 0 };
+      g.stacks.push(d.who);
+      g.settings.add(d.locationSetting);
+      g.need += d.need;
+      groups.set(key, g);
+    }
   }
   const problems: string[] = [];
   for (const g of groups.values()) {
@@ -179,10 +204,11 @@ export function modelQuotaProblems(targets: readonly PlannedTarget[], usagesByLo
     if (!rows) continue;
     const row = findUsage(rows, g.usageName);
     const who = g.stacks.join(", ");
+    const where = [...g.settings].join(" or ");
     if (!row) {
       problems.push(
         `model quota: ${g.location} has no ${g.usageName} quota row, so this subscription cannot deploy that model with that deployment type there (${who}); ` +
-          `change openAiLocation, openAiDeploymentSku or openAiModelName (${MODELS_DOC})`,
+          `change ${where}, openAiDeploymentSku or openAiModelName (${MODELS_DOC})`,
       );
       continue;
     }
@@ -190,7 +216,7 @@ export function modelQuotaProblems(targets: readonly PlannedTarget[], usagesByLo
     const left = Math.max(0, free(row));
     problems.push(
       `model quota: ${g.usageName} in ${g.location} has ${left} of ${row.limit ?? 0} (thousand tokens per minute) free, ${who} need${g.stacks.length > 1 ? "" : "s"} ${g.need} (openAiModelCapacity); ` +
-        `lower openAiModelCapacity, use another openAiLocation or openAiDeploymentSku, or request more quota (${QUOTA_DOC})`,
+        `lower openAiModelCapacity, use another ${where} or openAiDeploymentSku, or request more quota (${QUOTA_DOC})`,
     );
   }
   return problems;
@@ -361,19 +387,25 @@ export function footprintFromState(resources: readonly StateResource[]): Footpri
   const value = (r: StateResource, key: string) => r.outputs[key] ?? r.inputs[key];
   const suffix = resources.find((r) => r.type === RANDOM_STRING && r.urn.endsWith("::name-suffix"));
   if (suffix) out.suffix = text(suffix.outputs.result);
-  const account = resources.find((r) => r.type === COGNITIVE_ACCOUNT);
-  const deployment = resources.find((r) => r.type === COGNITIVE_DEPLOYMENT);
-  const accountLocation = account && text(value(account, "location"));
-  if (deployment && accountLocation) {
+  // The failover account and its deployment are named after the primary's with `-secondary` (scenarios/foundation.ts).
+  const secondary = (r: StateResource) => /::ai-model-secondary(-deployment)?$/.test(r.urn);
+  const deploymentHeld = (isSecondary: boolean): Footprint["model"] => {
+    const account = resources.find((r) => r.type === COGNITIVE_ACCOUNT && secondary(r) === isSecondary);
+    const deployment = resources.find((r) => r.type === COGNITIVE_DEPLOYMENT && secondary(r) === isSecondary);
+    const accountLocation = account && text(value(account, "location"));
+    if (!deployment || !accountLocation) return undefined;
     const sku = record(value(deployment, "sku"));
     const model = record(record(value(deployment, "properties")).model);
     const skuName = text(sku.name);
     const modelName = text(model.name);
     const capacity = Number(sku.capacity);
-    if (skuName && modelName && Number.isFinite(capacity)) {
-      out.model = { location: normalizeLocation(accountLocation), usageName: modelUsageName({ openAiDeploymentSku: skuName as ScenarioConfig["openAiDeploymentSku"], openAiModelName: modelName }), capacity };
-    }
-  }
+    if (!skuName || !modelName || !Number.isFinite(capacity)) return undefined;
+    return { location: normalizeLocation(accountLocation), usageName: modelUsageName({ openAiDeploymentSku: skuName as ScenarioConfig["openAiDeploymentSku"], openAiModelName: modelName }), capacity };
+  };
+  const model = deploymentHeld(false);
+  if (model) out.model = model;
+  const secondaryModel = deploymentHeld(true);
+  if (secondaryModel) out.secondaryModel = secondaryModel;
   const cluster = resources.find((r) => r.type === MANAGED_CLUSTER);
   const clusterLocation = cluster && text(value(cluster, "location"));
   if (cluster && clusterLocation) {
@@ -453,8 +485,8 @@ export async function checkSubscription(targets: readonly PlannedTarget[], reade
     label: "resource providers",
     run: async (signal) => providerProblems(await Promise.all(requiredProviders(targets).map((ns) => reader.provider(ns, signal)))),
   });
-  for (const location of [...new Set(targets.map((t) => modelLocation(t.config)))]) {
-    const here = targets.filter((t) => modelLocation(t.config) === location);
+  for (const location of [...new Set(targets.flatMap((t) => modelDemands(t).map((d) => d.location)))]) {
+    const here = targets.filter((t) => modelDemands(t).some((d) => d.location === location));
     checks.push({
       label: `model quota in ${location}`,
       run: async (signal) => modelQuotaProblems(here, new Map([[location, await reader.modelUsages(location, signal)]])),

@@ -213,6 +213,29 @@ describe("automation/driver/preflight/preflight-azure", () => {
       const rows: UsageRow[] = [{ name: { value: modelUsageName(d) }, currentValue: 0, limit: d.openAiModelCapacity - 1 }];
       assert.equal(modelQuotaProblems([{ ...target("public"), config: d }], new Map([[d.location, rows]])).length, 1, "the default model is read from config, not assumed");
     });
+
+    it("reads the quota of openAiSecondaryLocation too: the failover account deploys the same model there (issue 16)", async () => {
+      const secondary = { openAiSecondaryLocation: "germanywestcentral" };
+      const files = [...READY, "cognitive-usages-germanywestcentral-tight.json"];
+      const r = await check(files, [target("public", {}, secondary)]);
+      assert.ok(r.arm.requests.includes(`GET /subscriptions/${SUBSCRIPTION}/providers/Microsoft.CognitiveServices/locations/germanywestcentral/usages`));
+      assert.ok(r.progress[0].includes("model quota in swedencentral, model quota in germanywestcentral"), r.progress[0]);
+      assert.deepEqual(r.problems, [
+        "model quota: OpenAI.GlobalStandard.gpt-4.1-mini in germanywestcentral has 2 of 30 (thousand tokens per minute) free, public (secondary) needs 10 (openAiModelCapacity); lower openAiModelCapacity, use another openAiSecondaryLocation or openAiDeploymentSku, or request more quota (https://learn.microsoft.com/azure/ai-foundry/openai/how-to/quota)",
+      ]);
+      assert.deepEqual(r.unchecked, []);
+      // Without the setting nothing is asked there; an existing failover deployment keeps its quota on an update.
+      const without = await check(files, [target("public")]);
+      assert.ok(!without.arm.requests.some((q) => q.includes("germanywestcentral")));
+      const held: Footprint = { secondaryModel: { location: "germanywestcentral", usageName: "OpenAI.GlobalStandard.gpt-4.1-mini", capacity: 10 } };
+      assert.deepEqual((await check(files, [target("public", held, secondary)])).problems, []);
+    });
+
+    it("sums a stack's secondary with another stack's primary in the same region and row", async () => {
+      const r = await check(swap("cognitive-usages-tight.json"), [target("public"), target("external", {}, { location: "germanywestcentral", openAiSecondaryLocation: "swedencentral" })]);
+      const sweden = r.problems.find((p) => p.includes("in swedencentral"));
+      assert.match(sweden ?? "", /has 5 of 30 .* free, public, external \(secondary\) need 20 \(openAiModelCapacity\); lower openAiModelCapacity, use another openAiLocation or openAiSecondaryLocation or openAiDeploymentSku/);
+    });
   });
 
   describe("soft-deleted names", () => {
@@ -323,6 +346,21 @@ describe("automation/driver/preflight/preflight-azure", () => {
         nodes: { location: "swedencentral", vmSize: "Standard_D2s_v5", count: 2 },
       });
       assert.deepEqual(footprintFromState([]), {});
+    });
+
+    it("reads the failover account's deployment apart from the primary's (issue 16)", () => {
+      const urn = (type: string, name: string) => `urn:pulumi:public::p::pkg:ScenarioRoot$pkg:ai:AiModel$${type}::${name}`;
+      const deployment = (capacity: number) => ({ sku: { name: "GlobalStandard", capacity }, properties: { model: { format: "OpenAI", name: "gpt-4.1-mini", version: "2025-04-14" } } });
+      const both: StateResource[] = [
+        { urn: urn("azure-native:cognitiveservices:Account", "ai-model-secondary"), type: "azure-native:cognitiveservices:Account", custom: true, inputs: { location: "germanywestcentral" }, outputs: {} },
+        { urn: urn("azure-native:cognitiveservices:Deployment", "ai-model-secondary-deployment"), type: "azure-native:cognitiveservices:Deployment", custom: true, inputs: deployment(5), outputs: {} },
+        { urn: urn("azure-native:cognitiveservices:Account", "ai-model"), type: "azure-native:cognitiveservices:Account", custom: true, inputs: { location: "swedencentral" }, outputs: {} },
+        { urn: urn("azure-native:cognitiveservices:Deployment", "ai-model-deployment"), type: "azure-native:cognitiveservices:Deployment", custom: true, inputs: deployment(10), outputs: {} },
+      ];
+      assert.deepEqual(footprintFromState(both), {
+        model: { location: "swedencentral", usageName: "OpenAI.GlobalStandard.gpt-4.1-mini", capacity: 10 },
+        secondaryModel: { location: "germanywestcentral", usageName: "OpenAI.GlobalStandard.gpt-4.1-mini", capacity: 5 },
+      });
     });
   });
 
