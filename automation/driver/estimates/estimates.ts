@@ -18,8 +18,6 @@ export interface PlanEstimates {
 
 export type EstimatesResult = { ok: true; estimates: PlanEstimates } | { ok: false; reason: string };
 
-type EstimateFn = (evaluation: unknown) => PlanEstimates | Promise<PlanEstimates>;
-
 /**
  * Evaluates the scenario offline and asks the plan for its estimates, in a child process: the mock engine
  * is global to a process, and an evaluation that throws can leave callbacks behind that break the next one.
@@ -44,15 +42,13 @@ export async function planEstimates(scenario: ScenarioName, overrides: Record<st
 
 /** The worker's side (estimates-worker.ts): one evaluation in a fresh process. */
 export async function estimateInThisProcess(scenario: ScenarioName, overrides: Record<string, unknown>, stack?: string): Promise<EstimatesResult> {
-  let estimate: EstimateFn | undefined;
+  let estimate: (typeof import("../../plan/estimates"))["estimateScenario"];
   try {
-    // A variable keeps the type checker from insisting that the plan's module has this exact shape.
-    const modulePath = "../plan/estimates";
-    estimate = (require(modulePath) as { estimateScenario?: EstimateFn }).estimateScenario;
+    // Loaded here, in the worker, not by the CLI; a typed path, so a move of either module fails the type check.
+    estimate = (require("../../plan/estimates") as typeof import("../../plan/estimates")).estimateScenario;
   } catch (e) {
     return { ok: false, reason: `the plan's estimates could not be loaded (${firstLine(e)})` };
   }
-  if (typeof estimate !== "function") return { ok: false, reason: "automation/plan/estimates.ts does not export estimateScenario" };
   try {
     const { evaluateScenario } = require("../../evaluate") as typeof import("../../evaluate");
     const evaluation = await evaluateScenario(scenario, { overrides, stack });
