@@ -67,6 +67,8 @@ export class AiBackend extends pulumi.ComponentResource {
   readonly host: pulumi.Output<string>;
   /** Client ID of the pods' identity. */
   readonly clientId: pulumi.Output<string>;
+  /** Object ID of the pods' identity. */
+  readonly principalId: pulumi.Output<string>;
   /** Middleware references on the Ingress (empty where the ingress admits everyone). */
   readonly middlewares: pulumi.Output<string[]>;
 
@@ -97,6 +99,7 @@ export class AiBackend extends pulumi.ComponentResource {
     const grant = args.model.grantInference(`${name}-inference`, identity.principalId);
     args.secondaryModel?.grantInference(`${name}-inference-secondary`, identity.principalId);
     this.clientId = identity.clientId;
+    this.principalId = identity.principalId;
 
     const isolated = isolatedNamespace(
       name,
@@ -225,6 +228,6 @@ export class AiBackend extends pulumi.ComponentResource {
     );
 
     this.host = pulumi.output(args.host);
-    this.registerOutputs({ namespace: this.namespace, host: this.host, clientId: this.clientId, middlewares: this.middlewares });
+    this.registerOutputs({ namespace: this.namespace, host: this.host, clientId: this.clientId, principalId: this.principalId, middlewares: this.middlewares });
   }
 }

@@ -81,8 +81,12 @@ export function networkRules(ipRanges: readonly string[], subnetIds: readonly st
  * Inference rights are granted through `grantInference`, never with keys.
  */
 export class AiModel extends pulumi.ComponentResource {
-  readonly accountId: pulumi.Output<string>;
-  readonly accountName: pulumi.Output<string>;
+  /** Name of the Azure OpenAI account. */
+  readonly resourceName: pulumi.Output<string>;
+  /** Resource ID of the Azure OpenAI account. */
+  readonly resourceId: pulumi.Output<string>;
+  /** Object ID of the account's system-assigned identity. */
+  readonly principalId: pulumi.Output<string>;
   /** `https://<accountName>.openai.azure.com/` */
   readonly endpoint: pulumi.Output<string>;
   /** The name clients put in `/openai/deployments/<name>/...`. */
@@ -179,16 +183,20 @@ export class AiModel extends pulumi.ComponentResource {
     const family = modelFamily(args.modelName, args.modelVersion);
     this.tokenParameter = args.tokenParameter ?? tokenParameterFor(family);
     this.apiVersion = args.apiVersion ?? apiVersionFor(family);
-    this.accountId = account.id;
-    this.accountName = account.name;
+    this.resourceId = account.id;
+    this.resourceName = account.name;
+    this.principalId = account.identity.apply((i) => i?.principalId ?? "");
     this.endpoint = account.properties.apply((p) => p.endpoint);
     this.deploymentName = deployment.name;
 
     this.registerOutputs({
-      accountId: this.accountId,
-      accountName: this.accountName,
+      resourceName: this.resourceName,
+      resourceId: this.resourceId,
+      principalId: this.principalId,
       endpoint: this.endpoint,
       deploymentName: this.deploymentName,
+      tokenParameter: this.tokenParameter,
+      apiVersion: this.apiVersion,
     });
   }
 
@@ -196,7 +204,7 @@ export class AiModel extends pulumi.ComponentResource {
   grantInference(name: string, principalId: pulumi.Input<string>): authorization.RoleAssignment {
     return assignRole(
       name,
-      { scope: this.accountId, roleGuid: COGNITIVE_SERVICES_OPENAI_USER, principalId, principalType: "ServicePrincipal" },
+      { scope: this.resourceId, roleGuid: COGNITIVE_SERVICES_OPENAI_USER, principalId, principalType: "ServicePrincipal" },
       { parent: this },
     );
   }

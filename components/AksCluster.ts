@@ -69,8 +69,10 @@ export function aksLogCategories(auditLog: "admin" | "all" = "admin"): { categor
  * for Kubernetes authorization and no local accounts.
  */
 export class AksCluster extends pulumi.ComponentResource {
-  readonly clusterName: pulumi.Output<string>;
-  readonly clusterId: pulumi.Output<string>;
+  /** Name of the managed cluster. */
+  readonly resourceName: pulumi.Output<string>;
+  /** Resource ID of the managed cluster. */
+  readonly resourceId: pulumi.Output<string>;
   /** Issuer of the service account tokens, for federated identity credentials. */
   readonly oidcIssuerUrl: pulumi.Output<string>;
   /** Object ID of the cluster's (control plane) system-assigned identity. */
@@ -203,15 +205,15 @@ export class AksCluster extends pulumi.ComponentResource {
       parent,
     );
 
-    this.clusterName = cluster.name;
-    this.clusterId = cluster.id;
+    this.resourceName = cluster.name;
+    this.resourceId = cluster.id;
     this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p!.issuerURL);
     this.principalId = principalId;
     this.kubeletObjectId = cluster.identityProfile.apply((p) => p!.kubeletidentity.objectId!);
 
     this.registerOutputs({
-      clusterName: this.clusterName,
-      clusterId: this.clusterId,
+      resourceName: this.resourceName,
+      resourceId: this.resourceId,
       oidcIssuerUrl: this.oidcIssuerUrl,
       principalId: this.principalId,
       kubeletObjectId: this.kubeletObjectId,

@@ -47,6 +47,10 @@ export function acrBuildCommand(o: { subscriptionId: string; registry: string; i
  */
 export class AppImage extends pulumi.ComponentResource {
   readonly image: pulumi.Output<string>;
+  /** Name of the container registry. */
+  readonly resourceName: pulumi.Output<string>;
+  /** Resource ID of the container registry. */
+  readonly resourceId: pulumi.Output<string>;
   readonly registryLoginServer: pulumi.Output<string>;
 
   constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -87,9 +91,11 @@ export class AppImage extends pulumi.ComponentResource {
       { ...parent, dependsOn: [registry] },
     );
 
+    this.resourceName = registry.name;
+    this.resourceId = registry.id;
     this.registryLoginServer = registry.loginServer;
     // The build needs only the registry; users of the image wait for it and for the pull grants.
     this.image = pulumi.all([registry.loginServer, build.stdout, ...pulls.map((p) => p.id)]).apply(([server]) => `${server}/${repository}:${tag}`);
-    this.registerOutputs({ image: this.image, registryLoginServer: this.registryLoginServer });
+    this.registerOutputs({ image: this.image, resourceName: this.resourceName, resourceId: this.resourceId, registryLoginServer: this.registryLoginServer });
   }
 }

@@ -40,17 +40,18 @@ const DEFAULT_RESOURCES: Resources = { requests: { cpu: "100m", memory: "128Mi" 
 export class IngressController extends pulumi.ComponentResource {
   readonly namespace: string;
   readonly ingressClassName = INGRESS_CLASS;
-  private readonly provider: k8s.Provider;
-  private readonly websecureFromAllowListOnly: boolean;
-  private namespaceResource!: k8s.core.v1.Namespace;
+  // ECMAScript private fields: not outputs, and invisible to the check that every public property is registered.
+  readonly #provider: k8s.Provider;
+  readonly #websecureFromAllowListOnly: boolean;
+  #namespaceResource!: k8s.core.v1.Namespace;
   /** The chart: what needs Traefik running (HTTP-01 challenges, routes) depends on it. */
   readonly chart: k8s.helm.v4.Chart;
 
   constructor(name: string, args: IngressControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:kubernetes:IngressController`, name, {}, opts);
     this.namespace = args.namespace;
-    this.provider = args.provider;
-    this.websecureFromAllowListOnly = args.websecureFromAllowListOnly ?? false;
+    this.#provider = args.provider;
+    this.#websecureFromAllowListOnly = args.websecureFromAllowListOnly ?? false;
     const k8sOpts = { parent: this, provider: args.provider };
 
     const exposure = pulumi.output(args.exposure) as pulumi.Output<LoadBalancerExposure>;
@@ -60,12 +61,12 @@ export class IngressController extends pulumi.ComponentResource {
       {
         "default-deny": defaultDenyPolicy(args.namespace),
         "allow-entrypoints": exposure.apply((e) =>
-          traefikIngressPolicy(args.namespace, e, args.certManagerNamespace, { websecureFromAllowListOnly: this.websecureFromAllowListOnly }),
+          traefikIngressPolicy(args.namespace, e, args.certManagerNamespace, { websecureFromAllowListOnly: this.#websecureFromAllowListOnly }),
         ),
       },
       k8sOpts,
     );
-    this.namespaceResource = ns;
+    this.#namespaceResource = ns;
 
     this.chart = new k8s.helm.v4.Chart(
       name,
@@ -88,12 +89,12 @@ export class IngressController extends pulumi.ComponentResource {
    * `websecureFromAllowListOnly`, the same ranges also get a NetworkPolicy on Traefik's HTTPS port.
    */
   admitOnly(name: string, namespace: pulumi.Input<string>, sourceRange: pulumi.Input<string[]>): pulumi.Output<string> {
-    if (this.websecureFromAllowListOnly) {
+    if (this.#websecureFromAllowListOnly) {
       const policy = pulumi.output(sourceRange).apply((r) => websecureAllowListPolicy(this.namespace, `allow-websecure-${name}`, r));
       new k8s.networking.v1.NetworkPolicy(
         `${name}-websecure`,
         { metadata: { name: `allow-websecure-${name}`, namespace: this.namespace }, spec: asK8sInput<pulumi.Output<k8s.types.input.networking.v1.NetworkPolicySpec>>(policy.apply((p) => p.spec)) },
-        { parent: this, provider: this.provider, dependsOn: [this.namespaceResource] },
+        { parent: this, provider: this.#provider, dependsOn: [this.#namespaceResource] },
       );
     }
     return this.middleware(name, namespace, (ns) => pulumi.output(sourceRange).apply((r) => ipAllowListMiddleware(ns, name, r)));
@@ -114,7 +115,7 @@ export class IngressController extends pulumi.ComponentResource {
       `${name}-middleware`,
       { apiVersion: "traefik.io/v1alpha1", kind: "Middleware" },
       pulumi.output(namespace).apply(manifest),
-      { parent: this, provider: this.provider, dependsOn: [this.chart] },
+      { parent: this, provider: this.#provider, dependsOn: [this.chart] },
     );
     return pulumi.all([mw.metadata.namespace, mw.metadata.name]).apply(([ns, n]) => middlewareRef(ns!, n!));
   }

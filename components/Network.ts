@@ -525,8 +525,10 @@ type SubnetKey = "apim" | "aks" | "ingress" | "pe";
 const subnetNameOf = (key: SubnetKey) => `snet-${key}`;
 
 export class Network extends pulumi.ComponentResource {
-  readonly vnetId: pulumi.Output<string>;
-  readonly vnetName: pulumi.Output<string>;
+  /** Resource ID of the virtual network. */
+  readonly resourceId: pulumi.Output<string>;
+  /** Name of the virtual network. */
+  readonly resourceName: pulumi.Output<string>;
   readonly aksSubnetId: pulumi.Output<string>;
   readonly ingressSubnetId: pulumi.Output<string>;
   readonly ingressSubnetName: pulumi.Output<string>;
@@ -618,8 +620,8 @@ export class Network extends pulumi.ComponentResource {
       nsgIds[spec.key] = nsg.id;
     }
 
-    this.vnetId = vnet.id;
-    this.vnetName = vnet.name;
+    this.resourceId = vnet.id;
+    this.resourceName = vnet.name;
     this.aksSubnetId = subnets.aks!.id;
     this.ingressSubnetId = subnets.ingress!.id;
     this.ingressSubnetName = subnets.ingress!.name.apply((n) => n ?? subnetNameOf("ingress"));
@@ -628,8 +630,8 @@ export class Network extends pulumi.ComponentResource {
     this.nsgIds = { aks: nsgIds.aks!, ingress: nsgIds.ingress!, apim: nsgIds.apim };
 
     this.registerOutputs({
-      vnetId: this.vnetId,
-      vnetName: this.vnetName,
+      resourceName: this.resourceName,
+      resourceId: this.resourceId,
       aksSubnetId: this.aksSubnetId,
       ingressSubnetId: this.ingressSubnetId,
       ingressSubnetName: this.ingressSubnetName,

@@ -25,7 +25,10 @@ export const CUSTOM_METRICS_WITH_DIMENSIONS = { property: "CustomMetricsOptedInT
 
 /** A Log Analytics workspace for every component's logs and a workspace-based Application Insights for APIM. */
 export class Observability extends pulumi.ComponentResource {
-  readonly workspaceId: pulumi.Output<string>;
+  /** Name of the Log Analytics workspace. */
+  readonly resourceName: pulumi.Output<string>;
+  /** Resource ID of the Log Analytics workspace. */
+  readonly resourceId: pulumi.Output<string>;
   /** The workspace's GUID, as queries and agents name it. */
   readonly workspaceCustomerId: pulumi.Output<string>;
   readonly appInsightsId: pulumi.Output<string>;
@@ -71,7 +74,8 @@ export class Observability extends pulumi.ComponentResource {
       parent,
     );
 
-    this.workspaceId = workspace.id;
+    this.resourceName = workspace.name;
+    this.resourceId = workspace.id;
     this.workspaceCustomerId = workspace.customerId;
     this.appInsightsId = appInsights.id;
     this.appInsightsName = appInsights.name;
@@ -79,11 +83,13 @@ export class Observability extends pulumi.ComponentResource {
     this.diagnostics = { workspaceId: workspace.id };
 
     this.registerOutputs({
-      workspaceId: this.workspaceId,
+      resourceName: this.resourceName,
+      resourceId: this.resourceId,
       workspaceCustomerId: this.workspaceCustomerId,
       appInsightsId: this.appInsightsId,
       appInsightsName: this.appInsightsName,
       appInsightsConnectionString: this.appInsightsConnectionString,
+      diagnostics: this.diagnostics,
     });
   }
 }

@@ -18,7 +18,7 @@ export function buildFromDefinition(definition: ScenarioDefinition, config: Scen
   const backendZone = f.names.apply((n) => n.privateZone);
   const backendZoneSpec: PrivateDnsZoneSpec = { key: "backend", zoneName: backendZone, records: [{ name: "ai", ipv4Addresses: [plannedIngressIp(config.ingressSubnetPrefix)] }] };
   const privateDns = (zones: PrivateDnsZoneSpec[]) =>
-    new PrivateDns("private-dns", { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.vnetId, zones }, { parent: f.root });
+    new PrivateDns("private-dns", { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.resourceId, zones }, { parent: f.root });
 
   if (gatewayReach(f.traits) === "internet") {
     const dns = privateDns([backendZoneSpec]);

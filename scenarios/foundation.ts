@@ -118,7 +118,7 @@ export function buildFoundation(config: ScenarioConfig, stack: string, definitio
   const modelDns = privateModel
     ? new PrivateDns(
         "model-dns",
-        { resourceGroupName: group.name, tags, virtualNetworkId: network.vnetId, zones: [{ key: "openai", zoneName: OPENAI_PRIVATE_LINK_ZONE, records: [] }] },
+        { resourceGroupName: group.name, tags, virtualNetworkId: network.resourceId, zones: [{ key: "openai", zoneName: OPENAI_PRIVATE_LINK_ZONE, records: [] }] },
         parent,
       )
     : undefined;

@@ -35,7 +35,7 @@ describe("components/AiModel", () => {
     e = await evaluateProgram(() => {
       const model = new AiModel("ai-model", ARGS);
       model.grantInference("apim-inference", PRINCIPAL);
-      return { endpoint: model.endpoint, accountName: model.accountName, deploymentName: model.deploymentName, accountId: model.accountId };
+      return { endpoint: model.endpoint, resourceName: model.resourceName, deploymentName: model.deploymentName, resourceId: model.resourceId };
     }, { project: "test", stack: "t" });
   });
 
@@ -134,9 +134,9 @@ describe("components/AiModel", () => {
 
   it("exposes the endpoint, account and deployment names", () => {
     assert.equal(e.outputs.endpoint.value, "https://oai-test-abc.openai.azure.com/");
-    assert.equal(e.outputs.accountName.value, "oai-test-abc");
+    assert.equal(e.outputs.resourceName.value, "oai-test-abc");
     assert.equal(e.outputs.deploymentName.value, "gpt-4o-mini");
-    assert.match(String(e.outputs.accountId.value), /\/providers\/Microsoft\.CognitiveServices\/accounts\/oai-test-abc$/);
+    assert.match(String(e.outputs.resourceId.value), /\/providers\/Microsoft\.CognitiveServices\/accounts\/oai-test-abc$/);
   });
 
   it("creates no diagnostic setting when none is asked for", async () => {

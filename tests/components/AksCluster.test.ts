@@ -43,8 +43,8 @@ async function build(args: AksClusterArgs): Promise<Evaluation> {
     const aks = new AksCluster("aks", args);
     return {
       kubeconfig: aks.kubeconfig,
-      clusterName: aks.clusterName,
-      clusterId: aks.clusterId,
+      resourceName: aks.resourceName,
+      resourceId: aks.resourceId,
       oidcIssuerUrl: aks.oidcIssuerUrl,
       principalId: aks.principalId,
       kubeletObjectId: aks.kubeletObjectId,
@@ -157,8 +157,8 @@ describe("components/AksCluster", () => {
   it("exposes the OIDC issuer, the kubelet identity and the cluster's name and ID", () => {
     assert.match(String(e.outputs.oidcIssuerUrl.value), /^https:\/\/.+\/$/);
     assert.equal(e.outputs.kubeletObjectId.value, (cluster.outputs.identityProfile as any).kubeletidentity.objectId);
-    assert.equal(e.outputs.clusterName.value, "aks-test");
-    assert.equal(e.outputs.clusterId.value, cluster.id);
+    assert.equal(e.outputs.resourceName.value, "aks-test");
+    assert.equal(e.outputs.resourceId.value, cluster.id);
   });
 
   it("sends the cluster's logs to the workspace", () => {

@@ -31,8 +31,8 @@ async function build(overrides: Partial<NetworkArgs> = {}): Promise<Built> {
   const e = await evaluateProgram(() => {
     const n = new Network("network", { ...BASE, ...overrides });
     return {
-      vnetId: n.vnetId,
-      vnetName: n.vnetName,
+      resourceId: n.resourceId,
+      resourceName: n.resourceName,
       aksSubnetId: n.aksSubnetId,
       ingressSubnetId: n.ingressSubnetId,
       ingressSubnetName: n.ingressSubnetName,
@@ -83,8 +83,8 @@ describe("components/Network", () => {
       assert.equal(vnet.inputs.virtualNetworkName, "vnet-test");
       assert.deepEqual(vnet.inputs.addressSpace, { addressPrefixes: ["10.42.0.0/16"] });
       assert.equal(vnet.inputs.subnets, undefined, "subnets are standalone resources, never inline too");
-      assert.equal(built.outputs.vnetName, "vnet-test");
-      assert.equal(built.outputs.vnetId, vnet.id);
+      assert.equal(built.outputs.resourceName, "vnet-test");
+      assert.equal(built.outputs.resourceId, vnet.id);
     });
 
     it("puts location and tags on every Azure resource that takes them", () => {
@@ -130,7 +130,7 @@ describe("components/Network", () => {
       assert.equal(outputs.ingressSubnetId, subnet(e, "ingress").id);
       assert.equal(outputs.ingressSubnetName, "snet-ingress");
       for (const key of ["apimSubnetId", "aksSubnetId", "ingressSubnetId"]) {
-        assert.ok(String(outputs[key]).startsWith(`${outputs.vnetId}/subnets/snet-`), `${key}: ${outputs[key]}`);
+        assert.ok(String(outputs[key]).startsWith(`${outputs.resourceId}/subnets/snet-`), `${key}: ${outputs[key]}`);
       }
       assert.match(String(outputs.apimSubnetId), /\/subnets\/[^/]*apim[^/]*$/);
     });

@@ -16,7 +16,7 @@ async function build(args: ObservabilityArgs): Promise<Evaluation> {
   return evaluateProgram(() => {
     const o = new Observability("observability", args);
     return {
-      workspaceId: o.workspaceId,
+      resourceId: o.resourceId,
       workspaceCustomerId: o.workspaceCustomerId,
       appInsightsId: o.appInsightsId,
       appInsightsName: o.appInsightsName,
@@ -66,14 +66,14 @@ describe("components/Observability", () => {
   it("exposes IDs, the workspace for diagnostics, and the connection string only as a secret", () => {
     const [workspace] = ofType(e, T.workspace);
     const [appi] = ofType(e, T.appInsights);
-    assert.equal(e.outputs.workspaceId.value, workspace.id);
+    assert.equal(e.outputs.resourceId.value, workspace.id);
     assert.equal(e.outputs.diagnosticsWorkspaceId.value, workspace.id);
     assert.equal(e.outputs.appInsightsId.value, appi.id);
     assert.equal(e.outputs.appInsightsName.value, "appi-test");
     assert.match(String(e.outputs.workspaceCustomerId.value), /^[0-9a-f-]{36}$/);
     assert.equal(e.outputs.connectionString.secret, true);
     assert.match(String(e.outputs.connectionString.value), /^InstrumentationKey=/);
-    for (const key of ["workspaceId", "appInsightsId", "appInsightsName"]) assert.equal(e.outputs[key].secret, false, key);
+    for (const key of ["resourceId", "appInsightsId", "appInsightsName"]) assert.equal(e.outputs[key].secret, false, key);
     const [component] = ofType(e, T.component);
     assert.equal(component.outputs.appInsightsConnectionString, "[secret]");
   });
