@@ -1,13 +1,11 @@
 /**
  * Whether the AI API can be reached from the internet without going through APIM. Which scenarios must keep
- * it private, and which of those may still use a public load balancer, comes from the scenario registry
- * (`BACKEND_PRIVATE_FROM_INTERNET`, `SCENARIO_TRAITS.publicIngress`), so the pack and `scenarios verify`
- * share one definition. Everything else is read from the stack's resources.
+ * it private, and which of those may still use a public load balancer, comes from the traits each scenario file
+ * declares (`backendAdmission`, `publicIngress`), so the pack and `scenarios verify` share one definition. Everything else is read from the stack's resources.
  */
 import type { PolicyResource, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { SCENARIO_TRAITS } from "../config/defaults";
-import type { ScenarioName } from "../config/schema";
-import { BACKEND_PRIVATE_FROM_INTERNET } from "../scenarios/probes";
+import { findScenario } from "../scenarios/catalog";
+import { backendPrivateFromInternet as isBackendPrivate } from "../scenarios/traits";
 import { isAnySource } from "./azure";
 import { armName, at, chartName, HELM_TYPES, isTrue, k8sName, k8sNamespace, list, type Props, scenarioOf, T } from "./lib";
 
@@ -268,12 +266,13 @@ export function allowListFindings(resources: readonly R[]): { urn: string; messa
   return out;
 }
 
-function scenarioTraits(args: StackValidationArgs): { scenario: ScenarioName; private: boolean; publicIngress: boolean } {
+function scenarioTraits(args: StackValidationArgs): { scenario: string; private: boolean; publicIngress: boolean } {
   const scenario = scenarioOf(args);
   if (!scenario) args.notApplicable("the stack names no scenario (stack output or tag `scenario`)");
-  if (!(scenario in BACKEND_PRIVATE_FROM_INTERNET)) args.notApplicable(`unknown scenario ${JSON.stringify(scenario)}`);
-  const name = scenario as ScenarioName;
-  return { scenario: name, private: BACKEND_PRIVATE_FROM_INTERNET[name], publicIngress: SCENARIO_TRAITS[name].publicIngress };
+  // notApplicable throws (policy/run.ts, and @pulumi/policy's own runner).
+  const traits = findScenario(scenario!)?.traits;
+  if (!traits) args.notApplicable(`unknown scenario ${JSON.stringify(scenario)}: its traits are not registered (scenarios/catalog.ts)`);
+  return { scenario: scenario!, private: isBackendPrivate(traits!), publicIngress: traits!.publicIngress };
 }
 
 export const backendPrivateFromInternet: StackValidationPolicy = {

@@ -3,8 +3,7 @@
  * endpoint kept for debugging is reported. Which scenarios have a VNet comes from the scenario registry.
  */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { SCENARIO_TRAITS } from "../config/defaults";
-import type { ScenarioName } from "../config/schema";
+import { findScenario } from "../scenarios/catalog";
 import { DEBUG_PUBLIC_ACCESS_TAG, DEBUG_PUBLIC_ACCESS_VALUE, OPENAI_PRIVATE_LINK_ZONE } from "../components/model-path";
 import { armName, at, forTypes, list, type Props, scenarioOf, T } from "./lib";
 
@@ -54,9 +53,11 @@ export const openAiPrivateInVnet: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   url: `${MS}/azure/ai-services/cognitive-services-virtual-networks#use-private-endpoints`,
   validateStack: (args, report) => {
-    const scenario = scenarioOf(args) as ScenarioName | undefined;
-    if (!scenario || !(scenario in SCENARIO_TRAITS)) return;
-    if (SCENARIO_TRAITS[scenario].vnetMode === "None") return;
+    const scenario = scenarioOf(args);
+    if (!scenario) return;
+    const traits = findScenario(scenario)?.traits;
+    if (!traits) return args.notApplicable(`unknown scenario ${JSON.stringify(scenario)}: its traits are not registered (scenarios/catalog.ts)`);
+    if (traits.vnetMode === "None") return;
     for (const account of args.resources.filter(isOpenAi)) {
       for (const gap of privatePathGaps(account, args.resources)) {
         report(`Azure OpenAI account ${accountName(account)} in the ${scenario} scenario is reachable from outside the VNet: ${gap}.`, (account as PolicyResource).urn);
