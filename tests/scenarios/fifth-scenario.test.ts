@@ -15,7 +15,7 @@ import { runPolicies } from "../../policy/run";
 import { buildFromDefinition } from "../../scenarios/build";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 import type { Probe } from "../../scenarios/probes";
-import { type ScenarioDefinition, traitProblems } from "../../scenarios/traits";
+import { modelReachedPrivately, type ScenarioDefinition, traitProblems } from "../../scenarios/traits";
 import { one, ofType, T } from "./helpers";
 
 const edge: ScenarioDefinition = {
@@ -51,6 +51,18 @@ describe("a fifth scenario from traits alone", () => {
   before(async function () {
     this.timeout(120_000);
     e = await evaluateProgram(() => buildFromDefinition(edge, config, edge.name), { project: CONFIG_NAMESPACE, stack: edge.name });
+  });
+
+  it("pins what the four registered scenarios declare", () => {
+    const declared = Object.fromEntries(
+      SCENARIO_CATALOG.map((d) => [d.name, [d.traits.vnetMode, d.traits.publicIngress ? "public" : "internal", d.traits.backendAdmission, d.traits.secondFactor, modelReachedPrivately(d.traits)]]),
+    );
+    assert.deepEqual(declared, {
+      public: ["None", "public", "open", "none", false],
+      external: ["External", "internal", "vnet", "none", true],
+      internal: ["Internal", "internal", "vnet", "none", true],
+      consumption: ["None", "public", "apim-only", "basic-auth", false],
+    });
   });
 
   it("declares coherent traits, like every registered scenario", () => {

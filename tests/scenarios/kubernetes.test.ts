@@ -9,6 +9,8 @@ import { readStackSettings } from "../../config/load";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import { evaluateScenario } from "../../automation/evaluate";
 import { evaluated, one, ofType, T } from "./helpers";
+import { SCENARIO_CATALOG } from "../../scenarios/catalog";
+import { modelReachedPrivately } from "../../scenarios/traits";
 
 const K = {
   chart: "kubernetes:helm.sh/v4:Chart",
@@ -24,7 +26,8 @@ const K = {
   namedValue: "azure-native:apimanagement:NamedValue",
 } as const;
 
-const PRIVATE: Record<ScenarioName, boolean> = { public: false, external: true, internal: true, consumption: false };
+/** Where the model is reached through its private endpoint, as each scenario's traits declare (fifth-scenario.test.ts pins the four). */
+const PRIVATE = Object.fromEntries(SCENARIO_CATALOG.map((d) => [d.name, modelReachedPrivately(d.traits)])) as Record<ScenarioName, boolean>;
 
 /** The kubernetes-models class for an object, by its apiVersion and kind: core, cert-manager or Traefik. */
 async function modelFor(apiVersion: string, kind: string): Promise<new (data: unknown) => { validate(): void }> {

@@ -14,11 +14,14 @@ import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import type { Probe } from "../../scenarios/probes";
 import { runPolicies } from "../../policy/run";
 import { evaluated, one, ofType, T } from "./helpers";
+import { SCENARIO_CATALOG } from "../../scenarios/catalog";
+import { modelReachedPrivately } from "../../scenarios/traits";
 
 const PE = "azure-native:network:PrivateEndpoint";
 const ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup";
 const NSG = "azure-native:network:NetworkSecurityGroup";
-const PRIVATE: Record<ScenarioName, boolean> = { public: false, external: true, internal: true, consumption: false };
+/** Where the model is reached through its private endpoint, as each scenario's traits declare (fifth-scenario.test.ts pins the four). */
+const PRIVATE = Object.fromEntries(SCENARIO_CATALOG.map((d) => [d.name, modelReachedPrivately(d.traits)])) as Record<ScenarioName, boolean>;
 
 async function evaluatedWith(scenario: ScenarioName, overrides: Record<string, unknown>): Promise<ScenarioEvaluation> {
   await evaluated("consumption");
