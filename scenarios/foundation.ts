@@ -1,6 +1,6 @@
 /**
  * What every scenario shares: names, resource group, monitoring, network, the model and the cluster, and
- * the gateway assembly. Scenario files decide only what differs (VNet mode, DNS, how the backend is reached).
+ * the gateway assembly. What differs comes from the scenario's traits (scenarios/traits.ts), never its name.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dns from "@pulumi/azure-native/dns";
