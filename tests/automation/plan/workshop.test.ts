@@ -10,6 +10,7 @@ import {
   workshopText,
 } from "../../../automation/plan/workshop";
 import { scheduleNodes } from "../../../automation/plan/graph";
+import { SHARED_OUTPUTS, sharedOutputProblems, sharedStackReference } from "../../../automation/plan/workshop-contract";
 import { planned, resource } from "./helpers";
 
 const APIM = "azure-native:apimanagement:ApiManagementService";
@@ -156,5 +157,25 @@ describe("automation/plan/workshop", () => {
     assert.equal(w.sharedHost.prepareMinutes, Math.round((w.shared.minutes + 4 * w.attendee.minutes) * 1000) / 1000);
     assert.ok(w.sharedHost.prepareMinutes < w.separate.prepareMinutes / 2);
     assert.ok(w.sharedHost.usdPerHour < w.separate.usdPerHour);
+  });
+});
+
+describe("automation/plan/workshop-contract", () => {
+  it("names the shared stack as a StackReference must: `organization/` on DIY backends, the organization on Pulumi Cloud", () => {
+    assert.equal(sharedStackReference("file:///tmp/state", "apim-aks-ai-scenarios", "internal-shared"), "organization/apim-aks-ai-scenarios/internal-shared");
+    assert.equal(sharedStackReference("azblob://state?storage_account=x", "p", "s"), "organization/p/s");
+    assert.equal(sharedStackReference("https://api.pulumi.com", "p", "s", "contoso"), "contoso/p/s");
+    assert.throws(() => sharedStackReference(undefined, "p", "s"), /Pulumi Cloud .*name its organization/);
+  });
+
+  it("reports each missing output and each secret output exported in clear", () => {
+    const all = Object.fromEntries(SHARED_OUTPUTS.map((o) => [o.name, { value: "x", secret: o.secret }]));
+    assert.deepEqual(sharedOutputProblems(all), []);
+    assert.ok(SHARED_OUTPUTS.some((o) => o.name === "kubeconfig" && o.secret));
+    const { apimServiceName: _gone, ...missing } = all;
+    assert.deepEqual(sharedOutputProblems({ ...missing, kubeconfig: { value: "x", secret: false } }), [
+      "the shared stack has no output apimServiceName (parent of the attendee's product, APIs, subscription and policies)",
+      "the shared stack's output kubeconfig is not a secret",
+    ]);
   });
 });

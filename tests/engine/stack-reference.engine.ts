@@ -1,0 +1,153 @@
+/**
+ * Workshop mode's foundation on the real engine (issue 17 part 3, docs/workshop.md): a host's shared stack
+ * exports the contract of automation/plan/workshop-contract.ts, and two attendee stacks, deployed at the same
+ * time, read it through a real `pulumi.StackReference`, the secret output staying secret on their side. The
+ * cloud is the simulated one (tests/engine/simulated-cloud.ts); the engine, the file backend, the passphrase
+ * secrets provider and the product's driver are real.
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { removeShim } from "../../automation/driver/interrupt/shim";
+import { runOperation, teardown } from "../../automation/driver/lifecycle/orchestrate";
+import type { StackHandle } from "../../automation/driver/stack/types";
+import { DriverWorkspace } from "../../automation/driver/stack/workspace";
+import { SHARED_OUTPUTS, sharedOutputProblems, sharedStackReference } from "../../automation/plan/workshop-contract";
+import { CONFIG_NAMESPACE } from "../../config/load";
+import { ENGINE_BIN, listStacks, PULUMI, readStateFiles, recordingContext, type TestProject, testProject } from "./harness";
+import { SIMULATED_PROJECT, SimulatedResource } from "./simulated-cloud";
+
+const quick = (kind: string, value: pulumi.Input<string>) => ({ kind, value, createSeconds: 0, updateSeconds: 0, deleteSeconds: 0, failOn: "" });
+
+/** The host's shared stack in small: an APIM service and a cluster, and every output of the contract. */
+function sharedProgram(): PulumiFn {
+  return async () => {
+    const service = new SimulatedResource("apim-service", quick("service", "developer"));
+    const cluster = new SimulatedResource("aks", quick("cluster", "workshop"));
+    const values: Record<string, pulumi.Input<string>> = {
+      topology: "public",
+      resourceGroupName: "rg-workshop",
+      location: "swedencentral",
+      apimServiceName: service.id,
+      apimSku: "Developer",
+      apimGatewayUrl: service.endpoint,
+      apimLoggerId: pulumi.interpolate`${service.id}/loggers/appinsights`,
+      logAnalyticsWorkspaceId: "/subscriptions/simulated/workspaces/law",
+      aksClusterName: cluster.id,
+      aksOidcIssuerUrl: pulumi.interpolate`${cluster.endpoint}/oidc`,
+      ingressClassName: "traefik",
+      clusterIssuerName: "workshop-ca",
+      backendDomain: "ai.workshop.internal",
+      appImage: "simulated.azurecr.io/ai-api:1",
+      openAiAccountName: "oai-workshop",
+      openAiEndpoint: "https://oai-workshop.openai.azure.com/",
+      modelDeploymentName: "chat",
+    };
+    const outputs: Record<string, pulumi.Output<string>> = {};
+    for (const o of SHARED_OUTPUTS) {
+      outputs[o.name] = o.name === "kubeconfig" ? pulumi.secret(pulumi.interpolate`server: ${cluster.endpoint}\ntoken: ${cluster.id}-credential`) : pulumi.output(values[o.name]);
+    }
+    return outputs;
+  };
+}
+
+/** An attendee stack: reads the shared stack named in its configuration and creates only its own parts. */
+function attendeeProgram(): PulumiFn {
+  return async () => {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const attendee = config.require("attendee");
+    const shared = new pulumi.StackReference("shared", { name: config.require("sharedStack") });
+    const api = new SimulatedResource(`${attendee}-api`, quick("api", pulumi.interpolate`${shared.requireOutput("apimServiceName")}/apis/${attendee}`));
+    new SimulatedResource(`${attendee}-namespace`, quick("namespace", pulumi.interpolate`${shared.requireOutput("aksClusterName")}/namespaces/${attendee}`));
+    return {
+      apiUrl: pulumi.interpolate`${shared.requireOutput("apimGatewayUrl")}/${attendee}`,
+      apiValue: api.value,
+      kubeconfig: shared.requireOutput("kubeconfig"),
+      sharedSecretNames: shared.secretOutputNames,
+    };
+  };
+}
+
+async function workspace(project: TestProject, program: PulumiFn): Promise<DriverWorkspace> {
+  Object.assign(process.env, project.env);
+  const { chooseBackend } = await import("../../automation/driver/stack/env");
+  return DriverWorkspace.create({
+    pulumiPath: PULUMI,
+    env: { ...process.env, ...project.env },
+    backend: chooseBackend(project.env),
+    extraEnv: { ...project.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
+    project: { workDir: project.workDir, stacksDir: project.stacksDir, program, projectName: SIMULATED_PROJECT },
+  });
+}
+
+describe("engine: workshop stacks (a shared stack read by two attendee stacks through a StackReference)", function () {
+  let project: TestProject;
+  const workspaces: DriverWorkspace[] = [];
+  before(function () {
+    if (process.env.SCENARIOS_ENGINE_SKIP) this.skip();
+    project = testProject({ createSeconds: 0, deleteSeconds: 0 });
+  });
+  after(() => {
+    for (const w of workspaces) if (w.shim) removeShim(w.shim);
+    project?.cleanup();
+  });
+
+  it("two attendees deployed at once read the shared outputs, the kubeconfig secret on both sides; a missing shared stack fails clearly; all destroyed and removed", async () => {
+    const host = await workspace(project, sharedProgram());
+    const attendees = await workspace(project, attendeeProgram());
+    workspaces.push(host, attendees);
+    const ref = sharedStackReference(project.env.PULUMI_BACKEND_URL, SIMULATED_PROJECT, "workshop-shared");
+    assert.equal(ref, `organization/${SIMULATED_PROJECT}/workshop-shared`);
+    const ctx = recordingContext();
+    const handles: StackHandle[] = [];
+    const names = ["alice", "bob"];
+    try {
+      const shared = await host.prepare("workshop-shared", "public", {});
+      handles.push(shared);
+      const up = await runOperation(shared, "update", ctx, { scenario: "public" });
+      assert.equal(up.result.status, "succeeded", up.result.error);
+      const sharedOutputs = await shared.outputs();
+      assert.deepEqual(sharedOutputProblems(sharedOutputs), []);
+      const kubeconfig = String(sharedOutputs.kubeconfig.value);
+      assert.match(kubeconfig, /^server: https:\/\/cluster\.simulated\.invalid\ntoken: sim-cluster-/);
+
+      const mine = await Promise.all(names.map((attendee) => attendees.prepare(attendee, "public", { sharedStack: ref, attendee })));
+      handles.push(...mine);
+      const runs = await Promise.all(mine.map((h) => runOperation(h, "update", ctx, { scenario: "public" })));
+      for (const run of runs) {
+        assert.equal(run.result.status, "succeeded", run.result.error);
+        // The stack and its own two resources, none of the shared stack's (the reference is read, not created).
+        assert.equal(run.result.changes.create, 3, JSON.stringify(run.result.changes));
+      }
+      for (const [i, attendee] of names.entries()) {
+        const out = await mine[i].outputs();
+        assert.equal(out.apiUrl.value, `${sharedOutputs.apimGatewayUrl.value}/${attendee}`);
+        assert.equal(out.apiValue.value, `${sharedOutputs.apimServiceName.value}/apis/${attendee}`);
+        assert.equal(out.apiUrl.secret, false);
+        assert.equal(out.kubeconfig.secret, true, "a secret output is secret in the stack that reads it");
+        assert.equal(out.kubeconfig.value, kubeconfig);
+        assert.deepEqual(out.sharedSecretNames.value, ["kubeconfig"]);
+      }
+      const state = readStateFiles(project.stateDir);
+      assert.ok(state.includes("ciphertext"));
+      assert.ok(!state.includes(kubeconfig.split("\n")[1]), "the kubeconfig's credential is in no stack's state in clear text");
+
+      const stray = await attendees.prepare("carol", "public", { sharedStack: sharedStackReference(project.env.PULUMI_BACKEND_URL, SIMULATED_PROJECT, "no-such-host"), attendee: "carol" });
+      handles.push(stray);
+      const refused = await runOperation(stray, "update", recordingContext(), { scenario: "public" });
+      assert.equal(refused.result.status, "failed");
+      assert.match(refused.result.error ?? "", /no-such-host/, refused.result.error);
+    } finally {
+      // Attendees first: the shared stack goes last, as `scenarios workshop teardown` will do it.
+      const order = [...handles.slice(1), ...handles.slice(0, 1)];
+      for (const h of order) {
+        const report = await teardown(h, recordingContext(), { scenario: "public", purge: false, remove: true });
+        assert.deepEqual(report.leftovers, [], h.name);
+        assert.equal(report.removed, true, h.name);
+      }
+    }
+    const left = listStacks(project);
+    for (const name of ["workshop-shared", ...names, "carol"]) assert.ok(!left.includes(name), `${name} removed: ${left.join(", ")}`);
+  });
+});
