@@ -49,9 +49,11 @@ describe("components: one interface", () => {
 
   before(async function () {
     this.timeout(240_000);
-    const original = pulumi.ComponentResource.prototype.registerOutputs;
+    // registerOutputs is protected; the test wraps it on the prototype to see each call.
+    const proto = pulumi.ComponentResource.prototype as unknown as { registerOutputs(this: pulumi.ComponentResource, outputs?: unknown): void };
+    const original = proto.registerOutputs;
     // The SDK registers `{}` by itself (without arguments) for a component that never calls registerOutputs.
-    pulumi.ComponentResource.prototype.registerOutputs = function (this: pulumi.ComponentResource, outputs?: pulumi.Inputs | Promise<pulumi.Inputs> | pulumi.Output<pulumi.Inputs>) {
+    proto.registerOutputs = function (this: pulumi.ComponentResource, outputs?: unknown) {
       if (!registered.some((r) => r.component === this)) registered.push({ component: this, keys: outputs === undefined ? undefined : Object.keys(outputs as object) });
       return original.call(this, outputs);
     };
@@ -61,7 +63,7 @@ describe("components: one interface", () => {
       // The model pool exists only with a secondary account.
       graphs.push(await evaluateScenario("public", { stack: "public-outputs-pool", overrides: { openAiSecondaryLocation: "francecentral" } }));
     } finally {
-      pulumi.ComponentResource.prototype.registerOutputs = original;
+      proto.registerOutputs = original;
     }
   });
 
