@@ -1,4 +1,4 @@
-import type { ScenarioDefinition } from "./traits";
+import { type ScenarioDefinition, VNET_INJECTION_TIERS } from "./traits";
 
 /**
  * APIM in External VNet mode: a public gateway inside the VNet that reaches the AI API on an internal load
@@ -15,8 +15,6 @@ export const externalScenario = {
     backendAdmission: "vnet",
     secondFactor: "none",
     defaults: { apimSku: "Developer", apimCapacity: 1 },
-    // VNet injection (External or Internal mode) exists only in the Developer and Premium classic tiers.
-    // https://learn.microsoft.com/azure/api-management/virtual-network-concepts
-    allowedSkus: ["Developer", "Premium"],
+    allowedSkus: VNET_INJECTION_TIERS,
   },
 } as const satisfies ScenarioDefinition<"external">;

@@ -1,4 +1,4 @@
-import type { ScenarioDefinition } from "./traits";
+import { type ScenarioDefinition, VNET_INJECTION_TIERS } from "./traits";
 
 /**
  * APIM in Internal VNet mode: gateway, portals and management endpoint have only a private address, which
@@ -15,8 +15,6 @@ export const internalScenario = {
     backendAdmission: "vnet",
     secondFactor: "none",
     defaults: { apimSku: "Developer", apimCapacity: 1 },
-    // VNet injection exists only in the Developer and Premium classic tiers.
-    // https://learn.microsoft.com/azure/api-management/virtual-network-concepts
-    allowedSkus: ["Developer", "Premium"],
+    allowedSkus: VNET_INJECTION_TIERS,
   },
 } as const satisfies ScenarioDefinition<"internal">;

@@ -44,6 +44,12 @@ export interface ScenarioDefinition<N extends string = string> {
   traits: ScenarioTraits;
 }
 
+/**
+ * The tiers APIM can be injected into a VNet with (External or Internal mode): Developer and Premium only.
+ * https://learn.microsoft.com/azure/api-management/virtual-network-concepts
+ */
+export const VNET_INJECTION_TIERS = ["Developer", "Premium"] as const satisfies readonly ApimSku[];
+
 /** Where callers reach the APIM gateway from: Internal mode gives it only a private address. */
 export function gatewayReach(t: Pick<ScenarioTraits, "vnetMode">): "internet" | "vnet" {
   return t.vnetMode === "Internal" ? "vnet" : "internet";

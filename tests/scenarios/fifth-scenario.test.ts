@@ -15,7 +15,7 @@ import { runPolicies } from "../../policy/run";
 import { buildFromDefinition } from "../../scenarios/build";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 import type { Probe } from "../../scenarios/probes";
-import { modelReachedPrivately, type ScenarioDefinition, traitProblems } from "../../scenarios/traits";
+import { modelReachedPrivately, type ScenarioDefinition, traitProblems, VNET_INJECTION_TIERS } from "../../scenarios/traits";
 import { one, ofType, T } from "./helpers";
 
 const edge: ScenarioDefinition = {
@@ -29,7 +29,7 @@ const edge: ScenarioDefinition = {
     backendAdmission: "apim-only",
     secondFactor: "none",
     defaults: { apimSku: "Developer", apimCapacity: 1 },
-    allowedSkus: ["Developer", "Premium"],
+    allowedSkus: VNET_INJECTION_TIERS,
   },
 };
 
