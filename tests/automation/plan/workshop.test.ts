@@ -10,7 +10,7 @@ import {
   workshopText,
 } from "../../../automation/plan/workshop";
 import { scheduleNodes } from "../../../automation/plan/graph";
-import { SHARED_OUTPUTS, sharedOutputProblems, sharedStackReference } from "../../../automation/plan/workshop-contract";
+import { attendeeApimUnit, SHARED_OUTPUTS, sharedOutputProblems, sharedStackReference } from "../../../automation/plan/workshop-contract";
 import { planned, resource } from "./helpers";
 
 const APIM = "azure-native:apimanagement:ApiManagementService";
@@ -177,5 +177,10 @@ describe("automation/plan/workshop-contract", () => {
       "the shared stack has no output apimServiceName (parent of the attendee's product, APIs, subscription and policies)",
       "the shared stack's output kubeconfig is not a secret",
     ]);
+  });
+
+  it("gives each attendee a workspace only in the tiers that have workspaces, else a product", () => {
+    for (const sku of ["BasicV2", "StandardV2", "Premium"]) assert.equal(attendeeApimUnit(sku), "workspace", sku);
+    for (const sku of ["Developer", "Consumption", "Basic", "Standard"]) assert.equal(attendeeApimUnit(sku), "product", sku);
   });
 });
