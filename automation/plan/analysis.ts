@@ -11,6 +11,8 @@ import type { ScenarioName } from "../../config/schema";
 import type { RegisteredResource } from "../mock-engine";
 import { serviceLoadBalancer, valueAt } from "./estimates";
 import { backendCertificate } from "./certificate-path";
+import type { Tone } from "./model";
+import { modelFailover, modelReach } from "./model-path";
 
 export const T = {
   apim: "azure-native:apimanagement:ApiManagementService",
@@ -53,6 +55,8 @@ export interface Protection {
   summary: string;
   detail: string;
   from: "graph" | "traits";
+  /** The table's mark where it is not the one `present` gives: "warn" for restricted rather than missing (not a gap). */
+  tone?: Tone;
 }
 
 export interface Hop {
@@ -395,6 +399,7 @@ function apiToModel(rs: readonly RegisteredResource[], view: PolicyView): Protec
         ? yes("local auth disabled", "keys off", "disableLocalAuth: only Entra ID tokens are accepted")
         : no("local auth disabled", "API keys are accepted", "keys on"),
   );
+  out.push(modelReach(rs), modelFailover(rs, view.openAi));
   return out;
 }
 
@@ -433,7 +438,7 @@ export function analyzeScenario(scenario: ScenarioName, resources: readonly Regi
   const gaps: string[] = [];
   if (endpoints.ingress.reach === "internet") gaps.push("the AI API's ingress answers anyone on the internet: APIM's protections can be bypassed");
   if (endpoints.aksApi.reach === "internet") gaps.push("the AKS API server answers the whole internet (no authorized IP ranges): set aksApiAuthorizedRanges");
-  for (const hop of hops) for (const p of hop.protections) if (p.present === false && p.name !== "JWT validation") gaps.push(`${hop.name}: ${p.detail}`);
+  for (const hop of hops) for (const p of hop.protections) if (p.present === false && p.tone !== "warn" && p.name !== "JWT validation") gaps.push(`${hop.name}: ${p.detail}`);
   const apim = ofType(resources, T.apim)[0];
   return {
     customResources: custom.length,

@@ -6,6 +6,7 @@ import type { ScenarioName } from "../../config/schema";
 import type { ScenarioEvaluation } from "../evaluate";
 import type { ScenarioAnalysis } from "./analysis";
 import { type CostLine, ESTIMATES, type ScenarioEstimate, shortType } from "./estimates";
+import { MODEL_FAILOVER, MODEL_REACHED_PRIVATELY } from "./model-path";
 
 export interface PlanResult {
   scenario: ScenarioName;
@@ -173,10 +174,17 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
       row(`  ${pname}`, (r) => {
         const p = r.analysis.hops.find((h) => h.id === id)?.protections.find((x) => x.name === pname);
         if (!p) return { text: "—", tone: "muted", detail: "not in the graph" };
-        return { text: p.summary, tone: p.present === true ? "good" : p.present === false ? "bad" : "muted", detail: p.detail };
+        return { text: p.summary, tone: p.tone ?? (p.present === true ? "good" : p.present === false ? "bad" : "muted"), detail: p.detail };
       });
     }
   }
+
+  const ruleFor = (label: string, rule: string) => {
+    const at = rows.findIndex((r) => r.label.trim() === label);
+    if (at >= 0) rules[at] = rule;
+  };
+  ruleFor(MODEL_REACHED_PRIVATELY, `${MODEL_REACHED_PRIVATELY}: amber where the public endpoint answers, limited by the account's firewall (or kept for debugging next to a private endpoint)`);
+  ruleFor(MODEL_FAILOVER, `${MODEL_FAILOVER}: unmarked when off (one account) or when the tier has no backend circuit breakers`);
 
   row("Policy pack", (r) => (r.policy ? policyCell(r.policy) : { text: "—", tone: "muted", detail: "not run" }));
   rules[rows.length - 1] = "Policy pack: marked good when no mandatory rule fails; advisories are listed below the table";

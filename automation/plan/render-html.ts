@@ -109,7 +109,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     out.push(`</div><div><h3>Protections per hop</h3><table><thead><tr><th>hop</th><th>protection</th><th>state</th></tr></thead><tbody>`);
     for (const hop of r.analysis.hops) {
       for (const p of hop.protections) {
-        const tone = p.present === true ? "good" : p.present === false ? "bad" : "muted";
+        const tone = p.tone ?? (p.present === true ? "good" : p.present === false ? "bad" : "muted");
         out.push(`<tr><td>${esc(hop.name)}</td><td>${esc(p.name)}</td><td class="${tone}" title="${esc(p.detail)}">${esc(p.summary)}</td></tr>`);
       }
     }

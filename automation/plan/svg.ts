@@ -7,6 +7,7 @@ import type { Endpoint, Protection, ScenarioAnalysis } from "./analysis";
 import { isProvisioned, type ScenarioEstimate, shortType } from "./estimates";
 import { criticalPath, type ScheduleNode, scheduleNodes, transitiveReduction } from "./graph";
 import { fmtMinutes, urnName } from "./model";
+import { MODEL_FAILOVER, MODEL_REACHED_PRIVATELY, modelPool } from "./model-path";
 
 export const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -60,12 +61,13 @@ export function topologySvg(input: TopologyInput): string {
   const sku = (apim?.inputs.sku as { name?: string } | undefined)?.name ?? "?";
   const apimInVnet = a.apimVnetMode !== "None";
   const model = (deployment?.inputs.properties as { model?: { name?: string } } | undefined)?.model?.name ?? "model";
+  const accountCount = resources.filter((r) => r.type === "azure-native:cognitiveservices:Account").length;
   const nodes: { title: string; sub: string; reach?: Endpoint }[] = [
     { title: "Client", sub: a.endpoints.apim.reach === "vnet" ? "VM, VPN or peered net" : "internet" },
     { title: "API Management", sub: `${sku}${apimInVnet ? `, ${a.apimVnetMode} VNet` : ", no VNet"}`, reach: a.endpoints.apim },
     { title: "Ingress (Traefik)", sub: a.endpoints.ingress.summary.replace(/\*$/, " (traits)"), reach: a.endpoints.ingress },
     { title: "AI API", sub: `pods on AKS${aks ? "" : " (not in graph)"}` },
-    { title: "Azure OpenAI", sub: `${model}, ${a.endpoints.openAi.summary.replace(/^internet, /, "")}`, reach: a.endpoints.openAi },
+    { title: accountCount > 1 ? `Azure OpenAI ×${accountCount}` : "Azure OpenAI", sub: `${model}, ${a.endpoints.openAi.summary.replace(/^internet, /, "")}`, reach: a.endpoints.openAi },
   ];
   const parts: string[] = [];
   parts.push(`<svg class="topology" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${input.scenario}: request path and trust boundaries`)}" font-family="system-ui, sans-serif" font-size="13">`);
@@ -103,11 +105,13 @@ export function topologySvg(input: TopologyInput): string {
     parts.push(text(cx, y + nodeH + 72, hop.name, `text-anchor="middle" font-size="11" font-weight="600" fill="${COLORS.ink}"`));
     hop.protections.forEach((p: Protection, j) => {
       const mark = p.present === true ? "✓" : p.present === false ? "✗" : "·";
-      const color = p.present === true ? COLORS.private : p.present === false ? COLORS.internet : COLORS.muted;
+      const color = p.present === true ? COLORS.private : p.tone === "warn" ? COLORS.restricted : p.present === false ? COLORS.internet : COLORS.muted;
       const label = `${mark} ${p.name}`;
-      parts.push(text(cx, y + nodeH + 88 + j * 15, label.length > 22 ? `${label.slice(0, 21)}…` : label, `text-anchor="middle" font-size="11" fill="${color}"`));
+      parts.push(text(cx, y + nodeH + 88 + j * 15, label.length > 25 ? `${label.slice(0, 24)}…` : label, `text-anchor="middle" font-size="11" fill="${color}"`));
     });
   });
+
+  parts.push(...modelPathParts(a, resources, { modelX: xs[4], apiRight: xs[3] + nodeW, vnetRight, y, nodeW, nodeH }));
 
   // The bypass: anyone on the internet can call the AI API when its ingress is public.
   if (a.endpoints.ingress.reach === "internet" || a.endpoints.ingress.reach === "internet-restricted") {
@@ -121,6 +125,52 @@ export function topologySvg(input: TopologyInput): string {
   }
   parts.push(`</svg>`);
   return parts.join("\n");
+}
+
+/**
+ * The model's side of the diagram (issue 16): on the arrow into Azure OpenAI, how it is reached (a private
+ * endpoint on the VNet's boundary, or the account's firewall on a public endpoint); under the account, APIM's
+ * pool with each member's priority and circuit breaker rule, or why there is none.
+ */
+function modelPathParts(a: ScenarioAnalysis, resources: readonly RegisteredResource[], at: { modelX: number; apiRight: number; vnetRight: number; y: number; nodeW: number; nodeH: number }): string[] {
+  const parts: string[] = [];
+  const hop = a.hops.find((h) => h.id === "api-model")?.protections ?? [];
+  const reach = hop.find((p) => p.name === MODEL_REACHED_PRIVATELY);
+  const failover = hop.find((p) => p.name === MODEL_FAILOVER);
+  const ym = at.y + at.nodeH / 2;
+  const cx = (at.apiRight + at.modelX) / 2;
+  if (reach) {
+    const color = reach.present === true ? COLORS.private : reach.tone === "warn" ? COLORS.restricted : reach.present === false ? COLORS.internet : COLORS.muted;
+    if (reach.present === true) {
+      // The private endpoint sits in the VNet: a small box on its boundary, where the call leaves for the account.
+      parts.push(`<rect class="private-endpoint" x="${at.vnetRight - 13}" y="${ym - 10}" width="26" height="20" rx="4" fill="#ffffff" stroke="${color}" stroke-width="2"><title>${esc(reach.detail)}</title></rect>`);
+      parts.push(text(at.vnetRight, ym + 4, "PE", `text-anchor="middle" font-size="10" font-weight="600" fill="${color}"`));
+    }
+    parts.push(text(cx, ym - 16, reach.present === true ? "private endpoint" : reach.summary, `class="model-reach" text-anchor="middle" font-size="10.5" font-weight="600" fill="${color}"`));
+    if (reach.present === true) parts.push(text(cx, ym + 24, "privatelink DNS", `text-anchor="middle" font-size="10" fill="${COLORS.muted}"`));
+  }
+  const lines: { s: string; color: string; weight?: boolean }[] = [];
+  const pool = modelPool(resources);
+  if (pool && failover?.present === true) {
+    lines.push({ s: "APIM pool, by priority:", color: COLORS.ink, weight: true });
+    const locations = new Map(resources.filter((r) => r.type === "azure-native:cognitiveservices:Account").map((r) => [String(r.inputs.accountName ?? r.name), String(r.inputs.location ?? "")]));
+    for (const m of pool.members) {
+      const host = /^https?:\/\/([^./]+)/.exec(m.url)?.[1] ?? "";
+      lines.push({ s: `${m.priority}. ${locations.get(host) || m.backendId}${m.weight ? ` (weight ${m.weight})` : ""}`, color: COLORS.ink });
+    }
+    const rule = /^trips on (.+?) \((\d+) in (.+?)\) for (.+?)( or the upstream's Retry-After)?$/.exec(pool.members[0]?.breakers[0] ?? "");
+    if (rule) {
+      lines.push({ s: `breaker: ${rule[1]}`, color: COLORS.private });
+      lines.push({ s: `${rule[2]} in ${rule[3]}: out for ${rule[4]}`, color: COLORS.private });
+      if (rule[5]) lines.push({ s: "(or the Retry-After)", color: COLORS.private });
+    }
+  } else if (failover) {
+    lines.push({ s: `failover: ${failover.summary}`, color: failover.present === false ? COLORS.internet : COLORS.muted, weight: true });
+  }
+  lines.forEach((l, i) =>
+    parts.push(text(at.modelX + 10, at.y + at.nodeH + 22 + i * 15, l.s.length > 26 ? `${l.s.slice(0, 25)}…` : l.s, `class="model-failover" font-size="11" fill="${l.color}"${l.weight ? ` font-weight="600"` : ""}`)),
+  );
+  return parts;
 }
 
 /** Bars from earliest start to finish for the resources that take time; the critical path in red. */
