@@ -3,6 +3,8 @@
  * one scenario each, either as N whole stacks or as one `shared` host stack plus N attendee stacks that read
  * it through a StackReference. Pure functions over a scenario's evaluated graph and its estimate.
  */
+import { POLICY_SUPPORT } from "../../components/policy-support";
+import type { ApimSku } from "../../config/schema";
 import type { RegisteredResource } from "../mock-engine";
 import { durationOf, ESTIMATES, type EstimatesData, estimateScenario, isProvisioned, type ScenarioEstimate } from "./estimates";
 import { criticalPath, scheduleNodes } from "./graph";
@@ -61,8 +63,19 @@ export interface WorkshopOptions {
   concurrency?: number;
   /** Hours of the workshop itself, after everything is up (default DEFAULT_HOURS). */
   hours?: number;
-  /** "shared": one model deployment, a token limit per attendee subscription; "per-attendee": one each. */
+  /**
+   * "shared": one model deployment, a token limit per attendee subscription; "per-attendee": one each. By
+   * default shared where the tier runs azure-openai-token-limit, per attendee where it does not (Consumption).
+   */
   model?: "shared" | "per-attendee";
+}
+
+/** The default model mode for a graph: shared where its APIM tier can limit tokens per subscription. */
+export function defaultModelMode(resources: readonly RegisteredResource[]): "shared" | "per-attendee" {
+  const apim = resources.find((r) => r.type === "azure-native:apimanagement:ApiManagementService");
+  const sku = (apim?.inputs.sku as { name?: string } | undefined)?.name;
+  if (!sku) return "shared";
+  return (POLICY_SUPPORT["azure-openai-token-limit"].tiers as readonly ApimSku[]).includes(sku as ApimSku) ? "shared" : "per-attendee";
 }
 
 export interface Part {
@@ -163,7 +176,7 @@ export function estimateWorkshop(resources: readonly RegisteredResource[], estim
   const attendees = options.attendees;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const hours = options.hours ?? DEFAULT_HOURS;
-  const model = options.model ?? "shared";
+  const model = options.model ?? defaultModelMode(resources);
   if (!Number.isInteger(attendees) || attendees < 1) throw new RangeError(`attendees must be a whole number of at least 1, not ${attendees}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number of at least 1, not ${concurrency}`);
   if (!(hours >= 0)) throw new RangeError(`hours must be 0 or more, not ${hours}`);
@@ -196,7 +209,7 @@ export function workshopText(scenario: string, w: WorkshopEstimate): string {
     `  ${label.padEnd(28)}ready in ${fmtMinutes(m.prepareMinutes).padStart(9)} (${m.rounds} round${m.rounds === 1 ? "" : "s"}), ${fmtUsd(m.usdPerHour)}${priceUnknown ? "+" : ""}/h, ${fmtUsd(m.usd)}${priceUnknown ? "+" : ""} for prepare + ${w.hours} h`;
   const unknown = w.shared.unknownPrice || w.attendee.unknownPrice;
   const out = [
-    `Workshop of ${w.attendees} (${scenario}, estimated): ${w.concurrency} attendee stacks at a time, model deployment ${w.model === "shared" ? "shared with a token limit per attendee" : "one per attendee"}`,
+    `Workshop of ${w.attendees} (${scenario}, estimated): ${w.concurrency} attendee stacks at a time, model deployment ${w.model === "shared" ? "shared with a token limit per attendee" : "one per attendee (no per-subscription token limit in this tier)"}`,
     line(`${w.attendees} separate stacks`, w.separate, unknown),
     line(`shared host + ${w.attendees} attendees`, w.sharedHost, unknown),
     `  shared part:   ${w.shared.resources} resources, ${fmtMinutes(w.shared.minutes)} once, ${fmtUsd(w.shared.monthlyUsd)}${plus(w.shared)}/month`,

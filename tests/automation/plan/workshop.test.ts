@@ -3,6 +3,7 @@ import type { RegisteredResource } from "../../../automation/mock-engine";
 import { ESTIMATES, type EstimatesData, estimateScenario } from "../../../automation/plan/estimates";
 import {
   DEFAULT_CONCURRENCY,
+  defaultModelMode,
   estimateWorkshop,
   MODEL_DEPLOYMENT,
   WORKSHOP_SIDES,
@@ -139,6 +140,17 @@ describe("automation/plan/workshop", () => {
     assert.match(text, /shared part: +\d+ resources, 40\.0 min once/);
     assert.match(text, /on the attendee side because they wait for an attendee's resource: ai-backend-inference/);
     assert.match(text, /docs\/workshop\.md/);
+  });
+
+  it("shares the model deployment by default only where the APIM tier can limit tokens per subscription", () => {
+    const withTier = (name: string) => [resource(APIM, "gateway-service", { inputs: { sku: { name, capacity: name === "Consumption" ? 0 : 1 } } })];
+    assert.equal(defaultModelMode(withTier("Developer")), "shared");
+    assert.equal(defaultModelMode(withTier("StandardV2")), "shared");
+    assert.equal(defaultModelMode(withTier("Consumption")), "per-attendee", "azure-openai-token-limit does not apply to Consumption");
+    const resources = [...withTier("Consumption"), resource(MODEL_DEPLOYMENT, "ai-model-deployment")];
+    const w = estimateWorkshop(resources, estimateScenario({ resources }, data), { attendees: 2 }, data);
+    assert.equal(w.model, "per-attendee");
+    assert.equal(w.sides.get(resources[1].urn), "attendee");
   });
 
   it("on the public scenario: APIM and AKS shared, the attendee part in minutes, the whole shared workshop faster than separate stacks", async () => {
