@@ -8,6 +8,7 @@ import { asK8sInput, type AzureScopeArgs, customResource, isolatedNamespace, TYP
 import type { IngressController } from "./IngressController";
 import {
   ANNOTATIONS,
+  BASIC_AUTH_USERNAME,
   backendEgressPolicy,
   basicAuthUsers,
   backendIngressPolicies,
@@ -55,6 +56,18 @@ export interface AiBackendArgs extends AzureScopeArgs {
 }
 
 const APP_LABELS = { app: "ai-api" };
+
+/**
+ * What is wrong with the arguments, before anything is created: otherwise a bad username surfaces only inside
+ * the Secret's value, after the identity and its role assignments already exist.
+ */
+export function aiBackendArgsProblems(args: Pick<AiBackendArgs, "replicas" | "admit">): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(args.replicas) || args.replicas < 1) problems.push(`replicas must be a whole number of at least 1, got ${args.replicas}`);
+  const username = args.admit?.basicAuth?.username;
+  if (username !== undefined && !BASIC_AUTH_USERNAME.test(username)) problems.push(`admit.basicAuth.username ${JSON.stringify(username)} must be non-empty, without ":" or spaces`);
+  return problems;
+}
 const DEFAULT_RESOURCES: Resources = { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "384Mi" } };
 
 /**
@@ -74,6 +87,8 @@ export class AiBackend extends pulumi.ComponentResource {
 
   constructor(name: string, args: AiBackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:kubernetes:AiBackend`, name, {}, opts);
+    const problems = aiBackendArgsProblems(args);
+    if (problems.length > 0) throw new pulumi.ResourceError(`AiBackend "${name}": ${problems.join("; ")}`, this);
     const parent = { parent: this };
     const k8sOpts = { parent: this, provider: args.provider };
     const serviceAccountName = "ai-api";

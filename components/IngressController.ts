@@ -49,6 +49,8 @@ export class IngressController extends pulumi.ComponentResource {
 
   constructor(name: string, args: IngressControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:kubernetes:IngressController`, name, {}, opts);
+    const replicas = args.replicas ?? 2;
+    if (!Number.isInteger(replicas) || replicas < 1) throw new pulumi.ResourceError(`IngressController "${name}": replicas must be a whole number of at least 1, got ${replicas}`, this);
     this.namespace = args.namespace;
     this.#provider = args.provider;
     this.#websecureFromAllowListOnly = args.websecureFromAllowListOnly ?? false;
@@ -76,7 +78,7 @@ export class IngressController extends pulumi.ComponentResource {
         version: args.chartVersion,
         repositoryOpts: { repo: args.chartRepo },
         namespace: args.namespace,
-        values: exposure.apply((e) => traefikValues({ exposure: e, replicas: args.replicas ?? 2, resources: args.resources ?? DEFAULT_RESOURCES })),
+        values: exposure.apply((e) => traefikValues({ exposure: e, replicas, resources: args.resources ?? DEFAULT_RESOURCES })),
       },
       { ...k8sOpts, dependsOn: [ns, ...policies] },
     );

@@ -85,6 +85,8 @@ export class ModelPool extends pulumi.ComponentResource {
 
   constructor(name: string, args: ModelPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:gateway:ModelPool`, name, {}, opts);
+    // Checked here as well as in poolServices, which runs only once the backends' IDs are known.
+    if (args.endpoints.length < 2) throw new pulumi.ResourceError(`ModelPool "${name}": a model pool needs at least two backends, got ${args.endpoints.length}`, this);
     const parent = { parent: this };
     const svc = { resourceGroupName: args.resourceGroupName, serviceName: args.serviceName };
     const members = args.endpoints.map(

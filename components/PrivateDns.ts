@@ -80,7 +80,7 @@ export class PrivateDns extends pulumi.ComponentResource {
     super(`${TYPE_PREFIX}:dns:PrivateDns`, name, {}, opts);
     const keys = args.zones.map((z) => z.key);
     const duplicate = keys.find((k, i) => keys.indexOf(k) !== i);
-    if (duplicate) throw new Error(`PrivateDns ${name}: zone key ${duplicate} is used twice`);
+    if (duplicate) throw new pulumi.ResourceError(`PrivateDns ${name}: zone key ${duplicate} is used twice`, this);
 
     const vnetName = pulumi.output(args.virtualNetworkId).apply((id) => id.split("/").pop() ?? "vnet");
     this.zoneNames = {};

@@ -331,6 +331,9 @@ export function ipAllowListMiddleware(namespace: string, name: string, sourceRan
   };
 }
 
+/** A username the `users` line (`name:hash`) can carry: non-empty, without ":" or white space. */
+export const BASIC_AUTH_USERNAME = /^[^:\s]+$/;
+
 /** A bcrypt hash in modular crypt form ($2a$, $2b$ or $2y$, cost, 53 characters of salt and hash). */
 export const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
@@ -340,7 +343,7 @@ export const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
  * https://doc.traefik.io/traefik/reference/routing-configuration/http/middlewares/basicauth/
  */
 export function basicAuthUsers(username: string, bcryptHash: string): string {
-  if (!/^[^:\s]+$/.test(username)) throw new Error(`basic-auth username ${JSON.stringify(username)} must be non-empty, without ":" or spaces`);
+  if (!BASIC_AUTH_USERNAME.test(username)) throw new Error(`basic-auth username ${JSON.stringify(username)} must be non-empty, without ":" or spaces`);
   if (!BCRYPT_HASH.test(bcryptHash)) throw new Error("basic-auth users take a bcrypt hash, not a password");
   return `${username}:${bcryptHash}`;
 }

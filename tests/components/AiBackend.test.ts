@@ -4,13 +4,14 @@
  */
 import assert from "node:assert/strict";
 import bcrypt from "bcryptjs";
+import * as pulumi from "@pulumi/pulumi";
 import { evaluateProgram, type Evaluation, SECRET } from "../../automation/mock-engine";
 import { FAILOVER_ENDPOINTS_ENV } from "../../app/src/failover-env";
-import { AiBackend, type AiBackendArgs, WORKLOAD_IDENTITY_AUDIENCE } from "../../components/AiBackend";
+import { AiBackend, type AiBackendArgs, aiBackendArgsProblems, WORKLOAD_IDENTITY_AUDIENCE } from "../../components/AiBackend";
 import { AiModel, type AiModelArgs } from "../../components/AiModel";
 import { IngressController } from "../../components/IngressController";
 import { ANNOTATIONS, WORKLOAD_IDENTITY_POD_LABEL } from "../../components/kubernetes-manifests";
-import { ofType, one } from "../helpers/graph";
+import { constructionError, ofType, one } from "../helpers/graph";
 import { K8S, simulatedClusterProvider } from "../helpers/kubernetes";
 
 const T = {
@@ -144,5 +145,46 @@ describe("components/AiBackend", () => {
     assert.equal(inputs(secret).type, "Opaque");
     assert.equal(inputs(secret).stringData, SECRET);
     assert.deepEqual(a.outputs.middlewares.value, one(a, T.component).outputs.middlewares);
+  });
+
+  it("refuses a username the users line cannot carry, before the identity or any role assignment exists", async () => {
+    const { error, e: graph } = await constructionError(() => {
+      const provider = simulatedClusterProvider();
+      const model = new AiModel("model", MODEL);
+      const ingress = new IngressController("ingress", {
+        provider,
+        namespace: "ingress",
+        chartRepo: "https://traefik.github.io/charts",
+        chartVersion: "37.1.1",
+        exposure: { kind: "public", dnsLabel: "ai-test" },
+        certManagerNamespace: "cert-manager",
+      });
+      new AiBackend("ai-backend", {
+        resourceGroupName: "rg-aks",
+        location: "swedencentral",
+        tags: TAGS,
+        provider,
+        namespace: "ai",
+        identityName: "id-ai-api",
+        oidcIssuerUrl: OIDC,
+        model,
+        image: "acr.example.azurecr.io/ai-api:abc",
+        replicas: 2,
+        host: "ai.example.com",
+        issuerName: "letsencrypt-staging",
+        ingress,
+        admit: { sourceRanges: ["203.0.113.7/32"], basicAuth: { username: "apim:x", passwordBcryptHash: HASH } },
+      });
+    });
+    assert.ok(error instanceof pulumi.ResourceError, String(error));
+    assert.match((error as Error).message, /^AiBackend "ai-backend": admit.basicAuth.username "apim:x" must be non-empty, without ":" or spaces/);
+    assert.equal(ofType(graph, T.identity).length, 0);
+    assert.equal(ofType(graph, T.component).length, 1);
+    assert.equal(graph.resources.filter((r) => r.parent === one(graph, T.component).urn).length, 0);
+  });
+
+  it("names every problem of the arguments at once", () => {
+    assert.deepEqual(aiBackendArgsProblems({ replicas: 2 }), []);
+    assert.equal(aiBackendArgsProblems({ replicas: 0, admit: { sourceRanges: [], basicAuth: { username: "", passwordBcryptHash: HASH } } }).length, 2);
   });
 });

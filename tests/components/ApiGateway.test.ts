@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluateProgram, type Evaluation, SECRET } from "../../automation/mock-engine";
 import { type ApiGatewayArgs, apiGatewayArgsProblems, ApiGateway } from "../../components/ApiGateway";
-import { ofType, one } from "../helpers/graph";
+import { constructionError, ofType, one } from "../helpers/graph";
 
 const T = {
   gateway: "apim-aks-ai:gateway:ApiGateway",
@@ -82,19 +82,7 @@ function watchAliases(into: AliasSpecs): void {
   };
 }
 
-/** Constructs the gateway and returns what it threw, plus the graph registered meanwhile. */
-async function refused(args: ApiGatewayArgs): Promise<{ error: unknown; e: Evaluation }> {
-  let error: unknown;
-  const e = await evaluateProgram(() => {
-    try {
-      new ApiGateway("gateway", args);
-    } catch (err) {
-      error = err;
-    }
-    return {};
-  }, { project: "test", stack: "t" });
-  return { error, e };
-}
+const refused = (args: ApiGatewayArgs) => constructionError(() => new ApiGateway("gateway", args));
 
 describe("components/ApiGateway", () => {
   let e: Evaluation;

@@ -3,10 +3,11 @@
  * load balancer, and the middlewares and NetworkPolicies it adds for a route that admits only some callers.
  */
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { evaluateProgram, type Evaluation } from "../../automation/mock-engine";
 import { IngressController, type IngressControllerArgs } from "../../components/IngressController";
 import { ANNOTATIONS, type LoadBalancerExposure, TRAEFIK_PORTS } from "../../components/kubernetes-manifests";
-import { ofType, one } from "../helpers/graph";
+import { constructionError, ofType, one } from "../helpers/graph";
 import { K8S, simulatedClusterProvider } from "../helpers/kubernetes";
 
 const COMPONENT = "apim-aks-ai:kubernetes:IngressController";
@@ -97,6 +98,24 @@ describe("components/IngressController", () => {
     const mw = one(routed, K8S.middleware);
     assert.deepEqual(mw.inputs.spec, { basicAuth: { secret: "apim-credential", removeHeader: true } });
     assert.equal(routed.outputs.ref.value, "ai-apim-basic-auth@kubernetescrd");
+  });
+
+  it("refuses a replica count Traefik cannot run with, before the first resource", async () => {
+    const { error, e: graph } = await constructionError(
+      () =>
+        new IngressController("ingress", {
+          provider: simulatedClusterProvider(),
+          namespace: "ingress",
+          chartRepo: "https://traefik.github.io/charts",
+          chartVersion: "37.1.1",
+          exposure: PUBLIC,
+          certManagerNamespace: "cert-manager",
+          replicas: 0,
+        }),
+    );
+    assert.ok(error instanceof pulumi.ResourceError, String(error));
+    assert.match((error as Error).message, /IngressController "ingress": replicas must be a whole number of at least 1, got 0/);
+    assert.deepEqual(graph.resources.filter((r) => r.parent === one(graph, COMPONENT).urn), []);
   });
 
   it("registers its namespace and ingress class", () => {

@@ -3,9 +3,11 @@
  * breaker-driven retry and what a tier without circuit breakers gets instead (issue 16 items 2 and 4).
  */
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { XMLParser } from "fast-xml-parser";
 import { composeGatewayPolicies, type GatewayPolicySettings, MODEL_BACKEND_HEADER } from "../../components/gateway-policies";
-import { MODEL_POOL_BACKEND_ID, modelBackendId, modelBackendUrl, modelCircuitBreakerRule, poolRetry, poolServices } from "../../components/ModelPool";
+import { MODEL_POOL_BACKEND_ID, ModelPool, modelBackendId, modelBackendUrl, modelCircuitBreakerRule, poolRetry, poolServices } from "../../components/ModelPool";
+import { constructionError } from "../helpers/graph";
 import { ALL_TIERS, BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../../components/policy-support";
 
 const SETTINGS: GatewayPolicySettings = {
@@ -37,6 +39,15 @@ describe("ModelPool: backends, breaker and pool as data", () => {
     assert.equal(rule.failureCondition.count, 1);
     assert.equal(rule.acceptRetryAfter, true);
     assert.equal(rule.tripDuration, "PT1M");
+  });
+
+  it("the component refuses a pool of one before creating a backend, as a ResourceError of the component", async () => {
+    const { error, e } = await constructionError(
+      () => new ModelPool("pool", { resourceGroupName: "rg", serviceName: "apim", endpoints: ["https://oai-a.openai.azure.com/"] }),
+    );
+    assert.ok(error instanceof pulumi.ResourceError, String(error));
+    assert.match((error as Error).message, /ModelPool "pool": a model pool needs at least two backends, got 1/);
+    assert.deepEqual(e.resources.filter((r) => r.custom), []);
   });
 
   it("the pool lists its members by priority, primary first, and refuses a pool of one", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluateProgram, type Evaluation, type RegisteredResource } from "../../automation/mock-engine";
-import { ofType } from "../helpers/graph";
+import { constructionError, ofType } from "../helpers/graph";
 import { apimHostNames, apimPrivateDnsZones, PrivateDns, type PrivateDnsArgs } from "../../components/PrivateDns";
 
 const T = {
@@ -138,6 +138,23 @@ describe("components/PrivateDns", () => {
       assert.deepEqual(specs.map((s) => s.key), ["apim-gateway", "apim-portal", "apim-developer", "apim-management", "apim-scm"]);
       for (const s of specs) assert.deepEqual(s.records, [{ name: "@", ipv4Addresses: [PRIVATE_IP] }]);
     });
+  });
+
+  it("refuses two zones with the same key as a ResourceError of the component, before any zone exists", async () => {
+    const { error, e } = await constructionError(
+      () =>
+        new PrivateDns("private-dns", {
+          resourceGroupName: "rg",
+          tags: {},
+          virtualNetworkId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet",
+          zones: [
+            { key: "same", zoneName: "a.internal", records: [] },
+            { key: "same", zoneName: "b.internal", records: [] },
+          ],
+        }),
+    );
+    assert.ok(error instanceof pulumi.ResourceError, String(error));
+    assert.deepEqual(e.resources.filter((r) => r.custom), []);
   });
 
   it("refuses two zones with the same key", async () => {

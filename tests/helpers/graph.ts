@@ -1,4 +1,4 @@
-import type { RegisteredResource } from "../../automation/mock-engine";
+import { type Evaluation, evaluateProgram, type RegisteredResource } from "../../automation/mock-engine";
 
 /** The registrations of one type token in an evaluation (a scenario's or a single component's). */
 export function ofType(e: { resources: RegisteredResource[] }, type: string): RegisteredResource[] {
@@ -10,4 +10,18 @@ export function one(e: { resources: RegisteredResource[] }, type: string, predic
   const found = ofType(e, type).filter(predicate);
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   return found[0];
+}
+
+/** Runs `construct` in the mock engine and returns what it threw, with the graph registered meanwhile. */
+export async function constructionError(construct: () => void): Promise<{ error: unknown; e: Evaluation }> {
+  let error: unknown;
+  const e = await evaluateProgram(() => {
+    try {
+      construct();
+    } catch (err) {
+      error = err;
+    }
+    return {};
+  }, { project: "test", stack: "t" });
+  return { error, e };
 }
