@@ -1,6 +1,7 @@
-import type { Command } from "commander";
 import * as path from "node:path";
+import type { Command } from "commander";
 import { loadDriver, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
+import type { Target } from "../driver/lifecycle/session";
 
 export interface UpOptions extends SelectionOptions {
   stack?: string;
@@ -48,7 +49,7 @@ export const DEPLOY_NEEDS = ["pulumi", "secrets", "azure", "kubelogin"] as const
 export async function deployStacks(operation: "update" | "preview", selection: Selection, options: UpOptions): Promise<void> {
   const d = loadDriver();
   const targets = d.targetsFor(selection, options.stack);
-  const settings = (t: { scenario: Selection["scenarios"][number]; stack: string }) => d.effectiveSettings(t.scenario, t.stack, selection.overrides);
+  const settings = (t: Target) => d.effectiveSettings(t.scenario, t.stack, selection.overrides);
   d.validateTargets(targets, settings);
   const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }) : undefined;
   const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record, azure, showBackend: true };
