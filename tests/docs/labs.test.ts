@@ -268,6 +268,8 @@ export function checkLab(file: string, md: string, facts: Record<ScenarioName, S
 // ------------------------------------------------------------------ the tests
 
 const LAB_FILES = ["00-setup.md", "01-public.md", "02-external.md", "03-internal.md", "04-consumption.md", "05-compare.md"];
+/** Pages beside the labs whose commands, outputs, links and files are checked the same way. */
+const GUIDES = ["README.md", "host.md"];
 
 describe("workshop labs (docs/labs)", function () {
   this.timeout(180_000);
@@ -280,7 +282,7 @@ describe("workshop labs (docs/labs)", function () {
       const probes = (e.outputs.probes?.value ?? []) as { name: string }[];
       facts[scenario] = { outputs: new Set(Object.keys(e.outputs)), probes: new Set(probes.map((p) => p.name)) };
     }
-    for (const name of [...LAB_FILES, "README.md"]) {
+    for (const name of [...LAB_FILES, ...GUIDES]) {
       const file = path.join(LABS_DIR, name);
       reports.set(name, checkLab(file, fs.readFileSync(file, "utf8"), facts));
     }
@@ -293,7 +295,7 @@ describe("workshop labs (docs/labs)", function () {
     for (const lab of LAB_FILES) assert.ok(index.links.includes(lab), `README.md links ${lab}`);
   });
 
-  for (const name of [...LAB_FILES, "README.md"]) {
+  for (const name of [...LAB_FILES, ...GUIDES]) {
     it(`${name}: commands, stack outputs, probes, links and files all check out`, () => {
       const report = reports.get(name)!;
       assert.deepEqual(report.problems, []);
@@ -317,6 +319,17 @@ describe("workshop labs (docs/labs)", function () {
       assert.ok(report.links.some((l) => l.startsWith("00-setup.md#")), "links the shared troubleshooting");
     });
   }
+
+  it("the host guide pre-provisions one stack per attendee with --stack, runs sweep, keeps its passphrase, and links the workshop design and estimate (issue 17 part 3)", () => {
+    const host = reports.get("host.md")!;
+    const ups = host.commands.filter((c) => c.command === "up");
+    assert.ok(ups.some((c) => c.args.includes("--stack") && c.args.some((a) => a.startsWith("expiresAt="))), "up --stack <attendee> with expiresAt");
+    for (const command of ["verify", "outputs", "destroy", "sweep"]) assert.ok(host.commands.some((c) => c.command === command), `scenarios ${command}`);
+    assert.ok(host.commands.some((c) => c.command === "plan" && c.args.includes("--workshop")), "the workshop estimate");
+    assert.ok(host.links.includes("../workshop.md"), "links the workshop design");
+    assert.match(readLab("host.md"), /PULUMI_CONFIG_PASSPHRASE/);
+    assert.ok(reports.get("README.md")!.links.includes("host.md"), "the labs index links the host guide");
+  });
 
   it("the setup lab covers sweep and destroy, and the comparison lab runs compare", () => {
     const setup = reports.get("00-setup.md")!;
