@@ -39,37 +39,42 @@ const HASH = bcrypt.hashSync("not-a-real-password", 4);
 
 type Extra = Partial<Omit<AiBackendArgs, "provider" | "model" | "ingress" | "secondaryModel">> & { secondary?: boolean };
 
+/** The backend with a real model and ingress around it, as a scenario builds it. */
+function construct(extra: Extra = {}): AiBackend {
+  const provider = simulatedClusterProvider();
+  const model = new AiModel("model", MODEL);
+  const secondaryModel = extra.secondary ? new AiModel("model-2", { ...MODEL, accountName: "oai-test-2", location: "francecentral" }) : undefined;
+  const ingress = new IngressController("ingress", {
+    provider,
+    namespace: "ingress",
+    chartRepo: "https://traefik.github.io/charts",
+    chartVersion: "37.1.1",
+    exposure: { kind: "public", dnsLabel: "ai-test" },
+    certManagerNamespace: "cert-manager",
+  });
+  const { secondary: _, ...rest } = extra;
+  return new AiBackend("ai-backend", {
+    resourceGroupName: "rg-aks",
+    location: "swedencentral",
+    tags: TAGS,
+    provider,
+    namespace: "ai",
+    identityName: "id-ai-api",
+    oidcIssuerUrl: OIDC,
+    model,
+    secondaryModel,
+    image: "acr.example.azurecr.io/ai-api:abc",
+    replicas: 2,
+    host: "ai.example.com",
+    issuerName: "letsencrypt-staging",
+    ingress,
+    ...rest,
+  });
+}
+
 async function build(extra: Extra = {}): Promise<Evaluation> {
   return evaluateProgram(() => {
-    const provider = simulatedClusterProvider();
-    const model = new AiModel("model", MODEL);
-    const secondaryModel = extra.secondary ? new AiModel("model-2", { ...MODEL, accountName: "oai-test-2", location: "francecentral" }) : undefined;
-    const ingress = new IngressController("ingress", {
-      provider,
-      namespace: "ingress",
-      chartRepo: "https://traefik.github.io/charts",
-      chartVersion: "37.1.1",
-      exposure: { kind: "public", dnsLabel: "ai-test" },
-      certManagerNamespace: "cert-manager",
-    });
-    const { secondary: _, ...rest } = extra;
-    const backend = new AiBackend("ai-backend", {
-      resourceGroupName: "rg-aks",
-      location: "swedencentral",
-      tags: TAGS,
-      provider,
-      namespace: "ai",
-      identityName: "id-ai-api",
-      oidcIssuerUrl: OIDC,
-      model,
-      secondaryModel,
-      image: "acr.example.azurecr.io/ai-api:abc",
-      replicas: 2,
-      host: "ai.example.com",
-      issuerName: "letsencrypt-staging",
-      ingress,
-      ...rest,
-    });
+    const backend = construct(extra);
     return { clientId: backend.clientId, principalId: backend.principalId, middlewares: backend.middlewares, host: backend.host };
   }, { project: "test", stack: "t" });
 }
@@ -148,34 +153,9 @@ describe("components/AiBackend", () => {
   });
 
   it("refuses a username the users line cannot carry, before the identity or any role assignment exists", async () => {
-    const { error, e: graph } = await constructionError(() => {
-      const provider = simulatedClusterProvider();
-      const model = new AiModel("model", MODEL);
-      const ingress = new IngressController("ingress", {
-        provider,
-        namespace: "ingress",
-        chartRepo: "https://traefik.github.io/charts",
-        chartVersion: "37.1.1",
-        exposure: { kind: "public", dnsLabel: "ai-test" },
-        certManagerNamespace: "cert-manager",
-      });
-      new AiBackend("ai-backend", {
-        resourceGroupName: "rg-aks",
-        location: "swedencentral",
-        tags: TAGS,
-        provider,
-        namespace: "ai",
-        identityName: "id-ai-api",
-        oidcIssuerUrl: OIDC,
-        model,
-        image: "acr.example.azurecr.io/ai-api:abc",
-        replicas: 2,
-        host: "ai.example.com",
-        issuerName: "letsencrypt-staging",
-        ingress,
-        admit: { sourceRanges: ["203.0.113.7/32"], basicAuth: { username: "apim:x", passwordBcryptHash: HASH } },
-      });
-    });
+    const { error, e: graph } = await constructionError(() =>
+      construct({ admit: { sourceRanges: ["203.0.113.7/32"], basicAuth: { username: "apim:x", passwordBcryptHash: HASH } } }),
+    );
     assert.ok(error instanceof pulumi.ResourceError, String(error));
     assert.match((error as Error).message, /^AiBackend "ai-backend": admit.basicAuth.username "apim:x" must be non-empty, without ":" or spaces/);
     assert.equal(ofType(graph, T.identity).length, 0);

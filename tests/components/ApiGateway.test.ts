@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { evaluateProgram, type Evaluation, SECRET } from "../../automation/mock-engine";
 import { type ApiGatewayArgs, apiGatewayArgsProblems, ApiGateway } from "../../components/ApiGateway";
 import { constructionError, ofType, one } from "../helpers/graph";
+import { GATEWAY_POLICY_SETTINGS } from "../helpers/gateway";
 
 const T = {
   gateway: "apim-aks-ai:gateway:ApiGateway",
@@ -41,15 +42,7 @@ const ARGS: ApiGatewayArgs = {
   appInsights: { id: "/subscriptions/s/appi", connectionString: "InstrumentationKey=0", samplingPercentage: 25, logClientIp: false },
   developerPortal: false,
   diagnostics: { workspaceId: "/subscriptions/s/workspaces/log" },
-  policies: {
-    corsAllowedOrigins: ["https://app.example.com"],
-    rateLimitCalls: 60,
-    rateLimitPeriodSeconds: 60,
-    quotaCalls: 10000,
-    quotaPeriodSeconds: 86400,
-    tokenLimitPerMinute: 5000,
-    metricNamespace: "ai-gateway",
-  },
+  policies: GATEWAY_POLICY_SETTINGS,
   aiApiBackendUrl: "https://ai.example.com",
   openAiEndpoint: "https://oai-test.openai.azure.com/",
 };

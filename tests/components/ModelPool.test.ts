@@ -7,18 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { XMLParser } from "fast-xml-parser";
 import { composeGatewayPolicies, type GatewayPolicySettings, MODEL_BACKEND_HEADER } from "../../components/gateway-policies";
 import { MODEL_POOL_BACKEND_ID, ModelPool, modelBackendId, modelBackendUrl, modelCircuitBreakerRule, poolRetry, poolServices } from "../../components/ModelPool";
+import { GATEWAY_POLICY_SETTINGS } from "../helpers/gateway";
 import { constructionError } from "../helpers/graph";
 import { ALL_TIERS, BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../../components/policy-support";
 
-const SETTINGS: GatewayPolicySettings = {
-  corsAllowedOrigins: ["http://localhost:5173"],
-  rateLimitCalls: 60,
-  rateLimitPeriodSeconds: 60,
-  quotaCalls: 10000,
-  quotaPeriodSeconds: 86400,
-  tokenLimitPerMinute: 5000,
-  metricNamespace: "ai-gateway",
-};
+const SETTINGS: GatewayPolicySettings = GATEWAY_POLICY_SETTINGS;
 
 const parse = (xml: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" }).parse(xml).policies;
 
