@@ -70,3 +70,14 @@ export const WORKSPACE_TIERS: readonly string[] = ["BasicV2", "StandardV2", "Pre
 export function attendeeApimUnit(apimSku: string): "workspace" | "product" {
   return WORKSPACE_TIERS.includes(apimSku) ? "workspace" : "product";
 }
+
+/**
+ * Why a secret output read through the StackReference is unusable, or undefined when it is a non-empty string.
+ * A stack whose passphrase (or secrets provider) cannot decrypt the shared stack's secrets still deploys: the
+ * engine hands it the secret as an empty object (seen on the engine, tests/engine/stack-reference.engine.ts),
+ * so the attendee program checks each secret it reads.
+ */
+export function sharedSecretProblem(name: string, value: unknown): string | undefined {
+  if (typeof value === "string" && value !== "") return undefined;
+  return `the shared stack's secret output ${name} could not be read (${value === undefined ? "missing" : `got ${Array.isArray(value) ? "an array" : typeof value}`}): run the attendee stacks with the shared stack's passphrase or secrets provider`;
+}

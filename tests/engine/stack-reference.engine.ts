@@ -13,7 +13,7 @@ import { removeShim } from "../../automation/driver/interrupt/shim";
 import { runOperation, teardown } from "../../automation/driver/lifecycle/orchestrate";
 import type { StackHandle } from "../../automation/driver/stack/types";
 import { DriverWorkspace } from "../../automation/driver/stack/workspace";
-import { SHARED_OUTPUTS, sharedOutputProblems, sharedStackReference } from "../../automation/plan/workshop-contract";
+import { SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../automation/plan/workshop-contract";
 import { CONFIG_NAMESPACE } from "../../config/load";
 import { ENGINE_BIN, listStacks, PULUMI, readStateFiles, recordingContext, type TestProject, testProject } from "./harness";
 import { SIMULATED_PROJECT, SimulatedResource } from "./simulated-cloud";
@@ -52,8 +52,11 @@ function sharedProgram(): PulumiFn {
   };
 }
 
-/** An attendee stack: reads the shared stack named in its configuration and creates only its own parts. */
-function attendeeProgram(): PulumiFn {
+/**
+ * An attendee stack: reads the shared stack named in its configuration and creates only its own parts,
+ * checking each secret it reads as the contract says (`checkSecrets: false` shows what happens without).
+ */
+function attendeeProgram(options: { checkSecrets?: boolean } = {}): PulumiFn {
   return async () => {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const attendee = config.require("attendee");
@@ -63,20 +66,24 @@ function attendeeProgram(): PulumiFn {
     return {
       apiUrl: pulumi.interpolate`${shared.requireOutput("apimGatewayUrl")}/${attendee}`,
       apiValue: api.value,
-      kubeconfig: shared.requireOutput("kubeconfig"),
+      kubeconfig: shared.requireOutput("kubeconfig").apply((value: unknown) => {
+        const problem = options.checkSecrets === false ? undefined : sharedSecretProblem("kubeconfig", value);
+        if (problem) throw new Error(problem);
+        return value;
+      }),
       sharedSecretNames: shared.secretOutputNames,
     };
   };
 }
 
-async function workspace(project: TestProject, program: PulumiFn): Promise<DriverWorkspace> {
+async function workspace(project: TestProject, program: PulumiFn, env: Record<string, string> = {}): Promise<DriverWorkspace> {
   Object.assign(process.env, project.env);
   const { chooseBackend } = await import("../../automation/driver/stack/env");
   return DriverWorkspace.create({
     pulumiPath: PULUMI,
     env: { ...process.env, ...project.env },
     backend: chooseBackend(project.env),
-    extraEnv: { ...project.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
+    extraEnv: { ...project.env, ...env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
     project: { workDir: project.workDir, stacksDir: project.stacksDir, program, projectName: SIMULATED_PROJECT },
   });
 }
@@ -149,5 +156,43 @@ describe("engine: workshop stacks (a shared stack read by two attendee stacks th
     }
     const left = listStacks(project);
     for (const name of ["workshop-shared", ...names, "carol"]) assert.ok(!left.includes(name), `${name} removed: ${left.join(", ")}`);
+  });
+
+  it("an attendee stack without the shared stack's passphrase gets the plain outputs but not the secret, and the contract's check stops it", async () => {
+    const host = await workspace(project, sharedProgram());
+    const stranger = await workspace(project, attendeeProgram({ checkSecrets: false }), { PULUMI_CONFIG_PASSPHRASE: "another-passphrase-entirely" });
+    const checked = await workspace(project, attendeeProgram(), { PULUMI_CONFIG_PASSPHRASE: "another-passphrase-entirely" });
+    workspaces.push(host, stranger, checked);
+    const ref = sharedStackReference(project.env.PULUMI_BACKEND_URL, SIMULATED_PROJECT, "workshop-shared-2");
+    const handles: StackHandle[] = [];
+    try {
+      const shared = await host.prepare("workshop-shared-2", "public", {});
+      handles.push(shared);
+      const up = await runOperation(shared, "update", recordingContext(), { scenario: "public" });
+      assert.equal(up.result.status, "succeeded", up.result.error);
+      // Unchecked, the update succeeds and the secret is silently empty.
+      const dan = await stranger.prepare("dan", "public", { sharedStack: ref, attendee: "dan" });
+      handles.push(dan);
+      const silent = await runOperation(dan, "update", recordingContext(), { scenario: "public" });
+      assert.equal(silent.result.status, "succeeded", silent.result.error);
+      const out = await dan.outputs();
+      assert.equal(out.apiUrl.value, "https://service.simulated.invalid/dan", "plain outputs come through");
+      assert.equal(out.kubeconfig.secret, true);
+      assert.notEqual(typeof out.kubeconfig.value, "string", `the secret is not readable: ${JSON.stringify(out.kubeconfig.value)}`);
+      // Checked as the contract says, the update fails and says why.
+      const eve = await checked.prepare("eve", "public", { sharedStack: ref, attendee: "eve" });
+      handles.push(eve);
+      const refused = await runOperation(eve, "update", recordingContext(), { scenario: "public" });
+      assert.equal(refused.result.status, "failed");
+      assert.match(refused.result.error ?? "", /secret output kubeconfig could not be read .*shared stack's passphrase/, refused.result.error);
+    } finally {
+      for (const h of [...handles.slice(1), ...handles.slice(0, 1)]) {
+        const report = await teardown(h, recordingContext(), { scenario: "public", purge: false, remove: true });
+        assert.deepEqual(report.leftovers, [], h.name);
+        assert.equal(report.removed, true, h.name);
+      }
+    }
+    const left = listStacks(project);
+    for (const name of ["workshop-shared-2", "dan", "eve"]) assert.ok(!left.includes(name), `${name} removed: ${left.join(", ")}`);
   });
 });

@@ -11,7 +11,7 @@ import {
   workshopText,
 } from "../../../automation/plan/workshop";
 import { scheduleNodes } from "../../../automation/plan/graph";
-import { attendeeApimUnit, SHARED_OUTPUTS, sharedOutputProblems, sharedStackReference } from "../../../automation/plan/workshop-contract";
+import { attendeeApimUnit, SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../../automation/plan/workshop-contract";
 import { planned, resource } from "./helpers";
 
 const APIM = "azure-native:apimanagement:ApiManagementService";
@@ -194,5 +194,12 @@ describe("automation/plan/workshop-contract", () => {
   it("gives each attendee a workspace only in the tiers that have workspaces, else a product", () => {
     for (const sku of ["BasicV2", "StandardV2", "Premium"]) assert.equal(attendeeApimUnit(sku), "workspace", sku);
     for (const sku of ["Developer", "Consumption", "Basic", "Standard"]) assert.equal(attendeeApimUnit(sku), "product", sku);
+  });
+
+  it("accepts a secret read through the reference only as a non-empty string, and says to use the shared stack's passphrase", () => {
+    assert.equal(sharedSecretProblem("kubeconfig", "apiVersion: v1"), undefined);
+    for (const bad of [{}, "", undefined, ["x"]]) {
+      assert.match(sharedSecretProblem("kubeconfig", bad) ?? "", /^the shared stack's secret output kubeconfig could not be read \(.+\): run the attendee stacks with the shared stack's passphrase/, JSON.stringify(bad));
+    }
   });
 });
