@@ -16,11 +16,18 @@ function scenarios(...args: string[]): Promise<{ code: number | null; stdout: st
   });
 }
 
+// Started when mocha loads the file, as tests/automation/plan/cli.test.ts does, so that they evaluate beside
+// the in-process tests; each test awaits its own.
+const early = {
+  text: scenarios("plan", "public", "--workshop", "20", "--no-report"),
+  json: scenarios("plan", "public", "--json", "--workshop", "3", "--no-report"),
+};
+
 describe("scenarios plan --workshop (CLI)", function () {
   this.timeout(120000);
 
   it("prints the workshop estimate of 20 after the plan, shared vs separate", async () => {
-    const run = await scenarios("plan", "public", "--workshop", "20", "--no-report");
+    const run = await early.text;
     assert.equal(run.code, 0, run.stderr);
     const at = run.stdout.indexOf("Workshop of 20 (public, estimated)");
     assert.ok(at > 0, run.stdout);
@@ -34,7 +41,7 @@ describe("scenarios plan --workshop (CLI)", function () {
   });
 
   it("keeps stdout JSON-only with --json: the estimate goes to stderr", async () => {
-    const run = await scenarios("plan", "public", "--json", "--workshop", "3", "--no-report");
+    const run = await early.json;
     assert.equal(run.code, 0, run.stderr);
     JSON.parse(run.stdout);
     assert.match(run.stderr, /Workshop of 3 \(public, estimated\)/);
