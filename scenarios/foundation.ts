@@ -12,6 +12,7 @@ import { AiModel, type AiModelArgs } from "../components/AiModel";
 import { AksCluster } from "../components/AksCluster";
 import { deployerPrincipalType } from "../components/deployer";
 import { API_PATHS, ApiGateway } from "../components/ApiGateway";
+import { MODEL_BACKEND_HEADER } from "../components/gateway-policies";
 import { TYPE_PREFIX } from "../components/common";
 import { Network } from "../components/Network";
 import { Observability } from "../components/Observability";
@@ -447,8 +448,8 @@ export interface ScenarioOutputs {
 /** The stack outputs every scenario exports (DESIGN.md, "Contracts"). */
 export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>): ScenarioOutputs {
   const probes: pulumi.Output<Probe[]> = pulumi
-    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint])
-    .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint]) =>
+    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, f.model.deploymentName])
+    .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint, deployment]) =>
       probesFor({
         traits: f.traits,
         apimSku: f.config.apimSku,
@@ -460,6 +461,7 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
         openAiPrivate: f.modelPrivateSubnetPrefix !== undefined,
         openAiPublicKept: f.config.openAiPublicNetworkAccess,
         openAiSecondaryEndpoint,
+        openAiApi: { basePath: API_PATHS.openAi, deployment, apiVersion: f.model.apiVersion, tokenParameter: f.model.tokenParameter, backendHeader: MODEL_BACKEND_HEADER },
       }),
     );
   const outputs = {

@@ -1,5 +1,6 @@
 import { CHAT_PATH } from "../app/src/image";
 import { SCENARIO_TRAITS } from "../config/defaults";
+import type { TokenParameter } from "../config/models";
 import type { ApimSku, ScenarioName } from "../config/schema";
 import { backendPrivateFromInternet, gatewayReach, type ScenarioTraits } from "./traits";
 
@@ -13,9 +14,13 @@ export type ProbeOrigin = "internet" | "vnet";
 export interface Probe {
   name: string;
   from: ProbeOrigin;
-  request: { method: "GET" | "POST"; url: string; withSubscriptionKey: boolean; body?: unknown; repeat?: number };
-  /** `eventReadsAtLeast`: the answer is an event stream whose events arrived in at least that many reads. */
-  expect: { status: number; eventReadsAtLeast?: number } | { statusOnLast: number } | { unreachable: true };
+  /** `keyHeader`: the header that carries the subscription key, where an API names its own (default Ocp-Apim-Subscription-Key). */
+  request: { method: "GET" | "POST"; url: string; withSubscriptionKey: boolean; keyHeader?: string; body?: unknown; repeat?: number };
+  /**
+   * `eventReadsAtLeast`: the answer is an event stream whose events arrived in at least that many reads.
+   * `header`: the answer carries that response header with one of these values (compared without case).
+   */
+  expect: { status: number; eventReadsAtLeast?: number; header?: { name: string; oneOf: string[] } } | { statusOnLast: number } | { unreachable: true };
   why: string;
 }
 
@@ -39,6 +44,50 @@ interface ProbeSettings {
   openAiPublicKept?: boolean;
   /** The failover account (config openAiSecondaryLocation), probed like the primary. */
   openAiSecondaryEndpoint?: string;
+  /** APIM's Azure OpenAI API, whose model pool exists with the failover account: where `model-failover` calls. */
+  openAiApi?: OpenAiApiProbeSettings;
+}
+
+export interface OpenAiApiProbeSettings {
+  /** The API's path under the gateway (`openai`). */
+  basePath: string;
+  deployment: string;
+  apiVersion: string;
+  tokenParameter: TokenParameter;
+  /** The response header the API's policy sets to the answering account's name (components/gateway-policies.ts). */
+  backendHeader: string;
+}
+
+/**
+ * The header the Azure OpenAI API takes the subscription key in, as the Azure OpenAI SDKs send their key
+ * (subscriptionKeyParameterNames in components/ApiGateway.ts; a test compares the two on the graph).
+ */
+export const OPENAI_API_KEY_HEADER = "api-key";
+
+/** The account name an endpoint `https://<account>.openai.azure.com/` belongs to: its host's first label. */
+export const accountOfEndpoint = (endpoint: string) => new URL(endpoint).hostname.split(".")[0];
+
+/**
+ * `model-failover` can only observe: one chat call through APIM's Azure OpenAI API, whose policy names the
+ * account that answered in a response header (the host the pool chose, by its first label); the answer must
+ * come from one of the two accounts. Which one it was is in the report; a failover itself cannot be caused
+ * from outside, so the offline tests of the pool and the AI API's failover show that part.
+ */
+function modelFailoverProbe(from: ProbeOrigin, gatewayUrl: string, api: OpenAiApiProbeSettings, endpoints: string[]): Probe {
+  const base = `${gatewayUrl.replace(/\/$/, "")}/${api.basePath}`;
+  return {
+    name: "model-failover",
+    from,
+    request: {
+      method: "POST",
+      url: `${base}/deployments/${api.deployment}/chat/completions?api-version=${api.apiVersion}`,
+      withSubscriptionKey: true,
+      keyHeader: OPENAI_API_KEY_HEADER,
+      body: { messages: [{ role: "user", content: "Reply with the word ok." }], [api.tokenParameter]: 200 },
+    },
+    expect: { status: 200, header: { name: api.backendHeader, oneOf: endpoints.map(accountOfEndpoint) } },
+    why: `APIM's Azure OpenAI API sends the call to its model pool, which answers from the primary account or, while the primary's circuit breaker is open, from the secondary; ${api.backendHeader} names which`,
+  };
 }
 
 /**
@@ -121,6 +170,8 @@ export function probesFor(p: ProbeInputs): Probe[] {
       expect: sku === "Consumption" ? { status: 200 } : { status: 200, eventReadsAtLeast: 2 },
       why: "the AI API's OpenAI-compatible route streams answers through APIM as server-sent events",
     },
+    // Before the burst below too: the product's rate limit covers the Azure OpenAI API as well.
+    ...(p.openAiApi && p.openAiEndpoint && p.openAiSecondaryEndpoint ? [modelFailoverProbe(from, p.gatewayUrl, p.openAiApi, [p.openAiEndpoint, p.openAiSecondaryEndpoint])] : []),
     {
       name: "apim-rate-limits-burst",
       from,

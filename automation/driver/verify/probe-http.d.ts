@@ -9,12 +9,14 @@ export interface AttemptRequest {
   timeoutMs?: number;
   /** Accept any certificate (only for requests that carry no secret); the outcome still reports trust. */
   insecureTls?: boolean;
+  /** Response headers to report (lower-cased names); no others are returned. */
+  responseHeaders?: string[];
 }
 
 export type FailureKind = "dns" | "refused" | "unroutable" | "timeout" | "response-timeout" | "reset" | "reset-before-connect" | "tls" | "other";
 
 export type AttemptOutcome =
-  | { ok: true; status: number; ms: number; bodySnippet?: string; tls?: { authorized: boolean; error?: string }; /** Reads that carried events, for an event stream. */ eventReads?: number }
+  | { ok: true; status: number; ms: number; bodySnippet?: string; tls?: { authorized: boolean; error?: string }; /** Reads that carried events, for an event stream. */ eventReads?: number; /** The asked-for response headers the answer carried. */ headers?: Record<string, string> }
   | { ok: false; ms: number; unreachable: boolean; error: { kind: FailureKind; code: string; message: string; connected: boolean } };
 
 export function attempt(request: AttemptRequest): Promise<AttemptOutcome>;

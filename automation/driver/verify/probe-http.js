@@ -27,8 +27,19 @@ function classify(code, connected) {
 /** Kinds of failure that mean nothing answered at all: what an `unreachable` expectation wants. */
 const UNREACHABLE_KINDS = new Set(["dns", "refused", "unroutable", "timeout", "reset-before-connect"]);
 
+/** Only the response headers a probe asked for (a probe names what it checks; nothing else is passed on). */
+function reported(headers, names) {
+  if (!Array.isArray(names) || names.length === 0) return {};
+  const out = {};
+  for (const name of names) {
+    const value = headers[String(name).toLowerCase()];
+    if (value !== undefined) out[String(name).toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  return { headers: out };
+}
+
 /**
- * @param {{ method: string, url: string, headers?: Record<string,string>, body?: unknown, timeoutMs?: number, insecureTls?: boolean }} request
+ * @param {{ method: string, url: string, headers?: Record<string,string>, body?: unknown, timeoutMs?: number, insecureTls?: boolean, responseHeaders?: string[] }} request
  * @returns {Promise<object>} outcome: { ok: true, status, ms, tls? } or { ok: false, error: { kind, code, message, connected }, unreachable, ms }
  */
 function attempt(request) {
@@ -101,7 +112,7 @@ function attempt(request) {
       });
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8").slice(0, 2000);
-        finish({ ok: true, status: res.statusCode, bodySnippet: text.slice(0, 300), tls, ...(stream ? { eventReads } : {}) });
+        finish({ ok: true, status: res.statusCode, bodySnippet: text.slice(0, 300), tls, ...(stream ? { eventReads } : {}), ...reported(res.headers, request.responseHeaders) });
       });
       res.on("error", fail);
     });

@@ -75,12 +75,18 @@ export interface Observation {
   tlsNote?: string;
   /** Reads that carried server-sent events, when the last answer was an event stream. */
   eventReads?: number;
+  /** The response headers the expectation names, as the last answer carried them (lower-cased names). */
+  headers?: Record<string, string>;
 }
+
+/** The response header an expectation checks, if any. */
+const expectedHeader = (expect: Probe["expect"]) => ("status" in expect ? expect.header : undefined);
 
 export function describeExpectation(expect: Probe["expect"]): string {
   if ("unreachable" in expect) return "unreachable";
   if ("statusOnLast" in expect) return `${expect.statusOnLast} on last call`;
-  return expect.eventReadsAtLeast === undefined ? String(expect.status) : `${expect.status}, events in >= ${expect.eventReadsAtLeast} reads`;
+  const events = expect.eventReadsAtLeast === undefined ? "" : `, events in >= ${expect.eventReadsAtLeast} reads`;
+  return `${expect.status}${events}${expect.header ? `, ${expect.header.name} one of ${expect.header.oneOf.join("|")}` : ""}`;
 }
 
 const FAILURE_TEXT: Record<string, string> = {
@@ -105,6 +111,11 @@ export function describeObservation(o: Observation, expect: Probe["expect"]): st
     parts.push(`${last} on call ${o.statuses.length}` + (firstHit >= 0 ? ` (first ${target} on call ${firstHit + 1})` : ` (${summarizeStatuses(o.statuses)})`));
   }
   if (o.eventReads !== undefined && parts.length > 0) parts[parts.length - 1] += `, events in ${o.eventReads} reads`;
+  const header = expectedHeader(expect);
+  if (header && o.statuses.length > 0) {
+    const value = o.headers?.[header.name.toLowerCase()];
+    parts[parts.length - 1] += value === undefined ? `, no ${header.name}` : `, ${header.name}: ${value}`;
+  }
   if (o.failure) parts.push(`${FAILURE_TEXT[o.failure.error.kind] ?? o.failure.error.kind} (${o.failure.error.code})`);
   return parts.join(", then ") || "nothing";
 }
@@ -121,7 +132,12 @@ export function judge(o: Observation, expect: Probe["expect"]): boolean {
   if (o.failure) return false;
   const last = o.statuses[o.statuses.length - 1];
   if ("statusOnLast" in expect) return last === expect.statusOnLast;
-  return last === expect.status && (expect.eventReadsAtLeast === undefined || (o.eventReads ?? 0) >= expect.eventReadsAtLeast);
+  const value = expect.header ? o.headers?.[expect.header.name.toLowerCase()]?.trim().toLowerCase() : undefined;
+  return (
+    last === expect.status &&
+    (expect.eventReadsAtLeast === undefined || (o.eventReads ?? 0) >= expect.eventReadsAtLeast) &&
+    (!expect.header || (value !== undefined && expect.header.oneOf.some((v) => v.toLowerCase() === value)))
+  );
 }
 
 /** Outcomes that say the deployment has not settled yet (worth another attempt), not that the property fails. */
@@ -137,7 +153,8 @@ export function worthRetrying(o: Observation, expect: Probe["expect"]): boolean 
 
 function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs: number): AttemptRequest {
   const headers: Record<string, string> = {};
-  if (probe.request.withSubscriptionKey && subscriptionKey) headers[SUBSCRIPTION_KEY_HEADER] = subscriptionKey;
+  if (probe.request.withSubscriptionKey && subscriptionKey) headers[probe.request.keyHeader ?? SUBSCRIPTION_KEY_HEADER] = subscriptionKey;
+  const header = expectedHeader(probe.expect);
   return {
     method: probe.request.method,
     url: probe.request.url,
@@ -147,6 +164,7 @@ function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs
     // A request carrying the subscription key verifies the certificate; others accept any certificate
     // (the backends' staging or default certificates) and report whether it was trusted.
     insecureTls: !probe.request.withSubscriptionKey,
+    ...(header ? { responseHeaders: [header.name.toLowerCase()] } : {}),
   };
 }
 
@@ -163,6 +181,7 @@ async function observe(probe: Probe, transport: ProbeTransport, subscriptionKey:
     }
     observation.statuses.push(outcome.status);
     observation.eventReads = outcome.eventReads;
+    observation.headers = outcome.headers;
     if (outcome.tls && !outcome.tls.authorized) observation.tlsNote = `certificate not trusted (${outcome.tls.error ?? "unknown"})`;
   }
   return observation;
@@ -289,6 +308,11 @@ export function parseProbes(value: unknown): Probe[] {
       throw new Error(`probes[${i}] is not a probe (needs name, request.url and expect)`);
     }
     if (probe.from !== "internet" && probe.from !== "vnet") throw new Error(`probes[${i}] (${probe.name}): from must be "internet" or "vnet"`);
+    if (probe.request.keyHeader !== undefined && (typeof probe.request.keyHeader !== "string" || !probe.request.keyHeader)) throw new Error(`probes[${i}] (${probe.name}): request.keyHeader must be a header name`);
+    const header = expectedHeader(probe.expect);
+    if (header !== undefined && (typeof header.name !== "string" || !Array.isArray(header.oneOf) || header.oneOf.length === 0)) {
+      throw new Error(`probes[${i}] (${probe.name}): expect.header needs a name and the values it may take (oneOf)`);
+    }
     return probe;
   });
 }

@@ -176,6 +176,64 @@ describe("automation/driver/verify/verify: probes against local HTTP servers", (
     assert.deepEqual(seen, [undefined, KEY]);
   });
 
+  it("sends the key in the header a probe names (the Azure OpenAI API takes `api-key`), and only there", async () => {
+    const seen: { apiKey?: string; apim?: string }[] = [];
+    const s = http.createServer((req, res) => {
+      seen.push({ apiKey: req.headers["api-key"] as string | undefined, apim: req.headers[SUBSCRIPTION_KEY_HEADER.toLowerCase()] as string | undefined });
+      res.writeHead(req.headers["api-key"] === KEY ? 200 : 401).end();
+    });
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}/openai/deployments/m/chat/completions`;
+    const named: Probe = { ...probe("openai-api", url, { status: 200 }, true), request: { method: "POST", url, withSubscriptionKey: true, keyHeader: "api-key", body: { messages: [] } } };
+    const report = await runProbes("s", [named, probe("default", url, { status: 401 }, true)], { internet: localTransport() }, KEY, FAST).finally(() => s.close());
+    assert.deepEqual(seen, [{ apiKey: KEY, apim: undefined }, { apiKey: undefined, apim: KEY }]);
+    assert.deepEqual(report.results.map((r) => r.verdict), ["pass", "pass"]);
+  });
+
+  it("expects a response header with one of the given values: either account passes, another value or none fails, and the table says what came back", async () => {
+    const answers: Record<string, Record<string, string>> = {
+      "/primary": { "x-model-backend": "oai-app-1" },
+      "/secondary": { "X-Model-Backend": "OAI-APP-2" },
+      "/elsewhere": { "x-model-backend": "oai-other" },
+      "/none": { "x-other": "oai-app-1" },
+    };
+    const s = http.createServer((req, res) => res.writeHead(200, { ...answers[req.url!], "x-secret-ish": "not for the report" }).end());
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+    try {
+      const base = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+      const expect = { status: 200, header: { name: "x-model-backend", oneOf: ["oai-app-1", "oai-app-2"] } };
+      const report = await runProbes("s", Object.keys(answers).map((p) => probe(p.slice(1), `${base}${p}`, expect)), { internet: localTransport() }, KEY, FAST);
+      assert.deepEqual(report.results.map((r) => [r.name, r.verdict, r.observed]), [
+        ["primary", "pass", "200, x-model-backend: oai-app-1"],
+        ["secondary", "pass", "200, x-model-backend: OAI-APP-2"],
+        ["elsewhere", "fail", "200, x-model-backend: oai-other"],
+        ["none", "fail", "200, no x-model-backend"],
+      ]);
+      assert.equal(report.results[0].expected, "200, x-model-backend one of oai-app-1|oai-app-2");
+      assert.deepEqual(report.results.map((r) => r.attempts), [1, 1, 1, 1], "a wrong backend is an answer, not a deployment settling");
+      // Only the header asked for comes back from an attempt.
+      const outcome = await attempt({ method: "GET", url: `${base}/primary`, responseHeaders: ["x-model-backend"] });
+      assert.ok(outcome.ok);
+      assert.deepEqual(outcome.ok && outcome.headers, { "x-model-backend": "oai-app-1" });
+      const plain = await attempt({ method: "GET", url: `${base}/primary` });
+      assert.equal(plain.ok && plain.headers, undefined);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("asks a VNet transport for the expected header and judges what it returns", async () => {
+    const asked: (string[] | undefined)[] = [];
+    const vnet: ProbeTransport = {
+      description: "imitation relay",
+      attempt: async (req) => (asked.push(req.responseHeaders), { ok: true, status: 200, ms: 1, headers: { "x-model-backend": "oai-app-2" } }),
+    };
+    const vnetProbe: Probe = { ...probe("model-failover", "https://apim.example/openai/x", { status: 200, header: { name: "X-Model-Backend", oneOf: ["oai-app-1", "oai-app-2"] } }, true), from: "vnet" };
+    const report = await runProbes("s", [vnetProbe], { internet: localTransport(), vnet }, KEY, FAST);
+    assert.deepEqual(asked, [["x-model-backend"]]);
+    assert.equal(report.results[0].verdict, "pass");
+  });
+
   it("reports VNet probes it cannot run as not run (a failure, not a pass)", async () => {
     const vnetProbe: Probe = { ...probe("internal", `${base}/ai/healthz`, { status: 401 }), from: "vnet" };
     const report = await runProbes("s", [vnetProbe], { internet: localTransport(), vnet: { unavailable: "no cluster" } }, KEY, FAST);
@@ -267,6 +325,8 @@ describe("automation/driver/verify/verify: judging and retry rules", () => {
     assert.throws(() => parseProbes([{ name: "x" }]), /probes\[0\] is not a probe/);
     assert.throws(() => parseProbes([{ ...probe("x", "http://a", { status: 1 }), from: "moon" }]), /from must be/);
     assert.equal(parseProbes([probe("x", "http://a", { status: 1 })]).length, 1);
+    assert.throws(() => parseProbes([{ ...probe("x", "http://a", { status: 200 }), expect: { status: 200, header: { name: "x-model-backend", oneOf: [] } } }]), /expect\.header needs a name and the values/);
+    assert.throws(() => parseProbes([{ ...probe("x", "http://a", { status: 200 }, true), request: { method: "GET", url: "http://a", withSubscriptionKey: true, keyHeader: "" } }]), /keyHeader must be a header name/);
   });
 });
 
