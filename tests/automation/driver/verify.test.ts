@@ -374,6 +374,14 @@ describe("automation/driver/verify/probe-http.js as the in-cluster relay", () =>
     assert.equal(refused.body.error.kind, "refused");
   });
 
+  it("returns the response headers a probe asks for, and only those, from inside the cluster too", async () => {
+    const asked = await viaRelay({ method: "GET", url: `${target}/ai/healthz`, timeoutMs: 2000, responseHeaders: ["content-type"] });
+    assert.equal(asked.body.status, 401);
+    assert.deepEqual(asked.body.headers, { "content-type": "application/json" });
+    const plain = await viaRelay({ method: "GET", url: `${target}/ai/healthz`, timeoutMs: 2000 });
+    assert.equal(plain.body.headers, undefined);
+  });
+
   it("refuses callers without the relay token", async () => {
     assert.equal((await viaRelay({ method: "GET", url: target }, "")).status, 403);
     assert.equal((await viaRelay({ method: "GET", url: target }, "?token=wrong")).status, 403);
