@@ -6,7 +6,7 @@ import type { DriverContext, LifecycleResult } from "../driver/lifecycle/orchest
 import type { Target } from "../driver/lifecycle/session";
 import type { CompareEntry, CompareReport } from "../driver/report/report";
 import type { VerifyReport } from "../driver/verify/verify";
-import { DEPLOY_NEEDS } from "./up";
+import { deployDriverOptions } from "./up";
 import { verifyOptionsFrom } from "./verify";
 
 export interface CompareOptions extends SelectionOptions {
@@ -85,16 +85,9 @@ async function runCompare(selection: Selection, options: CompareOptions): Promis
     ),
   );
 
-  const driverOptions = {
-    needs: [...DEPLOY_NEEDS],
-    stacks: targets.map((t) => t.scenario),
-    json: selection.json,
-    secretsProvider: options.secretsProvider,
-    // Ephemeral stacks are new: nothing to read from state.
-    azure: d.azureTargets(targets, settings, { mayExist: false }),
-    showBackend: true,
-  };
-  await d.withDriver(driverOptions, async (driver) => {
+  // Ephemeral stacks are new: nothing to read from state.
+  const azure = d.azureTargets(targets, settings, { mayExist: false });
+  await d.withDriver(deployDriverOptions(targets.map((t) => t.scenario), selection, { ...options, azure }), async (driver) => {
     const workspace = driver.workspace;
     if (!workspace) throw new Error("internal: no Pulumi workspace");
     const lives = await driver.run(

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadDriver, rejectOverrides, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
 import type { TeardownReport } from "../driver/lifecycle/orchestrate";
-import { DEPLOY_NEEDS } from "./up";
+import { deployDriverOptions } from "./up";
 
 export interface DestroyOptions extends SelectionOptions {
   stack?: string;
@@ -37,8 +37,7 @@ async function runDestroy(selection: Selection, options: DestroyOptions): Promis
   rejectOverrides(selection, "destroy");
   const d = loadDriver();
   const targets = d.targetsFor(selection, options.stack);
-  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record, showBackend: true };
-  await d.withDriver(driverOptions, async (driver) => {
+  await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, options), async (driver) => {
     const results = await d.forEachStack(
       driver,
       targets,

@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { loadDriver, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
-import type { Target } from "../driver/lifecycle/session";
+import type { DriverOptions, Target } from "../driver/lifecycle/session";
+import type { AzureTarget } from "../driver/preflight/preflight-azure";
 
 export interface UpOptions extends SelectionOptions {
   stack?: string;
@@ -42,8 +43,13 @@ interface OperationSummary {
   reports: string[];
 }
 
-/** What every command that deploys or destroys needs: the tools, a secrets passphrase, Azure, kubelogin. */
-export const DEPLOY_NEEDS = ["pulumi", "secrets", "azure", "kubelogin"] as const;
+/**
+ * The driver of the commands that deploy or destroy (up, preview, destroy, compare): the Pulumi CLI, a secrets
+ * passphrase, Azure and kubelogin, one display row per stack, and the state backend printed once preflight passed.
+ */
+export function deployDriverOptions(stacks: string[], selection: Selection, options: { secretsProvider?: string; record?: string; azure?: AzureTarget[] }): DriverOptions {
+  return { needs: ["pulumi", "secrets", "azure", "kubelogin"], stacks, json: selection.json, secretsProvider: options.secretsProvider, record: options.record, azure: options.azure, showBackend: true };
+}
 
 /** `up` and `preview`: one operation per stack, in parallel, then one table. */
 export async function deployStacks(operation: "update" | "preview", selection: Selection, options: UpOptions): Promise<void> {
@@ -52,8 +58,7 @@ export async function deployStacks(operation: "update" | "preview", selection: S
   const settings = (t: Target) => d.effectiveSettings(t.scenario, t.stack, selection.overrides);
   d.validateTargets(targets, settings);
   const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }) : undefined;
-  const driverOptions = { needs: [...DEPLOY_NEEDS], stacks: targets.map((t) => t.stack), json: selection.json, secretsProvider: options.secretsProvider, record: options.record, azure, showBackend: true };
-  await d.withDriver(driverOptions, async (driver) => {
+  await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { ...options, azure }), async (driver) => {
     const results = await d.forEachStack(
       driver,
       targets,
