@@ -1,7 +1,8 @@
 /** What the commands (automation/commands/*.ts) use of the driver; they load it with `loadDriver` (cli-common.ts). */
 export { POLICY_DIR, REPORTS_DIR } from "./stack/env";
 export { effectiveSettings, expiresAtFromNow } from "./stack/workspace";
-export { type DriverContext, emitMessage, errorText, firstLine, type LifecycleResult, runEphemeralLifecycle, runOperation, teardown } from "./lifecycle/orchestrate";
+export { errorText, firstLine } from "../shared/text";
+export { type DriverContext, emitMessage, type LifecycleResult, runEphemeralLifecycle, runOperation, teardown } from "./lifecycle/orchestrate";
 export { CommandFailed, type Driver, type DriverOptions, finish, forEachStack, printJson, table, type Target, targetsFor, validateTargets, withDriver } from "./lifecycle/session";
 export { azureTargets, type AzureTarget } from "./preflight/preflight-azure";
 export { describePurgeable } from "./cleanup/purge";

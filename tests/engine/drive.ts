@@ -12,7 +12,8 @@
  * and the PULUMI_* variables of the test. Exit codes as the CLI's: 0, 1, or 130 after Ctrl-C.
  */
 import * as fs from "node:fs";
-import { emitFinished, emitMessage, firstLine, runEphemeralLifecycle, teardown } from "../../automation/driver/lifecycle/orchestrate";
+import { emitFinished, emitMessage, runEphemeralLifecycle, teardown } from "../../automation/driver/lifecycle/orchestrate";
+import { firstLine } from "../../automation/shared/text";
 import { CommandFailed, failIfAny, openDriver } from "../../automation/driver/lifecycle/session";
 import { expiresAtFromNow } from "../../automation/driver/stack/workspace";
 import { SIMULATED_PROJECT, simulatedProgram } from "./simulated-cloud";

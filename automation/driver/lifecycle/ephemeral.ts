@@ -8,7 +8,8 @@
  */
 import type { ScenarioName } from "../../../config/schema";
 import { InterruptController } from "../interrupt/interrupt";
-import { type DriverContext, errorText, type LifecycleResult, runEphemeralLifecycle } from "./orchestrate";
+import { errorText } from "../../shared/text";
+import { type DriverContext, type LifecycleResult, runEphemeralLifecycle } from "./orchestrate";
 import { openDriver, validateTargets } from "./session";
 import type { ProgressListener, StackHandle, StackOutputs } from "../stack/types";
 import { type DriverWorkspace, effectiveSettings, expiresAtFromNow } from "../stack/workspace";

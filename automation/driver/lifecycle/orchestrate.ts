@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { purgeAll, purgeTargets } from "../cleanup/purge";
 import { EventRecorder, type Recording } from "../report/recorder";
 import { buildTimeline, managedByProvider, nameFromUrn, plainMessage, type Timeline } from "../report/timeline";
+import { errorText, firstLine } from "../../shared/text";
 import { withCertificateExplanation } from "../verify/certificate-errors";
 import type { InterruptController } from "../interrupt/interrupt";
 import type {
@@ -349,12 +350,3 @@ export async function inParallel<I, R>(items: I[], fn: (item: I) => Promise<R>):
   return Promise.all(items.map((item) => fn(item)));
 }
 
-export function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
-}
-
-export function firstLine(text: string): string {
-  const line = text.split("\n").map((l) => l.trim()).find(Boolean) ?? "";
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
-}

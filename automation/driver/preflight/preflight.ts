@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../../cli-common";
 import { type BackendChoice, type Env, hasPassphrase, secretsRequirement } from "../stack/env";
+import { errorText, firstLine } from "../../shared/text";
 
 export type Need = "pulumi" | "secrets" | "azure" | "kubelogin";
 
@@ -117,18 +118,13 @@ export async function preflight(needs: readonly Need[], ctx: PreflightContext, d
         await deps.azureToken(45_000);
       } catch (e) {
         signedIn = false;
-        problems.push(FIX.token(firstLine((e as Error).message ?? String(e))));
+        problems.push(FIX.token(firstLine(errorText(e), 160) || "unknown error"));
       }
       if (signedIn && ctx.subscriptionChecks) problems.push(...(await ctx.subscriptionChecks(subscription, result)));
     }
   }
   if (problems.length) throw new PreflightError(problems.map((p) => `preflight: ${p}`));
   return result;
-}
-
-function firstLine(text: string): string {
-  const line = text.split("\n").map((l) => l.trim()).find(Boolean) ?? "unknown error";
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 
 /** Runs a program with a timeout; undefined when it is not installed. */
