@@ -8,6 +8,7 @@ import rawData from "../../data/estimates.json";
 import type { RegisteredResource } from "../mock-engine";
 import { logIngestion } from "./log-cost";
 import { criticalPath, type ScheduleNode, scheduleNodes, serialSum, slowestNode } from "./graph";
+import { typeName } from "../shared/text";
 
 // ---------------------------------------------------------------------------------------------------------
 // The data file
@@ -227,8 +228,8 @@ export function costOf(r: Pick<RegisteredResource, "type" | "inputs" | "custom">
     source: sourceUrl(data, source),
     usage,
   });
-  if (!entry) return [{ ...line(shortType(r.type), 1, 0, "price not read: data/estimates.json has no entry for this type", ""), unknown: true }];
-  const item = entry.item ?? shortType(r.type);
+  if (!entry) return [{ ...line(typeName(r.type), 1, 0, "price not read: data/estimates.json has no entry for this type", ""), unknown: true }];
+  const item = entry.item ?? typeName(r.type);
   if (entry.notRead) {
     const units = entry.model === "perUnit" ? Math.max(1, Number(valueAt(r.inputs, entry.units ?? "") ?? 1) || 1) : 1;
     return [notRead(line(item, units, 0, entry.basis, entry.source), entry.notRead, data, entry.source)];
@@ -259,7 +260,7 @@ export function costOf(r: Pick<RegisteredResource, "type" | "inputs" | "custom">
         const ilb = data.aks.internalLoadBalancer;
         return [line("internal load balancer", 1, (ilb.usdPerHour ?? 0) * hours, ilb.basis ?? "", ilb.source)];
       }
-      return [line(shortType(r.type), 1, 0, "runs on the cluster's nodes", "free")];
+      return [line(typeName(r.type), 1, 0, "runs on the cluster's nodes", "free")];
     }
   }
 }
@@ -308,10 +309,6 @@ function aksCost(r: Pick<RegisteredResource, "type" | "inputs">, data: Estimates
   return lines;
 }
 
-/** `azure-native:network:PublicIPAddress` -> `PublicIPAddress`. */
-export function shortType(type: string): string {
-  return type.split(":").pop() ?? type;
-}
 
 /** Adds up lines with the same type, item and basis; the internal load balancer is shared by a cluster. */
 export function mergeCostLines(lines: readonly CostLine[]): CostLine[] {

@@ -5,7 +5,8 @@
 import type { ScenarioName } from "../../config/schema";
 import type { ScenarioEvaluation } from "../evaluate";
 import type { ScenarioAnalysis } from "./analysis";
-import { type CostLine, ESTIMATES, type ScenarioEstimate, shortType } from "./estimates";
+import { typeName } from "../shared/text";
+import { type CostLine, ESTIMATES, type ScenarioEstimate } from "./estimates";
 import { MODEL_FAILOVER, MODEL_REACHED_PRIVATELY } from "./model-path";
 
 export interface PlanResult {
@@ -193,7 +194,7 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
   row("  critical path", (r) => ({ text: fmtMinutes(r.estimate.spinUpMinutes), tone: "neutral", detail: pathText(r.estimate) }));
   row("  serial sum", (r) => ({ text: fmtMinutes(r.estimate.serialMinutes), tone: "muted" }));
   row("  slowest resource", (r) => ({
-    text: `${fmtMinutes(r.estimate.slowest.minutes)} ${abbreviate(shortType(r.estimate.slowest.type))}`,
+    text: `${fmtMinutes(r.estimate.slowest.minutes)} ${abbreviate(typeName(r.estimate.slowest.type))}`,
     tone: "neutral",
     detail: `${urnName(r.estimate.slowest.urn)} (${r.estimate.slowest.type})`,
   }));
@@ -274,7 +275,7 @@ const USAGE_WORDS: [type: string, word: string][] = [
 ];
 
 export function usageLabel(lines: readonly CostLine[]): string {
-  const types = lines.map((l) => shortType(l.type));
+  const types = lines.map((l) => typeName(l.type));
   const words = USAGE_WORDS.filter(([t]) => types.includes(t)).map(([, w]) => w);
   for (const t of types) if (!USAGE_WORDS.some(([u]) => u === t)) words.push(t.toLowerCase());
   return words.length ? [...new Set(words)].join(", ") : "—";

@@ -19,7 +19,8 @@ import {
   sourcesUsed,
   urnName,
 } from "./model";
-import { esc, resourceGraphSvg, timelineSvg, topologySvg } from "./svg";
+import { escapeHtml } from "../shared/text";
+import { resourceGraphSvg, timelineSvg, topologySvg } from "./svg";
 
 const CSS = `
 :root { --ink:#1c2833; --muted:#6c7a7d; --good:#1e8449; --bad:#c0392b; --warn:#b9770e; --line:#d5dbdb; --bg:#fbfcfc; }
@@ -58,26 +59,26 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
   const out: string[] = [];
   out.push(`<!doctype html>`);
   out.push(`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`);
-  out.push(`<title>Offline plan: ${esc(names.join(", "))} (simulated)</title><style>${CSS}</style></head><body>`);
-  out.push(`<header><h1>Offline plan: ${esc(names.join(", "))}</h1>`);
-  out.push(`<p class="simulated" id="simulated">${esc(SIMULATED_NOTICE)}</p>`);
-  out.push(`<p class="meta">Estimates from <code>${ESTIMATES_FILE}</code> (sources read ${esc(ESTIMATES.read)}), generated ${esc(generatedAt.toISOString())}. Spin-up is the critical path through the dependency graph.</p></header>`);
+  out.push(`<title>Offline plan: ${escapeHtml(names.join(", "))} (simulated)</title><style>${CSS}</style></head><body>`);
+  out.push(`<header><h1>Offline plan: ${escapeHtml(names.join(", "))}</h1>`);
+  out.push(`<p class="simulated" id="simulated">${escapeHtml(SIMULATED_NOTICE)}</p>`);
+  out.push(`<p class="meta">Estimates from <code>${ESTIMATES_FILE}</code> (sources read ${escapeHtml(ESTIMATES.read)}), generated ${escapeHtml(generatedAt.toISOString())}. Spin-up is the critical path through the dependency graph.</p></header>`);
 
-  out.push(`<section id="comparison"><h2>Comparison</h2><table class="comparison"><thead><tr><th></th>${names.map((n) => `<th><a href="#scenario-${n}">${esc(n)}</a></th>`).join("")}</tr></thead><tbody>`);
+  out.push(`<section id="comparison"><h2>Comparison</h2><table class="comparison"><thead><tr><th></th>${names.map((n) => `<th><a href="#scenario-${n}">${escapeHtml(n)}</a></th>`).join("")}</tr></thead><tbody>`);
   for (const row of comparisonRows(results)) {
     if (row.section) {
-      out.push(`<tr class="section"><td colspan="${names.length + 1}">${esc(row.label)}</td></tr>`);
+      out.push(`<tr class="section"><td colspan="${names.length + 1}">${escapeHtml(row.label)}</td></tr>`);
       continue;
     }
     const indent = row.label.startsWith("  ");
     out.push(
-      `<tr><td class="${indent ? "indent" : ""}">${esc(row.label.trim())}</td>${row.cells
-        .map((c) => `<td class="${c.tone}"${c.detail ? ` title="${esc(c.detail)}"` : ""}>${esc(c.text)}</td>`)
+      `<tr><td class="${indent ? "indent" : ""}">${escapeHtml(row.label.trim())}</td>${row.cells
+        .map((c) => `<td class="${c.tone}"${c.detail ? ` title="${escapeHtml(c.detail)}"` : ""}>${escapeHtml(c.text)}</td>`)
         .join("")}</tr>`,
     );
   }
   const rows = comparisonRows(results);
-  const notes = [...rows.filter((r) => r.rule).map((r) => esc(`${r.rule}.`)), ...(tableFootnotes(rows).traits ? [`<code>*</code>${esc(TRAITS_FOOTNOTE.slice(1))}.`] : [])];
+  const notes = [...rows.filter((r) => r.rule).map((r) => escapeHtml(`${r.rule}.`)), ...(tableFootnotes(rows).traits ? [`<code>*</code>${escapeHtml(TRAITS_FOOTNOTE.slice(1))}.`] : [])];
   out.push(`</tbody></table><p class="meta"><span class="screen-only">Hover a cell for its detail. </span>Green: protection present, endpoint private, or target met; red: missing or public; amber: restricted, or target missed.</p>`);
   out.push(`<ul class="meta">${notes.map((n) => `<li>${n}</li>`).join("")}</ul>`);
   const findings = policyFindingsByText(results);
@@ -85,7 +86,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     out.push(`<h3>Policy pack: rules that did not pass</h3><ul class="findings">`);
     for (const { finding, scenarios } of findings) {
       const which = scenarios.length === results.length && results.length > 1 ? "all" : scenarios.join(", ");
-      out.push(`<li class="${finding.level === "mandatory" ? "bad" : "warn"}">${esc(which)}: <strong>${finding.level}</strong> <code>${esc(finding.policy)}</code>: ${esc(finding.reason)}${finding.count > 1 ? ` (+${finding.count - 1} more)` : ""}</li>`);
+      out.push(`<li class="${finding.level === "mandatory" ? "bad" : "warn"}">${escapeHtml(which)}: <strong>${finding.level}</strong> <code>${escapeHtml(finding.policy)}</code>: ${escapeHtml(finding.reason)}${finding.count > 1 ? ` (+${finding.count - 1} more)` : ""}</li>`);
     }
     out.push(`</ul>`);
   }
@@ -94,7 +95,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
   for (const r of results) {
     const e = r.estimate;
     const over = overSlowest(e);
-    out.push(`<section class="scenario" id="scenario-${r.scenario}"><h2><code>${esc(r.scenario)}</code> — ${esc(r.title)}</h2><p>${esc(r.summary)}</p>`);
+    out.push(`<section class="scenario" id="scenario-${r.scenario}"><h2><code>${escapeHtml(r.scenario)}</code> — ${escapeHtml(r.title)}</h2><p>${escapeHtml(r.summary)}</p>`);
     out.push(`<figure><figcaption>Request path, trust boundaries and the protections on each hop (read from the resource graph)</figcaption>`);
     out.push(topologySvg({ scenario: r.scenario, analysis: r.analysis, resources: r.evaluation.resources }));
     out.push(`</figure>`);
@@ -102,36 +103,36 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     out.push(`<div class="cols"><div><h3>Endpoints</h3><table><thead><tr><th>endpoint</th><th>reach</th><th>detail</th></tr></thead><tbody>`);
     for (const ep of Object.values(r.analysis.endpoints)) {
       const tone = ep.reach === "internet" ? "bad" : ep.reach === "internet-restricted" ? "warn" : ep.reach === "unknown" ? "muted" : "good";
-      out.push(`<tr><td>${esc(ep.name)}</td><td class="${tone}">${esc(ep.summary)}</td><td>${esc(ep.detail)}${ep.from === "traits" ? " <em>(traits)</em>" : ""}</td></tr>`);
+      out.push(`<tr><td>${escapeHtml(ep.name)}</td><td class="${tone}">${escapeHtml(ep.summary)}</td><td>${escapeHtml(ep.detail)}${ep.from === "traits" ? " <em>(traits)</em>" : ""}</td></tr>`);
     }
     out.push(`</tbody></table>`);
-    if (r.analysis.gaps.length) out.push(`<h3>Gaps the graph shows</h3><ul class="gaps">${r.analysis.gaps.map((g) => `<li>${esc(g)}</li>`).join("")}</ul>`);
+    if (r.analysis.gaps.length) out.push(`<h3>Gaps the graph shows</h3><ul class="gaps">${r.analysis.gaps.map((g) => `<li>${escapeHtml(g)}</li>`).join("")}</ul>`);
     out.push(`</div><div><h3>Protections per hop</h3><table><thead><tr><th>hop</th><th>protection</th><th>state</th></tr></thead><tbody>`);
     for (const hop of r.analysis.hops) {
       for (const p of hop.protections) {
         const tone = p.tone ?? (p.present === true ? "good" : p.present === false ? "bad" : "muted");
-        out.push(`<tr><td>${esc(hop.name)}</td><td>${esc(p.name)}</td><td class="${tone}" title="${esc(p.detail)}">${esc(p.summary)}</td></tr>`);
+        out.push(`<tr><td>${escapeHtml(hop.name)}</td><td>${escapeHtml(p.name)}</td><td class="${tone}" title="${escapeHtml(p.detail)}">${escapeHtml(p.summary)}</td></tr>`);
       }
     }
     out.push(`</tbody></table></div></div>`);
 
-    out.push(`<h3>Spin-up: ${esc(fmtMinutes(e.spinUpMinutes))}</h3>`);
+    out.push(`<h3>Spin-up: ${escapeHtml(fmtMinutes(e.spinUpMinutes))}</h3>`);
     out.push(
-      `<p>Serial sum ${esc(fmtMinutes(e.serialMinutes))}; slowest single resource <code>${esc(urnName(e.slowest.urn))}</code> (${esc(e.slowest.type)}) ${esc(fmtMinutes(e.slowest.minutes))}; ` +
-        `the critical path is +${(over * 100).toFixed(1)}% over it: ${esc(spinUpVerdict(e).text)}. ` +
-        `Critical path: ${e.criticalPath.filter((c) => c.minutes > 0).map((c) => `<code>${esc(urnName(c.urn))}</code> ${esc(fmtMinutes(c.minutes))}`).join(" → ")}.</p>`,
+      `<p>Serial sum ${escapeHtml(fmtMinutes(e.serialMinutes))}; slowest single resource <code>${escapeHtml(urnName(e.slowest.urn))}</code> (${escapeHtml(e.slowest.type)}) ${escapeHtml(fmtMinutes(e.slowest.minutes))}; ` +
+        `the critical path is +${(over * 100).toFixed(1)}% over it: ${escapeHtml(spinUpVerdict(e).text)}. ` +
+        `Critical path: ${e.criticalPath.filter((c) => c.minutes > 0).map((c) => `<code>${escapeHtml(urnName(c.urn))}</code> ${escapeHtml(fmtMinutes(c.minutes))}`).join(" → ")}.</p>`,
     );
     out.push(`<figure><figcaption>Earliest start and finish of each resource that takes time</figcaption>${timelineSvg(e, r.scenario)}</figure>`);
 
-    out.push(`<h3>Monthly cost: ${esc(fmtUsd(e.monthlyCostUsd))} fixed, plus usage</h3>`);
+    out.push(`<h3>Monthly cost: ${escapeHtml(fmtUsd(e.monthlyCostUsd))} fixed, plus usage</h3>`);
     out.push(`<table><thead><tr><th>item</th><th>count</th><th>USD/month</th><th>basis</th><th>source</th></tr></thead><tbody>`);
     for (const l of [...fixedLines(e.costLines), ...e.costLines.filter((x) => x.usage || x.unknown)]) {
       out.push(
-        `<tr><td>${esc(l.item)}</td><td class="num">${l.count}</td><td class="num">${l.usage ? esc(usagePrice(l)) : l.unknown ? "price not read" : esc(fmtUsd(l.usd))}</td><td>${esc(l.basis)}</td><td>${l.source ? `<a href="${esc(l.source)}">${esc(new URL(l.source).hostname)}</a>` : ""}</td></tr>`,
+        `<tr><td>${escapeHtml(l.item)}</td><td class="num">${l.count}</td><td class="num">${l.usage ? escapeHtml(usagePrice(l)) : l.unknown ? "price not read" : escapeHtml(fmtUsd(l.usd))}</td><td>${escapeHtml(l.basis)}</td><td>${l.source ? `<a href="${escapeHtml(l.source)}">${escapeHtml(new URL(l.source).hostname)}</a>` : ""}</td></tr>`,
       );
     }
     out.push(`</tbody></table>`);
-    for (const note of e.notes) out.push(`<p class="meta">Note: ${esc(note)}.</p>`);
+    for (const note of e.notes) out.push(`<p class="meta">Note: ${escapeHtml(note)}.</p>`);
 
     const minutesOf = (x: (typeof r.evaluation.resources)[number]) => durationOf(x).minutes;
     out.push(`<h3>Resource graph (${r.analysis.customResources} resources, ${r.analysis.components} components)</h3>`);
@@ -141,7 +142,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     if (Array.isArray(probes) && probes.length) {
       out.push(`<h3>Probes <code>scenarios verify</code> will run</h3><table><thead><tr><th>probe</th><th>from</th><th>expects</th><th>why</th></tr></thead><tbody>`);
       for (const p of probes as { name: string; from: string; expect: Record<string, unknown>; why: string }[]) {
-        out.push(`<tr><td>${esc(p.name)}</td><td>${esc(p.from)}</td><td><code>${esc(JSON.stringify(p.expect))}</code></td><td>${esc(p.why)}</td></tr>`);
+        out.push(`<tr><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.from)}</td><td><code>${escapeHtml(JSON.stringify(p.expect))}</code></td><td>${escapeHtml(p.why)}</td></tr>`);
       }
       out.push(`</tbody></table>`);
     }
@@ -149,8 +150,8 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
   }
   out.push(`<footer><h2>Sources</h2><ul>`);
   for (const s of sourcesUsed(results)) {
-    out.push(`<li><code>${esc(s.id)}</code> (read ${esc(s.read)}): ${s.url ? `<a href="${esc(s.url)}">${esc(s.url)}</a> — ` : ""}${esc(s.says)}</li>`);
+    out.push(`<li><code>${escapeHtml(s.id)}</code> (read ${escapeHtml(s.read)}): ${s.url ? `<a href="${escapeHtml(s.url)}">${escapeHtml(s.url)}</a> — ` : ""}${escapeHtml(s.says)}</li>`);
   }
-  out.push(`</ul><p>${esc(SIMULATED_NOTICE)}</p></footer></body></html>`);
+  out.push(`</ul><p>${escapeHtml(SIMULATED_NOTICE)}</p></footer></body></html>`);
   return `${out.join("\n")}\n`;
 }

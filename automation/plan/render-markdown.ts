@@ -18,14 +18,15 @@ import {
 } from "./model";
 
 /** Table-safe text: pipes escaped, angle brackets as entities (so `<service>` is not read as an HTML tag). */
-const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/** Text for a Markdown table cell or list item: no pipes that would split the cell, no line breaks, no tags. */
+const markdownCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const MARK: Record<string, string> = { good: "✅ ", bad: "⚠️ ", warn: "⚠️ ", neutral: "", muted: "" };
 
 export function renderMarkdown(results: readonly PlanResult[], generatedAt = new Date()): string {
   const out: string[] = [];
   out.push(`# Offline plan: ${results.map((r) => r.scenario).join(", ")}`);
   out.push("");
-  out.push(`> **${esc(SIMULATED_NOTICE)}**`);
+  out.push(`> **${markdownCell(SIMULATED_NOTICE)}**`);
   out.push(`> Estimates: \`${ESTIMATES_FILE}\` (read ${ESTIMATES.read}); generated ${generatedAt.toISOString()}.`);
   out.push("");
   out.push("## Comparison");
@@ -33,15 +34,15 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
   out.push(`| | ${results.map((r) => `\`${r.scenario}\``).join(" | ")} |`);
   out.push(`|---|${results.map(() => "---").join("|")}|`);
   for (const row of comparisonRows(results)) {
-    if (row.section) out.push(`| **${esc(row.label)}** |${results.map(() => " ").join("|")}|`);
-    else out.push(`| ${esc(row.label.trim())} | ${row.cells.map((c) => esc(`${MARK[c.tone]}${c.text}`)).join(" | ")} |`);
+    if (row.section) out.push(`| **${markdownCell(row.label)}** |${results.map(() => " ").join("|")}|`);
+    else out.push(`| ${markdownCell(row.label.trim())} | ${row.cells.map((c) => markdownCell(`${MARK[c.tone]}${c.text}`)).join(" | ")} |`);
   }
   out.push("");
   const rows = comparisonRows(results);
   out.push("✅ protection present, endpoint private, or target met · ⚠️ missing, public, or target missed; rows with their own rule:");
   out.push("");
-  for (const row of rows) if (row.rule) out.push(`- ${esc(row.rule)}.`);
-  if (tableFootnotes(rows).traits) out.push(`- \`*\`: ${esc(TRAITS_FOOTNOTE.replace(/^\* /, ""))}.`);
+  for (const row of rows) if (row.rule) out.push(`- ${markdownCell(row.rule)}.`);
+  if (tableFootnotes(rows).traits) out.push(`- \`*\`: ${markdownCell(TRAITS_FOOTNOTE.replace(/^\* /, ""))}.`);
   out.push("");
   out.push(`Spin-up is the critical path through the real dependency graph; what follows the slowest resource on it needs that resource first.`);
   const findings = policyFindingsByText(results);
@@ -51,7 +52,7 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     out.push("");
     for (const { finding, scenarios } of findings) {
       const which = scenarios.length === results.length && results.length > 1 ? "all" : scenarios.map((s) => `\`${s}\``).join(", ");
-      out.push(`- ${which}: **${finding.level}** \`${finding.policy}\`: ${esc(finding.reason)}${finding.count > 1 ? ` (+${finding.count - 1} more)` : ""}`);
+      out.push(`- ${which}: **${finding.level}** \`${finding.policy}\`: ${markdownCell(finding.reason)}${finding.count > 1 ? ` (+${finding.count - 1} more)` : ""}`);
     }
   }
 
@@ -66,13 +67,13 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     out.push("");
     out.push("| endpoint | reach | detail |");
     out.push("|---|---|---|");
-    for (const ep of Object.values(r.analysis.endpoints)) out.push(`| ${ep.name} | ${esc(ep.summary)} | ${esc(ep.detail)}${ep.from === "traits" ? " *(traits)*" : ""} |`);
+    for (const ep of Object.values(r.analysis.endpoints)) out.push(`| ${ep.name} | ${markdownCell(ep.summary)} | ${markdownCell(ep.detail)}${ep.from === "traits" ? " *(traits)*" : ""} |`);
     out.push("");
     out.push("| hop | protection | state | detail |");
     out.push("|---|---|---|---|");
     for (const hop of r.analysis.hops) {
       for (const p of hop.protections) {
-        out.push(`| ${hop.name} | ${p.name} | ${p.present === true ? "✅" : p.present === false ? "⚠️" : "—"} ${esc(p.summary)} | ${esc(p.detail)} |`);
+        out.push(`| ${hop.name} | ${p.name} | ${p.present === true ? "✅" : p.present === false ? "⚠️" : "—"} ${markdownCell(p.summary)} | ${markdownCell(p.detail)} |`);
       }
     }
     if (r.analysis.gaps.length) {
@@ -104,7 +105,7 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     out.push("| item | count | USD/month | basis | source |");
     out.push("|---|---|---|---|---|");
     for (const l of [...fixedLines(e.costLines), ...e.costLines.filter((x) => x.usage || x.unknown)]) {
-      out.push(`| ${esc(l.item)} | ${l.count} | ${l.usage ? usagePrice(l) : l.unknown ? "price not read" : fmtUsd(l.usd)} | ${esc(l.basis)} | ${l.source ? `[link](${l.source})` : ""} |`);
+      out.push(`| ${markdownCell(l.item)} | ${l.count} | ${l.usage ? usagePrice(l) : l.unknown ? "price not read" : fmtUsd(l.usd)} | ${markdownCell(l.basis)} | ${l.source ? `[link](${l.source})` : ""} |`);
     }
     const free = e.costLines.filter((l) => !l.usage && !l.unknown && l.usd === 0).reduce((n, l) => n + l.count, 0);
     out.push("");
@@ -118,7 +119,7 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
       out.push("| probe | from | expects | why |");
       out.push("|---|---|---|---|");
       for (const p of probes as { name: string; from: string; expect: Record<string, unknown>; why: string }[]) {
-        out.push(`| ${p.name} | ${p.from} | ${esc(JSON.stringify(p.expect))} | ${esc(p.why)} |`);
+        out.push(`| ${p.name} | ${p.from} | ${markdownCell(JSON.stringify(p.expect))} | ${markdownCell(p.why)} |`);
       }
     }
   }

@@ -4,12 +4,13 @@
  */
 import type { RegisteredResource } from "../mock-engine";
 import type { Endpoint, Protection, ScenarioAnalysis } from "./analysis";
-import { isProvisioned, type ScenarioEstimate, shortType } from "./estimates";
+import { escapeHtml, typeName } from "../shared/text";
+import { timeAxisSvg } from "../shared/time-axis-svg";
+import { isProvisioned, type ScenarioEstimate } from "./estimates";
 import { criticalPath, type ScheduleNode, scheduleNodes, transitiveReduction } from "./graph";
 import { fmtMinutes, urnName } from "./model";
 import { MODEL_FAILOVER, MODEL_REACHED_PRIVATELY, modelPool } from "./model-path";
 
-export const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 const COLORS = {
   internet: "#c0392b",
@@ -26,7 +27,7 @@ const COLORS = {
 const reachColor = (e: Endpoint) =>
   e.reach === "internet" ? COLORS.internet : e.reach === "internet-restricted" ? COLORS.restricted : e.reach === "unknown" ? COLORS.muted : COLORS.private;
 
-const text = (x: number, y: number, s: string, attrs = "") => `<text x="${x}" y="${y}" ${attrs}>${esc(s)}</text>`;
+const text = (x: number, y: number, s: string, attrs = "") => `<text x="${x}" y="${y}" ${attrs}>${escapeHtml(s)}</text>`;
 
 const ARROW_DEFS = `<defs>
 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${COLORS.ink}"/></marker>
@@ -70,7 +71,7 @@ export function topologySvg(input: TopologyInput): string {
     { title: accountCount > 1 ? `Azure OpenAI ×${accountCount}` : "Azure OpenAI", sub: `${model}, ${a.endpoints.openAi.summary.replace(/^internet, /, "")}`, reach: a.endpoints.openAi },
   ];
   const parts: string[] = [];
-  parts.push(`<svg class="topology" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${input.scenario}: request path and trust boundaries`)}" font-family="system-ui, sans-serif" font-size="13">`);
+  parts.push(`<svg class="topology" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(`${input.scenario}: request path and trust boundaries`)}" font-family="system-ui, sans-serif" font-size="13">`);
   parts.push(ARROW_DEFS);
   // Zones: the internet band on the left, the VNet and the cluster boxes.
   const callerInVnet = a.endpoints.apim.reach === "vnet";
@@ -143,7 +144,7 @@ function modelPathParts(a: ScenarioAnalysis, resources: readonly RegisteredResou
     const color = reach.present === true ? COLORS.private : reach.tone === "warn" ? COLORS.restricted : reach.present === false ? COLORS.internet : COLORS.muted;
     if (reach.present === true) {
       // The private endpoint sits in the VNet: a small box on its boundary, where the call leaves for the account.
-      parts.push(`<rect class="private-endpoint" x="${at.vnetRight - 13}" y="${ym - 10}" width="26" height="20" rx="4" fill="#ffffff" stroke="${color}" stroke-width="2"><title>${esc(reach.detail)}</title></rect>`);
+      parts.push(`<rect class="private-endpoint" x="${at.vnetRight - 13}" y="${ym - 10}" width="26" height="20" rx="4" fill="#ffffff" stroke="${color}" stroke-width="2"><title>${escapeHtml(reach.detail)}</title></rect>`);
       parts.push(text(at.vnetRight, ym + 4, "PE", `text-anchor="middle" font-size="10" font-weight="600" fill="${color}"`));
     }
     parts.push(text(cx, ym - 16, reach.present === true ? "private endpoint" : reach.summary, `class="model-reach" text-anchor="middle" font-size="10.5" font-weight="600" fill="${color}"`));
@@ -174,38 +175,46 @@ function modelPathParts(a: ScenarioAnalysis, resources: readonly RegisteredResou
 }
 
 /** Bars from earliest start to finish for the resources that take time; the critical path in red. */
-/** At 12px a character is up to about 7px wide: 42 of them fit the 300px label column. */
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
 export function timelineSvg(estimate: ScenarioEstimate, scenario: string): string {
   const critical = new Set(estimate.criticalPath.map((c) => c.urn));
   const rows = estimate.timeline
     .filter((t) => critical.has(t.urn) || t.minutes >= 0.75)
     .sort((p, q) => p.start - q.start || p.finish - q.finish);
   const total = Math.max(estimate.spinUpMinutes, 1);
-  const labelW = 300;
-  const W = 1300;
-  const plotW = W - labelW - 40;
-  const rowH = 18;
-  const H = 40 + rows.length * rowH + 30;
-  const x = (m: number) => labelW + (m / total) * plotW;
-  const step = total > 60 ? 10 : total > 20 ? 5 : total > 8 ? 2 : 1;
-  const parts: string[] = [];
-  parts.push(`<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${scenario}: spin-up timeline`)}" font-family="system-ui, sans-serif" font-size="12">`);
-  for (let m = 0; m <= total + 1e-9; m += step) {
-    parts.push(`<line x1="${x(m)}" y1="24" x2="${x(m)}" y2="${H - 24}" stroke="#e5e8e8"/>`);
-    parts.push(text(x(m), 16, `${m} min`, `text-anchor="middle" fill="${COLORS.muted}" font-size="11"`));
-  }
-  rows.forEach((t, i) => {
-    const yy = 30 + i * rowH;
-    const onPath = critical.has(t.urn);
-    parts.push(text(labelW - 8, yy + 12, clip(`${urnName(t.urn)} · ${shortType(t.type)}`, 42), `text-anchor="end" fill="${onPath ? COLORS.critical : COLORS.ink}"`));
-    const w = Math.max(2, x(t.finish) - x(t.start));
-    parts.push(`<rect x="${x(t.start)}" y="${yy + 2}" width="${w}" height="${rowH - 6}" rx="3" fill="${onPath ? COLORS.critical : COLORS.aks}" opacity="${t.kind === "observed" ? 0.65 : 0.95}"><title>${esc(`${urnName(t.urn)}: ${t.start}–${t.finish} min (${t.kind})`)}</title></rect>`);
+  return timeAxisSvg({
+    className: "timeline",
+    ariaLabel: `${scenario}: spin-up timeline`,
+    width: 1300,
+    labelWidth: 300,
+    rightMargin: 40,
+    rowHeight: 18,
+    top: 30,
+    bottom: 30,
+    total,
+    tickStep: total > 60 ? 10 : total > 20 ? 5 : total > 8 ? 2 : 1,
+    tickLabel: (m) => `${m} min`,
+    // At 12px a character is up to about 7px wide: 42 of them fit the 300px label column.
+    labelChars: 42,
+    rows: rows.map((t) => {
+      const colour = critical.has(t.urn) ? COLORS.critical : COLORS.aks;
+      return {
+        label: `${urnName(t.urn)} · ${typeName(t.type)}`,
+        start: t.start,
+        end: t.finish,
+        colour,
+        labelAttrs: `fill="${critical.has(t.urn) ? COLORS.critical : COLORS.ink}"`,
+        barAttrs: `opacity="${t.kind === "observed" ? 0.65 : 0.95}"`,
+        tooltip: `${urnName(t.urn)}: ${t.start}–${t.finish} min (${t.kind})`,
+      };
+    }),
+    footer: `critical path ${fmtMinutes(estimate.spinUpMinutes)} (red) · serial sum ${fmtMinutes(estimate.serialMinutes)} · pale bars: observed durations, solid: documented`,
+    look: {
+      svg: `font-family="system-ui, sans-serif" font-size="12"`,
+      tick: `stroke="#e5e8e8"`,
+      axis: `fill="${COLORS.muted}" font-size="11"`,
+      footer: `fill="${COLORS.muted}" font-size="11"`,
+    },
   });
-  parts.push(text(labelW, H - 6, `critical path ${fmtMinutes(estimate.spinUpMinutes)} (red) · serial sum ${fmtMinutes(estimate.serialMinutes)} · pale bars: observed durations, solid: documented`, `fill="${COLORS.muted}" font-size="11"`));
-  parts.push(`</svg>`);
-  return parts.join("\n");
 }
 
 /** The top-level component a resource belongs to (its ancestor just below the scenario root). */
@@ -275,7 +284,7 @@ export function resourceGraphSvg(resources: readonly RegisteredResource[], minut
   layers.forEach((layer, i) => layer.forEach((r, j) => pos.set(r.urn, { x: 14 + i * colW, y: top + j * rowH })));
 
   const parts: string[] = [];
-  parts.push(`<svg class="resource-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${scenario}: resource graph`)}" font-family="system-ui, sans-serif" font-size="11">`);
+  parts.push(`<svg class="resource-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(`${scenario}: resource graph`)}" font-family="system-ui, sans-serif" font-size="11">`);
   parts.push(ARROW_DEFS);
   layers.forEach((_, i) => parts.push(text(14 + i * colW + boxW / 2, 24, `step ${i + 1}`, `text-anchor="middle" fill="${COLORS.muted}"`)));
   const edges: string[] = [];
@@ -305,7 +314,7 @@ export function resourceGraphSvg(resources: readonly RegisteredResource[], minut
     const label = `${urnName(r.urn)}`;
     parts.push(
       `<g class="resource"><rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="4" fill="${color}" fill-opacity="0.14" stroke="${crit ? COLORS.critical : color}" stroke-width="${crit ? 2 : 1}"/>` +
-        `<title>${esc(`${r.urn}\n${r.type}\n${fmtMinutes(minutesOf(r))}`)}</title>` +
+        `<title>${escapeHtml(`${r.urn}\n${r.type}\n${fmtMinutes(minutesOf(r))}`)}</title>` +
         text(p.x + 6, p.y + 15, label.length > 26 ? `${label.slice(0, 25)}…` : label, `fill="${COLORS.ink}"`) +
         `</g>`,
     );

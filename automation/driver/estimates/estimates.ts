@@ -3,20 +3,14 @@
  * measurements. Loaded lazily, and reported as unavailable rather than failing when it cannot be loaded.
  */
 import type { ScenarioName } from "../../../config/schema";
-import { nameFromUrn, shortType } from "../report/timeline";
+import type { CostLine, ScenarioEstimate, TimedResource } from "../../plan/estimates";
+import { errorText, firstLine, moduleAndType } from "../../shared/text";
+import { nameFromUrn } from "../report/timeline";
 
-/** The shape `estimateScenario(evaluation)` returns; fields the report does not know are kept as they are. */
-export interface PlanEstimates {
-  spinUpMinutes?: number;
-  serialMinutes?: number;
-  slowest?: unknown;
-  criticalPath?: unknown;
-  monthlyCostUsd?: number;
-  costLines?: unknown;
-  notes?: string[];
-}
+/** The part of the plan's estimate (`estimateScenario`) that the reports show beside the measurements. */
+export type ReportedEstimate = Pick<ScenarioEstimate, "spinUpMinutes" | "serialMinutes" | "slowest" | "criticalPath" | "monthlyCostUsd" | "costLines" | "notes">;
 
-export type EstimatesResult = { ok: true; estimates: PlanEstimates } | { ok: false; reason: string };
+export type EstimatesResult = { ok: true; estimates: ReportedEstimate } | { ok: false; reason: string };
 
 /**
  * Evaluates the scenario offline and asks the plan for its estimates, in a child process: the mock engine
@@ -34,7 +28,7 @@ export async function planEstimates(scenario: ScenarioName, overrides: Record<st
       try {
         resolve(JSON.parse(last) as EstimatesResult);
       } catch {
-        resolve({ ok: false, reason: `estimating ${scenario} failed (${firstLine(error ?? stderr) || "no result"})` });
+        resolve({ ok: false, reason: `estimating ${scenario} failed (${firstLine(error ? errorText(error) : stderr) || "no result"})` });
       }
     });
   });
@@ -47,26 +41,23 @@ export async function estimateInThisProcess(scenario: ScenarioName, overrides: R
     // Loaded here, in the worker, not by the CLI; a typed path, so a move of either module fails the type check.
     estimate = (require("../../plan/estimates") as typeof import("../../plan/estimates")).estimateScenario;
   } catch (e) {
-    return { ok: false, reason: `the plan's estimates could not be loaded (${firstLine(e)})` };
+    return { ok: false, reason: `the plan's estimates could not be loaded (${firstLine(errorText(e))})` };
   }
   try {
     const { evaluateScenario } = require("../../evaluate") as typeof import("../../evaluate");
     const evaluation = await evaluateScenario(scenario, { overrides, stack });
     return { ok: true, estimates: await estimate(evaluation) };
   } catch (e) {
-    return { ok: false, reason: `estimating ${scenario} failed (${firstLine(e)})` };
+    return { ok: false, reason: `estimating ${scenario} failed (${firstLine(errorText(e))})` };
   }
-}
-
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split("\n")[0];
 }
 
 /**
  * One readable line for an item of `slowest` / `criticalPath` / `costLines`: the plan's `TimedResource`
- * (`{ urn, type, minutes }`) and `CostLine` (`{ item, count, usd, basis, usage }`), or anything else.
+ * (`{ urn, type, minutes }`) and `CostLine` (`{ item, count, usd, basis, usage }`). The estimate comes from a
+ * child process as JSON that nothing checks against the type, so any other value still gets a line.
  */
-export function describeItem(item: unknown): string {
+export function describeItem(item: TimedResource | CostLine | unknown): string {
   if (item === null || item === undefined) return "";
   if (typeof item !== "object") return String(item);
   const o = item as Record<string, unknown>;
@@ -76,17 +67,16 @@ export function describeItem(item: unknown): string {
     return `${o.item}${count}: ${price}${typeof o.basis === "string" && o.basis ? ` (${o.basis})` : ""}`;
   }
   const name = typeof o.urn === "string" ? nameFromUrn(o.urn) : (o.name ?? o.resource ?? o.label);
-  const label = [typeof o.type === "string" ? shortType(o.type) : undefined, name].filter((x) => typeof x === "string" && x).join(" ");
+  const label = [typeof o.type === "string" ? moduleAndType(o.type) : undefined, name].filter((x) => typeof x === "string" && x).join(" ");
   const minutes = typeof o.minutes === "number" ? `${round(o.minutes)} min` : undefined;
   if (label) return minutes ? `${label} (${minutes})` : label;
   return JSON.stringify(item);
 }
 
 /** A list-shaped estimate (`slowest`, `criticalPath`, `costLines`) as lines; a single value as one line. */
-export function describeList(value: unknown): string[] {
+export function describeList(value: TimedResource | readonly (TimedResource | CostLine)[] | undefined): string[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value.map(describeItem).filter(Boolean);
-  if (typeof value === "object" && Array.isArray((value as { steps?: unknown[] }).steps)) return describeList((value as { steps: unknown[] }).steps);
   return [describeItem(value)];
 }
 

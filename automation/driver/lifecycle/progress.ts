@@ -6,7 +6,8 @@
  *  - otherwise (pipes, CI logs, `--json`): plain lines on stderr, one per phase change, per resource
  *    operation that ends, per error, and a "waiting on" line every minute while something slow runs.
  */
-import { formatDuration, shortType } from "../report/timeline";
+import { moduleAndType } from "../../shared/text";
+import { formatDuration } from "../report/timeline";
 import type { Phase, ProgressEvent, ProgressListener } from "../stack/types";
 
 interface InFlight {
@@ -100,7 +101,7 @@ export class StackBoard {
     if (s.finished) return `${s.finished.ok ? "done" : "FAILED"}: ${s.finished.summary} (${formatDuration(s.finished.at - s.startedAt)})`;
     const longest = [...s.inFlight.values()].sort((a, b) => a.since - b.since)[0];
     const activity = longest
-      ? `${VERB[longest.op] ?? longest.op} ${shortType(longest.type)} ${longest.name} ${formatDuration(t - longest.since)}${s.inFlight.size > 1 ? ` (+${s.inFlight.size - 1} more)` : ""}`
+      ? `${VERB[longest.op] ?? longest.op} ${moduleAndType(longest.type)} ${longest.name} ${formatDuration(t - longest.since)}${s.inFlight.size > 1 ? ` (+${s.inFlight.size - 1} more)` : ""}`
       : "";
     const counts = s.done || s.failed ? ` [${s.done} done${s.failed ? `, ${s.failed} failed` : ""}]` : "";
     return [s.phase, activity].filter(Boolean).join("  ") + counts + `  ${formatDuration(t - s.startedAt)}`;
@@ -113,7 +114,7 @@ export class StackBoard {
     return [...s.inFlight.values()]
       .filter((f) => t - f.since >= minMs)
       .sort((a, b) => a.since - b.since)
-      .map((f) => `${shortType(f.type)} ${f.name} (${formatDuration(t - f.since)})`);
+      .map((f) => `${moduleAndType(f.type)} ${f.name} (${formatDuration(t - f.since)})`);
   }
 }
 
@@ -140,7 +141,7 @@ export function plainRenderer(board: StackBoard, write: (line: string) => void, 
         const since = starts.get(key);
         starts.delete(key);
         const verb = pastTense(e.op, e.ok) ?? (e.ok ? e.op : `FAILED ${e.op}`);
-        write(`${prefix} ${verb} ${shortType(e.type)} ${e.name}${since !== undefined ? ` (${formatDuration(e.at - since)})` : ""}`);
+        write(`${prefix} ${verb} ${moduleAndType(e.type)} ${e.name}${since !== undefined ? ` (${formatDuration(e.at - since)})` : ""}`);
         break;
       }
       case "message":

@@ -6,7 +6,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describeList, type EstimatesResult } from "../estimates/estimates";
 import { describePurgeable } from "../cleanup/purge";
-import { formatDuration, NO_OP, shortType, type Timeline, type TimelineEntry } from "./timeline";
+import { escapeHtml, moduleAndType } from "../../shared/text";
+import { timeAxisSvg } from "../../shared/time-axis-svg";
+import { formatDuration, NO_OP, type Timeline, type TimelineEntry } from "./timeline";
 import type { OperationStatus, PurgeResult, StackOperation } from "../stack/types";
 import type { VerifyReport } from "../verify/verify";
 
@@ -104,7 +106,7 @@ function timelineSummaryRows(t: Timeline): string[][] {
 }
 
 function entryRow(e: TimelineEntry): string[] {
-  return [e.name, shortType(e.type), e.op, at(e.startMs), e.durationMs !== undefined ? formatDuration(e.durationMs) : e.status === "incomplete" ? "not finished" : "-", e.status + (e.error ? `: ${e.error}` : "")];
+  return [e.name, moduleAndType(e.type), e.op, at(e.startMs), e.durationMs !== undefined ? formatDuration(e.durationMs) : e.status === "incomplete" ? "not finished" : "-", e.status + (e.error ? `: ${e.error}` : "")];
 }
 
 export function timelineMarkdown(t: Timeline, level = 2): string[] {
@@ -117,14 +119,14 @@ export function timelineMarkdown(t: Timeline, level = 2): string[] {
     "",
     ...mdTable(
       ["type", "count", "longest", "sum"],
-      t.totals.byType.slice(0, 12).map((b) => [shortType(b.type), String(b.count), formatDuration(b.maxMs), formatDuration(b.totalMs)]),
+      t.totals.byType.slice(0, 12).map((b) => [moduleAndType(b.type), String(b.count), formatDuration(b.maxMs), formatDuration(b.totalMs)]),
     ),
     "",
   );
   const failures = t.entries.filter((e) => e.status === "failed");
   if (failures.length || t.errors.length) {
     out.push(`${h} Errors`, "");
-    for (const e of failures) out.push(`- ${e.name} (${shortType(e.type)}, ${e.op}): ${e.error ?? "failed"}`);
+    for (const e of failures) out.push(`- ${e.name} (${moduleAndType(e.type)}, ${e.op}): ${e.error ?? "failed"}`);
     for (const e of t.errors) out.push(`- ${e}`);
     out.push("");
   }
@@ -177,7 +179,7 @@ export function compareMarkdown(r: CompareReport): string {
     }
     const est = e.estimates.ok ? e.estimates.estimates : undefined;
     if (!e.estimates.ok) out.push(`Plan estimates unavailable: ${e.estimates.reason}.`, "");
-    const measured = e.up?.totals.slowest.map((s) => `${s.name} (${shortType(s.type)}) ${formatDuration(s.durationMs)}`) ?? [];
+    const measured = e.up?.totals.slowest.map((s) => `${s.name} (${moduleAndType(s.type)}) ${formatDuration(s.durationMs)}`) ?? [];
     const planned = describeList(est?.slowest);
     if (measured.length || planned.length) {
       out.push("### Slowest resources", "");
@@ -206,10 +208,6 @@ export function compareMarkdown(r: CompareReport): string {
 
 // ---------------------------------------------------------------- HTML + SVG
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
-
 const TICK_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200].map((s) => s * 1000);
 
 export function tickStep(totalMs: number, maxTicks = 10): number {
@@ -227,42 +225,33 @@ const OP_COLOURS: Record<string, string> = {
 
 /** A Gantt-like chart of the provider-managed resource operations of one timeline. */
 export function ganttSvg(t: Timeline, options: { width?: number; rowHeight?: number; labelWidth?: number } = {}): string {
-  const width = options.width ?? 1000;
-  const row = options.rowHeight ?? 16;
-  const label = options.labelWidth ?? 380;
-  // 11px monospace is about 6.7px a character.
-  const labelChars = Math.floor((label - 12) / 6.7);
+  const labelWidth = options.labelWidth ?? 380;
   const entries = t.entries.filter((e) => e.custom && !NO_OP.has(e.op));
   const total = Math.max(t.totals.wallMs, ...entries.map((e) => e.endMs ?? e.startMs), 1);
-  const plot = width - label - 70;
-  const x = (ms: number) => label + (ms / total) * plot;
-  const top = 22;
-  const height = top + entries.length * row + 10;
-  const step = tickStep(total);
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="gantt" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`${t.operation} of ${t.stack}: resource operations over time`)}">`,
-  ];
-  for (let ms = 0; ms <= total + 1; ms += step) {
-    const tx = x(ms).toFixed(1);
-    parts.push(`<line x1="${tx}" y1="${top - 4}" x2="${tx}" y2="${height - 6}" class="tick"/>`);
-    parts.push(`<text x="${tx}" y="${top - 8}" class="axis" text-anchor="middle">${escapeHtml(axisLabel(ms))}</text>`);
-  }
-  entries.forEach((e, i) => {
-    const y = top + i * row;
-    const end = e.endMs ?? total;
-    const bx = x(e.startMs);
-    const bw = Math.max(1.5, x(end) - bx);
-    const colour = e.status === "failed" ? "#d62728" : e.status === "incomplete" ? "#9a9a9a" : (OP_COLOURS[e.op] ?? "#2f7ebc");
-    const tip = `${e.op} ${e.type} ${e.name}: ${at(e.startMs)} + ${e.durationMs !== undefined ? formatDuration(e.durationMs) : "not finished"}${e.error ? ` (${e.error})` : ""}`;
-    parts.push(`<g><title>${escapeHtml(tip)}</title>`);
-    parts.push(`<text x="${label - 6}" y="${y + row - 4}" class="label" text-anchor="end">${escapeHtml(truncate(`${shortType(e.type)} ${e.name}`, labelChars))}</text>`);
-    parts.push(
-      `<rect x="${bx.toFixed(1)}" y="${y + 2}" width="${bw.toFixed(1)}" height="${row - 4}" rx="2" fill="${colour}"${e.status === "incomplete" ? ' stroke="#555" stroke-dasharray="3 2"' : ""}/>`,
-    );
-    parts.push(`<text x="${(bx + bw + 4).toFixed(1)}" y="${y + row - 4}" class="dur">${escapeHtml(e.durationMs !== undefined ? formatDuration(e.durationMs) : "...")}</text></g>`);
+  return timeAxisSvg({
+    className: "gantt",
+    ariaLabel: `${t.operation} of ${t.stack}: resource operations over time`,
+    width: options.width ?? 1000,
+    labelWidth,
+    rightMargin: 70,
+    rowHeight: options.rowHeight ?? 16,
+    top: 22,
+    bottom: 10,
+    total,
+    tickStep: tickStep(total),
+    tickLabel: axisLabel,
+    // 11px monospace is about 6.7px a character.
+    labelChars: Math.floor((labelWidth - 12) / 6.7),
+    rows: entries.map((e) => ({
+      label: `${moduleAndType(e.type)} ${e.name}`,
+      start: e.startMs,
+      end: e.endMs ?? total,
+      colour: e.status === "failed" ? "#d62728" : e.status === "incomplete" ? "#9a9a9a" : (OP_COLOURS[e.op] ?? "#2f7ebc"),
+      barAttrs: e.status === "incomplete" ? 'stroke="#555" stroke-dasharray="3 2"' : undefined,
+      tooltip: `${e.op} ${e.type} ${e.name}: ${at(e.startMs)} + ${e.durationMs !== undefined ? formatDuration(e.durationMs) : "not finished"}${e.error ? ` (${e.error})` : ""}`,
+      after: e.durationMs !== undefined ? formatDuration(e.durationMs) : "...",
+    })),
   });
-  parts.push("</svg>");
-  return parts.join("");
 }
 
 function axisLabel(ms: number): string {
@@ -274,10 +263,6 @@ function axisLabel(ms: number): string {
   return m ? `${h}h${String(m).padStart(2, "0")}` : `${h}h`;
 }
 
-function truncate(text: string, n: number): string {
-  return text.length > n ? `${text.slice(0, n - 1)}…` : text;
-}
-
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;color:#1d1d1f;padding:0 1rem}
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}h3{margin-top:1.4rem}
@@ -286,7 +271,7 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .synthetic{background:#fff4ce;border:1px solid #e0c45c;padding:.6rem .9rem;border-radius:4px}
 .fail{color:#b00020;font-weight:600}.pass{color:#1b7f3b;font-weight:600}
 .gantt{display:block;margin:.6rem 0;max-width:100%;height:auto}
-.gantt .label{font:11px ui-monospace,Menlo,Consolas,monospace;fill:#333}.gantt .dur{font:10px system-ui,sans-serif;fill:#555}
+.gantt .label{font:11px ui-monospace,Menlo,Consolas,monospace;fill:#333}.gantt .after{font:10px system-ui,sans-serif;fill:#555}
 .gantt .axis{font:10px system-ui,sans-serif;fill:#666}.gantt .tick{stroke:#e6e6e6;stroke-width:1}
 details{margin:.6rem 0}summary{cursor:pointer}
 footer{margin-top:3rem;color:#777;font-size:.85rem}
@@ -307,7 +292,7 @@ function timelineHtml(t: Timeline): string {
     "<h4>Slowest operations</h4>",
     htmlTable(["resource", "type", "op", "start", "duration", "status"], t.totals.slowest.map(entryRow), [3, 4]),
     failures.length || t.errors.length
-      ? `<h4>Errors</h4><ul>${failures.map((e) => `<li>${escapeHtml(`${e.name} (${shortType(e.type)}, ${e.op}): ${e.error ?? "failed"}`)}</li>`).join("")}${t.errors.map((e) => `<li>${escapeHtml(e)}</li>`).join("")}</ul>`
+      ? `<h4>Errors</h4><ul>${failures.map((e) => `<li>${escapeHtml(`${e.name} (${moduleAndType(e.type)}, ${e.op}): ${e.error ?? "failed"}`)}</li>`).join("")}${t.errors.map((e) => `<li>${escapeHtml(e)}</li>`).join("")}</ul>`
       : "",
     `<details><summary>Every resource operation (${ops.length})</summary>${htmlTable(["resource", "type", "op", "start", "duration", "status"], ops.map(entryRow), [3, 4])}</details>`,
   ].join("\n");
@@ -363,7 +348,7 @@ export function compareHtml(r: CompareReport): string {
     if (e.error) parts.push(`<p class="fail">Failed: ${escapeHtml(e.error)}</p>`);
     if (e.leftovers?.length) parts.push(`<p>Left behind:</p><ul>${e.leftovers.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`);
     if (!e.estimates.ok) parts.push(`<p>Plan estimates unavailable: ${escapeHtml(e.estimates.reason)}.</p>`);
-    const measured = e.up?.totals.slowest.map((s) => `${s.name} (${shortType(s.type)}) ${formatDuration(s.durationMs)}`) ?? [];
+    const measured = e.up?.totals.slowest.map((s) => `${s.name} (${moduleAndType(s.type)}) ${formatDuration(s.durationMs)}`) ?? [];
     const planned = describeList(est?.slowest);
     if (measured.length || planned.length) {
       const n = Math.max(measured.length, planned.length);

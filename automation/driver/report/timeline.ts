@@ -232,9 +232,3 @@ export function formatDuration(ms: number | undefined): string {
   if (m) return `${m}m ${String(sec).padStart(2, "0")}s`;
   return `${sec}s`;
 }
-
-/** The short form of a type token: `azure-native:apimanagement:ApiManagementService` -> `apimanagement:ApiManagementService`. */
-export function shortType(type: string): string {
-  const parts = type.split(":");
-  return parts.length >= 3 ? parts.slice(1).join(":") : type;
-}

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EventRecorder, loadRecording, type RecordedEvent, recordingProblem, recordPathFor, saveRecording } from "../../../automation/driver/report/recorder";
-import { buildTimeline, formatDuration, nameFromUrn, plainMessage, shortType } from "../../../automation/driver/report/timeline";
+import { buildTimeline, formatDuration, nameFromUrn, plainMessage } from "../../../automation/driver/report/timeline";
+import { moduleAndType } from "../../../automation/shared/text";
 import type { EngineEvent } from "../../../automation/driver/stack/types";
 
 const STACK = "public-eph-abc123";
@@ -130,7 +131,7 @@ describe("automation/driver/report/timeline", () => {
     assert.equal(formatDuration(3_720_000), "1h 02m");
     assert.equal(formatDuration(undefined), "-");
     assert.equal(nameFromUrn(urn("a:b:C", "my-name")), "my-name");
-    assert.equal(shortType("azure-native:apimanagement:ApiManagementService"), "apimanagement:ApiManagementService");
+    assert.equal(moduleAndType("azure-native:apimanagement:ApiManagementService"), "apimanagement:ApiManagementService");
     assert.equal(plainMessage("\u001b[31m<{%fg 1%}>boom<{%reset%}>\u001b[0m"), "boom");
   });
 });
