@@ -5,7 +5,7 @@
 import type { ScenarioName } from "../../config/schema";
 import type { ScenarioEvaluation } from "../evaluate";
 import type { ScenarioAnalysis } from "./analysis";
-import { typeName } from "../shared/text";
+import { nameFromUrn, typeName } from "../shared/text";
 import { type CostLine, ESTIMATES, type ScenarioEstimate } from "./estimates";
 import { MODEL_FAILOVER, MODEL_REACHED_PRIVATELY } from "./model-path";
 
@@ -105,8 +105,6 @@ export const usagePrice = (l: CostLine) => (l.usdAtCap === undefined ? "usage" :
 export const fmtUsd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** Last segment of a URN (the resource's logical name). */
-export const urnName = (urn: string) => urn.split("::").pop() ?? urn;
-
 export function overSlowest(e: ScenarioEstimate): number {
   return e.slowest.minutes > 0 ? e.spinUpMinutes / e.slowest.minutes - 1 : 0;
 }
@@ -127,7 +125,7 @@ export function spinUpVerdict(e: ScenarioEstimate): { ok: boolean; text: string 
   const ok = startsAtOnce(e);
   if (over <= SPIN_UP_TOLERANCE) return { ok, text: `within ${SPIN_UP_TOLERANCE * 100}% of the slowest resource (target met)` };
   const at = e.criticalPath.findIndex((c) => c.urn === e.slowest.urn);
-  const tail = e.criticalPath.slice(at + 1).filter((c) => c.minutes > 0).map((c) => urnName(c.urn));
+  const tail = e.criticalPath.slice(at + 1).filter((c) => c.minutes > 0).map((c) => nameFromUrn(c.urn));
   return {
     ok,
     text: ok
@@ -196,7 +194,7 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
   row("  slowest resource", (r) => ({
     text: `${fmtMinutes(r.estimate.slowest.minutes)} ${abbreviate(typeName(r.estimate.slowest.type))}`,
     tone: "neutral",
-    detail: `${urnName(r.estimate.slowest.urn)} (${r.estimate.slowest.type})`,
+    detail: `${nameFromUrn(r.estimate.slowest.urn)} (${r.estimate.slowest.type})`,
   }));
   row("  slowest starts", (r) => {
     const start = slowestStart(r.estimate);
@@ -257,7 +255,7 @@ export const TRAITS_FOOTNOTE = "* from the scenario's traits: the graph has no l
 export function pathText(e: ScenarioEstimate, sep = " → "): string {
   return e.criticalPath
     .filter((c) => c.minutes > 0)
-    .map((c) => `${urnName(c.urn)} ${fmtMinutes(c.minutes)}`)
+    .map((c) => `${nameFromUrn(c.urn)} ${fmtMinutes(c.minutes)}`)
     .join(sep);
 }
 

@@ -17,9 +17,8 @@ import {
   tableFootnotes,
   TRAITS_FOOTNOTE,
   sourcesUsed,
-  urnName,
 } from "./model";
-import { escapeHtml } from "../shared/text";
+import { escapeHtml, nameFromUrn } from "../shared/text";
 import { resourceGraphSvg, timelineSvg, topologySvg } from "./svg";
 
 const CSS = `
@@ -118,9 +117,9 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
 
     out.push(`<h3>Spin-up: ${escapeHtml(fmtMinutes(e.spinUpMinutes))}</h3>`);
     out.push(
-      `<p>Serial sum ${escapeHtml(fmtMinutes(e.serialMinutes))}; slowest single resource <code>${escapeHtml(urnName(e.slowest.urn))}</code> (${escapeHtml(e.slowest.type)}) ${escapeHtml(fmtMinutes(e.slowest.minutes))}; ` +
+      `<p>Serial sum ${escapeHtml(fmtMinutes(e.serialMinutes))}; slowest single resource <code>${escapeHtml(nameFromUrn(e.slowest.urn))}</code> (${escapeHtml(e.slowest.type)}) ${escapeHtml(fmtMinutes(e.slowest.minutes))}; ` +
         `the critical path is +${(over * 100).toFixed(1)}% over it: ${escapeHtml(spinUpVerdict(e).text)}. ` +
-        `Critical path: ${e.criticalPath.filter((c) => c.minutes > 0).map((c) => `<code>${escapeHtml(urnName(c.urn))}</code> ${escapeHtml(fmtMinutes(c.minutes))}`).join(" → ")}.</p>`,
+        `Critical path: ${e.criticalPath.filter((c) => c.minutes > 0).map((c) => `<code>${escapeHtml(nameFromUrn(c.urn))}</code> ${escapeHtml(fmtMinutes(c.minutes))}`).join(" → ")}.</p>`,
     );
     out.push(`<figure><figcaption>Earliest start and finish of each resource that takes time</figcaption>${timelineSvg(e, r.scenario)}</figure>`);
 

@@ -1,4 +1,5 @@
 /** The plan as Markdown: the comparison table, then a section per scenario, then the sources. */
+import { nameFromUrn } from "../shared/text";
 import { ESTIMATES, ESTIMATES_FILE } from "./estimates";
 import {
   comparisonRows,
@@ -14,7 +15,6 @@ import {
   sourcesUsed,
   tableFootnotes,
   TRAITS_FOOTNOTE,
-  urnName,
 } from "./model";
 
 /** Table-safe text: pipes escaped, angle brackets as entities (so `<service>` is not read as an HTML tag). */
@@ -88,14 +88,14 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     const over = overSlowest(e);
     out.push(
       `**${fmtMinutes(e.spinUpMinutes)}** on the critical path (serial sum ${fmtMinutes(e.serialMinutes)}; slowest single resource ` +
-        `\`${urnName(e.slowest.urn)}\` ${fmtMinutes(e.slowest.minutes)}; +${(over * 100).toFixed(1)}%: ${spinUpVerdict(e).text}).`,
+        `\`${nameFromUrn(e.slowest.urn)}\` ${fmtMinutes(e.slowest.minutes)}; +${(over * 100).toFixed(1)}%: ${spinUpVerdict(e).text}).`,
     );
     out.push("");
     out.push("| # | resource | type | minutes | finishes at |");
     out.push("|---|---|---|---|---|");
     e.criticalPath.forEach((c, i) => {
       const t = e.timeline.find((x) => x.urn === c.urn);
-      out.push(`| ${i + 1} | \`${urnName(c.urn)}\` | \`${c.type}\` | ${c.minutes} | ${t ? t.finish : ""} |`);
+      out.push(`| ${i + 1} | \`${nameFromUrn(c.urn)}\` | \`${c.type}\` | ${c.minutes} | ${t ? t.finish : ""} |`);
     });
     out.push("");
     out.push("### Monthly cost");

@@ -2,6 +2,7 @@
  * The plan for a terminal: one comparison table and a summary per scenario, fitted to the terminal's width.
  * Cells and labels wrap onto more lines instead of being cut, so nothing is lost at 80 columns.
  */
+import { nameFromUrn } from "../shared/text";
 import { ESTIMATES_FILE } from "./estimates";
 import {
   comparisonRows,
@@ -17,7 +18,6 @@ import {
   tableFootnotes,
   type Tone,
   TRAITS_FOOTNOTE,
-  urnName,
 } from "./model";
 
 export interface TextOptions {
@@ -130,7 +130,7 @@ export function renderText(results: readonly PlanResult[], options: TextOptions)
     out.push(...para(r.summary, "neutral", "  "));
     out.push(
       ...para(
-        `Spin-up ≈ ${fmtMinutes(e.spinUpMinutes)} (serial ${fmtMinutes(e.serialMinutes)}; slowest ${urnName(e.slowest.urn)} ${fmtMinutes(e.slowest.minutes)}; ` +
+        `Spin-up ≈ ${fmtMinutes(e.spinUpMinutes)} (serial ${fmtMinutes(e.serialMinutes)}; slowest ${nameFromUrn(e.slowest.urn)} ${fmtMinutes(e.slowest.minutes)}; ` +
           `${spinUpVerdict(e).text}). Critical path: ${pathText(e)}`,
         "neutral",
         "  ",

@@ -4,13 +4,12 @@
  */
 import type { RegisteredResource } from "../mock-engine";
 import type { Endpoint, Protection, ScenarioAnalysis } from "./analysis";
-import { escapeHtml, typeName } from "../shared/text";
+import { escapeHtml, nameFromUrn, typeName } from "../shared/text";
 import { timeAxisSvg } from "../shared/time-axis-svg";
 import { isProvisioned, type ScenarioEstimate } from "./estimates";
 import { criticalPath, type ScheduleNode, scheduleNodes, transitiveReduction } from "./graph";
-import { fmtMinutes, urnName } from "./model";
+import { fmtMinutes } from "./model";
 import { MODEL_FAILOVER, MODEL_REACHED_PRIVATELY, modelPool } from "./model-path";
-
 
 const COLORS = {
   internet: "#c0392b",
@@ -198,13 +197,13 @@ export function timelineSvg(estimate: ScenarioEstimate, scenario: string): strin
     rows: rows.map((t) => {
       const colour = critical.has(t.urn) ? COLORS.critical : COLORS.aks;
       return {
-        label: `${urnName(t.urn)} · ${typeName(t.type)}`,
+        label: `${nameFromUrn(t.urn)} · ${typeName(t.type)}`,
         start: t.start,
         end: t.finish,
         colour,
         labelAttrs: `fill="${critical.has(t.urn) ? COLORS.critical : COLORS.ink}"`,
         barAttrs: `opacity="${t.kind === "observed" ? 0.65 : 0.95}"`,
-        tooltip: `${urnName(t.urn)}: ${t.start}–${t.finish} min (${t.kind})`,
+        tooltip: `${nameFromUrn(t.urn)}: ${t.start}–${t.finish} min (${t.kind})`,
       };
     }),
     footer: `critical path ${fmtMinutes(estimate.spinUpMinutes)} (red) · serial sum ${fmtMinutes(estimate.serialMinutes)} · pale bars: observed durations, solid: documented`,
@@ -224,7 +223,7 @@ export function componentGroup(r: RegisteredResource, byUrn: Map<string, Registe
     const parent = byUrn.get(at.parent);
     if (!parent) break;
     // `parent` is the scenario root: `at` is the top-level component (or r itself, directly under the root).
-    if (!parent.parent) return at === r ? "scenario" : urnName(at.urn);
+    if (!parent.parent) return at === r ? "scenario" : nameFromUrn(at.urn);
     at = parent;
   }
   return "scenario";
@@ -311,7 +310,7 @@ export function resourceGraphSvg(resources: readonly RegisteredResource[], minut
     const p = pos.get(r.urn)!;
     const color = PALETTE[groups.indexOf(componentGroup(r, byUrn)) % PALETTE.length];
     const crit = onPath.has(r.urn);
-    const label = `${urnName(r.urn)}`;
+    const label = `${nameFromUrn(r.urn)}`;
     parts.push(
       `<g class="resource"><rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="4" fill="${color}" fill-opacity="0.14" stroke="${crit ? COLORS.critical : color}" stroke-width="${crit ? 2 : 1}"/>` +
         `<title>${escapeHtml(`${r.urn}\n${r.type}\n${fmtMinutes(minutesOf(r))}`)}</title>` +

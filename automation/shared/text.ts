@@ -22,6 +22,12 @@ export function moduleAndType(type: string): string {
   return parts.length >= 3 ? parts.slice(1).join(":") : type;
 }
 
+/** The name part of a URN: `urn:pulumi:stack::project::azure-native:network:VirtualNetwork::vnet` -> `vnet`. */
+export function nameFromUrn(urn: string): string {
+  const i = urn.lastIndexOf("::");
+  return i >= 0 ? urn.slice(i + 2) : urn;
+}
+
 /** The message of an error, or the text of anything else thrown. */
 export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message;

@@ -4,8 +4,7 @@
  */
 import type { ScenarioName } from "../../../config/schema";
 import type { CostLine, ScenarioEstimate, TimedResource } from "../../plan/estimates";
-import { errorText, firstLine, moduleAndType } from "../../shared/text";
-import { nameFromUrn } from "../report/timeline";
+import { errorText, firstLine, moduleAndType, nameFromUrn } from "../../shared/text";
 
 /** The part of the plan's estimate (`estimateScenario`) that the reports show beside the measurements. */
 export type ReportedEstimate = Pick<ScenarioEstimate, "spinUpMinutes" | "serialMinutes" | "slowest" | "criticalPath" | "monthlyCostUsd" | "costLines" | "notes">;

@@ -7,8 +7,8 @@
 import { hostname } from "node:os";
 import { purgeAll, purgeTargets } from "../cleanup/purge";
 import { EventRecorder, type Recording } from "../report/recorder";
-import { buildTimeline, managedByProvider, nameFromUrn, plainMessage, type Timeline } from "../report/timeline";
-import { errorText, firstLine } from "../../shared/text";
+import { buildTimeline, managedByProvider, plainMessage, type Timeline } from "../report/timeline";
+import { errorText, firstLine, nameFromUrn } from "../../shared/text";
 import { withCertificateExplanation } from "../verify/certificate-errors";
 import type { InterruptController } from "../interrupt/interrupt";
 import type {

@@ -4,6 +4,7 @@
  */
 import type { RecordedEvent, Recording } from "./recorder";
 import type { StackOperation } from "../stack/types";
+import { nameFromUrn } from "../../shared/text";
 
 export interface TimelineEntry {
   urn: string;
@@ -74,10 +75,6 @@ export interface Timeline {
 /** Operations that do not change anything; kept in entries, left out of the Gantt chart and totals. */
 export const NO_OP = new Set(["same", "read", "refresh", "discard"]);
 
-export function nameFromUrn(urn: string): string {
-  const i = urn.lastIndexOf("::");
-  return i >= 0 ? urn.slice(i + 2) : urn;
-}
 
 /** Removes Pulumi's colour markup (`<{%reset%}>`) and ANSI escapes from engine messages. */
 export function plainMessage(text: string): string {

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EventRecorder, loadRecording, type RecordedEvent, recordingProblem, recordPathFor, saveRecording } from "../../../automation/driver/report/recorder";
-import { buildTimeline, formatDuration, nameFromUrn, plainMessage } from "../../../automation/driver/report/timeline";
-import { moduleAndType } from "../../../automation/shared/text";
+import { buildTimeline, formatDuration, plainMessage } from "../../../automation/driver/report/timeline";
+import { moduleAndType, nameFromUrn } from "../../../automation/shared/text";
 import type { EngineEvent } from "../../../automation/driver/stack/types";
 
 const STACK = "public-eph-abc123";

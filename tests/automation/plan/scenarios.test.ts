@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { overSlowest, pathText, slowestStart, SPIN_UP_TOLERANCE, spinUpVerdict, urnName } from "../../../automation/plan/model";
+import { overSlowest, pathText, slowestStart, SPIN_UP_TOLERANCE, spinUpVerdict } from "../../../automation/plan/model";
+import { nameFromUrn } from "../../../automation/shared/text";
 import { SCENARIO_NAMES } from "../../../config/schema";
 import { planned } from "./helpers";
 
@@ -13,11 +14,11 @@ describe("automation/plan on the four scenarios", () => {
       // the rest needs that resource first (the Kubernetes layer needs the cluster), so it cannot start earlier.
       it(`starts its slowest resource within ${SPIN_UP_TOLERANCE * 100}% of that resource's duration`, async () => {
         const { estimate: e } = await planned(scenario);
-        const names = e.criticalPath.map((c) => urnName(c.urn));
-        assert.ok(names.includes(urnName(e.slowest.urn)), `the slowest resource is on the critical path: ${pathText(e)}`);
+        const names = e.criticalPath.map((c) => nameFromUrn(c.urn));
+        assert.ok(names.includes(nameFromUrn(e.slowest.urn)), `the slowest resource is on the critical path: ${pathText(e)}`);
         assert.ok(
           slowestStart(e) <= SPIN_UP_TOLERANCE * e.slowest.minutes,
-          `${scenario}: ${urnName(e.slowest.urn)} (${e.slowest.minutes} min) waits ${slowestStart(e)} min: ${pathText(e)}`,
+          `${scenario}: ${nameFromUrn(e.slowest.urn)} (${e.slowest.minutes} min) waits ${slowestStart(e)} min: ${pathText(e)}`,
         );
         assert.ok(spinUpVerdict(e).ok, spinUpVerdict(e).text);
         if (scenario !== "consumption") {
