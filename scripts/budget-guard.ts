@@ -17,6 +17,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import type { PreviewDocument } from "../automation/plan/document";
+import type { CostLine } from "../automation/plan/estimates";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -26,23 +28,15 @@ const PROJECT_DIR = path.resolve(__dirname, "..");
  */
 export const MAX_HOURS = 6;
 
-export interface CostLineLike {
-  item: string;
-  usage?: boolean;
-  unknown?: boolean;
-}
+type PlanEstimate = PreviewDocument["estimates"];
 
-export interface PlanEstimates {
-  monthlyCostUsd: number;
-  costLines?: CostLineLike[];
-  notes?: string[];
-  /** The data file the estimate comes from, relative to the project. */
-  data?: string;
-}
-
+/** The part of the plan's document (automation/plan/document.ts) the guard reads; the rest may be absent. */
 export interface PlanDocument {
-  outputs?: Record<string, unknown>;
-  estimates: PlanEstimates;
+  outputs?: PreviewDocument["outputs"];
+  estimates: Pick<PlanEstimate, "monthlyCostUsd"> &
+    Partial<Pick<PlanEstimate, "notes" | "data">> & {
+      costLines?: (Pick<CostLine, "item"> & Partial<Pick<CostLine, "usage" | "unknown">>)[];
+    };
 }
 
 export class GuardInputError extends Error {}
