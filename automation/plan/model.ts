@@ -104,7 +104,6 @@ export const usagePrice = (l: CostLine) => (l.usdAtCap === undefined ? "usage" :
 
 export const fmtUsd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
-/** Last segment of a URN (the resource's logical name). */
 export function overSlowest(e: ScenarioEstimate): number {
   return e.slowest.minutes > 0 ? e.spinUpMinutes / e.slowest.minutes - 1 : 0;
 }

@@ -190,7 +190,8 @@ export function timelineSvg(estimate: ScenarioEstimate, scenario: string): strin
     top: 30,
     bottom: 30,
     total,
-    tickStep: total > 60 ? 10 : total > 20 ? 5 : total > 8 ? 2 : 1,
+    tickSteps: [1, 2, 5, 10, 15, 30, 60],
+    maxTicks: 12,
     tickLabel: (m) => `${m} min`,
     // At 12px a character is up to about 7px wide: 42 of them fit the 300px label column.
     labelChars: 42,

@@ -33,7 +33,9 @@ export interface TimeAxisChart {
   bottom: number;
   /** The axis' end, in the unit of the rows. */
   total: number;
-  tickStep: number;
+  /** Tick steps to choose from, smallest first (see `tickStep`), and how many ticks the axis may have. */
+  tickSteps: readonly number[];
+  maxTicks: number;
   tickLabel: (value: number) => string;
   rows: readonly TimeAxisRow[];
   /** Label characters that fit the label column; longer labels end in "…". */
@@ -42,6 +44,11 @@ export interface TimeAxisChart {
   footer?: string;
   /** Extra attributes of each element kind. */
   look?: { svg?: string; tick?: string; axis?: string; label?: string; after?: string; footer?: string };
+}
+
+/** The smallest step that puts at most `maxTicks` ticks on an axis of `total`; the largest step beyond that. */
+export function tickStep(total: number, steps: readonly number[], maxTicks: number): number {
+  return steps.find((s) => total / s <= maxTicks) ?? steps[steps.length - 1];
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -54,11 +61,12 @@ export function timeAxisSvg(c: TimeAxisChart): string {
   const rowsEnd = c.top + c.rows.length * c.rowHeight;
   const height = rowsEnd + c.bottom;
   const look = c.look ?? {};
+  const step = tickStep(total, c.tickSteps, c.maxTicks);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="${c.className}" width="${c.width}" height="${height}" viewBox="0 0 ${c.width} ${height}" role="img" aria-label="${escapeHtml(c.ariaLabel)}"${attrs(look.svg)}>`,
   ];
   // A hair over `total`, so that a last tick on the end itself is drawn despite rounding.
-  for (let v = 0; v <= total * (1 + 1e-9); v += c.tickStep) {
+  for (let v = 0; v <= total * (1 + 1e-9); v += step) {
     const tx = x(v).toFixed(1);
     parts.push(`<line x1="${tx}" y1="${c.top - 4}" x2="${tx}" y2="${rowsEnd + 4}" class="tick"${attrs(look.tick)}/>`);
     parts.push(`<text x="${tx}" y="${c.top - 8}" class="axis" text-anchor="middle"${attrs(look.axis)}>${escapeHtml(c.tickLabel(v))}</text>`);

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describeList, type EstimatesResult } from "../estimates/estimates";
 import { describePurgeable } from "../cleanup/purge";
 import { escapeHtml, moduleAndType } from "../../shared/text";
-import { timeAxisSvg } from "../../shared/time-axis-svg";
+import { tickStep as chooseTickStep, timeAxisSvg } from "../../shared/time-axis-svg";
 import { formatDuration, NO_OP, type Timeline, type TimelineEntry } from "./timeline";
 import type { OperationStatus, PurgeResult, StackOperation } from "../stack/types";
 import type { VerifyReport } from "../verify/verify";
@@ -211,7 +211,7 @@ export function compareMarkdown(r: CompareReport): string {
 const TICK_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200].map((s) => s * 1000);
 
 export function tickStep(totalMs: number, maxTicks = 10): number {
-  return TICK_STEPS_MS.find((s) => totalMs / s <= maxTicks) ?? TICK_STEPS_MS[TICK_STEPS_MS.length - 1];
+  return chooseTickStep(totalMs, TICK_STEPS_MS, maxTicks);
 }
 
 const OP_COLOURS: Record<string, string> = {
@@ -238,7 +238,8 @@ export function ganttSvg(t: Timeline, options: { width?: number; rowHeight?: num
     top: 22,
     bottom: 10,
     total,
-    tickStep: tickStep(total),
+    tickSteps: TICK_STEPS_MS,
+    maxTicks: 10,
     tickLabel: axisLabel,
     // 11px monospace is about 6.7px a character.
     labelChars: Math.floor((labelWidth - 12) / 6.7),

@@ -3,7 +3,7 @@ import { ganttSvg } from "../../../automation/driver/report/report";
 import type { Timeline } from "../../../automation/driver/report/timeline";
 import { timelineSvg } from "../../../automation/plan/svg";
 import type { ScenarioEstimate } from "../../../automation/plan/estimates";
-import { type TimeAxisChart, timeAxisSvg } from "../../../automation/shared/time-axis-svg";
+import { type TimeAxisChart, tickStep, timeAxisSvg } from "../../../automation/shared/time-axis-svg";
 
 const chart = (over: Partial<TimeAxisChart> = {}): TimeAxisChart => ({
   className: "bars",
@@ -15,7 +15,8 @@ const chart = (over: Partial<TimeAxisChart> = {}): TimeAxisChart => ({
   top: 20,
   bottom: 10,
   total: 40,
-  tickStep: 10,
+  tickSteps: [1, 2, 5, 10, 15],
+  maxTicks: 4,
   tickLabel: (v) => `${v} min`,
   labelChars: 8,
   rows: [
@@ -36,6 +37,14 @@ describe("automation/shared/time-axis-svg (bars on a time axis, for the plan and
     assert.match(svg, />a long …</);
     assert.match(svg, /<title>a &amp; b<\/title>/);
     assert.equal((svg.match(/class="after"/g) ?? []).length, 1);
+  });
+
+  it("chooses the smallest tick step that keeps the axis within its number of ticks", () => {
+    assert.equal(tickStep(40, [1, 2, 5, 10, 15], 4), 10);
+    assert.equal(tickStep(41, [1, 2, 5, 10, 15], 4), 15);
+    assert.equal(tickStep(1000, [1, 2, 5, 10, 15], 4), 15);
+    assert.equal(tickStep(8, [1, 2, 5, 10, 15, 30, 60], 12), 1);
+    assert.equal(tickStep(45, [1, 2, 5, 10, 15, 30, 60], 12), 5);
   });
 
   it("draws the plan's timeline and the driver's Gantt with it, each in its own look", () => {
