@@ -168,7 +168,8 @@ export function apiGatewayArgsProblems(args: ApiGatewayArgs): string[] {
   }
   problems.push(...gatewayApisArgsProblems(args));
   const sampling = args.appInsights?.samplingPercentage;
-  // SamplingSettings.percentage: "Rate of sampling for fixed-rate sampling", 0 to 100 (REST spec, apimdiagnostics.json).
+  // SamplingSettings.percentage, "Rate of sampling for fixed-rate sampling": a percentage, 0 to 100 as Azure Verified
+  // Modules bound it (Azure/bicep-registry-modules avm/res/api-management/service: @minValue(0) @maxValue(100)).
   if (sampling !== undefined && !(sampling >= 0 && sampling <= 100)) problems.push(`appInsights.samplingPercentage ${sampling} is outside 0-100`);
   return problems;
 }
