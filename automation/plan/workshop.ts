@@ -6,6 +6,7 @@
 import { POLICY_SUPPORT } from "../../components/policy-support";
 import type { ApimSku } from "../../config/schema";
 import type { RegisteredResource } from "../mock-engine";
+import { nameFromUrn } from "../shared/text";
 import { durationOf, ESTIMATES, type EstimatesData, estimateScenario, isProvisioned, type ScenarioEstimate } from "./estimates";
 import { criticalPath, scheduleNodes } from "./graph";
 import { fmtMinutes, fmtUsd } from "./model";
@@ -216,6 +217,6 @@ export function workshopText(scenario: string, w: WorkshopEstimate): string {
     `  attendee part: ${w.attendee.resources} resources, ${fmtMinutes(w.attendee.minutes)} each, ${fmtUsd(w.attendee.monthlyUsd)}${plus(w.attendee)}/month each`,
     "  usage (tokens, calls, logs) is billed on top in both; design: docs/workshop.md",
   ];
-  if (w.moved.length) out.push(`  on the attendee side because they wait for an attendee's resource: ${w.moved.map((u) => u.split("::").pop()).join(", ")}`);
+  if (w.moved.length) out.push(`  on the attendee side because they wait for an attendee's resource: ${w.moved.map(nameFromUrn).join(", ")}`);
   return `${out.join("\n")}\n`;
 }
