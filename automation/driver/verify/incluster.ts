@@ -6,7 +6,7 @@
  * 1. the cluster is found in the stack's state (`azure-native:containerservice:ManagedCluster`);
  * 2. its user kubeconfig comes from ARM `listClusterUserCredential` (signed in with DefaultAzureCredential);
  *    from it we take the API server address and CA, and the Entra ID server application id;
- * 3. a token for that application (AKS-managed Entra ID, `6dae42f8-4368-4678-94ff-3960e28e3630`) comes from
+ * 3. a token for that application (AKS-managed Entra ID, `AKS_ENTRA_SERVER_APP_ID` of components/aks-entra.ts) comes from
  *    DefaultAzureCredential: exactly what `kubelogin convert-kubeconfig -l azurecli` would fetch. The
  *    signed-in identity needs a Kubernetes role that may create namespaces, pods, configmaps and
  *    `pods/proxy` (e.g. "Azure Kubernetes Service RBAC Cluster Admin", or the cluster's admin group);
