@@ -171,8 +171,8 @@ describe("automation/driver/verify/verify: probes against local HTTP servers", (
     });
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
     const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}/x`;
-    await runProbes("s", [probe("a", url, { status: 200 }), probe("b", url, { status: 200 }, true)], { internet: localTransport() }, KEY, FAST);
-    s.close();
+    // Closed whatever happens: a server left listening keeps mocha from exiting after a failure.
+    await runProbes("s", [probe("a", url, { status: 200 }), probe("b", url, { status: 200 }, true)], { internet: localTransport() }, KEY, FAST).finally(() => s.close());
     assert.deepEqual(seen, [undefined, KEY]);
   });
 
