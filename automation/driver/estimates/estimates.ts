@@ -51,25 +51,31 @@ export async function estimateInThisProcess(scenario: ScenarioName, overrides: R
   }
 }
 
+/** The plan's `CostLine` as one line: `APIM Developer unit: $48.04/month (per unit-month)`. */
+export function describeCost(l: Pick<CostLine, "item" | "count" | "usd" | "basis" | "usage" | "unknown">): string {
+  const count = l.count > 1 ? ` x${l.count}` : "";
+  const price = l.usage ? "usage-based" : l.unknown ? "no price known" : `$${money(l.usd)}/month`;
+  return `${l.item}${count}: ${price}${l.basis ? ` (${l.basis})` : ""}`;
+}
+
+/** The plan's `TimedResource` as one line: `containerservice:ManagedCluster aks (7.00 min)`. */
+export function describeTimed(r: TimedResource): string {
+  return `${moduleAndType(r.type)} ${nameFromUrn(r.urn)} (${round(r.minutes)} min)`;
+}
+
+const isCostLine = (x: unknown): x is CostLine => typeof x === "object" && x !== null && typeof (x as CostLine).item === "string" && typeof (x as CostLine).usd === "number";
+const isTimed = (x: unknown): x is TimedResource =>
+  typeof x === "object" && x !== null && typeof (x as TimedResource).urn === "string" && typeof (x as TimedResource).type === "string" && typeof (x as TimedResource).minutes === "number";
+
 /**
- * One readable line for an item of `slowest` / `criticalPath` / `costLines`: the plan's `TimedResource`
- * (`{ urn, type, minutes }`) and `CostLine` (`{ item, count, usd, basis, usage }`). The estimate comes from a
- * child process as JSON that nothing checks against the type, so any other value still gets a line.
+ * One readable line for an item of `slowest` / `criticalPath` / `costLines`. The estimate comes from a child
+ * process as JSON that nothing checks against the plan's types, so any other value still gets a line.
  */
 export function describeItem(item: TimedResource | CostLine | unknown): string {
+  if (isCostLine(item)) return describeCost(item);
+  if (isTimed(item)) return describeTimed(item);
   if (item === null || item === undefined) return "";
-  if (typeof item !== "object") return String(item);
-  const o = item as Record<string, unknown>;
-  if (typeof o.item === "string" && (typeof o.usd === "number" || typeof o.usage === "boolean")) {
-    const count = typeof o.count === "number" && o.count > 1 ? ` x${o.count}` : "";
-    const price = o.usage ? "usage-based" : o.unknown ? "no price known" : `$${money(Number(o.usd))}/month`;
-    return `${o.item}${count}: ${price}${typeof o.basis === "string" && o.basis ? ` (${o.basis})` : ""}`;
-  }
-  const name = typeof o.urn === "string" ? nameFromUrn(o.urn) : (o.name ?? o.resource ?? o.label);
-  const label = [typeof o.type === "string" ? moduleAndType(o.type) : undefined, name].filter((x) => typeof x === "string" && x).join(" ");
-  const minutes = typeof o.minutes === "number" ? `${round(o.minutes)} min` : undefined;
-  if (label) return minutes ? `${label} (${minutes})` : label;
-  return JSON.stringify(item);
+  return typeof item === "object" ? JSON.stringify(item) : String(item);
 }
 
 /** A list-shaped estimate (`slowest`, `criticalPath`, `costLines`) as lines; a single value as one line. */
