@@ -8,7 +8,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as random from "@pulumi/random";
 import { NAME_SUFFIX_LENGTH, type ResourceNames, resourceNamesFor, standardTags } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
-import { AiModel, type AiModelArgs } from "../components/AiModel";
+import { AiModel, type AiModelArgs, publicNetworkAccessFor } from "../components/AiModel";
 import { AksCluster } from "../components/AksCluster";
 import { deployerPrincipalType } from "../components/deployer";
 import { API_PATHS, ApiGateway } from "../components/ApiGateway";
@@ -127,6 +127,13 @@ export function buildFoundation(config: ScenarioConfig, stack: string, definitio
   // Azure OpenAI admits APIM's addresses, known only once APIM exists (built later, and it needs the model's
   // endpoint), and the AKS nodes' subnet through its service endpoint. Nothing else reaches the account.
   const [apimAddresses, admitApimAtOpenAi] = pulumi.deferredOutput<string[]>();
+  const privateEndpoint = modelDns
+    ? { subnetId: network.privateEndpointSubnetId!, location: config.location, privateDnsZoneId: modelDns.zoneIds.openai, keepPublicAccess: config.openAiPublicNetworkAccess }
+    : undefined;
+  // With the public endpoint off, IP rules admit nobody (only the private endpoint is reached), so the account
+  // gets none and need not wait for the classic APIM service (30-45 min) to learn its addresses: a quota error
+  // on the deployment then surfaces within minutes. https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks#use-private-endpoints
+  const ipRanges = publicNetworkAccessFor(privateEndpoint) === "Enabled" ? apimAddresses : [];
   const modelArgs = (location: string, accountName: pulumi.Input<string>, subnetIds: pulumi.Input<string>[]): AiModelArgs => ({
     ...scope,
     location,
@@ -137,15 +144,8 @@ export function buildFoundation(config: ScenarioConfig, stack: string, definitio
     capacity: config.openAiModelCapacity,
     tokenParameter: config.openAiTokenParameter,
     apiVersion: config.openAiApiVersion,
-    network: { ipRanges: apimAddresses, subnetIds },
-    privateEndpoint: modelDns
-      ? {
-          subnetId: network.privateEndpointSubnetId!,
-          location: config.location,
-          privateDnsZoneId: modelDns.zoneIds.openai,
-          keepPublicAccess: config.openAiPublicNetworkAccess,
-        }
-      : undefined,
+    network: { ipRanges, subnetIds },
+    privateEndpoint,
     diagnostics,
   });
   const model = new AiModel("ai-model", modelArgs(config.openAiLocation ?? config.location, name(names, "openAi"), [network.aksSubnetId]), parent);

@@ -114,3 +114,43 @@ describe("model path: Azure OpenAI reached privately in the VNet scenarios", () 
     assert.equal(report.violations.filter((v) => v.policy === "openai-public-access-debug").length, 1);
   });
 });
+
+/** Every resource `urn` waits for: its dependencies, theirs, and (a component stands for its children) the children of any component among them. */
+function waitsFor(e: ScenarioEvaluation, urn: string): Set<string> {
+  const byUrn = new Map(e.resources.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const queue = [...(byUrn.get(urn)?.dependencies ?? [])];
+  while (queue.length > 0) {
+    const next = queue.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    queue.push(...(byUrn.get(next)?.dependencies ?? []));
+    queue.push(...e.resources.filter((r) => r.parent === next).map((r) => r.urn));
+  }
+  return seen;
+}
+
+describe("model path: a private account does not wait for APIM", () => {
+  for (const scenario of SCENARIO_NAMES.filter((s) => PRIVATE[s])) {
+    it(`${scenario}: the account has no IP rules and does not depend, even transitively, on the API Management service`, async () => {
+      const e = await evaluated(scenario);
+      const account = one(e, T.openAi);
+      assert.deepEqual(props(account).properties.networkAcls.ipRules, []);
+      const apim = one(e, T.apim);
+      assert.ok(!waitsFor(e, account.urn).has(apim.urn), "the account waits for APIM");
+    });
+  }
+
+  it("external with openAiPublicNetworkAccess: the kept public endpoint admits APIM's outbound addresses again", async () => {
+    const e = await evaluatedWith("external", { openAiPublicNetworkAccess: true });
+    const account = one(e, T.openAi);
+    const apim = one(e, T.apim);
+    const outbound = (apim.outputs.outboundPublicIPAddresses ?? []) as string[];
+    assert.ok(outbound.length > 0, "the simulated APIM has outbound addresses");
+    assert.deepEqual(
+      props(account).properties.networkAcls.ipRules.map((r: { value: string }) => r.value).sort(),
+      [...outbound].sort(),
+    );
+    assert.ok(waitsFor(e, account.urn).has(apim.urn));
+  });
+});
