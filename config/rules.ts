@@ -8,7 +8,7 @@ import {
   usableAzureAddresses,
 } from "./cidr";
 import { certificateProblems } from "./certificates";
-import type { ScenarioTraits } from "../scenarios/traits";
+import { modelReachedPrivately, type ScenarioTraits } from "../scenarios/traits";
 import { SCENARIO_TRAITS } from "./defaults";
 import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../components/policy-support";
 import { ipRuleValues, MAX_AI_SERVICES_IP_RULES } from "../components/model-path";
@@ -245,6 +245,30 @@ function openAiIpRuleLimit(c: ScenarioConfig): Problem[] {
   ];
 }
 
+/**
+ * Where the model is reached through its public endpoint, the account admits the AKS nodes' subnet through the
+ * subnet's Microsoft.CognitiveServices service endpoint, and that is documented for an account in the VNet's
+ * region only: Microsoft's page on Azure AI services' virtual networks says nothing of another region, and
+ * service endpoints reach most services in the VNet's region alone (Azure Storage's paired region is the
+ * documented exception). So the account must share the VNet's region there; the private endpoint of the VNet
+ * scenarios does reach an account in another region.
+ * https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks#grant-access-from-a-virtual-network
+ * https://learn.microsoft.com/azure/virtual-network/virtual-network-service-endpoints-overview
+ * https://learn.microsoft.com/azure/private-link/private-endpoint-overview
+ */
+function openAiRegionRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
+  if (modelReachedPrivately(traits) || c.openAiLocation === undefined || c.openAiLocation === c.location) return [];
+  return [
+    {
+      key: "openAiLocation",
+      value: c.openAiLocation,
+      message:
+        `differs from location ${c.location}: without a VNet for APIM the AKS subnet reaches the model through a service endpoint, ` +
+        `not documented to admit an account in another region; set location to ${c.openAiLocation} too, or use a scenario with a private endpoint`,
+    },
+  ];
+}
+
 const MODEL_SOURCE = MODEL_DATA.sources.lifecycle.url;
 
 function modelSuggestion(c: ScenarioConfig, today: string): string {
@@ -333,6 +357,7 @@ export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()
     ...securityRules(c),
     ...allowListRules(c, traits),
     ...openAiIpRuleLimit(c),
+    ...openAiRegionRules(c, traits),
     ...certificateProblems(c, traits),
     ...regionAndModelProblems(c, today),
   ];

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { RegisteredResource } from "../../automation/mock-engine";
-import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
+import { evaluateScenario, type ScenarioEvaluation, simulatedSettings } from "../../automation/evaluate";
 import { DEBUG_PUBLIC_ACCESS_TAG } from "../../components/AiModel";
 import { nsgVerdict } from "../../components/Network";
 import { COMMON_DEFAULTS } from "../../config/defaults";
@@ -13,6 +13,7 @@ import { nthAddress, parseCidr } from "../../config/cidr";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import type { Probe } from "../../scenarios/probes";
 import { runPolicies } from "../../policy/run";
+import { formatProblems, resolveConfig } from "../../config/validate";
 import { evaluated, one, ofType, T } from "./helpers";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 import { modelReachedPrivately } from "../../scenarios/traits";
@@ -153,4 +154,34 @@ describe("model path: a private account does not wait for APIM", () => {
     );
     assert.ok(waitsFor(e, account.urn).has(apim.urn));
   });
+});
+
+describe("model path: the account's region where the AKS subnet reaches it through a service endpoint", () => {
+  for (const scenario of SCENARIO_NAMES) {
+    // The model is offered in eastus2 too (data/openai-models.json); location stays at the default.
+    const raw = { openAiLocation: "eastus2", ...simulatedSettings(scenario, {}) };
+    if (!PRIVATE[scenario]) {
+      it(`${scenario}: the account admits the AKS subnet by service endpoint, so an openAiLocation other than location is refused`, async () => {
+        const e = await evaluated(scenario);
+        const aksSubnet = one(e, T.subnet, (s) => props(s).subnetName === "snet-aks");
+        assert.deepEqual(
+          props(one(e, T.openAi)).properties.networkAcls.virtualNetworkRules.map((r: { id: string }) => r.id),
+          [aksSubnet.id],
+        );
+        const result = resolveConfig(scenario, raw);
+        assert.equal(result.ok, false);
+        const lines = result.ok ? [] : formatProblems(result.problems);
+        assert.equal(lines.length, 1, lines.join("\n"));
+        assert.match(lines[0], new RegExp(`^openAiLocation = "eastus2": differs from location ${COMMON_DEFAULTS.location}: .*service endpoint.*set location to eastus2`));
+        assert.ok(resolveConfig(scenario, { ...raw, openAiLocation: COMMON_DEFAULTS.location }).ok);
+      });
+    } else {
+      it(`${scenario}: reached through its private endpoint, the account may live in another region than the VNet`, async () => {
+        assert.ok(resolveConfig(scenario, raw).ok);
+        const e = await evaluatedWith(scenario, raw);
+        assert.equal(props(one(e, T.openAi)).location, "eastus2");
+        assert.equal(props(one(e, PE)).location, COMMON_DEFAULTS.location);
+      });
+    }
+  }
 });
