@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as monitor from "@pulumi/azure-native/monitor";
-import * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
 import { CHAT_PATH } from "../app/src/image";
 import { CAPACITY_RANGE } from "../config/rules";
@@ -18,7 +17,8 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
   publisherName: string;
   publisherEmail: string;
   /** VNet injection; omitted for a service outside any VNet. */
-  vnet?: { mode: "External" | "Internal"; subnetId: pulumi.Input<string>; publicIpDnsLabel: pulumi.Input<string> };
+  /** `publicIpAddressId`: a Standard static public IP with a DNS label (components/Network.ts makes it). */
+  vnet?: { mode: "External" | "Internal"; subnetId: pulumi.Input<string>; publicIpAddressId: pulumi.Input<string> };
   appInsights?: {
     id: pulumi.Input<string>;
     connectionString: pulumi.Input<string>;
@@ -243,27 +243,10 @@ export class ApiGateway extends pulumi.ComponentResource {
     });
   }
 
-  /** The service, its public IP where it is injected, its platform logs, and its Application Insights logger. */
+  /** The service, its platform logs, and its Application Insights logger. */
   private service(name: string, args: ApiGatewayArgs): apimanagement.ApiManagementService {
     const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
     const parent = { parent: this };
-
-    // stv2 VNet injection needs a Standard, static public IP with a DNS label; moving mode or subnet needs a
-    // new one. https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources#public-ip-address
-    const publicIp = args.vnet
-      ? new network.PublicIPAddress(
-          `${name}-pip`,
-          {
-            ...scope,
-            publicIpAddressName: pulumi.interpolate`pip-${args.serviceName}`,
-            sku: { name: "Standard", tier: "Regional" },
-            publicIPAllocationMethod: "Static",
-            publicIPAddressVersion: "IPv4",
-            dnsSettings: { domainNameLabel: args.vnet.publicIpDnsLabel },
-          },
-          parent,
-        )
-      : undefined;
 
     const service = new apimanagement.ApiManagementService(
       `${name}-service`,
@@ -284,7 +267,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         })),
         virtualNetworkType: args.vnet?.mode ?? "None",
         virtualNetworkConfiguration: args.vnet ? { subnetResourceId: args.vnet.subnetId } : undefined,
-        publicIpAddressId: publicIp?.id,
+        publicIpAddressId: args.vnet?.publicIpAddressId,
         ...portalSettings(args.sku, args.developerPortal),
       },
       { ...parent, customTimeouts: APIM_TIMEOUTS, transformations: [withoutPropertiesTheTierLacks(args.sku)] },

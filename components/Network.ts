@@ -21,7 +21,13 @@ export interface NetworkArgs extends AzureScopeArgs {
    * APIM's own subnet, only in the VNet scenarios. With `serviceName`, destroying the stack purges the
    * soft-deleted service and waits for the subnet to be released before deleting it (components/subnet-release.ts).
    */
-  apim?: { subnetPrefix: string; mode: ApimVnetMode; serviceName?: pulumi.Input<string> };
+  apim?: {
+    subnetPrefix: string;
+    mode: ApimVnetMode;
+    serviceName?: pulumi.Input<string>;
+    /** APIM's public IP (stv2 injection needs one), made here so it outlives the release step; `aliases` keep its state where it was made before. */
+    publicIp?: { dnsLabel: pulumi.Input<string>; aliases?: pulumi.Input<pulumi.Alias>[] };
+  };
   /**
    * Ports on which the AI API's public load balancer admits the internet (public-ingress scenarios). Its
    * backends are the AKS nodes, so the AKS subnet's NSG must admit them; omit when the ingress is internal.
@@ -534,6 +540,8 @@ export class Network extends pulumi.ComponentResource {
   readonly ingressSubnetName: pulumi.Output<string>;
   /** Only in the VNet scenarios. */
   readonly apimSubnetId?: pulumi.Output<string>;
+  /** With `apim.publicIp`: the IP's ID, through the release step as the subnet's (see `releaseOnDestroy`). */
+  readonly apimPublicIpId?: pulumi.Output<string>;
   /** Only with `privateEndpoints`. */
   readonly privateEndpointSubnetId?: pulumi.Output<string>;
   readonly nsgIds: { aks: pulumi.Output<string>; ingress: pulumi.Output<string>; apim: pulumi.Output<string> | undefined };
@@ -625,7 +633,26 @@ export class Network extends pulumi.ComponentResource {
     this.aksSubnetId = subnets.aks!.id;
     this.ingressSubnetId = subnets.ingress!.id;
     this.ingressSubnetName = subnets.ingress!.name.apply((n) => n ?? subnetNameOf("ingress"));
-    this.apimSubnetId = subnets.apim && args.apim?.serviceName ? this.releaseOnDestroy(name, args, subnets.apim) : subnets.apim?.id;
+    // stv2 VNet injection needs a Standard, static public IP with a DNS label; moving mode or subnet needs a
+    // new one. https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources#public-ip-address
+    const apimPublicIp =
+      subnets.apim && args.apim?.publicIp
+        ? new network.PublicIPAddress(
+            `${name}-apim-pip`,
+            {
+              ...scope,
+              publicIpAddressName: pulumi.interpolate`pip-${args.apim.serviceName ?? args.virtualNetworkName}`,
+              sku: { name: "Standard", tier: "Regional" },
+              publicIPAllocationMethod: "Static",
+              publicIPAddressVersion: "IPv4",
+              dnsSettings: { domainNameLabel: args.apim.publicIp.dnsLabel },
+            },
+            { parent: this, aliases: args.apim.publicIp.aliases },
+          )
+        : undefined;
+    const released = subnets.apim && args.apim?.serviceName ? this.releaseOnDestroy(name, args, subnets.apim, apimPublicIp) : undefined;
+    this.apimSubnetId = released?.subnetId ?? subnets.apim?.id;
+    this.apimPublicIpId = released?.publicIpId ?? apimPublicIp?.id;
     this.privateEndpointSubnetId = subnets.pe?.id;
     this.nsgIds = { aks: nsgIds.aks!, ingress: nsgIds.ingress!, apim: nsgIds.apim };
 
@@ -636,6 +663,7 @@ export class Network extends pulumi.ComponentResource {
       ingressSubnetId: this.ingressSubnetId,
       ingressSubnetName: this.ingressSubnetName,
       apimSubnetId: this.apimSubnetId,
+      apimPublicIpId: this.apimPublicIpId,
       privateEndpointSubnetId: this.privateEndpointSubnetId,
       nsgIds: this.nsgIds,
     });
@@ -645,9 +673,15 @@ export class Network extends pulumi.ComponentResource {
    * The destroy-time step between APIM and its subnet: APIM takes the subnet's ID from here, so it depends on
    * this step, which depends on the subnet. Destroy therefore deletes APIM, then runs this step's `delete`
    * (purge the soft-deleted service, wait for the subnet, components/subnet-release.ts), then deletes the subnet.
-   * It creates nothing. Credentials at destroy time: DefaultAzureCredential, as the CLI's purge.
+   * APIM's public IP goes the same way, so it too is deleted only after the purge (a soft-deleted service may
+   * still hold it). It creates nothing. Credentials at destroy time: DefaultAzureCredential, as the CLI's purge.
    */
-  private releaseOnDestroy(name: string, args: NetworkArgs, subnet: network.Subnet): pulumi.Output<string> {
+  private releaseOnDestroy(
+    name: string,
+    args: NetworkArgs,
+    subnet: network.Subnet,
+    publicIp: network.PublicIPAddress | undefined,
+  ): { subnetId: pulumi.Output<string>; publicIpId?: pulumi.Output<string> } {
     const subscriptionId = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
     const release = new command.local.Command(
       `${name}-apim-subnet-release`,
@@ -665,8 +699,9 @@ export class Network extends pulumi.ComponentResource {
           APIM_LOCATION: args.location,
         },
       },
-      { parent: this, dependsOn: [subnet], customTimeouts: { delete: "70m" } },
+      { parent: this, dependsOn: publicIp ? [subnet, publicIp] : [subnet], customTimeouts: { delete: "70m" } },
     );
-    return pulumi.all([subnet.id, release.id]).apply(([id]) => id);
+    const through = (id: pulumi.Output<string>) => pulumi.all([id, release.id]).apply(([v]) => v);
+    return { subnetId: through(subnet.id), publicIpId: publicIp ? through(publicIp.id) : undefined };
   }
 }

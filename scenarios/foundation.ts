@@ -67,6 +67,7 @@ export function secondaryAccountName(primary: string): string {
   return `${primary}-2`;
 }
 
+const GATEWAY_NAME = "gateway";
 const name = (names: pulumi.Output<ResourceNames>, key: keyof ResourceNames) => names.apply((n) => n[key]);
 
 export function buildFoundation(config: ScenarioConfig, stack: string, definition: Pick<ScenarioDefinition, "short" | "traits">): Foundation {
@@ -96,7 +97,19 @@ export function buildFoundation(config: ScenarioConfig, stack: string, definitio
       addressSpace: config.vnetAddressSpace,
       aksSubnetPrefix: config.aksSubnetPrefix,
       ingressSubnetPrefix: config.ingressSubnetPrefix,
-      apim: traits.vnetMode === "None" ? undefined : { subnetPrefix: config.apimSubnetPrefix, mode: traits.vnetMode, serviceName: name(names, "apim") },
+      // APIM's public IP was made inside the gateway ("gateway-pip") before it moved here: the alias keeps its state.
+      apim:
+        traits.vnetMode === "None"
+          ? undefined
+          : {
+              subnetPrefix: config.apimSubnetPrefix,
+              mode: traits.vnetMode,
+              serviceName: name(names, "apim"),
+              publicIp: {
+                dnsLabel: name(names, "apimPublicIpLabel"),
+                aliases: [{ name: `${GATEWAY_NAME}-pip`, parent: pulumi.createUrn(GATEWAY_NAME, `${TYPE_PREFIX}:gateway:ApiGateway`, root) }],
+              },
+            },
       // A public load balancer forwards to the nodes, and the subnet's NSG is checked before AKS's own:
       // open HTTPS, and HTTP for Let's Encrypt's HTTP-01 challenge (and Traefik's redirect to HTTPS).
       // https://learn.microsoft.com/azure/aks/concepts-network#network-security-groups
@@ -375,7 +388,7 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
   const { config } = f;
   const mode = f.traits.vnetMode;
   const gateway = new ApiGateway(
-    "gateway",
+    GATEWAY_NAME,
     {
       resourceGroupName: f.resourceGroupName,
       location: config.location,
@@ -388,7 +401,7 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
       vnet:
         mode === "None"
           ? undefined
-          : { mode, subnetId: f.network.apimSubnetId!, publicIpDnsLabel: name(f.names, "apimPublicIpLabel") },
+          : { mode, subnetId: f.network.apimSubnetId!, publicIpAddressId: f.network.apimPublicIpId! },
       appInsights: {
         id: f.observability.appInsightsId,
         connectionString: f.observability.appInsightsConnectionString,

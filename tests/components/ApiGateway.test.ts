@@ -185,17 +185,15 @@ describe("components/ApiGateway", () => {
     assert.deepEqual(one(c, T.diag).inputs.logs, []);
   });
 
-  it("injects an Internal-mode service with a Standard static public IP carrying the DNS label", async () => {
+  it("injects an Internal-mode service with the public IP it is given (components/Network.ts makes it)", async () => {
     const subnetId = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/snet-apim";
-    const v = await build({ ...ARGS, vnet: { mode: "Internal", subnetId, publicIpDnsLabel: "apim-test-label" } });
-    const pip = one(v, T.pip);
-    assert.deepEqual(pip.inputs.sku, { name: "Standard", tier: "Regional" });
-    assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
-    assert.deepEqual(pip.inputs.dnsSettings, { domainNameLabel: "apim-test-label" });
+    const publicIpAddressId = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/pip-apim";
+    const v = await build({ ...ARGS, vnet: { mode: "Internal", subnetId, publicIpAddressId } });
+    assert.equal(ofType(v, T.pip).length, 0);
     const service = one(v, T.service).inputs;
     assert.equal(service.virtualNetworkType, "Internal");
     assert.deepEqual(service.virtualNetworkConfiguration, { subnetResourceId: subnetId });
-    assert.equal(service.publicIpAddressId, pip.id);
+    assert.equal(service.publicIpAddressId, publicIpAddressId);
   });
 
   it("keeps the backend password in a secret named value the AI API's policy waits for", async () => {
@@ -234,7 +232,7 @@ describe("components/ApiGateway", () => {
       ["basic auth without a password", { policies: { ...ARGS.policies, backendBasicAuth: { username: "apim", passwordNamedValue: "pw" } } }, /backendBasicAuth needs backendPassword/],
       ["a capacity the tier does not take", { sku: "Developer", capacity: 2 }, /capacity 2 is outside 1-1, the range of the Developer tier/],
       ["Consumption with a unit", { sku: "Consumption", capacity: 1 }, /capacity 1 is outside 0-0/],
-      ["VNet injection on a tier without it", { sku: "StandardV2", vnet: { mode: "External", subnetId: "/s", publicIpDnsLabel: "l" } }, /vnet \(External mode\) needs one of Developer, Premium, not StandardV2/],
+      ["VNet injection on a tier without it", { sku: "StandardV2", vnet: { mode: "External", subnetId: "/s", publicIpAddressId: "/p" } }, /vnet \(External mode\) needs one of Developer, Premium, not StandardV2/],
       ["a sampling share above 100", { appInsights: { ...ARGS.appInsights!, samplingPercentage: 150 } }, /samplingPercentage 150 is outside 0-100/],
     ];
     for (const [what, change, message] of cases) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { evaluateProgram, type Evaluation, type RegisteredResource } from "../../automation/mock-engine";
-import { ofType } from "../helpers/graph";
+import { ofType, one } from "../helpers/graph";
 import { aksNsgRules, apimNsgRules, ingressNsgRules, Network, type NetworkArgs, type NsgRule, nsgVerdict, toSecurityRule } from "../../components/Network";
 
 const T = {
@@ -37,6 +37,7 @@ async function build(overrides: Partial<NetworkArgs> = {}): Promise<Built> {
       ingressSubnetId: n.ingressSubnetId,
       ingressSubnetName: n.ingressSubnetName,
       apimSubnetId: n.apimSubnetId ?? "none",
+      apimPublicIpId: n.apimPublicIpId ?? "none",
       nsgAks: n.nsgIds.aks,
       nsgIngress: n.nsgIds.ingress,
       nsgApim: n.nsgIds.apim ?? "none",
@@ -322,6 +323,17 @@ describe("components/Network", () => {
       assert.ok(release.dependencies.includes(subnet(built.e, "apim").urn));
       assert.equal((release.inputs.environment as Record<string, string>).APIM_NAME, "apim-x");
       assert.equal(built.outputs.apimSubnetId, subnet(built.e, "apim").id);
+    });
+    it("makes APIM's Standard static public IP with its DNS label, which the step waits for and hands on to APIM", async () => {
+      const built = await build({ apim: { subnetPrefix: "10.42.1.0/27", mode: "Internal", serviceName: "apim-x", publicIp: { dnsLabel: "apim-test-label" } } });
+      const pip = one(built.e, "azure-native:network:PublicIPAddress");
+      assert.equal(pip.inputs.publicIpAddressName, "pip-apim-x");
+      assert.deepEqual(pip.inputs.sku, { name: "Standard", tier: "Regional" });
+      assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
+      assert.deepEqual(pip.inputs.dnsSettings, { domainNameLabel: "apim-test-label" });
+      const [release] = ofType(built.e, "command:local:Command");
+      assert.ok(release.dependencies.includes(pip.urn));
+      assert.equal(built.outputs.apimPublicIpId, pip.id);
     });
     it("keeps no checkout path in state, so destroy runs from any clone of the project", async () => {
       const built = await build({ apim: { subnetPrefix: "10.42.1.0/27", mode: "External", serviceName: "apim-x" } });
