@@ -73,6 +73,11 @@ const NSG_RULES = "https://learn.microsoft.com/azure/virtual-network/network-sec
 const LB_PROBES = "https://learn.microsoft.com/azure/load-balancer/load-balancer-custom-probe-overview#probe-source-ip-address";
 const APIM_IP_ADDRESSES = "https://learn.microsoft.com/azure/api-management/api-management-howto-ip-addresses";
 
+/** Below the subnet's allow rules, above Azure's AllowVnetInBound (65000): the rest of the VNet is refused. */
+function denyVnetInbound(description: string): NsgRule {
+  return { name: "DenyVnetInbound", priority: 4000, direction: "Inbound", access: "Deny", protocol: "*", source: "VirtualNetwork", destination: "*", ports: ["*"], description, doc: NSG_PROCESSING };
+}
+
 /**
  * The rules Microsoft lists for an APIM subnet (classic tiers, stv2), in the given mode. Every row of the
  * reference table marked required is here; of the optional rows, only those for features this project uses
@@ -354,18 +359,7 @@ export function ingressNsgRules(ingressSubnetPrefix: string, apimSubnetPrefix?: 
     });
   }
   if (apimSubnetPrefix) {
-    rules.push({
-      name: "DenyVnetInbound",
-      priority: 4000,
-      direction: "Inbound",
-      access: "Deny",
-      protocol: "*",
-      source: "VirtualNetwork",
-      destination: "*",
-      ports: ["*"],
-      description: "Only APIM's subnet reaches the internal ingress (AllowVnetInBound would admit the whole VNet)",
-      doc: NSG_PROCESSING,
-    });
+    rules.push(denyVnetInbound("Only APIM's subnet reaches the internal ingress (AllowVnetInBound would admit the whole VNet)"));
   }
   // Probes come from 168.63.129.16 on the service's health-check port, not on 443; allowed above the
   // explicit denies so that they can never shadow them.
@@ -422,18 +416,7 @@ export function privateEndpointNsgRules(subnetPrefix: string, callerPrefixes: re
         doc: NSG_RULES,
       }),
     ),
-    {
-      name: "DenyVnetInbound",
-      priority: 4000,
-      direction: "Inbound",
-      access: "Deny",
-      protocol: "*",
-      source: "VirtualNetwork",
-      destination: "*",
-      ports: ["*"],
-      description: "Nothing else in the VNet reaches the private endpoints (AllowVnetInBound would admit it)",
-      doc: NSG_PROCESSING,
-    },
+    denyVnetInbound("Nothing else in the VNet reaches the private endpoints (AllowVnetInBound would admit it)"),
     {
       name: "DenyInternetInbound",
       priority: 4096,

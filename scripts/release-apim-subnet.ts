@@ -7,15 +7,10 @@
 import { azureCredential } from "../automation/driver/preflight/azure";
 import { azurePurger } from "../automation/driver/cleanup/purge";
 import { releaseApimSubnet, type SubnetBody, subnetHolders } from "../components/subnet-release";
+import { realClock, requiredEnv as required, runStep } from "./deploy-step";
 
 /** Subnets - Get. https://learn.microsoft.com/rest/api/virtualnetwork/subnets/get */
 const NETWORK_API_VERSION = "2024-05-01";
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
 
 async function main(): Promise<void> {
   const subscriptionId = required("SUBSCRIPTION_ID");
@@ -49,13 +44,8 @@ async function main(): Promise<void> {
       if (!res.ok) throw new Error(`GET subnet ${subnet}: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
       return subnetHolders((await res.json()) as SubnetBody);
     },
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now: () => Date.now(),
-    log: (line) => console.log(line),
+    ...realClock,
   });
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).message);
-  process.exit(1);
-});
+runStep(main);

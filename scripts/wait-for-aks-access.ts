@@ -4,20 +4,11 @@
  * environment, never on disk). See components/aks-access.ts.
  */
 import { clusterEndpoint, kubeloginToken, reviewAccess, waitForAccess } from "../components/aks-access";
+import { realClock, requiredEnv, runStep } from "./deploy-step";
 
 async function main(): Promise<void> {
-  const kubeconfig = process.env.AKS_KUBECONFIG;
-  if (!kubeconfig) throw new Error("AKS_KUBECONFIG is not set");
-  const endpoint = clusterEndpoint(kubeconfig);
-  await waitForAccess({
-    review: async () => reviewAccess(endpoint, await kubeloginToken()),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now: () => Date.now(),
-    log: (line) => console.log(line),
-  });
+  const endpoint = clusterEndpoint(requiredEnv("AKS_KUBECONFIG"));
+  await waitForAccess({ review: async () => reviewAccess(endpoint, await kubeloginToken()), ...realClock });
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).message);
-  process.exit(1);
-});
+runStep(main);
