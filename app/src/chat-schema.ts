@@ -143,23 +143,22 @@ export function chatBodySchema(limits: AppConfig["limits"]) {
       { if: { properties: { role: { enum: ["system", "developer", "user"] } } }, then: { required: ["content"], properties: { content: content(false) } } },
     ],
   } as const;
+  // A function's parameters and a response format's schema are described alike: a name, a description, the
+  // JSON schema itself under `key`, and `strict`.
+  const namedSchema = (key: "parameters" | "schema") =>
+    ({
+      type: "object",
+      additionalProperties: false,
+      required: ["name"],
+      properties: { name: FUNCTION_NAME, description: str(LIMITS.descriptionChars), [key]: OPEN_OBJECT, strict: { type: ["boolean", "null"] } },
+    }) as const;
   const tool = {
     type: "object",
     additionalProperties: false,
     required: ["type", "function"],
     properties: {
       type: { const: "function" },
-      function: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name"],
-        properties: {
-          name: FUNCTION_NAME,
-          description: str(LIMITS.descriptionChars),
-          parameters: OPEN_OBJECT,
-          strict: { type: ["boolean", "null"] },
-        },
-      },
+      function: namedSchema("parameters"),
     },
   } as const;
   const tokens = { type: "integer", minimum: 1, maximum: limits.maxTokens } as const;
@@ -223,17 +222,7 @@ export function chatBodySchema(limits: AppConfig["limits"]) {
             required: ["type", "json_schema"],
             properties: {
               type: { const: "json_schema" },
-              json_schema: {
-                type: "object",
-                additionalProperties: false,
-                required: ["name"],
-                properties: {
-                  name: FUNCTION_NAME,
-                  description: str(LIMITS.descriptionChars),
-                  schema: OPEN_OBJECT,
-                  strict: { type: ["boolean", "null"] },
-                },
-              },
+              json_schema: namedSchema("schema"),
             },
           },
         ],
