@@ -73,9 +73,14 @@ const NSG_RULES = "https://learn.microsoft.com/azure/virtual-network/network-sec
 const LB_PROBES = "https://learn.microsoft.com/azure/load-balancer/load-balancer-custom-probe-overview#probe-source-ip-address";
 const APIM_IP_ADDRESSES = "https://learn.microsoft.com/azure/api-management/api-management-howto-ip-addresses";
 
-/** Below the subnet's allow rules, above Azure's AllowVnetInBound (65000): the rest of the VNet is refused. */
+/** An explicit inbound deny of everything from `source`, below the subnet's allow rules. */
+function denyInbound(name: string, priority: number, source: string, description: string): NsgRule {
+  return { name, priority, direction: "Inbound", access: "Deny", protocol: "*", source, destination: "*", ports: ["*"], description, doc: NSG_PROCESSING };
+}
+
+/** Above Azure's AllowVnetInBound (65000): the rest of the VNet is refused. */
 function denyVnetInbound(description: string): NsgRule {
-  return { name: "DenyVnetInbound", priority: 4000, direction: "Inbound", access: "Deny", protocol: "*", source: "VirtualNetwork", destination: "*", ports: ["*"], description, doc: NSG_PROCESSING };
+  return denyInbound("DenyVnetInbound", 4000, "VirtualNetwork", description);
 }
 
 /**
@@ -376,18 +381,7 @@ export function ingressNsgRules(ingressSubnetPrefix: string, apimSubnetPrefix?: 
       description: "Azure load balancer health probes",
       doc: LB_PROBES,
     },
-    {
-      name: "DenyInternetInbound",
-      priority: 4096,
-      direction: "Inbound",
-      access: "Deny",
-      protocol: "*",
-      source: "Internet",
-      destination: "*",
-      ports: ["*"],
-      description: "Nothing from the internet reaches the internal ingress",
-      doc: NSG_PROCESSING,
-    },
+    denyInbound("DenyInternetInbound", 4096, "Internet", "Nothing from the internet reaches the internal ingress"),
   );
   return rules;
 }
@@ -417,18 +411,7 @@ export function privateEndpointNsgRules(subnetPrefix: string, callerPrefixes: re
       }),
     ),
     denyVnetInbound("Nothing else in the VNet reaches the private endpoints (AllowVnetInBound would admit it)"),
-    {
-      name: "DenyInternetInbound",
-      priority: 4096,
-      direction: "Inbound",
-      access: "Deny",
-      protocol: "*",
-      source: "Internet",
-      destination: "*",
-      ports: ["*"],
-      description: "Nothing from the internet reaches the private endpoints",
-      doc: NSG_PROCESSING,
-    },
+    denyInbound("DenyInternetInbound", 4096, "Internet", "Nothing from the internet reaches the private endpoints"),
   ];
 }
 
