@@ -2,6 +2,7 @@
  * Which APIM policies guard which scope, as plain data: product (every API a subscriber calls), the AI API
  * on AKS and the Azure OpenAI API. Pure functions; ApiGateway attaches the XML to the service.
  */
+import { ipToString, lastAddress, parseCidr } from "../config/cidr";
 import type { ApimSku } from "../config/schema";
 import { poolRetry } from "./ModelPool";
 import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "./policy-support";
@@ -12,6 +13,7 @@ import {
   cors,
   emitTokenMetric,
   forwardRequest,
+  ipFilter,
   type PolicyFragment,
   quota,
   quotaByKey,
@@ -47,6 +49,8 @@ export interface GatewayPolicySettings {
    * breaker the API keeps calling the primary alone, and `omitted` says so.
    */
   openAiPool?: { backendId: string; backends: number };
+  /** CIDR blocks that may call the gateway (config apimAllowedCallerRanges); unset, no address filter. */
+  allowedCallerRanges?: readonly string[];
 }
 
 export interface GatewayPolicies {
@@ -55,6 +59,22 @@ export interface GatewayPolicies {
   openAiApi: string;
   /** Protections that the tier could not run, with the reason, so that reports can say what is missing. */
   omitted: string[];
+}
+
+/**
+ * An allow-list of CIDR blocks as ip-filter elements: a /32 is one `address`, a wider block the
+ * `address-range` from its first to its last address. https://learn.microsoft.com/azure/api-management/ip-filter-policy
+ */
+export function callerAllowList(cidrs: readonly string[]): PolicyFragment {
+  const addresses: string[] = [];
+  const ranges: { from: string; to: string }[] = [];
+  for (const text of cidrs) {
+    const c = parseCidr(text);
+    if (!c) throw new RangeError(`${text} is not an IPv4 CIDR block`);
+    if (c.prefix === 32) addresses.push(ipToString(c.network));
+    else ranges.push({ from: ipToString(c.network), to: ipToString(lastAddress(c)) });
+  }
+  return ipFilter({ action: "allow", addresses, ranges });
 }
 
 const SUBSCRIPTION_KEY = "@(context.Subscription.Id)";
@@ -76,6 +96,15 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
   });
   const apiScope = { firstBeforeBase: true } as const;
   const productInbound: PolicyFragment[] = [];
+  if (s.allowedCallerRanges?.length) {
+    // First in the product's inbound: a caller outside the list is refused (403) before any token check or
+    // counter. ip-filter matches the address of the connection APIM receives. No scenario puts a gateway or
+    // WAF in front of APIM yet; when one does, that address is the gateway's, and the caller's travels in a
+    // forwarded header instead (check it with check-header or a policy expression, not ip-filter on the
+    // connection). https://learn.microsoft.com/azure/api-management/ip-filter-policy
+    if (supportsPolicy(tier, "ip-filter")) productInbound.push(callerAllowList(s.allowedCallerRanges));
+    else omitted.push(`ip-filter: not available in the ${tier} tier; apimAllowedCallerRanges is not enforced`);
+  }
   if (s.jwt) {
     productInbound.push(
       validateJwt({

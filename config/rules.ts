@@ -225,6 +225,16 @@ function allowListRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
 }
 
 /**
+ * The caller allow-list (ip-filter at product scope): a /0 block admits every address, the same as no list,
+ * while reading as a restriction; refuse it rather than ship a filter that filters nothing.
+ */
+function callerRangeRules(c: ScenarioConfig): Problem[] {
+  return (c.apimAllowedCallerRanges ?? [])
+    .filter((r) => parseCidr(r)?.prefix === 0)
+    .map((r) => ({ key: "apimAllowedCallerRanges", value: r, message: "admits every address, which is no filter at all: list the callers' ranges, or unset the setting" }));
+}
+
+/**
  * The shared ranges become Azure OpenAI IP rules (components/AiModel.ts), and an account takes at most 100:
  * count them as the account will receive them (merged, /31 split) and refuse the list before anything is created.
  */
@@ -356,6 +366,7 @@ export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()
     ...subnetRules(c, traits),
     ...securityRules(c),
     ...allowListRules(c, traits),
+    ...callerRangeRules(c),
     ...openAiIpRuleLimit(c),
     ...openAiRegionRules(c, traits),
     ...certificateProblems(c, traits),

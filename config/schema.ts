@@ -115,6 +115,11 @@ export const configSchema = z
     traefikChartVersion: chartVersion,
     certManagerChartRepo: httpsUrl,
     certManagerChartVersion: chartVersion,
+    /**
+     * Who may call APIM's gateway, as CIDR blocks: the product's inbound policy admits only these (ip-filter,
+     * components/gateway-policies.ts) and refuses everyone else with 403. Unset, any caller with a key.
+     */
+    apimAllowedCallerRanges: z.array(cidr).min(1).max(1000).optional(),
     /** Address ranges an APIM tier without dedicated outbound addresses calls from (consumption only). */
     apimSharedSourceRanges: z.array(cidr).min(1).optional(),
     /** Container image of the AI API; unset, the program builds app/ in its own container registry. */

@@ -419,6 +419,7 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
         tokenLimitPerMinute: config.tokenLimitPerMinute,
         jwt: config.jwtIssuer && config.jwtAudience ? { issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
         metricNamespace: "ai-gateway",
+        allowedCallerRanges: config.apimAllowedCallerRanges,
         backendBasicAuth: options.backendPassword === undefined ? undefined : { username: APIM_BACKEND_USERNAME, passwordNamedValue: "ingress-password" },
       },
       backendPassword: options.backendPassword,
@@ -475,6 +476,7 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
         openAiPublicKept: f.config.openAiPublicNetworkAccess,
         openAiSecondaryEndpoint,
         openAiApi: { basePath: API_PATHS.openAi, deployment, apiVersion: f.model.apiVersion, tokenParameter: f.model.tokenParameter, backendHeader: MODEL_BACKEND_HEADER },
+        callerFilter: f.config.apimAllowedCallerRanges ? { allowedRanges: f.config.apimAllowedCallerRanges, vnetProbeSubnet: f.config.aksSubnetPrefix } : undefined,
       }),
     );
   const outputs = {

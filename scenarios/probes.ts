@@ -1,4 +1,5 @@
 import { CHAT_PATH } from "../app/src/image";
+import { contains, parseCidr } from "../config/cidr";
 import { SCENARIO_TRAITS } from "../config/defaults";
 import type { TokenParameter } from "../config/models";
 import type { ApimSku, ScenarioName } from "../config/schema";
@@ -46,6 +47,13 @@ interface ProbeSettings {
   openAiSecondaryEndpoint?: string;
   /** APIM's Azure OpenAI API, whose model pool exists with the failover account: where `model-failover` calls. */
   openAiApi?: OpenAiApiProbeSettings;
+  /**
+   * The gateway's caller allow-list (config apimAllowedCallerRanges), and the subnet the in-VNet probes call
+   * from (the AKS nodes': under Azure CNI Overlay a pod's traffic leaving the cluster carries its node's
+   * address, https://learn.microsoft.com/azure/aks/azure-cni-overlay). The machine running `verify` is taken
+   * to be outside the list: the list names the callers, not the operator's workstation or CI runner.
+   */
+  callerFilter?: { allowedRanges: readonly string[]; vnetProbeSubnet: string };
 }
 
 export interface OpenAiApiProbeSettings {
@@ -138,48 +146,75 @@ export const BACKEND_PRIVATE_FROM_INTERNET = Object.fromEntries(
   Object.entries(SCENARIO_TRAITS).map(([name, traits]) => [name, backendPrivateFromInternet(traits)]),
 ) as Record<ScenarioName, boolean>;
 
+/** Whether the caller allow-list admits the probes' origin; true without a list. */
+export function callerAdmitted(from: ProbeOrigin, filter: ProbeSettings["callerFilter"]): boolean {
+  if (!filter) return true;
+  if (from === "internet") return false;
+  const subnet = parseCidr(filter.vnetProbeSubnet);
+  return subnet !== undefined && filter.allowedRanges.some((r) => {
+    const range = parseCidr(r);
+    return range !== undefined && contains(range, subnet);
+  });
+}
+
 export function probesFor(p: ProbeInputs): Probe[] {
   const traits: ProbeTraits = p.traits ?? SCENARIO_TRAITS[p.scenario];
   const sku = p.apimSku ?? traits.defaults.apimSku;
   // In Internal mode the gateway has only a private address: every call through APIM starts in the VNet.
   const from: ProbeOrigin = gatewayReach(traits);
   const api = `${p.gatewayUrl.replace(/\/$/, "")}/${p.apiBasePath}`;
-  const probes: Probe[] = [
-    {
-      name: "apim-rejects-missing-key",
-      from,
-      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: false },
-      expect: { status: 401 },
-      why: "the product requires a subscription key",
-    },
-    {
-      name: "apim-accepts-key",
-      from,
-      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
-      expect: { status: 200 },
-      why: "a subscriber reaches the AI API through APIM",
-    },
-    {
-      // Before the burst below, which uses up the rate limit. A streamed answer relayed as it is produced
-      // arrives in several reads; APIM's default response buffering (8 KB) would deliver it in one.
-      // https://learn.microsoft.com/azure/api-management/how-to-server-sent-events
-      name: "apim-streams-chat-events",
-      from,
-      request: { method: "POST", url: `${api}${CHAT_PATH}`, withSubscriptionKey: true, body: STREAMED_CHAT },
-      // The Consumption tier does not support the long-running connections SSE relies on (same page): status only.
-      expect: sku === "Consumption" ? { status: 200 } : { status: 200, eventReadsAtLeast: 2 },
-      why: "the AI API's OpenAI-compatible route streams answers through APIM as server-sent events",
-    },
-    // Before the burst below too: the product's rate limit covers the Azure OpenAI API as well.
-    ...(p.openAiApi && p.openAiEndpoint && p.openAiSecondaryEndpoint ? [modelFailoverProbe(from, p.gatewayUrl, p.openAiApi, [p.openAiEndpoint, p.openAiSecondaryEndpoint])] : []),
-    {
-      name: "apim-rate-limits-burst",
-      from,
-      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true, repeat: p.rateLimitCalls + 5 },
-      expect: { statusOnLast: 429 },
-      why: `more than ${p.rateLimitCalls} calls in the renewal period are refused`,
-    },
-  ];
+  const missingKey: Probe = {
+    name: "apim-rejects-missing-key",
+    from,
+    request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: false },
+    expect: { status: 401 },
+    why: "the product requires a subscription key",
+  };
+  // The allow-list is the product's policy, and a call without a key never reaches a product's scope: it
+  // still gets 401. With a key, ip-filter refuses an address outside the list with 403 Forbidden, so from
+  // outside the list nothing else through APIM can be observed.
+  // https://learn.microsoft.com/azure/api-management/ip-filter-policy
+  const refusedCaller: Probe | undefined = callerAdmitted(from, p.callerFilter)
+    ? undefined
+    : {
+        name: "apim-refuses-caller-outside-ranges",
+        from,
+        request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
+        expect: { status: 403 },
+        why: `the gateway admits only ${p.callerFilter!.allowedRanges.join(", ")} (apimAllowedCallerRanges); this probe calls from outside them, key or not`,
+      };
+  const probes: Probe[] = refusedCaller
+    ? [missingKey, refusedCaller]
+    : [
+        missingKey,
+        {
+          name: "apim-accepts-key",
+          from,
+          request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
+          expect: { status: 200 },
+          why: "a subscriber reaches the AI API through APIM",
+        },
+        {
+          // Before the burst below, which uses up the rate limit. A streamed answer relayed as it is produced
+          // arrives in several reads; APIM's default response buffering (8 KB) would deliver it in one.
+          // https://learn.microsoft.com/azure/api-management/how-to-server-sent-events
+          name: "apim-streams-chat-events",
+          from,
+          request: { method: "POST", url: `${api}${CHAT_PATH}`, withSubscriptionKey: true, body: STREAMED_CHAT },
+          // The Consumption tier does not support the long-running connections SSE relies on (same page): status only.
+          expect: sku === "Consumption" ? { status: 200 } : { status: 200, eventReadsAtLeast: 2 },
+          why: "the AI API's OpenAI-compatible route streams answers through APIM as server-sent events",
+        },
+        // Before the burst below too: the product's rate limit covers the Azure OpenAI API as well.
+        ...(p.openAiApi && p.openAiEndpoint && p.openAiSecondaryEndpoint ? [modelFailoverProbe(from, p.gatewayUrl, p.openAiApi, [p.openAiEndpoint, p.openAiSecondaryEndpoint])] : []),
+        {
+          name: "apim-rate-limits-burst",
+          from,
+          request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true, repeat: p.rateLimitCalls + 5 },
+          expect: { statusOnLast: 429 },
+          why: `more than ${p.rateLimitCalls} calls in the renewal period are refused`,
+        },
+      ];
   if (from === "vnet") {
     probes.push({
       name: "apim-unreachable-from-internet",
