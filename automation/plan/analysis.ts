@@ -298,8 +298,16 @@ function clientToApim(rs: readonly RegisteredResource[], view: PolicyView): Prot
       ? yes("TLS", oldTlsOff ? "HTTPS, TLS 1.2+" : "HTTPS", `API protocols: https only${oldTlsOff ? "; TLS 1.0/1.1 and SSL 3.0 disabled on the gateway" : "; tier keeps platform TLS defaults"}`)
       : no("TLS", "the API also accepts plain HTTP", "HTTP allowed"),
   );
+  // apimAllowedCallerRanges: an ip-filter at product or API scope.
   const ipFilter = find(view.ai, "ip-filter");
-  if (ipFilter.length) out.push(yes("IP filter", ipFilter[0].attrs.action ?? "ip-filter"));
+  const admitted = find(ipFilter, "address", "address-range").map((a) => (a.name === "address" ? a.text : `${a.attrs.from}-${a.attrs.to}`));
+  out.push(
+    ipFilter.length === 0
+      ? na("caller filter", "no ip-filter: any address with a key reaches the APIs; set apimAllowedCallerRanges to admit only listed callers", "any address")
+      : ipFilter[0].attrs.action === "allow"
+        ? yes("caller filter", plural(admitted.length, "range"), `ip-filter admits only ${admitted.join(", ")}`)
+        : yes("caller filter", `${ipFilter[0].attrs.action ?? "ip-filter"}`, `ip-filter ${ipFilter[0].attrs.action}: ${admitted.join(", ")}`),
+  );
   return out;
 }
 

@@ -66,6 +66,7 @@ describe("automation/plan/analysis", () => {
         ["token limit", true, "900 tok/min"],
         ["CORS", true, "2 origins"],
         ["TLS", true, "HTTPS, TLS 1.2+"],
+        ["caller filter", null, "any address"],
       ],
     );
   });

@@ -1,0 +1,24 @@
+/** The plan's "caller filter" row (issue 20 parts 3 and 4): read from the product policy on the real graph. */
+import assert from "node:assert/strict";
+import { evaluateScenario } from "../../../automation/evaluate";
+import { analyzeScenario, type Protection } from "../../../automation/plan/analysis";
+import { SCENARIO_NAMES } from "../../../config/schema";
+import { evaluated } from "../../scenarios/helpers";
+
+const callerFilter = (scenario: Parameters<typeof analyzeScenario>[0], resources: Parameters<typeof analyzeScenario>[1]): Protection | undefined =>
+  analyzeScenario(scenario, resources).hops.find((h) => h.id === "client-apim")?.protections.find((p) => p.name === "caller filter");
+
+describe("plan: caller filter at APIM", () => {
+  for (const scenario of SCENARIO_NAMES) {
+    it(`${scenario} as written: any address, marked not configured (neither good nor a gap)`, async () => {
+      const p = callerFilter(scenario, (await evaluated(scenario)).resources);
+      assert.deepEqual(p && [p.present, p.summary], [null, "any address"]);
+    });
+  }
+
+  it("with apimAllowedCallerRanges: the ranges the ip-filter admits", async () => {
+    const e = await evaluateScenario("public", { overrides: { apimAllowedCallerRanges: ["203.0.113.7/32", "198.51.100.0/24"] }, stack: "public-callers-Developer" });
+    const p = callerFilter("public", e.resources);
+    assert.deepEqual(p && [p.present, p.summary, p.detail], [true, "2 ranges", "ip-filter admits only 203.0.113.7, 198.51.100.0-198.51.100.255"]);
+  });
+});
