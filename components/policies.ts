@@ -298,6 +298,85 @@ export function ipFilter(o: IpFilterOptions): PolicyFragment {
   return fragment(p, "inbound", { name: p, attrs: { action: o.action }, children: [...addresses, ...ranges] });
 }
 
+/** Claims one client certificate identity must match, all of them (attribute names as on the reference page). */
+export interface ClientCertificateIdentity {
+  thumbprint?: string;
+  serialNumber?: string;
+  commonName?: string;
+  subject?: string;
+  dnsName?: string;
+  issuerSubject?: string;
+  issuerThumbprint?: string;
+  /** Id of a certificate entity holding the issuer's public key; excludes the other issuer attributes. */
+  issuerCertificateId?: string;
+}
+
+export interface ValidateClientCertificateOptions {
+  /** Checks the chain up to a CA the gateway trusts (for a private CA: one uploaded to the service). Default true. */
+  validateTrust?: boolean;
+  /** Checks the online revocation list; a private CA without a CRL endpoint needs false. Default true. */
+  validateRevocation?: boolean;
+  validateNotBefore?: boolean;
+  validateNotAfter?: boolean;
+  /** The certificate must match every claim of at least one identity. */
+  identities?: readonly ClientCertificateIdentity[];
+}
+
+const IDENTITY_ATTRS: Record<keyof ClientCertificateIdentity, string> = {
+  thumbprint: "thumbprint",
+  serialNumber: "serial-number",
+  commonName: "common-name",
+  subject: "subject",
+  dnsName: "dns-name",
+  issuerSubject: "issuer-subject",
+  issuerThumbprint: "issuer-thumbprint",
+  issuerCertificateId: "issuer-certificate-id",
+};
+/** The reference page's limit on `identity` elements (stated in its localized versions; the English omits it). */
+export const MAX_CLIENT_CERTIFICATE_IDENTITIES = 10;
+
+/**
+ * The client's certificate must pass the validation rules and match one identity; a failed validation ends
+ * the request with an error (ignore-error stays false). No attribute takes a policy expression.
+ * https://learn.microsoft.com/azure/api-management/validate-client-certificate-policy
+ */
+export function validateClientCertificate(o: ValidateClientCertificateOptions): PolicyFragment {
+  const p = "validate-client-certificate";
+  const flag = (option: string, v: unknown): boolean | undefined => {
+    if (v !== undefined && typeof v !== "boolean") throw new PolicyOptionError(p, option, "must be true or false");
+    return v as boolean | undefined;
+  };
+  const identities = o.identities ?? [];
+  if (identities.length > MAX_CLIENT_CERTIFICATE_IDENTITIES) {
+    throw new PolicyOptionError(p, "identities", `takes at most ${MAX_CLIENT_CERTIFICATE_IDENTITIES} identities, got ${identities.length}`);
+  }
+  const children = identities.map((identity, i) => {
+    const unknown = Object.keys(identity).find((key) => !(key in IDENTITY_ATTRS));
+    if (unknown !== undefined) throw new PolicyOptionError(p, `identities[${i}].${unknown}`, "is not an identity attribute");
+    // In the reference page's order.
+    const attrs: Record<string, string> = {};
+    for (const [key, attr] of Object.entries(IDENTITY_ATTRS) as [keyof ClientCertificateIdentity, string][]) {
+      if (identity[key] !== undefined) attrs[attr] = noExpression(p, `identities[${i}].${key}`, identity[key]);
+    }
+    if (Object.keys(attrs).length === 0) throw new PolicyOptionError(p, `identities[${i}]`, "must name at least one claim");
+    if (attrs["issuer-certificate-id"] !== undefined && (attrs["issuer-subject"] !== undefined || attrs["issuer-thumbprint"] !== undefined)) {
+      throw new PolicyOptionError(p, `identities[${i}].issuerCertificateId`, "excludes issuerSubject and issuerThumbprint");
+    }
+    return { name: "identity", attrs };
+  });
+  return fragment(p, "inbound", {
+    name: p,
+    attrs: {
+      "validate-revocation": flag("validateRevocation", o.validateRevocation),
+      "validate-trust": flag("validateTrust", o.validateTrust),
+      "validate-not-before": flag("validateNotBefore", o.validateNotBefore),
+      "validate-not-after": flag("validateNotAfter", o.validateNotAfter),
+      "ignore-error": false,
+    },
+    children: children.length ? [{ name: "identities", children }] : [],
+  });
+}
+
 export interface AuthenticationManagedIdentityOptions {
   /** Audience of the token, e.g. `https://cognitiveservices.azure.com` for Azure OpenAI. */
   resource: string;

@@ -124,6 +124,12 @@ export const POLICY_SUPPORT = {
     scopes: ["global", "product", "api", "operation"],
     source: `${DOCS}/check-header-policy`,
   },
+  "validate-client-certificate": {
+    tiers: ALL_TIERS,
+    sections: ["inbound"],
+    scopes: ALL_SCOPES,
+    source: `${DOCS}/validate-client-certificate-policy`,
+  },
   "ip-filter": {
     tiers: ALL_TIERS,
     sections: ["inbound"],

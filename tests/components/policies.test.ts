@@ -29,6 +29,7 @@ import {
   setHeader,
   supportsPolicy,
   tokenLimit,
+  validateClientCertificate,
   validateJwt,
   type PolicyFragment,
   type PolicyName,
@@ -135,6 +136,7 @@ const SAMPLES: Record<PolicyName, () => PolicyFragment> = {
   "set-header": () => setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "skip" }),
   "check-header": () => checkHeader({ name: "x-client", failedStatusCode: 400, failedMessage: "x-client is required", ignoreCase: true }),
   "ip-filter": () => ipFilter({ action: "allow", addresses: ["192.0.2.10"], ranges: [{ from: "198.51.100.0", to: "198.51.100.255" }] }),
+  "validate-client-certificate": () => validateClientCertificate({ validateRevocation: false, identities: [{ issuerThumbprint: "0123456789ABCDEF0123456789ABCDEF01234567" }] }),
   "forward-request": () => forwardRequest({ timeoutSeconds: 120 }),
   retry: () => retryForward({ condition: "@(context.Response.StatusCode == 429)", count: 1, intervalSeconds: 1 }),
 };
@@ -146,6 +148,28 @@ function sectionsFor(f: PolicyFragment): PolicySections {
 
 const CLASSIC: ApimSku[] = ["Developer", "Basic", "Standard", "Premium"];
 const V2: ApimSku[] = ["BasicV2", "StandardV2"];
+
+describe("policies: validate-client-certificate", () => {
+  it("writes the rules and each identity's claims in the reference page's order, and never ignores a failure", () => {
+    const xml = validateClientCertificate({
+      validateRevocation: false,
+      validateTrust: true,
+      identities: [{ issuerThumbprint: "AB12", commonName: "client" }, { thumbprint: "CD34" }],
+    }).xml;
+    assert.equal(
+      xml,
+      [
+        `<validate-client-certificate validate-revocation="false" validate-trust="true" ignore-error="false">`,
+        `    <identities>`,
+        `        <identity common-name="client" issuer-thumbprint="AB12" />`,
+        `        <identity thumbprint="CD34" />`,
+        `    </identities>`,
+        `</validate-client-certificate>`,
+      ].join("\n"),
+    );
+    assert.equal(validateClientCertificate({}).xml, `<validate-client-certificate ignore-error="false" />`);
+  });
+});
 
 describe("policies: support table", () => {
   it("covers every APIM tier and nothing else", () => {
@@ -179,6 +203,7 @@ describe("policies: support table", () => {
       "set-header",
       "check-header",
       "ip-filter",
+      "validate-client-certificate",
       "forward-request",
     ] as const) {
       assert.deepEqual(lacks(everywhere), [], everywhere);
@@ -386,6 +411,15 @@ describe("policies: option ranges", () => {
     ["ip-filter bad address", () => ipFilter({ action: "allow", addresses: ["10.0.0.300"] }), /is not an IP address/],
     ["ip-filter nothing", () => ipFilter({ action: "forbid" }), /at least one address/],
     ["ip-filter mixed range", () => ipFilter({ action: "allow", ranges: [{ from: "10.0.0.1", to: "::1" }] }), /mixes IPv4 and IPv6/],
+    ["client certificate identity without claims", () => validateClientCertificate({ identities: [{}] }), /identities\[0\] must name at least one claim/],
+    [
+      "client certificate issuer id with another issuer claim",
+      () => validateClientCertificate({ identities: [{ issuerCertificateId: "client-ca", issuerSubject: "CN=ca" }] }),
+      /issuerCertificateId excludes issuerSubject and issuerThumbprint/,
+    ],
+    ["client certificate unknown claim", () => validateClientCertificate({ identities: [{ issuer: "CN=ca" } as never] }), /identities\[0\]\.issuer is not an identity attribute/],
+    ["client certificate expression", () => validateClientCertificate({ identities: [{ subject: "@(context.Request.Certificate.Subject)" }] }), /does not take a policy expression/],
+    ["client certificate 11 identities", () => validateClientCertificate({ identities: Array.from({ length: 11 }, (_, i) => ({ commonName: `c${i}` })) }), /at most 10 identities, got 11/],
   ];
   for (const [label, fn, pattern] of refused) {
     it(`refuses ${label}`, () => {
