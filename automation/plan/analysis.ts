@@ -308,6 +308,13 @@ function clientToApim(rs: readonly RegisteredResource[], view: PolicyView): Prot
         ? yes("caller filter", plural(admitted.length, "range"), `ip-filter admits only ${admitted.join(", ")}`)
         : yes("caller filter", `${ipFilter[0].attrs.action ?? "ip-filter"}`, `ip-filter ${ipFilter[0].attrs.action}: ${admitted.join(", ")}`),
   );
+  const clientCert = find(view.ai, "validate-client-certificate");
+  const trusted = clientCert[0]?.attrs["validate-trust"] !== "false";
+  out.push(
+    clientCert.length
+      ? yes("client certificate", trusted ? "CA-checked" : "claims only", `validate-client-certificate${trusted ? ": chain to a trusted CA" : ": claims only, the chain is not checked"}`)
+      : na("client certificate", "no validate-client-certificate: callers present no certificate", "not required"),
+  );
   return out;
 }
 

@@ -67,6 +67,7 @@ describe("automation/plan/analysis", () => {
         ["CORS", true, "2 origins"],
         ["TLS", true, "HTTPS, TLS 1.2+"],
         ["caller filter", null, "any address"],
+        ["client certificate", null, "not required"],
       ],
     );
   });

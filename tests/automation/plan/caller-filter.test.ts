@@ -1,8 +1,9 @@
-/** The plan's "caller filter" row (issue 20 parts 3 and 4): read from the product policy on the real graph. */
+/** The plan's "caller filter" and "client certificate" rows (issue 20 parts 3 and 4): read from the product policy on the real graph. */
 import assert from "node:assert/strict";
 import { evaluateScenario } from "../../../automation/evaluate";
 import { analyzeScenario, type Protection } from "../../../automation/plan/analysis";
 import { SCENARIO_NAMES } from "../../../config/schema";
+import { composePolicy, validateClientCertificate } from "../../../components/policies";
 import { evaluated } from "../../scenarios/helpers";
 
 const callerFilter = (scenario: Parameters<typeof analyzeScenario>[0], resources: Parameters<typeof analyzeScenario>[1]): Protection | undefined =>
@@ -20,5 +21,20 @@ describe("plan: caller filter at APIM", () => {
     const e = await evaluateScenario("public", { overrides: { apimAllowedCallerRanges: ["203.0.113.7/32", "198.51.100.0/24"] }, stack: "public-callers-Developer" });
     const p = callerFilter("public", e.resources);
     assert.deepEqual(p && [p.present, p.summary, p.detail], [true, "2 ranges", "ip-filter admits only 203.0.113.7, 198.51.100.0-198.51.100.255"]);
+  });
+
+  it("client certificate: not required in any stack file as written; CA-checked where a validate-client-certificate policy trusts the chain", async () => {
+    const e = await evaluated("public");
+    const row = (resources: typeof e.resources) =>
+      analyzeScenario("public", resources).hops.find((h) => h.id === "client-apim")?.protections.find((p) => p.name === "client certificate");
+    assert.deepEqual([row(e.resources)?.present, row(e.resources)?.summary], [null, "not required"]);
+    const withPolicy = (validateTrust: boolean) =>
+      e.resources.map((r) =>
+        r.type === "azure-native:apimanagement:ProductPolicy"
+          ? { ...r, inputs: { ...r.inputs, value: composePolicy("Developer", { inbound: [validateClientCertificate({ validateTrust, validateRevocation: false, identities: [{ issuerThumbprint: "AB12" }] })] }) } }
+          : r,
+      );
+    assert.deepEqual([row(withPolicy(true))?.present, row(withPolicy(true))?.summary], [true, "CA-checked"]);
+    assert.equal(row(withPolicy(false))?.summary, "claims only");
   });
 });
