@@ -9,7 +9,7 @@ function refusal(raw: Record<string, unknown>): string[] {
 }
 
 describe("config: apimAllowedCallerRanges", () => {
-  it("is optional, and accepts a list of IPv4 CIDR blocks in every scenario that takes it", () => {
+  it("is optional, and accepts a list of IPv4 CIDR blocks (public and internal)", () => {
     assert.equal(resolveConfig("public", {}).ok, true);
     const result = resolveConfig("public", { apimAllowedCallerRanges: ["203.0.113.7/32", "198.51.100.0/24"] });
     assert.ok(result.ok, JSON.stringify(result));
