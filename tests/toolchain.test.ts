@@ -34,7 +34,7 @@ describe("toolchain", () => {
     assert.match(c.typecheck[0], /node_modules\/\.bin\/tsc$/);
     assert.ok(c.typecheck[1].includes("--incremental") && c.typecheck[1].some((a) => a.includes("node_modules/.cache/tsc/")));
     assert.match(c.tests[0], /node_modules\/\.bin\/mocha$/);
-    assert.deepEqual(c.tests[1], ["tests/**/*.test.ts", "--grep", "x"]);
+    assert.deepEqual(c.tests[1], ["--parallel", "--jobs", "2", "tests/**/*.test.ts", "--grep", "x"], "two workers for the two cores, every test file, extra arguments last");
     assert.ok(runner.env.NODE_COMPILE_CACHE);
   });
 
