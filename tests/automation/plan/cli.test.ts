@@ -1,30 +1,16 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SECRET } from "../../../automation/mock-engine";
 import { SCENARIO_NAMES } from "../../../config/schema";
+import { type CliRun, runScenarios } from "./helpers";
 
-const ROOT = path.resolve(__dirname, "../../..");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-/** Runs bin/scenarios.js as a user would, in a pipe. */
 function scenarios(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin", "scenarios.js"), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "", DEBUG: "" }, timeout: 120000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runScenarios(args);
 }
 
 // The processes that evaluate start when mocha loads this file, so that they run beside the in-process tests

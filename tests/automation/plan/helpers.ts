@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
 import { type Evaluation, type RegisteredResource, SECRET } from "../../../automation/mock-engine";
 import { type PreviewDocument, STACK_TYPE, secretValues, stackUrn } from "../../../automation/plan/document";
 import { analyzeScenario } from "../../../automation/plan/analysis";
@@ -82,3 +84,23 @@ export function assertPreviewContract(doc: PreviewDocument, evaluation: Evaluati
   assert.equal(typeof doc.estimates.monthlyCostUsd, "number");
 }
 
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs bin/scenarios.js as a user would, in a pipe; `env` adds to (or overrides) NO_COLOR="" and DEBUG="". */
+export function runScenarios(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const root = path.resolve(__dirname, "../../..");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, "bin", "scenarios.js"), ...args], { cwd: root, env: { ...process.env, NO_COLOR: "", DEBUG: "", ...env }, timeout: 120000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d));
+    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import * as path from "node:path";
+import { runScenarios } from "./helpers";
 
-const ROOT = path.resolve(__dirname, "../../..");
-
-function scenarios(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin", "scenarios.js"), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", DEBUG: "" }, timeout: 120000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function scenarios(...args: string[]) {
+  return runScenarios(args, { NO_COLOR: "1" });
 }
 
 // Started when mocha loads the file, as tests/automation/plan/cli.test.ts does, so that they evaluate beside
