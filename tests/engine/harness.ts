@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../../config/load";
 import { InterruptController } from "../../automation/driver/interrupt/interrupt";
 import type { DriverContext, OperationRun } from "../../automation/driver/lifecycle/orchestrate";
@@ -66,7 +67,10 @@ export function writeStackFile(stacksDir: string, stack: string, settings: Recor
 }
 
 /** The product's workspace over the test project, through the shim as `scenarios` runs it. */
-export async function openWorkspace(project: TestProject, options: { shim?: boolean } = {}): Promise<DriverWorkspace> {
+export async function openWorkspace(
+  project: TestProject,
+  options: { shim?: boolean; program?: PulumiFn; env?: Record<string, string> } = {},
+): Promise<DriverWorkspace> {
   // PulumiCommand.get runs `pulumi version` with this process's environment; the CLI's plugins (the
   // dynamic provider) are found beside it.
   Object.assign(process.env, project.env);
@@ -75,8 +79,8 @@ export async function openWorkspace(project: TestProject, options: { shim?: bool
     pulumiPath: PULUMI,
     env: { ...process.env, ...project.env },
     backend: chooseBackend(project.env),
-    extraEnv: { ...project.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
-    project: { workDir: project.workDir, stacksDir: project.stacksDir, program: simulatedProgram(), projectName: SIMULATED_PROJECT },
+    extraEnv: { ...project.env, ...options.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
+    project: { workDir: project.workDir, stacksDir: project.stacksDir, program: options.program ?? simulatedProgram(), projectName: SIMULATED_PROJECT },
     shim: options.shim,
   });
 }

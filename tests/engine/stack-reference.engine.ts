@@ -6,7 +6,6 @@
  * secrets provider and the product's driver are real.
  */
 import assert from "node:assert/strict";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { removeShim } from "../../automation/driver/interrupt/shim";
@@ -15,7 +14,7 @@ import type { StackHandle } from "../../automation/driver/stack/types";
 import { DriverWorkspace } from "../../automation/driver/stack/workspace";
 import { SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../automation/plan/workshop-contract";
 import { CONFIG_NAMESPACE } from "../../config/load";
-import { ENGINE_BIN, listStacks, PULUMI, readStateFiles, recordingContext, type TestProject, testProject } from "./harness";
+import { listStacks, openWorkspace, readStateFiles, recordingContext, type TestProject, testProject } from "./harness";
 import { SIMULATED_PROJECT, SimulatedResource } from "./simulated-cloud";
 
 const quick = (kind: string, value: pulumi.Input<string>) => ({ kind, value, createSeconds: 0, updateSeconds: 0, deleteSeconds: 0, failOn: "" });
@@ -76,16 +75,8 @@ function attendeeProgram(options: { checkSecrets?: boolean } = {}): PulumiFn {
   };
 }
 
-async function workspace(project: TestProject, program: PulumiFn, env: Record<string, string> = {}): Promise<DriverWorkspace> {
-  Object.assign(process.env, project.env);
-  const { chooseBackend } = await import("../../automation/driver/stack/env");
-  return DriverWorkspace.create({
-    pulumiPath: PULUMI,
-    env: { ...process.env, ...project.env },
-    backend: chooseBackend(project.env),
-    extraEnv: { ...project.env, ...env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
-    project: { workDir: project.workDir, stacksDir: project.stacksDir, program, projectName: SIMULATED_PROJECT },
-  });
+function workspace(project: TestProject, program: PulumiFn, env: Record<string, string> = {}): Promise<DriverWorkspace> {
+  return openWorkspace(project, { program, env });
 }
 
 describe("engine: workshop stacks (a shared stack read by two attendee stacks through a StackReference)", function () {
