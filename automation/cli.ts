@@ -11,6 +11,7 @@ import { registerPreview } from "./commands/preview";
 import { registerSweep } from "./commands/sweep";
 import { registerUp } from "./commands/up";
 import { registerVerify } from "./commands/verify";
+import { registerWorkshop } from "./commands/workshop";
 
 export function buildProgram(): Command {
   const program = new Command("scenarios")
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerCompare(program);
   registerDestroy(program);
   registerSweep(program);
+  registerWorkshop(program);
   return program;
 }
 

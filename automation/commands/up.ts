@@ -9,6 +9,9 @@ export interface UpOptions extends SelectionOptions {
   policy?: boolean;
   record?: string;
   secretsProvider?: string;
+  /** `--shared <stack>`: deploy an attendee stack of workshop mode that reads this shared stack (docs/workshop.md). */
+  shared?: string;
+  attendee?: string;
 }
 
 export function registerUp(program: Command): void {
@@ -18,6 +21,8 @@ export function registerUp(program: Command): void {
     .option("--policy", "run the policy pack in policy/ during the update")
     .option("--record <file>", "save the engine-event stream (a test fixture); {stack} in the name is replaced")
     .option("--secrets-provider <url>", "secrets provider for new stacks (default: the backend's; a passphrase for file backends)")
+    .option("--shared <stack>", "workshop mode: deploy --stack <scenario>-<attendee> as an attendee stack that reads this shared stack (e.g. public-shared)")
+    .option("--attendee <name>", "with --shared: the attendee's name (default: from --stack <scenario>-<name>)")
     .addHelpText(
       "after",
       `
@@ -53,11 +58,12 @@ export function deployDriverOptions(stacks: string[], selection: Selection, opti
 
 /** `up` and `preview`: one operation per stack, in parallel, then one table. */
 export async function deployStacks(operation: "update" | "preview", selection: Selection, options: UpOptions): Promise<void> {
+  const workshop = options.shared !== undefined || options.attendee !== undefined ? attendeeOf(selection, options) : undefined;
   const d = loadDriver();
   const targets = d.targetsFor(selection, options.stack);
-  const settings = (t: Target) => d.effectiveSettings(t.scenario, t.stack, selection.overrides);
+  const settings = (t: Target) => d.effectiveSettings(t.scenario, t.stack, selection.overrides, workshop?.settings);
   d.validateTargets(targets, settings);
-  const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }) : undefined;
+  const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }).map((t) => (workshop ? room().attendeeTarget(t) : t)) : undefined;
   await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { ...options, azure }), async (driver) => {
     const results = await d.forEachStack(
       driver,
@@ -65,7 +71,11 @@ export async function deployStacks(operation: "update" | "preview", selection: S
       async (t, workspace): Promise<{ result: OperationSummary; summary: string }> => {
         const before = driver.files.length;
         if (driver.interrupt.interrupted) throw new Error("interrupted before it started");
-        const handle = await workspace.prepare(t.stack, t.scenario, selection.overrides);
+        if (workshop) {
+          const { checkSharedStack } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
+          await checkSharedStack(workspace, t.scenario, workshop.sharedStack);
+        }
+        const handle = await workspace.prepare(t.stack, t.scenario, selection.overrides, workshop?.settings);
         const run = await d.runOperation(handle, operation, driver.ctx, {
           scenario: t.scenario,
           policyPacks: options.policy ? [d.POLICY_DIR] : undefined,
@@ -93,6 +103,18 @@ export async function deployStacks(operation: "update" | "preview", selection: S
       },
     });
   });
+}
+
+/** Workshop mode's rules (automation/driver/workshop/room.ts), loaded once the command line has been parsed. */
+function room(): typeof import("../driver/workshop/room") {
+  return require("../driver/workshop/room") as typeof import("../driver/workshop/room");
+}
+
+/** `--shared` / `--attendee`: the attendee stack's settings, or a one-line refusal (exit 2). */
+function attendeeOf(selection: Selection, options: UpOptions) {
+  const r = room();
+  const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
+  return r.attendeeUp({ scenarios: selection.scenarios, stack: options.stack, shared: options.shared, attendee: options.attendee, overrides: selection.overrides, backendUrl: chooseBackend(process.env).url, project: r.projectName() });
 }
 
 function changesLine(changes: Record<string, number>): string {

@@ -10,6 +10,7 @@ import { nameFromUrn } from "../shared/text";
 import { durationOf, ESTIMATES, type EstimatesData, estimateScenario, isProvisioned, type ScenarioEstimate } from "./estimates";
 import { criticalPath, scheduleNodes } from "./graph";
 import { fmtMinutes, fmtUsd } from "./model";
+import { DEFAULT_CONCURRENCY, DEFAULT_HOURS } from "./workshop-defaults";
 
 export type Side = "shared" | "attendee";
 
@@ -50,13 +51,7 @@ export const WORKSHOP_SIDES: Readonly<Record<string, Side>> = {
 
 export const MODEL_DEPLOYMENT = "azure-native:cognitiveservices:Deployment";
 
-/**
- * Attendee stacks deployed at once. A choice, not a documented limit: each `pulumi up` is a CLI and a Node.js
- * language host on the host's machine, and all of them write to one subscription's Resource Manager.
- */
-export const DEFAULT_CONCURRENCY = 5;
-/** Hours the attendees use their stacks, when not given. */
-export const DEFAULT_HOURS = 4;
+export { DEFAULT_CONCURRENCY, DEFAULT_HOURS } from "./workshop-defaults";
 
 export interface WorkshopOptions {
   attendees: number;

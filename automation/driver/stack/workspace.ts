@@ -196,6 +196,12 @@ export class DriverWorkspace {
     }
   }
 
+  /** The project's stacks in the backend, as `pulumi stack ls --json` lists them (workshop status and teardown). */
+  async listStacks(): Promise<automation.StackSummary[]> {
+    const ws = await this.auto.LocalWorkspace.create({ ...this.workspaceOptions(), ...(this.project.program ? { program: this.project.program } : {}) });
+    return ws.listStacks();
+  }
+
   /** Creates or selects a stack and writes its settings (see the file comment). */
   async prepare(stackName: string, scenario: ScenarioName, overrides: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<AutomationStackHandle> {
     const settings = settingsToApply(scenario, stackName, overrides, extra, this.project.stacksDir);
@@ -321,6 +327,11 @@ export class AutomationStackHandle implements StackHandle {
       outputs?: Record<string, unknown>;
     }[];
     return resources.map((r) => ({ urn: r.urn, type: r.type, id: r.id, custom: Boolean(r.custom), inputs: r.inputs ?? {}, outputs: r.outputs ?? {} }));
+  }
+
+  /** The stack's latest operation (update, destroy, refresh, ...) from its history, or undefined when it has none. */
+  async lastOperation(): Promise<automation.UpdateSummary | undefined> {
+    return (await this.stack.history(1))[0];
   }
 
   async cancel(): Promise<void> {

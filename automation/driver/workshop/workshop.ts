@@ -1,0 +1,299 @@
+/**
+ * `scenarios workshop prepare | status | teardown` over the Automation API (issue 17 part 3, docs/workshop.md):
+ * the shared stack first, then the attendee stacks at most `concurrency` at a time, under the same live display,
+ * Ctrl-C handling and run reports as `up` and `compare` (they all run inside `openDriver`'s driver). Prepare
+ * resumes: a stack whose latest operation is a successful update is left alone, any other is (re)deployed.
+ * Teardown destroys the attendee stacks, then the shared stack, and never the shared stack while an attendee
+ * stack still reads it.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { StackSummary } from "@pulumi/pulumi/automation";
+import type { ScenarioName } from "../../../config/schema";
+import { sharedOutputProblems } from "../../plan/workshop-contract";
+import { errorText, firstLine } from "../../shared/text";
+import { emitFinished, emitMessage, runOperation, type TeardownReport, teardown } from "../lifecycle/orchestrate";
+import type { Driver } from "../lifecycle/session";
+import type { StackOutputs } from "../stack/types";
+import type { AutomationStackHandle, DriverWorkspace } from "../stack/workspace";
+import type { VerifyOptions } from "../verify/verify";
+import { verifyStack, vnetOpener } from "../verify/verify-stack";
+import { attendeeOfStack, type PreparePlan, sharedStackName, shortStackName, teardownPlan } from "./room";
+import { apiUrlOf, isUp, type LockState, type StatusRow } from "./status";
+
+/** Runs at most `n` tasks at once, in the order they asked. */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  const next = () => {
+    if (running >= n) return;
+    const start = queue.shift();
+    if (start) {
+      running++;
+      start();
+    }
+  };
+  return <T>(task: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() =>
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            running--;
+            next();
+          }),
+      );
+      next();
+    });
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * What is wrong with a shared stack's outputs for an attendee of `scenario`: the contract's checks
+ * (automation/plan/workshop-contract.ts), and a shared stack of another topology.
+ */
+export function sharedStackProblems(scenario: string, outputs: StackOutputs): string[] {
+  const problems = sharedOutputProblems(outputs);
+  const topology = outputs.topology?.value;
+  if (typeof topology === "string" && topology && topology !== scenario) problems.push(`the shared stack was built for ${topology}, not ${scenario}`);
+  return problems;
+}
+
+/** Reads the shared stack's outputs through the Automation API and checks them; throws with every problem. */
+export async function checkSharedStack(workspace: DriverWorkspace, scenario: ScenarioName, shared: string): Promise<void> {
+  const stacks = (await workspace.listStacks()).map((s) => shortStackName(s.name));
+  if (!stacks.includes(shared)) throw new Error(`the shared stack ${shared} does not exist in ${workspace.backend.url}; the host creates it with "scenarios workshop prepare ${scenario} --attendees <n>"`);
+  const handle = await workspace.select(shared, scenario);
+  const problems = sharedStackProblems(scenario, await handle.outputs());
+  if (problems.length) throw new Error(`the shared stack ${shared} is not ready for attendees: ${problems.join("; ")}`);
+}
+
+/** Whether an update holds a stack's lock. Pulumi Cloud says so in `stack ls`; a file backend keeps lock files. */
+export function lockState(backendUrl: string, project: string, stack: string, summary?: Pick<StackSummary, "updateInProgress">): LockState {
+  if (summary?.updateInProgress !== undefined) return summary.updateInProgress ? "held" : "free";
+  if (!backendUrl.startsWith("file://")) return "unknown";
+  // The DIY backend's lock files: <root>/.pulumi/locks/<organization>/<project>/<stack>/<lock id>.json
+  // (pkg/backend/diy/lock.go, stackLockDir and lockPath; `organization` for project-scoped stacks).
+  const root = backendUrl.slice("file://".length).replace(/^~(?=$|\/)/, os.homedir());
+  const dir = path.join(root, ".pulumi", "locks", "organization", project, stack);
+  try {
+    return fs.readdirSync(dir).some((f) => f.endsWith(".json")) ? "held" : "free";
+  } catch {
+    return "free";
+  }
+}
+
+export interface StackResult {
+  ok: boolean;
+  stack: string;
+  attendee?: string;
+  /** `up`, `left alone`, `failed`, `not started`, `destroyed`, `kept`. */
+  status: string;
+  durationMs?: number;
+  apiUrl?: string;
+  error?: string;
+  teardown?: TeardownReport;
+}
+
+export interface PrepareOptions {
+  overrides: Record<string, unknown>;
+  concurrency: number;
+  policyPacks?: string[];
+}
+
+async function existingStacks(workspace: DriverWorkspace): Promise<Map<string, StackSummary>> {
+  return new Map((await workspace.listStacks()).map((s) => [shortStackName(s.name), s]));
+}
+
+async function isUpAlready(workspace: DriverWorkspace, existing: Map<string, StackSummary>, stack: string, scenario: ScenarioName): Promise<AutomationStackHandle | undefined> {
+  if (!existing.has(stack)) return undefined;
+  const handle = await workspace.select(stack, scenario);
+  const last = await handle.lastOperation();
+  return isUp({ exists: true, last: last && { kind: last.kind, result: last.result } }) ? handle : undefined;
+}
+
+/**
+ * `prepare`: the shared stack (left alone when up, its outputs checked either way), then the attendee stacks,
+ * `concurrency` at a time. Never throws for one stack's failure: every row's outcome is in the results.
+ */
+export async function prepareWorkshop(driver: Driver, plan: PreparePlan, options: PrepareOptions): Promise<StackResult[]> {
+  const workspace = driver.workspace;
+  if (!workspace) throw new Error("internal: no Pulumi workspace");
+  const ctx = driver.ctx;
+  const existing = await existingStacks(workspace);
+  const sharedReady = deferred<string | undefined>();
+  const limit = limiter(options.concurrency);
+  const byStack = new Map(plan.attendees.map((a) => [a.stack, a]));
+
+  const deploy = async (stack: string, settings: Record<string, string>): Promise<{ status: string; error?: string; durationMs?: number; handle?: AutomationStackHandle }> => {
+    const started = Date.now();
+    const already = await isUpAlready(workspace, existing, stack, plan.scenario);
+    if (already) {
+      emitMessage(ctx, stack, "already up: left alone");
+      return { status: "left alone", handle: already, durationMs: Date.now() - started };
+    }
+    if (driver.interrupt.interrupted) return { status: "not started", error: "interrupted before it started" };
+    const handle = await workspace.prepare(stack, plan.scenario, options.overrides, settings);
+    const run = await runOperation(handle, "update", ctx, { scenario: plan.scenario, policyPacks: options.policyPacks, signal: driver.interrupt.operationSignal });
+    if (run.result.status !== "succeeded") return { status: run.result.status, error: run.result.error ?? run.result.status, durationMs: run.durationMs };
+    return { status: "up", handle, durationMs: run.durationMs };
+  };
+
+  const finishRow = (r: StackResult): StackResult => {
+    emitFinished(ctx, r.stack, r.ok, r.ok ? `${r.status}${r.apiUrl ? `: ${r.apiUrl}` : ""}` : `${r.status}: ${firstLine(r.error ?? "")}`);
+    return r;
+  };
+
+  const work = async (stack: string): Promise<StackResult> => {
+    if (stack === plan.shared.stack) {
+      try {
+        const d = await deploy(stack, plan.shared.settings);
+        if (!d.handle) {
+          sharedReady.resolve(`the shared stack ${stack} is not up (${d.status})`);
+          return finishRow({ ok: false, stack, status: d.status, error: d.error, durationMs: d.durationMs });
+        }
+        const problems = sharedStackProblems(plan.scenario, await d.handle.outputs());
+        if (problems.length) {
+          sharedReady.resolve(`the shared stack ${stack} is not ready for attendees`);
+          return finishRow({ ok: false, stack, status: "failed", error: problems.join("; "), durationMs: d.durationMs });
+        }
+        sharedReady.resolve(undefined);
+        return finishRow({ ok: true, stack, status: d.status, durationMs: d.durationMs });
+      } catch (e) {
+        sharedReady.resolve(`the shared stack ${stack} failed`);
+        return finishRow({ ok: false, stack, status: "failed", error: errorText(e) });
+      }
+    }
+    const a = byStack.get(stack)!;
+    const blocked = await sharedReady.promise;
+    if (blocked) return finishRow({ ok: false, stack, attendee: a.attendee, status: "not started", error: blocked });
+    return limit(async () => {
+      try {
+        const d = await deploy(stack, a.settings);
+        if (!d.handle) return finishRow({ ok: false, stack, attendee: a.attendee, status: d.status, error: d.error, durationMs: d.durationMs });
+        return finishRow({ ok: true, stack, attendee: a.attendee, status: d.status, durationMs: d.durationMs, apiUrl: apiUrlOf(await d.handle.outputs()) });
+      } catch (e) {
+        return finishRow({ ok: false, stack, attendee: a.attendee, status: "failed", error: errorText(e) });
+      }
+    });
+  };
+  return driver.run([plan.shared.stack, ...plan.attendees.map((a) => a.stack)], work);
+}
+
+export interface StatusOptions {
+  /** Attendee stacks expected (prepare's names), shown as rows even when they do not exist. */
+  expected?: readonly string[];
+  verify?: Partial<VerifyOptions>;
+  concurrency: number;
+}
+
+/** `status`: the shared stack and every attendee stack in the backend (and any expected one), read in parallel. */
+export async function workshopStatus(driver: Driver, scenario: ScenarioName, options: StatusOptions): Promise<StatusRow[]> {
+  const workspace = driver.workspace;
+  if (!workspace) throw new Error("internal: no Pulumi workspace");
+  const existing = await existingStacks(workspace);
+  const project = workspace.project.projectName ?? (require("./room") as typeof import("./room")).projectName(workspace.project.workDir);
+  const shared = sharedStackName(scenario);
+  const attendeeStacks = [...new Set([...[...existing.keys()].filter((s) => attendeeOfStack(scenario, s) !== undefined), ...(options.expected ?? [])])].sort();
+  const limit = limiter(options.concurrency);
+  const read = (stack: string): Promise<StatusRow> =>
+    limit(async () => {
+      const attendee = attendeeOfStack(scenario, stack);
+      const row: StatusRow = { stack, role: stack === shared ? "shared" : "attendee", ...(attendee && stack !== shared ? { attendee } : {}), exists: existing.has(stack), lock: "free" };
+      const summary = existing.get(stack);
+      if (!summary) return row;
+      row.resources = summary.resourceCount;
+      row.lock = lockState(workspace.backend.url, project, stack, summary);
+      try {
+        const handle = await workspace.select(stack, scenario);
+        const last = await handle.lastOperation();
+        if (last) row.last = { kind: last.kind, result: last.result, endedAt: last.endTime ? new Date(last.endTime).toISOString() : undefined };
+        if (row.role === "attendee") row.apiUrl = apiUrlOf(await handle.outputs());
+        if (options.verify && row.role === "attendee") {
+          if (!isUp(row)) row.verify = { passed: 0, total: 0, error: "the stack is not up" };
+          else {
+            try {
+              const report = await verifyStack(handle, driver.ctx, { scenario, verify: options.verify, openVnet: vnetOpener(driver) });
+              row.verify = { passed: report.passed, total: report.results.length };
+            } catch (e) {
+              row.verify = { passed: 0, total: 0, error: firstLine(errorText(e)) };
+            }
+          }
+        }
+      } catch (e) {
+        row.note = `could not read it: ${firstLine(errorText(e))}`;
+      }
+      return row;
+    });
+  return Promise.all([read(shared), ...attendeeStacks.map(read)]);
+}
+
+export interface TeardownOptions {
+  only?: readonly string[];
+  keepShared?: boolean;
+  purge: boolean;
+  concurrency: number;
+}
+
+/**
+ * `teardown`: the attendee stacks at most `concurrency` at a time, then the shared stack once none is left.
+ * Refuses (UsageError, exit 2) before destroying anything when asked for the shared stack alone while attendee
+ * stacks read it; and at the end keeps the shared stack when an attendee stack could not be removed.
+ */
+export async function teardownWorkshop(driver: Driver, scenario: ScenarioName, options: TeardownOptions): Promise<StackResult[]> {
+  const workspace = driver.workspace;
+  if (!workspace) throw new Error("internal: no Pulumi workspace");
+  const ctx = driver.ctx;
+  const existing = await existingStacks(workspace);
+  const plan = teardownPlan(scenario, [...existing.keys()], { only: options.only, keepShared: options.keepShared });
+  const limit = limiter(options.concurrency);
+  const attendeesDone = plan.attendees.map(() => deferred<boolean>());
+  const rows = [...plan.attendees, ...(plan.shared ? [plan.shared] : [])];
+  if (!rows.length) return [];
+
+  const destroy = async (stack: string, attendee?: string): Promise<StackResult> => {
+    const started = Date.now();
+    const handle = await workspace.select(stack, scenario);
+    const report = await teardown(handle, ctx, { scenario, purge: options.purge, remove: true });
+    const r: StackResult = { ok: report.ok, stack, ...(attendee ? { attendee } : {}), status: report.ok ? "destroyed" : "failed", durationMs: Date.now() - started, teardown: report, ...(report.ok ? {} : { error: report.leftovers.join("; ") }) };
+    emitFinished(ctx, stack, r.ok, r.ok ? "destroyed, stack removed" : firstLine(report.leftovers[0] ?? "failed"));
+    return r;
+  };
+
+  const work = async (stack: string): Promise<StackResult> => {
+    const i = plan.attendees.indexOf(stack);
+    if (i >= 0) {
+      const attendee = attendeeOfStack(scenario, stack);
+      let r: StackResult;
+      try {
+        r = await limit(() => destroy(stack, attendee));
+      } catch (e) {
+        r = { ok: false, stack, attendee, status: "failed", error: errorText(e) };
+        emitFinished(ctx, stack, false, firstLine(r.error!));
+      }
+      attendeesDone[i].resolve(r.ok);
+      return r;
+    }
+    await Promise.all(attendeesDone.map((d) => d.promise));
+    const kept = (reason: string): StackResult => {
+      emitFinished(ctx, stack, false, reason);
+      return { ok: false, stack, status: "kept", error: reason };
+    };
+    if (driver.interrupt.interrupted) return kept("kept: interrupted before the shared stack's teardown");
+    // Read the backend again: an attendee stack created since, or one that failed to go, still reads the shared stack.
+    const left = [...(await existingStacks(workspace)).keys()].filter((s) => attendeeOfStack(scenario, s) !== undefined);
+    if (left.length) return kept(`kept: attendee stacks still read it (${left.join(", ")}); tear them down, then run this again`);
+    try {
+      return await destroy(stack);
+    } catch (e) {
+      return kept(`failed: ${firstLine(errorText(e))}`);
+    }
+  };
+  return driver.run(rows, work);
+}
