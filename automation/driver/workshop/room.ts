@@ -196,12 +196,13 @@ export function roomModelMode(apimSku: ApimSku): "shared" | "per-attendee" {
 
 /**
  * The room as the subscription checks see it (preflight-azure.ts sums demands over targets): the shared stack
- * with its APIM, cluster, account and model; and, where the model is per attendee, one target per attendee
- * that needs only its deployment's capacity (no nodes: the cluster is the shared stack's).
+ * with its APIM, cluster, account and (shared mode) the one deployment; where the model is per attendee, one
+ * target per attendee that needs only its deployment's capacity (no nodes: the cluster is the shared stack's).
  */
 export function roomTargets(shared: AzureTarget, attendeeStacks: readonly string[]): AzureTarget[] {
   if (roomModelMode(shared.config.apimSku) === "shared") return [shared];
-  return [shared, ...attendeeStacks.map((stack) => attendeeTarget({ ...shared, stack }))];
+  // Per attendee, the shared stack holds the account but no deployment (docs/workshop.md, "The model").
+  return [{ ...shared, config: { ...shared.config, openAiModelCapacity: 0 } }, ...attendeeStacks.map((stack) => attendeeTarget({ ...shared, stack }))];
 }
 
 /**
