@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { projectSettings } from "./config/load";
 import { formatProblems, isScenarioName, resolveConfig } from "./config/validate";
 import { SCENARIO_NAMES } from "./config/schema";
-import { buildScenario } from "./scenarios";
+import { buildProgram } from "./scenarios";
 
 export = async () => {
   const settings = projectSettings(pulumi.runtime.allConfig());
@@ -20,5 +20,5 @@ export = async () => {
   const result = resolveConfig(scenario, settings);
   if (!result.ok) throw new pulumi.RunError(`invalid configuration:\n${formatProblems(result.problems).join("\n")}`);
   for (const warning of result.warnings) pulumi.log.warn(warning);
-  return buildScenario(result.config, stack);
+  return buildProgram(result.config, stack);
 };

@@ -4,7 +4,7 @@ import type { ScenarioConfig, ScenarioName } from "../config/schema";
 import { defaultsFor } from "../config/defaults";
 import { needsSharedSourceRanges } from "../config/rules";
 import { requireConfig } from "../config/validate";
-import { buildScenario } from "../scenarios";
+import { buildProgram } from "../scenarios";
 import { type Evaluation, evaluateProgram } from "./mock-engine";
 import { SIMULATED_RANGES } from "./simulate";
 
@@ -39,6 +39,20 @@ export function offlineSettings(scenario: ScenarioName, overrides: Record<string
   return { ...given, ...simulatedSettings(scenario, given) };
 }
 
+/** Settings of an attendee stack that its shared stack does not take. */
+const ATTENDEE_SETTINGS = ["attendee", "sharedStack", "attendeeGroupObjectId"] as const;
+
+/**
+ * An attendee stack reads its shared stack's outputs: offline, those of the shared half of the same scenario
+ * and settings, evaluated here (simulated like every provider output), under the stack name the reference gives.
+ */
+async function simulatedSharedStack(scenario: ScenarioName, sharedStack: string, options: EvaluateScenarioOptions): Promise<Record<string, Evaluation["outputs"]>> {
+  const overrides: Record<string, unknown> = { ...options.overrides, workshopRole: "shared" };
+  for (const key of ATTENDEE_SETTINGS) delete overrides[key];
+  const shared = await evaluateScenario(scenario, { ...options, overrides, stack: sharedStack.split("/").pop() });
+  return { [sharedStack]: shared.outputs };
+}
+
 /** Evaluations by scenario, stack and resolved settings: the simulation is deterministic, so one is enough. */
 const evaluations = new Map<string, Promise<ScenarioEvaluation>>();
 const MAX_KEPT = 32;
@@ -53,12 +67,13 @@ let last: Promise<unknown> = Promise.resolve();
 export async function evaluateScenario(scenario: ScenarioName, options: EvaluateScenarioOptions = {}): Promise<ScenarioEvaluation> {
   const config = requireConfig(scenario, offlineSettings(scenario, options.overrides, options.stacksDir));
   const stack = options.stack ?? scenario;
+  const stackReferences = config.workshopRole === "attendee" ? await simulatedSharedStack(scenario, config.sharedStack!, options) : undefined;
   const key = JSON.stringify([scenario, stack, config]);
   let evaluation = evaluations.get(key);
   if (!evaluation) {
     evaluation = last
       .catch(() => undefined)
-      .then(() => evaluateProgram(() => buildScenario(config, stack), { project: CONFIG_NAMESPACE, stack }))
+      .then(() => evaluateProgram(() => buildProgram(config, stack), { project: CONFIG_NAMESPACE, stack, stackReferences }))
       .then((e) => ({ ...e, scenario }));
     last = evaluation;
     evaluations.set(key, evaluation);

@@ -47,6 +47,27 @@ export interface Evaluation {
 export interface EvaluateOptions {
   project: string;
   stack: string;
+  /**
+   * The outputs a `pulumi.StackReference` reads, by the referenced stack's fully qualified name: simulated,
+   * like provider outputs (a shared stack's evaluated outputs, say). A reference to a stack not listed fails.
+   */
+  stackReferences?: Record<string, Record<string, ProgramOutput>>;
+}
+
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+/**
+ * The state the engine gives a StackReference: `outputs` (secret ones as secrets) and `secretOutputNames`,
+ * which the SDK reads to mark each output secret or not (node_modules/@pulumi/pulumi/stackReference.js).
+ */
+function simulatedStackReference(name: string, references: EvaluateOptions["stackReferences"]): Record<string, unknown> {
+  const outputs = references?.[name];
+  if (!outputs) throw new Error(`no simulated outputs for the referenced stack ${name}`);
+  return {
+    name,
+    outputs: Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? pulumi.secret(o.value) : o.value])),
+    secretOutputNames: Object.entries(outputs).filter(([, o]) => o.secret).map(([k]) => k),
+  };
 }
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -107,6 +128,7 @@ async function evaluate(program: () => Record<string, unknown> | Promise<Record<
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        if (args.type === STACK_REFERENCE) return { id: String(args.inputs.name), state: simulatedStackReference(String(args.inputs.name), options.stackReferences) };
         const { id, state } = simulateResource(args.type, args.name, args.inputs);
         return { id: args.custom ? id : undefined, state };
       },

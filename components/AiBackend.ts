@@ -3,9 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { FAILOVER_ENDPOINTS_ENV } from "../app/src/failover-env";
 import { appContainerEnv, CONTAINER_PORT } from "../app/src/image";
-import type { AiModel } from "./AiModel";
+import { type ModelAccess, requiredDeploymentName } from "./AiModel";
 import { asK8sInput, type AzureScopeArgs, customResource, isolatedNamespace, TYPE_PREFIX } from "./common";
-import type { IngressController } from "./IngressController";
+import type { IngressRoutes } from "./IngressController";
 import {
   ANNOTATIONS,
   BASIC_AUTH_USERNAME,
@@ -29,14 +29,14 @@ export interface AiBackendArgs extends AzureScopeArgs {
   identityName: pulumi.Input<string>;
   /** The cluster's service account token issuer. */
   oidcIssuerUrl: pulumi.Input<string>;
-  model: AiModel;
+  model: ModelAccess;
   image: pulumi.Input<string>;
   replicas: number;
   /** Host name of the AI API on the ingress; the TLS certificate is issued for it. */
   host: pulumi.Input<string>;
   /** ClusterIssuer that issues the host's certificate. */
   issuerName: pulumi.Input<string>;
-  ingress: IngressController;
+  ingress: IngressRoutes;
   /**
    * What the ingress checks before a call reaches the pods, where the load balancer is public but only APIM
    * may call: the source ranges it admits, and a credential APIM presents, of which the ingress keeps only a
@@ -47,7 +47,7 @@ export interface AiBackendArgs extends AzureScopeArgs {
   /** Subnets of the model's private endpoints, which the pods' egress must reach on 443. */
   modelPrivateSubnets?: string[];
   /** A second account with the same deployment (APIM's failover target): the pods' identity may call it too. */
-  secondaryModel?: AiModel;
+  secondaryModel?: ModelAccess;
   /**
    * Endpoints the AI API fails over to after the model's own (app/src/failover.ts), where the pods can reach
    * them: through private endpoints in the VNet scenarios.
@@ -144,7 +144,7 @@ export class AiBackend extends pulumi.ComponentResource {
     // The model decides how the AI API limits output tokens and which api-version it uses (config/models.ts).
     const env = appContainerEnv<pulumi.Input<string>>({
       endpoint: args.model.endpoint,
-      deployment: args.model.deploymentName,
+      deployment: requiredDeploymentName(args.model),
       apiVersion: args.model.apiVersion,
       tokenParameter: args.model.tokenParameter,
     });
@@ -191,7 +191,7 @@ export class AiBackend extends pulumi.ComponentResource {
       { apiVersion: "cert-manager.io/v1", kind: "Certificate" },
       pulumi.all([args.host, args.issuerName]).apply(([host, issuer]) => certificate({ name: "ai-api", namespace: args.namespace, host, secretName: tlsSecretName, issuer })),
       // ACME issuance needs Traefik, its load balancer and DNS name, then Let's Encrypt.
-      { ...inNs, dependsOn: [ns, args.ingress.chart], customTimeouts: { create: "15m", update: "15m" } },
+      { ...inNs, dependsOn: [ns, ...(args.ingress.chart ? [args.ingress.chart] : [])], customTimeouts: { create: "15m", update: "15m" } },
     );
 
     const middlewares: pulumi.Output<string>[] = [];

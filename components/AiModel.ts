@@ -29,6 +29,56 @@ export interface AiModelArgs extends AzureScopeArgs {
   network: AiModelNetworkArgs;
   /** A private endpoint in the VNet; with it the public endpoint is off unless `keepPublicAccess`. */
   privateEndpoint?: AiModelPrivateEndpointArgs;
+  /**
+   * `false`: the account without a deployment, for workshop attendees who each deploy their own
+   * (`modelDeployment` with `ExistingModel`, scenarios/workshop.ts). Default true.
+   */
+  deploy?: boolean;
+}
+
+/** What the AI API and its identity need of a model: where to call it, how, and a way to be allowed to. */
+export interface ModelAccess {
+  readonly endpoint: pulumi.Output<string>;
+  /** Undefined where the account has no deployment of its own (`deploy: false`). */
+  readonly deploymentName: pulumi.Output<string | undefined>;
+  readonly tokenParameter: TokenParameter;
+  readonly apiVersion: string;
+  grantInference(name: string, principalId: pulumi.Input<string>): authorization.RoleAssignment;
+}
+
+/** The deployment a caller of the model must name; fails where the model was built without one. */
+export function requiredDeploymentName(model: Pick<ModelAccess, "deploymentName">): pulumi.Output<string> {
+  return model.deploymentName.apply((d) => {
+    if (!d) throw new Error("the model account has no deployment here: callers need a ModelAccess with one (deploy: false leaves it to workshop attendees)");
+    return d;
+  });
+}
+
+export type ModelDeploymentArgs = Pick<AiModelArgs, "resourceGroupName" | "tags" | "modelName" | "modelVersion" | "deploymentSku" | "capacity"> & {
+  accountName: pulumi.Input<string>;
+  /** Defaults to the model's name. */
+  deploymentName?: pulumi.Input<string>;
+};
+
+/** One model deployment on an account; quota errors surface here (explainDeploymentError names the setting). */
+export function modelDeployment(name: string, args: ModelDeploymentArgs, opts: pulumi.CustomResourceOptions): cognitiveservices.Deployment {
+  return new cognitiveservices.Deployment(
+    name,
+    {
+      accountName: args.accountName,
+      resourceGroupName: args.resourceGroupName,
+      deploymentName: args.deploymentName ?? args.modelName,
+      tags: args.tags,
+      sku: { name: args.deploymentSku, capacity: args.capacity },
+      properties: {
+        model: { format: "OpenAI", name: args.modelName, version: args.modelVersion },
+        // Keep the configured version until Azure retires it, rather than move when a new default appears.
+        // https://learn.microsoft.com/azure/ai-services/openai/how-to/working-with-models#model-deployment-upgrade-configuration
+        versionUpgradeOption: "OnceCurrentVersionExpired",
+      },
+    },
+    opts,
+  );
 }
 
 export interface AiModelPrivateEndpointArgs {
@@ -89,8 +139,8 @@ export class AiModel extends pulumi.ComponentResource {
   readonly principalId: pulumi.Output<string>;
   /** `https://<accountName>.openai.azure.com/` */
   readonly endpoint: pulumi.Output<string>;
-  /** The name clients put in `/openai/deployments/<name>/...`. */
-  readonly deploymentName: pulumi.Output<string>;
+  /** The name clients put in `/openai/deployments/<name>/...`; undefined with `deploy: false`. */
+  readonly deploymentName: pulumi.Output<string | undefined>;
   /** The output-token limit the model takes: `max_completion_tokens` for reasoning models. */
   readonly tokenParameter: TokenParameter;
   /** The data-plane api-version the AI API uses with this model. */
@@ -130,24 +180,7 @@ export class AiModel extends pulumi.ComponentResource {
       parent,
     );
 
-    // Quota errors surface here; explainDeploymentError names the setting to change.
-    const deployment = new cognitiveservices.Deployment(
-      `${name}-deployment`,
-      {
-        accountName: account.name,
-        resourceGroupName: args.resourceGroupName,
-        deploymentName: args.modelName,
-        tags: args.tags,
-        sku: { name: args.deploymentSku, capacity: args.capacity },
-        properties: {
-          model: { format: "OpenAI", name: args.modelName, version: args.modelVersion },
-          // Keep the configured version until Azure retires it, rather than move when a new default appears.
-          // https://learn.microsoft.com/azure/ai-services/openai/how-to/working-with-models#model-deployment-upgrade-configuration
-          versionUpgradeOption: "OnceCurrentVersionExpired",
-        },
-      },
-      parent,
-    );
+    const deployment = args.deploy === false ? undefined : modelDeployment(`${name}-deployment`, { ...args, accountName: account.name }, parent);
 
     if (args.diagnostics) addDiagnostics(name, account.id, args.diagnostics, parent);
 
@@ -187,7 +220,7 @@ export class AiModel extends pulumi.ComponentResource {
     this.resourceName = account.name;
     this.principalId = account.identity.apply((i) => i?.principalId ?? "");
     this.endpoint = account.properties.apply((p) => p.endpoint);
-    this.deploymentName = deployment.name;
+    this.deploymentName = deployment ? deployment.name : pulumi.output(undefined);
 
     this.registerOutputs({
       resourceName: this.resourceName,
@@ -207,6 +240,45 @@ export class AiModel extends pulumi.ComponentResource {
       { scope: this.resourceId, roleGuid: COGNITIVE_SERVICES_OPENAI_USER, principalId, principalType: "ServicePrincipal" },
       { parent: this },
     );
+  }
+}
+
+export interface ExistingModelArgs {
+  /** Resource ID of an account another stack made (a workshop's shared stack). */
+  accountId: pulumi.Input<string>;
+  endpoint: pulumi.Input<string>;
+  deploymentName: pulumi.Input<string>;
+  modelName: string;
+  modelVersion: string;
+  tokenParameter?: TokenParameter;
+  apiVersion?: string;
+}
+
+/**
+ * An account this stack did not create, seen as a `ModelAccess`: its role grants are this stack's, parented
+ * to the component given (a workshop attendee's; docs/workshop.md).
+ */
+export class ExistingModel implements ModelAccess {
+  readonly endpoint: pulumi.Output<string>;
+  readonly deploymentName: pulumi.Output<string | undefined>;
+  readonly tokenParameter: TokenParameter;
+  readonly apiVersion: string;
+  readonly #accountId: pulumi.Input<string>;
+  readonly #parent: pulumi.Resource;
+
+  constructor(args: ExistingModelArgs, parent: pulumi.Resource) {
+    const family = modelFamily(args.modelName, args.modelVersion);
+    this.endpoint = pulumi.output(args.endpoint);
+    this.deploymentName = pulumi.output(args.deploymentName);
+    this.tokenParameter = args.tokenParameter ?? tokenParameterFor(family);
+    this.apiVersion = args.apiVersion ?? apiVersionFor(family);
+    this.#accountId = args.accountId;
+    this.#parent = parent;
+  }
+
+  /** Cognitive Services OpenAI User on the account, as `AiModel.grantInference`. */
+  grantInference(name: string, principalId: pulumi.Input<string>): authorization.RoleAssignment {
+    return assignRole(name, { scope: this.#accountId, roleGuid: COGNITIVE_SERVICES_OPENAI_USER, principalId, principalType: "ServicePrincipal" }, { parent: this.#parent });
   }
 }
 

@@ -47,6 +47,11 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
    * https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates
    */
   trustedRootCertificates?: pulumi.Input<string>[];
+  /**
+   * `false`: the service alone, without the product, APIs and subscription (`GatewayApis`), which workshop
+   * attendees' stacks publish on it (scenarios/workshop.ts). Default true.
+   */
+  publishApis?: boolean;
 }
 
 /** The base64 DER body of a PEM certificate, the form APIM's `encodedCertificate` takes. */
@@ -58,6 +63,22 @@ export function pemToBase64Der(pem: string): string {
 
 /** Path of each published API under the gateway URL. */
 export const API_PATHS = { ai: "ai", openAi: "openai" } as const;
+
+/**
+ * Paths and ids of one publication on a service: the scenario's own, or a workshop attendee's, whose product,
+ * APIs, paths and subscription carry its name so that attendees on one service never collide (docs/workshop.md).
+ */
+export function publicationIds(attendee?: string) {
+  const id = (base: string) => (attendee ? `${attendee}-${base}` : base);
+  return {
+    paths: { ai: attendee ? `${attendee}/${API_PATHS.ai}` : API_PATHS.ai, openAi: attendee ? `${attendee}/${API_PATHS.openAi}` : API_PATHS.openAi },
+    productId: id("ai"),
+    aiApiId: id("ai-api"),
+    openAiApiId: id("azure-openai"),
+    subscriptionId: attendee ? `${attendee}-ai` : "ai-default",
+    displaySuffix: attendee ? ` (${attendee})` : "",
+  };
+}
 
 /**
  * TLS hardening through the service's custom properties: SSL 3.0, TLS 1.0/1.1 and 3DES off on both the
@@ -191,35 +212,40 @@ export class ApiGateway extends pulumi.ComponentResource {
   readonly outboundAddresses: pulumi.Output<string[]>;
   readonly privateIpAddresses: pulumi.Output<string[]>;
   readonly publicIpAddresses: pulumi.Output<string[]>;
-  /** Primary key of the AI product's subscription, secret. */
-  readonly subscriptionKey: pulumi.Output<string>;
+  /** Primary key of the AI product's subscription, secret; undefined without `publishApis`. */
+  readonly subscriptionKey: pulumi.Output<string | undefined>;
   /** Protections the tier could not run. */
   readonly omittedPolicies: string[];
+  /** Resource ID of the Application Insights logger, where there is one. */
+  readonly loggerId: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:gateway:ApiGateway`, name, {}, opts);
     const problems = apiGatewayArgsProblems(args);
     if (problems.length > 0) throw new pulumi.ResourceError(`ApiGateway "${name}": ${problems.join("; ")}`, this);
-    const service = this.service(name, args);
+    const { service, logger } = this.service(name, args);
 
-    const apis = new GatewayApis(
-      `${name}-apis`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        serviceName: service.name,
-        sku: args.sku,
-        policies: args.policies,
-        aiApiBackendUrl: args.aiApiBackendUrl,
-        openAiEndpoint: args.openAiEndpoint,
-        openAiSecondaryEndpoints: args.openAiSecondaryEndpoints,
-        backendPassword: args.backendPassword,
-        // Until these moved into GatewayApis they were the gateway's own children: the alias keeps a deployed
-        // stack's product, APIs, named values and subscription in place instead of replacing them.
-        childNamePrefix: name,
-        childAliases: [{ parent: this }],
-      },
-      { parent: this },
-    );
+    const apis =
+      args.publishApis === false
+        ? undefined
+        : new GatewayApis(
+          `${name}-apis`,
+          {
+            resourceGroupName: args.resourceGroupName,
+            serviceName: service.name,
+            sku: args.sku,
+            policies: args.policies,
+            aiApiBackendUrl: args.aiApiBackendUrl,
+            openAiEndpoint: args.openAiEndpoint,
+            openAiSecondaryEndpoints: args.openAiSecondaryEndpoints,
+            backendPassword: args.backendPassword,
+            // Until these moved into GatewayApis they were the gateway's own children: the alias keeps a deployed
+            // stack's product, APIs, named values and subscription in place instead of replacing them.
+            childNamePrefix: name,
+            childAliases: [{ parent: this }],
+          },
+          { parent: this },
+        );
 
     this.resourceName = service.name;
     this.resourceId = service.id;
@@ -228,8 +254,9 @@ export class ApiGateway extends pulumi.ComponentResource {
     this.outboundAddresses = service.outboundPublicIPAddresses.apply((a) => a ?? []);
     this.privateIpAddresses = service.privateIPAddresses.apply((a) => a ?? []);
     this.publicIpAddresses = service.publicIPAddresses.apply((a) => a ?? []);
-    this.subscriptionKey = apis.subscriptionKey;
-    this.omittedPolicies = apis.omittedPolicies;
+    this.subscriptionKey = apis ? apis.subscriptionKey : pulumi.output(undefined);
+    this.omittedPolicies = apis?.omittedPolicies ?? [];
+    this.loggerId = logger ? logger.id : pulumi.output(undefined);
     this.registerOutputs({
       resourceName: this.resourceName,
       resourceId: this.resourceId,
@@ -240,11 +267,12 @@ export class ApiGateway extends pulumi.ComponentResource {
       publicIpAddresses: this.publicIpAddresses,
       subscriptionKey: this.subscriptionKey,
       omittedPolicies: this.omittedPolicies,
+      loggerId: this.loggerId,
     });
   }
 
   /** The service, its platform logs, and its Application Insights logger. */
-  private service(name: string, args: ApiGatewayArgs): apimanagement.ApiManagementService {
+  private service(name: string, args: ApiGatewayArgs): { service: apimanagement.ApiManagementService; logger?: apimanagement.Logger } {
     const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
     const parent = { parent: this };
 
@@ -290,8 +318,9 @@ export class ApiGateway extends pulumi.ComponentResource {
       );
     }
 
+    let logger: apimanagement.Logger | undefined;
     if (args.appInsights) {
-      const logger = new apimanagement.Logger(
+      logger = new apimanagement.Logger(
         `${name}-logger`,
         {
           ...svc,
@@ -321,7 +350,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         parent,
       );
     }
-    return service;
+    return { service, logger };
   }
 }
 
@@ -338,6 +367,8 @@ export interface GatewayApisArgs extends Pick<
   childNamePrefix?: string;
   /** Aliases every child gets (where the children were registered before they had this component as parent). */
   childAliases?: pulumi.Input<pulumi.Alias>[];
+  /** A workshop attendee's name: ids and paths carry it (`publicationIds`). */
+  attendee?: string;
 }
 
 /** What is wrong with the arguments of the published part, before anything is created. */
@@ -363,6 +394,7 @@ export class GatewayApis extends pulumi.ComponentResource {
     // A fresh aliases array per child: the SDK's mergeOptions appends each resource's own type aliases to it.
     const parent = () => ({ parent: this, aliases: args.childAliases?.slice() });
     const svc = { resourceGroupName: args.resourceGroupName, serviceName: args.serviceName };
+    const ids = publicationIds(args.attendee);
 
     const secondaries = args.openAiSecondaryEndpoints ?? [];
     const pool =
@@ -390,8 +422,8 @@ export class GatewayApis extends pulumi.ComponentResource {
       `${prefix}-product`,
       {
         ...svc,
-        productId: "ai",
-        displayName: "AI",
+        productId: ids.productId,
+        displayName: `AI${ids.displaySuffix}`,
         description: "The AI API on AKS and Azure OpenAI, behind a subscription key",
         subscriptionRequired: true,
         approvalRequired: false,
@@ -405,9 +437,9 @@ export class GatewayApis extends pulumi.ComponentResource {
       `${prefix}-ai-api`,
       {
         ...svc,
-        apiId: "ai-api",
-        displayName: "AI API",
-        path: API_PATHS.ai,
+        apiId: ids.aiApiId,
+        displayName: `AI API${ids.displaySuffix}`,
+        path: ids.paths.ai,
         protocols: ["https"],
         serviceUrl: args.aiApiBackendUrl,
         subscriptionRequired: true,
@@ -433,9 +465,9 @@ export class GatewayApis extends pulumi.ComponentResource {
       `${prefix}-openai-api`,
       {
         ...svc,
-        apiId: "azure-openai",
-        displayName: "Azure OpenAI",
-        path: API_PATHS.openAi,
+        apiId: ids.openAiApiId,
+        displayName: `Azure OpenAI${ids.displaySuffix}`,
+        path: ids.paths.openAi,
         protocols: ["https"],
         serviceUrl: pulumi.interpolate`${pulumi.output(args.openAiEndpoint).apply((e) => e.replace(/\/$/, ""))}/openai`,
         subscriptionRequired: true,
@@ -464,8 +496,8 @@ export class GatewayApis extends pulumi.ComponentResource {
       `${prefix}-subscription`,
       {
         ...svc,
-        sid: "ai-default",
-        displayName: "AI default subscription",
+        sid: ids.subscriptionId,
+        displayName: `AI ${args.attendee ? `subscription of ${args.attendee}` : "default subscription"}`,
         scope: pulumi.interpolate`/products/${product.name}`,
         state: "active",
         allowTracing: false,

@@ -18,6 +18,21 @@ export const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#azure-kubernetes-service-rbac-cluster-admin
 export const AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
 
+/**
+ * Read and write of most objects in the namespace (or cluster) it is scoped to, no roles or role bindings:
+ * a workshop attendee's rights on its own namespace, scoped to `<cluster id>/namespaces/<namespace>`.
+ * https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#azure-kubernetes-service-rbac-writer
+ * https://learn.microsoft.com/azure/aks/manage-azure-rbac#create-role-assignments-for-users-to-access-the-cluster
+ */
+export const AKS_RBAC_WRITER = "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb";
+
+/**
+ * listClusterUserCredential only: fetches a kubeconfig, grants nothing inside the cluster.
+ * https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#azure-kubernetes-service-cluster-user-role
+ * https://learn.microsoft.com/azure/aks/control-kubeconfig-access
+ */
+export const AKS_CLUSTER_USER = "4abbcc35-e782-43d8-92c5-2d3f1bd2253f";
+
 /** Pull images, nothing else. */
 // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers#acrpull
 export const ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d";

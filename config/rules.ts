@@ -8,6 +8,7 @@ import {
   usableAzureAddresses,
 } from "./cidr";
 import { certificateProblems } from "./certificates";
+import { workshopProblems } from "./workshop-rules";
 import { modelReachedPrivately, type ScenarioTraits } from "../scenarios/traits";
 import { SCENARIO_TRAITS } from "./defaults";
 import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "../components/policy-support";
@@ -371,5 +372,6 @@ export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()
     ...openAiRegionRules(c, traits),
     ...certificateProblems(c, traits),
     ...regionAndModelProblems(c, today),
+    ...workshopProblems(c, traits),
   ];
 }

@@ -130,6 +130,23 @@ export const configSchema = z
       })
       .optional(),
     appReplicas: int(1, 10),
+
+    /**
+     * Workshop mode (docs/workshop.md): `shared` builds the host's slow, shareable parts once per topology;
+     * `attendee` builds one attendee's parts on a shared stack read through a StackReference. Unset, the whole scenario.
+     */
+    workshopRole: z.enum(["shared", "attendee"]).optional(),
+    /** The attendee's name: namespace ai-<attendee>, APIM path <attendee>/ai, ingress host <attendee>.<backendDomain>. */
+    attendee: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { message: "must be 1-12 lowercase letters or digits, starting with a letter, such as a01" }).optional(),
+    /** The shared stack's fully qualified name (automation/plan/workshop-contract.ts sharedStackReference). */
+    sharedStack: z
+      .string()
+      .regex(/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/, {
+        message: "must be the shared stack's fully qualified name <organization>/<project>/<stack>, such as organization/apim-aks-ai-scenarios/public-shared",
+      })
+      .optional(),
+    /** Entra group of the attendee: Kubernetes roles on its namespace only (scenarios/workshop.ts). */
+    attendeeGroupObjectId: z.guid({ message: "must be an Entra group object id (a GUID)" }).optional(),
   })
   .strict();
 

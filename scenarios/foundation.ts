@@ -8,11 +8,11 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as random from "@pulumi/random";
 import { NAME_SUFFIX_LENGTH, type ResourceNames, resourceNamesFor, standardTags } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
-import { AiModel, type AiModelArgs, publicNetworkAccessFor } from "../components/AiModel";
+import { AiModel, type AiModelArgs, publicNetworkAccessFor, requiredDeploymentName } from "../components/AiModel";
 import { AksCluster } from "../components/AksCluster";
 import { deployerPrincipalType } from "../components/deployer";
 import { API_PATHS, ApiGateway } from "../components/ApiGateway";
-import { MODEL_BACKEND_HEADER } from "../components/gateway-policies";
+import { type GatewayPolicySettings, MODEL_BACKEND_HEADER } from "../components/gateway-policies";
 import { TYPE_PREFIX } from "../components/common";
 import { Network } from "../components/Network";
 import { Observability } from "../components/Observability";
@@ -70,7 +70,13 @@ export function secondaryAccountName(primary: string): string {
 const GATEWAY_NAME = "gateway";
 const name = (names: pulumi.Output<ResourceNames>, key: keyof ResourceNames) => names.apply((n) => n[key]);
 
-export function buildFoundation(config: ScenarioConfig, stack: string, definition: Pick<ScenarioDefinition, "short" | "traits">): Foundation {
+/** `deployModel: false`: the model account without its deployment (a workshop whose attendees each make their own). */
+export function buildFoundation(
+  config: ScenarioConfig,
+  stack: string,
+  definition: Pick<ScenarioDefinition, "short" | "traits">,
+  options: { deployModel?: boolean } = {},
+): Foundation {
   const { traits } = definition;
   const root = new ScenarioRoot(config.scenario);
   const parent = { parent: root };
@@ -161,7 +167,11 @@ export function buildFoundation(config: ScenarioConfig, stack: string, definitio
     privateEndpoint,
     diagnostics,
   });
-  const model = new AiModel("ai-model", modelArgs(config.openAiLocation ?? config.location, name(names, "openAi"), [network.aksSubnetId]), parent);
+  const model = new AiModel(
+    "ai-model",
+    { ...modelArgs(config.openAiLocation ?? config.location, name(names, "openAi"), [network.aksSubnetId]), deploy: options.deployModel },
+    parent,
+  );
   // Same deployment in a second region, for APIM's pool to fail over to. Its own private endpoint sits in the
   // same subnet and zone (a private endpoint may reach an account in another region). Its firewall admits APIM
   // only: the AI API calls the primary, and the AKS subnet's service endpoint is not known to admit an account
@@ -307,14 +317,15 @@ export const APIM_BACKEND_USERNAME = "apim";
  * In `consumption` the ingress is public but admits only APIM: the addresses APIM calls from (its own on a
  * dedicated tier, the region's shared ranges otherwise) and a password only this APIM instance holds.
  */
-export function backendCredential(f: Foundation): random.RandomPassword | undefined {
+export function backendCredential(f: Pick<Foundation, "traits" | "root">): random.RandomPassword | undefined {
   if (f.traits.secondFactor !== "basic-auth") return undefined;
   return new random.RandomPassword("apim-backend-password", { length: 40, special: false }, { parent: f.root });
 }
 
-export function buildBackend(f: Foundation, platform: KubernetesPlatform, gateway: ApiGateway, host: pulumi.Input<string>, credential?: random.RandomPassword): AiBackend {
+/** The AI API's image: `appImage` when set, else built from app/ into the scenario's own registry. */
+export function appImageFor(f: Foundation): pulumi.Input<string> {
   const { config } = f;
-  const image =
+  return (
     config.appImage ??
     new AppImage(
       "app-image",
@@ -328,7 +339,13 @@ export function buildBackend(f: Foundation, platform: KubernetesPlatform, gatewa
         diagnostics: f.observability.diagnostics,
       },
       { parent: f.root },
-    ).image;
+    ).image
+  );
+}
+
+export function buildBackend(f: Foundation, platform: KubernetesPlatform, gateway: ApiGateway, host: pulumi.Input<string>, credential?: random.RandomPassword): AiBackend {
+  const { config } = f;
+  const image = appImageFor(f);
   const sourceRanges =
     f.traits.backendAdmission !== "apim-only"
       ? undefined
@@ -370,6 +387,24 @@ export interface GatewayOptions {
   trustedRootCertificates?: pulumi.Input<string>[];
   /** Password APIM presents to the ingress (see `backendCredential`). */
   backendPassword?: pulumi.Input<string>;
+  /** `false`: the service without product, APIs and subscription (a workshop's shared stack). */
+  publishApis?: boolean;
+}
+
+/** The product's and APIs' policy settings from the scenario's settings; `passwordNamedValue` holds the ingress password. */
+export function gatewayPolicySettings(config: ScenarioConfig, passwordNamedValue?: string): GatewayPolicySettings {
+  return {
+    corsAllowedOrigins: config.corsAllowedOrigins,
+    rateLimitCalls: config.rateLimitCalls,
+    rateLimitPeriodSeconds: config.rateLimitPeriodSeconds,
+    quotaCalls: config.quotaCalls,
+    quotaPeriodSeconds: config.quotaPeriodSeconds,
+    tokenLimitPerMinute: config.tokenLimitPerMinute,
+    jwt: config.jwtIssuer && config.jwtAudience ? { issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
+    metricNamespace: "ai-gateway",
+    allowedCallerRanges: config.apimAllowedCallerRanges,
+    backendBasicAuth: passwordNamedValue === undefined ? undefined : { username: APIM_BACKEND_USERNAME, passwordNamedValue },
+  };
 }
 
 /**
@@ -410,19 +445,9 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
       },
       developerPortal: config.apimDeveloperPortal,
       diagnostics: f.observability.diagnostics,
-      policies: {
-        corsAllowedOrigins: config.corsAllowedOrigins,
-        rateLimitCalls: config.rateLimitCalls,
-        rateLimitPeriodSeconds: config.rateLimitPeriodSeconds,
-        quotaCalls: config.quotaCalls,
-        quotaPeriodSeconds: config.quotaPeriodSeconds,
-        tokenLimitPerMinute: config.tokenLimitPerMinute,
-        jwt: config.jwtIssuer && config.jwtAudience ? { issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
-        metricNamespace: "ai-gateway",
-        allowedCallerRanges: config.apimAllowedCallerRanges,
-        backendBasicAuth: options.backendPassword === undefined ? undefined : { username: APIM_BACKEND_USERNAME, passwordNamedValue: "ingress-password" },
-      },
+      policies: gatewayPolicySettings(config, options.backendPassword === undefined ? undefined : "ingress-password"),
       backendPassword: options.backendPassword,
+      publishApis: options.publishApis,
       trustedRootCertificates: options.trustedRootCertificates,
       aiApiBackendUrl: options.aiApiBackendUrl,
       openAiEndpoint: f.model.endpoint,
@@ -462,7 +487,7 @@ export interface ScenarioOutputs {
 /** The stack outputs every scenario exports (DESIGN.md, "Contracts"). */
 export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>): ScenarioOutputs {
   const probes: pulumi.Output<Probe[]> = pulumi
-    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, f.model.deploymentName])
+    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, requiredDeploymentName(f.model)])
     .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint, deployment]) =>
       probesFor({
         traits: f.traits,

@@ -2,6 +2,7 @@ import type { ScenarioConfig, ScenarioName } from "../config/schema";
 import { buildFromDefinition } from "./build";
 import { SCENARIO_CATALOG } from "./catalog";
 import type { ScenarioOutputs } from "./foundation";
+import { buildAttendee, buildShared } from "./workshop";
 import type { ScenarioDefinition as Definition, ScenarioTraits } from "./traits";
 
 export interface ScenarioDefinition extends ScenarioTraits {
@@ -22,4 +23,12 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = Object.fromEn
 
 export function buildScenario(config: ScenarioConfig, stack: string): ScenarioOutputs {
   return SCENARIOS[config.scenario].build(config, stack);
+}
+
+/** What `pulumi up` builds: the whole scenario, or with `workshopRole` its shared or attendee half (scenarios/workshop.ts). */
+export function buildProgram(config: ScenarioConfig, stack: string): ScenarioOutputs | Promise<ScenarioOutputs> {
+  const definition = SCENARIOS[config.scenario].definition;
+  if (config.workshopRole === "shared") return buildShared(definition, config, stack);
+  if (config.workshopRole === "attendee") return buildAttendee(definition, config, stack);
+  return buildScenario(config, stack);
 }

@@ -10,6 +10,8 @@ export interface SharedOutput {
   secret: boolean;
   /** What the attendee stack does with it. */
   use: string;
+  /** Required only when another output has this value (the shared deployment exists only when shared). */
+  onlyWhen?: { output: string; equals: string };
 }
 
 export const SHARED_OUTPUTS: readonly SharedOutput[] = [
@@ -30,7 +32,14 @@ export const SHARED_OUTPUTS: readonly SharedOutput[] = [
   { name: "appImage", secret: false, use: "the AI API image, built once into the shared registry" },
   { name: "openAiAccountName", secret: false, use: "scope of the attendee identity's inference role; parent of a per-attendee deployment" },
   { name: "openAiEndpoint", secret: false, use: "the AI API's model endpoint" },
-  { name: "modelDeploymentName", secret: false, use: "the shared deployment, when attendees share one with a token limit each" },
+  { name: "modelDeploymentName", secret: false, use: "the shared deployment, when attendees share one with a token limit each", onlyWhen: { output: "modelSharing", equals: "shared" } },
+  // Added with the program (scenarios/workshop.ts): ids the attendee's role assignments are scoped to, the
+  // target of its ingress host's DNS record, and whether it shares the deployment or makes its own.
+  { name: "aksClusterId", secret: false, use: "scope of the attendee group's Kubernetes roles (<cluster id>/namespaces/ai-<attendee>)" },
+  { name: "openAiAccountId", secret: false, use: "scope of the attendee identity's inference role" },
+  { name: "ingressTarget", secret: false, use: "what the attendee's host record points to: the ingress's private address, or its Azure DNS name" },
+  { name: "modelSharing", secret: false, use: "shared: one deployment, a token limit per subscription; per-attendee: each attendee deploys its own" },
+  { name: "apimOutboundAddresses", secret: false, use: "addresses the attendee's ingress admits where only APIM may call it (empty on tiers without dedicated ones)" },
 ];
 
 /** URL schemes of Pulumi's DIY (self-managed) backends. */
@@ -52,6 +61,7 @@ export function sharedOutputProblems(outputs: Record<string, { value: unknown; s
   const problems: string[] = [];
   for (const o of SHARED_OUTPUTS) {
     const got = outputs[o.name];
+    if (o.onlyWhen && outputs[o.onlyWhen.output]?.value !== o.onlyWhen.equals) continue;
     if (!got || got.value === undefined || got.value === null || got.value === "") problems.push(`the shared stack has no output ${o.name} (${o.use})`);
     else if (o.secret && !got.secret) problems.push(`the shared stack's output ${o.name} is not a secret`);
   }

@@ -24,7 +24,7 @@ function sharedProgram(): PulumiFn {
   return async () => {
     const service = new SimulatedResource("apim-service", quick("service", "developer"));
     const cluster = new SimulatedResource("aks", quick("cluster", "workshop"));
-    const values: Record<string, pulumi.Input<string>> = {
+    const values: Record<string, pulumi.Input<string> | string[]> = {
       topology: "public",
       resourceGroupName: "rg-workshop",
       location: "swedencentral",
@@ -42,8 +42,13 @@ function sharedProgram(): PulumiFn {
       openAiAccountName: "oai-workshop",
       openAiEndpoint: "https://oai-workshop.openai.azure.com/",
       modelDeploymentName: "chat",
+      aksClusterId: pulumi.interpolate`/simulated/managedClusters/${cluster.id}`,
+      openAiAccountId: "/simulated/accounts/oai-workshop",
+      ingressTarget: "10.42.3.200",
+      modelSharing: "shared",
+      apimOutboundAddresses: ["198.51.100.7"],
     };
-    const outputs: Record<string, pulumi.Output<string>> = {};
+    const outputs: Record<string, pulumi.Output<unknown>> = {};
     for (const o of SHARED_OUTPUTS) {
       outputs[o.name] = o.name === "kubeconfig" ? pulumi.secret(pulumi.interpolate`server: ${cluster.endpoint}\ntoken: ${cluster.id}-credential`) : pulumi.output(values[o.name]);
     }
