@@ -56,6 +56,9 @@ const ARM_IDS: Record<string, (inputs: Inputs, name: string) => string> = {
   "azure-native:network:NetworkSecurityGroup": (i, n) =>
     providerPath(i, "Microsoft.Network", ["networkSecurityGroups", i.networkSecurityGroupName ?? n]),
   "azure-native:network:PublicIPAddress": (i, n) => providerPath(i, "Microsoft.Network", ["publicIPAddresses", i.publicIpAddressName ?? n]),
+  "azure-native:network:ApplicationGateway": (i, n) => providerPath(i, "Microsoft.Network", ["applicationGateways", i.applicationGatewayName ?? n]),
+  "azure-native:network:WebApplicationFirewallPolicy": (i, n) =>
+    providerPath(i, "Microsoft.Network", ["ApplicationGatewayWebApplicationFirewallPolicies", i.policyName ?? n]),
   "azure-native:operationalinsights:Workspace": (i, n) =>
     providerPath(i, "Microsoft.OperationalInsights", ["workspaces", i.workspaceName ?? n]),
   "azure-native:applicationinsights:Component": (i, n) => providerPath(i, "Microsoft.Insights", ["components", i.resourceName ?? n]),
@@ -193,8 +196,14 @@ const OUTPUTS: Record<string, (inputs: Inputs, name: string) => Inputs> = {
   // https://learn.microsoft.com/azure/container-registry/container-registry-get-started-portal: `<registry>.azurecr.io`, lower case.
   "azure-native:containerregistry:Registry": (i, n) => ({ loginServer: `${String(i.registryName ?? n).toLowerCase()}.azurecr.io` }),
   "command:local:Command": (i) => ({ stdout: `simulated: ${i.create}`, stderr: "" }),
-  "tls:index/privateKey:PrivateKey": (_i, n) => ({ privateKeyPem: simulatedPem("PRIVATE KEY", n), publicKeyPem: simulatedPem("PUBLIC KEY", n) }),
+  "tls:index/privateKey:PrivateKey": (_i, n) => ({
+    privateKeyPem: simulatedPem("PRIVATE KEY", n),
+    privateKeyPemPkcs8: simulatedPem("PRIVATE KEY", `${n}/pkcs8`),
+    publicKeyPem: simulatedPem("PUBLIC KEY", n),
+  }),
   "tls:index/selfSignedCert:SelfSignedCert": (_i, n) => ({ certPem: simulatedPem("CERTIFICATE", n) }),
+  "tls:index/certRequest:CertRequest": (_i, n) => ({ certRequestPem: simulatedPem("CERTIFICATE REQUEST", n) }),
+  "tls:index/locallySignedCert:LocallySignedCert": (_i, n) => ({ certPem: simulatedPem("CERTIFICATE", n) }),
   "random:index/randomString:RandomString": (i, n) => ({ result: digest(n).toString("hex").replace(/\d/g, (d) => "abcdefghij"[+d]).slice(0, i.length ?? 8) }),
   "random:index/randomPassword:RandomPassword": (i, n) => {
     const result = `simulated-${digest(n).toString("hex")}`.slice(0, i.length ?? 32);

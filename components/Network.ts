@@ -44,6 +44,8 @@ export interface NetworkArgs extends AzureScopeArgs {
    * listed subnets; the rest of the VNet is denied.
    */
   privateEndpoints?: { subnetPrefix: string; callerPrefixes: string[] };
+  /** Application Gateway's own subnet (config edge appgw-waf), with the NSG Microsoft documents for it. */
+  edge?: { subnetPrefix: string };
   /** Sends the NSGs' resource logs to Log Analytics. */
   diagnostics?: DiagnosticsArgs;
 }
@@ -415,6 +417,57 @@ export function privateEndpointNsgRules(subnetPrefix: string, callerPrefixes: re
   ];
 }
 
+const APPGW_INFRASTRUCTURE = "https://learn.microsoft.com/azure/application-gateway/configuration-infrastructure#network-security-groups";
+
+/**
+ * Application Gateway v2's subnet, in the order Microsoft lists the rules for it: the listener's port from the
+ * internet to the gateway's subnet; GatewayManager on 65200-65535 ("required for Azure infrastructure
+ * communication", destination Any); AzureLoadBalancer (destination Any, never overridden by a deny); everything
+ * else denied. Outbound stays at Azure's defaults: "Outbound Internet connectivity can't be blocked."
+ * https://learn.microsoft.com/azure/application-gateway/configuration-infrastructure#network-security-groups
+ */
+export function appGatewayNsgRules(subnetPrefix: string, listenerPorts: readonly number[] = [443]): NsgRule[] {
+  return [
+    {
+      name: "AllowInternetToListener",
+      priority: 100,
+      direction: "Inbound",
+      access: "Allow",
+      protocol: "Tcp",
+      source: "Internet",
+      destination: subnetPrefix,
+      ports: listenerPorts.map(String),
+      description: "Clients to the Application Gateway listener (HTTPS)",
+      doc: APPGW_INFRASTRUCTURE,
+    },
+    {
+      name: "AllowGatewayManagerInbound",
+      priority: 110,
+      direction: "Inbound",
+      access: "Allow",
+      protocol: "Tcp",
+      source: "GatewayManager",
+      destination: "*",
+      ports: ["65200-65535"],
+      description: "Azure infrastructure communication with Application Gateway v2 (back-end health)",
+      doc: APPGW_INFRASTRUCTURE,
+    },
+    {
+      name: "AllowAzureLoadBalancerInbound",
+      priority: 120,
+      direction: "Inbound",
+      access: "Allow",
+      protocol: "*",
+      source: "AzureLoadBalancer",
+      destination: "*",
+      ports: ["*"],
+      description: "Azure Load Balancer probes",
+      doc: APPGW_INFRASTRUCTURE,
+    },
+    denyInbound("DenyAllInbound", 4096, "*", "Block all other incoming traffic (step 5 of Microsoft's list)"),
+  ];
+}
+
 /** An inbound packet, as an NSG sees it. */
 export interface Packet {
   source: string;
@@ -493,7 +546,7 @@ export function toSecurityRule(rule: NsgRule): inputs.network.SecurityRuleArgs {
   };
 }
 
-type SubnetKey = "apim" | "aks" | "ingress" | "pe";
+type SubnetKey = "apim" | "aks" | "ingress" | "pe" | "edge";
 const subnetNameOf = (key: SubnetKey) => `snet-${key}`;
 
 export class Network extends pulumi.ComponentResource {
@@ -510,6 +563,8 @@ export class Network extends pulumi.ComponentResource {
   readonly apimPublicIpId?: pulumi.Output<string>;
   /** Only with `privateEndpoints`. */
   readonly privateEndpointSubnetId?: pulumi.Output<string>;
+  /** Only with `edge`: Application Gateway's subnet. */
+  readonly edgeSubnetId?: pulumi.Output<string>;
   readonly nsgIds: { aks: pulumi.Output<string>; ingress: pulumi.Output<string>; apim: pulumi.Output<string> | undefined };
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -541,6 +596,7 @@ export class Network extends pulumi.ComponentResource {
       ...(args.privateEndpoints
         ? [{ key: "pe" as const, prefix: args.privateEndpoints.subnetPrefix, rules: privateEndpointNsgRules(args.privateEndpoints.subnetPrefix, args.privateEndpoints.callerPrefixes) }]
         : []),
+      ...(args.edge ? [{ key: "edge" as const, prefix: args.edge.subnetPrefix, rules: appGatewayNsgRules(args.edge.subnetPrefix) }] : []),
     ];
 
     const nsgIds: Partial<Record<SubnetKey, pulumi.Output<string>>> = {};
@@ -620,6 +676,7 @@ export class Network extends pulumi.ComponentResource {
     this.apimSubnetId = released?.subnetId ?? subnets.apim?.id;
     this.apimPublicIpId = released?.publicIpId ?? apimPublicIp?.id;
     this.privateEndpointSubnetId = subnets.pe?.id;
+    this.edgeSubnetId = subnets.edge?.id;
     this.nsgIds = { aks: nsgIds.aks!, ingress: nsgIds.ingress!, apim: nsgIds.apim };
 
     this.registerOutputs({
@@ -631,6 +688,7 @@ export class Network extends pulumi.ComponentResource {
       apimSubnetId: this.apimSubnetId,
       apimPublicIpId: this.apimPublicIpId,
       privateEndpointSubnetId: this.privateEndpointSubnetId,
+      edgeSubnetId: this.edgeSubnetId,
       nsgIds: this.nsgIds,
     });
   }

@@ -6,6 +6,7 @@
  */
 import { isIP } from "node:net";
 import { XMLValidator } from "fast-xml-parser";
+import { lastAddress, parseCidr } from "../config/cidr";
 import type { ApimSku } from "../config/schema";
 import {
   POLICY_SECTIONS,
@@ -299,6 +300,75 @@ export function ipFilter(o: IpFilterOptions): PolicyFragment {
 }
 
 /** Claims one client certificate identity must match, all of them (attribute names as on the reference page). */
+export interface ForwardedCallerFilterOptions {
+  /** CIDR blocks the proxy in front of APIM connects from (its subnet): only their calls are judged by the header. */
+  proxyRanges: readonly string[];
+  /** CIDR blocks the caller named by the header must lie in. */
+  allowedRanges: readonly string[];
+  /** The header the proxy appends the caller's address to; default X-Forwarded-For. */
+  header?: string;
+}
+
+/** `<expr> >= first && <expr> <= last` for each IPv4 block, as C# over the address's number. */
+function withinAny(variable: string, cidrs: readonly string[], option: string): string {
+  return cidrs
+    .map((text, i) => {
+      const c = parseCidr(text);
+      if (!c) throw new PolicyOptionError("choose", `${option}[${i}]`, `is not an IPv4 CIDR block: "${text}"`);
+      return `(${variable} >= ${c.network}L && ${variable} <= ${lastAddress(c)}L)`;
+    })
+    .join(" || ");
+}
+
+/** C# statements that leave in `target` the IPv4 address in `source` as a number, or -1 (System.Net.IPAddress is allowed in expressions). */
+function ipv4Number(target: string, source: string): string {
+  return (
+    `long ${target} = -1; System.Net.IPAddress ${target}Ip; ` +
+    `if (System.Net.IPAddress.TryParse(${source}, out ${target}Ip) && ${target}Ip.GetAddressBytes().Length == 4) ` +
+    `{ byte[] b = ${target}Ip.GetAddressBytes(); ${target} = b[0] * 16777216L + b[1] * 65536L + b[2] * 256L + b[3]; }`
+  );
+}
+
+/**
+ * The caller check for calls that arrive through a proxy (Application Gateway): ip-filter sees only the
+ * connection's address, which is then the proxy's, so a call from `proxyRanges` is judged by the last entry of
+ * the forwarded header instead, and refused with 403 unless that address lies in `allowedRanges`. The last
+ * entry, because the proxy appends the address it accepted the connection from to whatever the client sent:
+ * earlier entries are the client's to invent. Application Gateway writes each entry as `IP:port`, so a port
+ * after a single colon is dropped. A missing or unreadable header is refused.
+ * https://learn.microsoft.com/azure/application-gateway/how-application-gateway-works#modifications-to-the-request
+ * https://learn.microsoft.com/azure/api-management/api-management-policy-expressions (System.Net.IPAddress)
+ */
+export function forwardedCallerFilter(o: ForwardedCallerFilterOptions): PolicyFragment {
+  const p = "choose";
+  const header = headerName(p, "header", o.header ?? "X-Forwarded-For");
+  if (!o.proxyRanges.length) throw new PolicyOptionError(p, "proxyRanges", "must name the proxy's addresses");
+  if (!o.allowedRanges.length) throw new PolicyOptionError(p, "allowedRanges", "must name at least one block");
+  const condition = [
+    "@{",
+    `string[] hops = context.Request.Headers.GetValueOrDefault("${header}", "").Split(',');`,
+    "string caller = hops[hops.Length - 1].Trim();",
+    "int colon = caller.LastIndexOf(':');",
+    "if (colon > 0 && caller.IndexOf(':') == colon) { caller = caller.Substring(0, colon); }",
+    ipv4Number("peer", "context.Request.IpAddress"),
+    ipv4Number("forwarded", "caller"),
+    `bool viaProxy = ${withinAny("peer", o.proxyRanges, "proxyRanges")};`,
+    `bool admitted = forwarded >= 0 && (${withinAny("forwarded", o.allowedRanges, "allowedRanges")});`,
+    "return viaProxy && !admitted;",
+    "}",
+  ].join(" ");
+  return fragment(p, "inbound", {
+    name: p,
+    children: [
+      {
+        name: "when",
+        attrs: { condition },
+        children: [{ name: "return-response", children: [{ name: "set-status", attrs: { code: 403, reason: "Forbidden" } }] }],
+      },
+    ],
+  });
+}
+
 export interface ClientCertificateIdentity {
   thumbprint?: string;
   serialNumber?: string;

@@ -136,6 +136,14 @@ export const POLICY_SUPPORT = {
     scopes: ALL_SCOPES,
     source: `${DOCS}/ip-filter-policy`,
   },
+  // A condition with the return-response it runs (return-response: all tiers, all sections and scopes too,
+  // https://learn.microsoft.com/azure/api-management/return-response-policy).
+  choose: {
+    tiers: ALL_TIERS,
+    sections: POLICY_SECTIONS,
+    scopes: ALL_SCOPES,
+    source: `${DOCS}/choose-policy`,
+  },
   retry: {
     tiers: ALL_TIERS,
     sections: POLICY_SECTIONS,

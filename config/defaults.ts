@@ -63,6 +63,10 @@ export const COMMON_DEFAULTS: Omit<ScenarioConfig, "scenario" | "apimSku" | "api
   certManagerChartRepo: "https://charts.jetstack.io",
   certManagerChartVersion: "v1.21.1",
   appReplicas: 2,
+  edge: "none",
+  // Application Gateway v2 takes one address per instance; "A minimum subnet size of /24 is recommended" for
+  // autoscaling and maintenance upgrades. https://learn.microsoft.com/azure/application-gateway/configuration-infrastructure#size-of-the-subnet
+  edgeSubnetPrefix: "10.42.8.0/24",
 };
 
 /** Each scenario's traits, as its file in scenarios/ declares them. */

@@ -8,6 +8,7 @@ import {
   usableAzureAddresses,
 } from "./cidr";
 import { certificateProblems } from "./certificates";
+import { edgeProblems } from "./edge";
 import { workshopProblems } from "./workshop-rules";
 import { modelReachedPrivately, type ScenarioTraits } from "../scenarios/traits";
 import { SCENARIO_TRAITS } from "./defaults";
@@ -371,6 +372,7 @@ export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()
     ...openAiIpRuleLimit(c),
     ...openAiRegionRules(c, traits),
     ...certificateProblems(c, traits),
+    ...edgeProblems(c, traits),
     ...regionAndModelProblems(c, today),
     ...workshopProblems(c, traits),
   ];

@@ -12,6 +12,10 @@ export type ApimSku = (typeof APIM_SKUS)[number];
 
 export type VnetMode = "None" | "External" | "Internal";
 
+/** What stands between the internet and APIM's gateway: nothing, or Application Gateway with its WAF. */
+export const EDGE_CHOICES = ["none", "appgw-waf"] as const;
+export type EdgeChoice = (typeof EDGE_CHOICES)[number];
+
 const cidr = z.string().refine(isCidr, { message: "must be an IPv4 CIDR block such as 10.42.0.0/16 (no host bits set)" });
 const email = z.email({ message: "must be an email address such as platform@contoso.com" });
 const httpsUrl = z.url({ protocol: /^https$/, message: "must be an https:// URL" });
@@ -120,6 +124,21 @@ export const configSchema = z
      * components/gateway-policies.ts) and refuses everyone else with 403. Unset, any caller with a key.
      */
     apimAllowedCallerRanges: z.array(cidr).min(1).max(1000).optional(),
+    /**
+     * Callers must present a client certificate from a CA the stack creates (components/ClientCertificates.ts):
+     * the product's inbound policy runs validate-client-certificate and refuses others with 401. Unset or false,
+     * none is asked for. `verify` presents the certificate the stack issues (stack outputs clientCertificatePem
+     * and clientCertificateKeyPem, the key secret).
+     */
+    apimClientCertificates: bool.optional(),
+    /**
+     * A web application firewall between the internet and an APIM gateway that has only a private address:
+     * `appgw-waf` is Application Gateway WAF_v2 with Microsoft's managed rules in Prevention mode
+     * (components/AppGateway.ts); `none`, no edge (config/rules.ts says where it is allowed).
+     */
+    edge: z.enum(EDGE_CHOICES),
+    /** Application Gateway's own subnet (edge appgw-waf): Microsoft recommends a /24 for WAF_v2. */
+    edgeSubnetPrefix: cidr,
     /** Address ranges an APIM tier without dedicated outbound addresses calls from (consumption only). */
     apimSharedSourceRanges: z.array(cidr).min(1).optional(),
     /** Container image of the AI API; unset, the program builds app/ in its own container registry. */

@@ -73,12 +73,21 @@ export function publicLoadBalancers(resources: readonly R[]): Exposure[] {
   return out;
 }
 
-/** Names of the subnets APIM is injected into, and of the NSGs attached to them. */
+/**
+ * Names of the subnets APIM is injected into and of the Application Gateway in front of it (config edge, whose WAF
+ * the edge-waf-prevention rule checks), and of the NSGs attached to them: gateways the internet is meant to reach.
+ */
 function apimNetwork(resources: readonly R[]): { subnets: Set<string>; nsgs: Set<string> } {
   const subnets = new Set<string>();
   for (const r of resources.filter((x) => x.type === T.apim)) {
     const name = armName(at(r.props, "virtualNetworkConfiguration.subnetResourceId"));
     if (name) subnets.add(name);
+  }
+  for (const r of resources.filter((x) => x.type === "azure-native:network:ApplicationGateway")) {
+    for (const c of list(r.props.gatewayIPConfigurations)) {
+      const name = armName(at(c, "subnet.id"));
+      if (name) subnets.add(name);
+    }
   }
   const nsgs = new Set<string>();
   const others = new Set<string>();

@@ -5,6 +5,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { azurePolicies } from "./azure";
+import { edgePolicies } from "./edge";
 import { exposurePolicies } from "./exposure";
 import { kubernetesPolicies } from "./kubernetes";
 import { modelPolicies } from "./model";
@@ -14,7 +15,7 @@ export const POLICY_PACK_NAME = "apim-aks-ai-security";
 
 export type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
-export const policies: Policy[] = [...azurePolicies, ...kubernetesPolicies, stackOutputsSecret, ...exposurePolicies, ...modelPolicies];
+export const policies: Policy[] = [...azurePolicies, ...kubernetesPolicies, stackOutputsSecret, ...exposurePolicies, ...modelPolicies, ...edgePolicies];
 
 export function isStackPolicy(p: Policy): p is StackValidationPolicy {
   return typeof (p as StackValidationPolicy).validateStack === "function";

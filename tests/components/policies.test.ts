@@ -13,6 +13,7 @@ import {
   forwardRequest,
   retryForward,
   ipFilter,
+  forwardedCallerFilter,
   MAX_METRIC_DIMENSIONS,
   POLICY_NAMES,
   POLICY_SECTIONS,
@@ -136,6 +137,7 @@ const SAMPLES: Record<PolicyName, () => PolicyFragment> = {
   "set-header": () => setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "skip" }),
   "check-header": () => checkHeader({ name: "x-client", failedStatusCode: 400, failedMessage: "x-client is required", ignoreCase: true }),
   "ip-filter": () => ipFilter({ action: "allow", addresses: ["192.0.2.10"], ranges: [{ from: "198.51.100.0", to: "198.51.100.255" }] }),
+  choose: () => forwardedCallerFilter({ proxyRanges: ["10.42.8.0/24"], allowedRanges: ["198.51.100.0/24"] }),
   "validate-client-certificate": () => validateClientCertificate({ validateRevocation: false, identities: [{ issuerThumbprint: "0123456789ABCDEF0123456789ABCDEF01234567" }] }),
   "forward-request": () => forwardRequest({ timeoutSeconds: 120 }),
   retry: () => retryForward({ condition: "@(context.Response.StatusCode == 429)", count: 1, intervalSeconds: 1 }),
@@ -203,6 +205,7 @@ describe("policies: support table", () => {
       "set-header",
       "check-header",
       "ip-filter",
+      "choose",
       "validate-client-certificate",
       "forward-request",
     ] as const) {

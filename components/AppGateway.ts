@@ -1,0 +1,248 @@
+/**
+ * Application Gateway WAF_v2 in front of an APIM gateway that has only a private address (Internal mode): the one
+ * way in from the internet. A public HTTPS listener on a Standard static public IP with an Azure DNS label, a WAF
+ * policy with Microsoft's Default Rule Set in Prevention mode, one backend: APIM's gateway host name, which the
+ * VNet's private DNS zones resolve to APIM's private address.
+ * https://learn.microsoft.com/azure/api-management/api-management-howto-integrate-internal-vnet-appgateway
+ *
+ * The listener's certificate follows the project's certificate decision (config/certificates.ts): no Let's
+ * Encrypt for `<label>.<region>.cloudapp.azure.com`, whose rate limit every Azure customer in the region
+ * shares, so a private CA the program makes (tls provider, kept in state as secrets) signs it, and callers
+ * trust that CA (the `caCertificatePem` output). Application Gateway takes the certificate either as a Key
+ * Vault secret read with a user-assigned identity or as PFX data with a password; the PFX needs no Key Vault
+ * (another soft-deleted resource for ephemeral stacks to purge) and deploys with nothing but ARM, and both the
+ * PFX and its password are Pulumi secrets, encrypted in state.
+ * https://learn.microsoft.com/azure/application-gateway/key-vault-certs
+ * https://learn.microsoft.com/rest/api/application-gateway/application-gateways/create-or-update (ApplicationGatewaySslCertificate: data, password)
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as network from "@pulumi/azure-native/network";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { EDGE_AUTOSCALE } from "../config/edge";
+import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
+import { PFX_PASSWORD_LENGTH, pfxBase64 } from "./pfx";
+
+/** APIM's health endpoint, served on every gateway without a key. https://learn.microsoft.com/azure/api-management/api-management-howto-integrate-internal-vnet-appgateway */
+export const APIM_STATUS_PATH = "/status-0123456789abcdef";
+
+/**
+ * The predefined TLS policy: TLS 1.2 minimum with the 2022 cipher suites. https://learn.microsoft.com/azure/application-gateway/application-gateway-ssl-policy-overview
+ * ("AppGwSslPolicy20220101 ... MinProtocolVersion TLSv1_2").
+ */
+export const EDGE_TLS_POLICY = { policyType: "Predefined", policyName: "AppGwSslPolicy20220101" } as const;
+
+/**
+ * Microsoft's Default Rule Set 2.1, the recommended managed rule set for Application Gateway's WAF (it includes
+ * the OWASP Core Rule Set 3.2's rules with Microsoft's own). https://learn.microsoft.com/azure/web-application-firewall/ag/application-gateway-crs-rulegroups-rules
+ */
+export const EDGE_MANAGED_RULE_SET = { ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.1" } as const;
+
+/** Names of the gateway's child configurations; sub-resources refer to each other by ID under the gateway's. */
+const PART = {
+  ipConfig: "gateway-ip",
+  frontend: "public-frontend",
+  port: "https",
+  certificate: "listener-certificate",
+  listener: "https-listener",
+  pool: "apim-gateway",
+  settings: "apim-https",
+  probe: "apim-status",
+  rule: "to-apim",
+} as const;
+
+export interface AppGatewayArgs extends AzureScopeArgs {
+  gatewayName: pulumi.Input<string>;
+  wafPolicyName: pulumi.Input<string>;
+  publicIpName: pulumi.Input<string>;
+  /** DNS label of the public IP: the listener's host is `<label>.<region>.cloudapp.azure.com`. */
+  dnsLabel: pulumi.Input<string>;
+  /** The listener's host name, as the certificate names it (`<label>.<region>.cloudapp.azure.com`). */
+  hostName: pulumi.Input<string>;
+  subnetId: pulumi.Input<string>;
+  /** APIM's gateway host name (`<service>.azure-api.net`): backend address, Host header and probe host. */
+  backendHost: pulumi.Input<string>;
+  /** Common name of the private CA that signs the listener's certificate. */
+  caCommonName: string;
+  diagnostics?: DiagnosticsArgs;
+}
+
+/** The WAF policy's settings: on, blocking (Prevention), inspecting request bodies. */
+export function wafPolicySettings(): network.WebApplicationFirewallPolicyArgs["policySettings"] {
+  return { state: "Enabled", mode: "Prevention", requestBodyCheck: true };
+}
+
+export class AppGateway extends pulumi.ComponentResource {
+  /** Name of the Application Gateway. */
+  readonly resourceName: pulumi.Output<string>;
+  readonly resourceId: pulumi.Output<string>;
+  readonly wafPolicyId: pulumi.Output<string>;
+  /** The public IP's address and host name, and the listener's URL. */
+  readonly publicIpAddress: pulumi.Output<string>;
+  readonly hostName: pulumi.Output<string>;
+  readonly url: pulumi.Output<string>;
+  /** PEM of the CA that signed the listener's certificate: what callers trust. */
+  readonly caCertificatePem: pulumi.Output<string>;
+
+  constructor(name: string, args: AppGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE_PREFIX}:edge:AppGateway`, name, {}, opts);
+    const parent = { parent: this };
+    const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
+
+    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
+    const ca = new tls.SelfSignedCert(
+      `${name}-ca`,
+      {
+        privateKeyPem: caKey.privateKeyPem,
+        isCaCertificate: true,
+        subject: { commonName: args.caCommonName, organization: "apim-aks-ai-scenarios" },
+        validityPeriodHours: 24 * 365 * 10,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+      },
+      parent,
+    );
+    // RSA: the key goes into a PKCS#12 bag, which Application Gateway reads for RSA and ECDSA alike, and an RSA
+    // listener key serves every client.
+    const leafKey = new tls.PrivateKey(`${name}-listener-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
+    const request = new tls.CertRequest(`${name}-listener-csr`, { privateKeyPem: leafKey.privateKeyPem, subject: { commonName: args.hostName }, dnsNames: [args.hostName] }, parent);
+    const leaf = new tls.LocallySignedCert(
+      `${name}-listener-cert`,
+      {
+        certRequestPem: request.certRequestPem,
+        caPrivateKeyPem: caKey.privateKeyPem,
+        caCertPem: ca.certPem,
+        validityPeriodHours: 24 * 365,
+        // Renewed by the `up` after the last 30 days begin.
+        earlyRenewalHours: 24 * 30,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+      },
+      parent,
+    );
+    const password = new random.RandomPassword(`${name}-pfx-password`, { length: PFX_PASSWORD_LENGTH.max, special: false }, parent);
+    const pfx = pulumi
+      .all([leaf.certPem, ca.certPem, leafKey.privateKeyPemPkcs8, password.result])
+      .apply(([certificatePem, caPem, privateKeyPkcs8Pem, pass]) => pfxBase64({ certificatePem, chainPems: [caPem], privateKeyPkcs8Pem, password: pass }));
+
+    const publicIp = new network.PublicIPAddress(
+      `${name}-pip`,
+      {
+        ...scope,
+        publicIpAddressName: args.publicIpName,
+        // WAF_v2 takes a Standard, static public IP. https://learn.microsoft.com/azure/application-gateway/configuration-frontend-ip
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+        dnsSettings: { domainNameLabel: args.dnsLabel },
+      },
+      parent,
+    );
+
+    const waf = new network.WebApplicationFirewallPolicy(
+      `${name}-waf`,
+      {
+        ...scope,
+        policyName: args.wafPolicyName,
+        policySettings: wafPolicySettings(),
+        // `managedRules` is required by the API (WebApplicationFirewallPolicyPropertiesFormat.required).
+        // https://github.com/Azure/azure-rest-api-specs/blob/main/specification/network/resource-manager/Microsoft.Network/stable/2024-05-01/webapplicationfirewall.json
+        managedRules: { managedRuleSets: [{ ...EDGE_MANAGED_RULE_SET }] },
+      },
+      parent,
+    );
+
+    // Sub-resources refer to each other by their full IDs below the gateway's own.
+    const subscriptionId = authorization.getClientConfigOutput(parent).subscriptionId;
+    const gatewayId = pulumi.interpolate`/subscriptions/${subscriptionId}/resourceGroups/${args.resourceGroupName}/providers/Microsoft.Network/applicationGateways/${args.gatewayName}`;
+    const ref = (kind: string, part: string) => ({ id: pulumi.interpolate`${gatewayId}/${kind}/${part}` });
+
+    const gateway = new network.ApplicationGateway(
+      name,
+      {
+        ...scope,
+        applicationGatewayName: args.gatewayName,
+        // WAF_v2 with autoscaling: `capacity` and `autoscaleConfiguration` are alternatives, one of them needed.
+        sku: { name: "WAF_v2", tier: "WAF_v2" },
+        autoscaleConfiguration: { ...EDGE_AUTOSCALE },
+        // The WAF policy replaces the legacy `webApplicationFirewallConfiguration`, which is left unset.
+        firewallPolicy: { id: waf.id },
+        sslPolicy: { ...EDGE_TLS_POLICY },
+        gatewayIPConfigurations: [{ name: PART.ipConfig, subnet: { id: args.subnetId } }],
+        frontendIPConfigurations: [{ name: PART.frontend, publicIPAddress: { id: publicIp.id } }],
+        frontendPorts: [{ name: PART.port, port: 443 }],
+        sslCertificates: [{ name: PART.certificate, data: pulumi.secret(pfx), password: pulumi.secret(password.result) }],
+        httpListeners: [
+          {
+            name: PART.listener,
+            protocol: "Https",
+            frontendIPConfiguration: ref("frontendIPConfigurations", PART.frontend),
+            frontendPort: ref("frontendPorts", PART.port),
+            sslCertificate: ref("sslCertificates", PART.certificate),
+          },
+        ],
+        // APIM answers only for its own host names: the pool holds the gateway's name, the settings send it as
+        // the Host header, and the probe asks for it too (the default IP-based probe fails).
+        backendAddressPools: [{ name: PART.pool, backendAddresses: [{ fqdn: args.backendHost }] }],
+        backendHttpSettingsCollection: [
+          {
+            name: PART.settings,
+            port: 443,
+            protocol: "Https",
+            cookieBasedAffinity: "Disabled",
+            hostName: args.backendHost,
+            pickHostNameFromBackendAddress: false,
+            // Streams from the AI API run longer than the 30 s default; APIM's own limit is longer still.
+            requestTimeout: 180,
+            probe: ref("probes", PART.probe),
+          },
+        ],
+        probes: [
+          {
+            name: PART.probe,
+            protocol: "Https",
+            host: args.backendHost,
+            path: APIM_STATUS_PATH,
+            pickHostNameFromBackendHttpSettings: false,
+            interval: 30,
+            timeout: 120,
+            unhealthyThreshold: 8,
+            match: { statusCodes: ["200-399"] },
+          },
+        ],
+        // `priority` is required on every rule of a v2 gateway from API version 2021-08-01.
+        // https://learn.microsoft.com/azure/application-gateway/configuration-request-routing-rules#priority
+        requestRoutingRules: [
+          {
+            name: PART.rule,
+            ruleType: "Basic",
+            priority: 100,
+            httpListener: ref("httpListeners", PART.listener),
+            backendAddressPool: ref("backendAddressPools", PART.pool),
+            backendHttpSettings: ref("backendHttpSettingsCollection", PART.settings),
+          },
+        ],
+        enableHttp2: true,
+      },
+      // Creating or updating a v2 gateway takes minutes; Microsoft quotes under 7 minutes for creation.
+      { parent: this, customTimeouts: { create: "40m", update: "40m", delete: "40m" } },
+    );
+    if (args.diagnostics) addDiagnostics(name, gateway.id, args.diagnostics, { parent: this });
+
+    this.resourceName = gateway.name;
+    this.resourceId = gateway.id;
+    this.wafPolicyId = waf.id;
+    this.publicIpAddress = publicIp.ipAddress.apply((a) => a ?? "");
+    this.hostName = pulumi.output(args.hostName);
+    this.url = pulumi.interpolate`https://${args.hostName}`;
+    this.caCertificatePem = ca.certPem;
+    this.registerOutputs({
+      resourceName: this.resourceName,
+      resourceId: this.resourceId,
+      wafPolicyId: this.wafPolicyId,
+      publicIpAddress: this.publicIpAddress,
+      hostName: this.hostName,
+      url: this.url,
+      caCertificatePem: this.caCertificatePem,
+    });
+  }
+}
