@@ -53,7 +53,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
 footer li { margin: 3px 0; }
 `;
 
-export function renderHtml(results: readonly PlanResult[], generatedAt = new Date()): string {
+/** `appendix`: more HTML sections before the sources (the workshop estimate, automation/plan/workshop.ts). */
+export function renderHtml(results: readonly PlanResult[], generatedAt = new Date(), appendix = ""): string {
   const names = results.map((r) => r.scenario);
   const out: string[] = [];
   out.push(`<!doctype html>`);
@@ -147,6 +148,7 @@ export function renderHtml(results: readonly PlanResult[], generatedAt = new Dat
     }
     out.push(`</section>`);
   }
+  if (appendix) out.push(appendix);
   out.push(`<footer><h2>Sources</h2><ul>`);
   for (const s of sourcesUsed(results)) {
     out.push(`<li><code>${escapeHtml(s.id)}</code> (read ${escapeHtml(s.read)}): ${s.url ? `<a href="${escapeHtml(s.url)}">${escapeHtml(s.url)}</a> — ` : ""}${escapeHtml(s.says)}</li>`);

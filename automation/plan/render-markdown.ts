@@ -22,7 +22,8 @@ import {
 const markdownCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const MARK: Record<string, string> = { good: "✅ ", bad: "⚠️ ", warn: "⚠️ ", neutral: "", muted: "" };
 
-export function renderMarkdown(results: readonly PlanResult[], generatedAt = new Date()): string {
+/** `appendix`: more sections before the sources (the workshop estimate, automation/plan/workshop.ts). */
+export function renderMarkdown(results: readonly PlanResult[], generatedAt = new Date(), appendix: readonly string[] = []): string {
   const out: string[] = [];
   out.push(`# Offline plan: ${results.map((r) => r.scenario).join(", ")}`);
   out.push("");
@@ -124,6 +125,7 @@ export function renderMarkdown(results: readonly PlanResult[], generatedAt = new
     }
   }
   out.push("");
+  if (appendix.length) out.push(...appendix);
   out.push("## Sources");
   out.push("");
   for (const s of sourcesUsed(results)) out.push(`- \`${s.id}\` (read ${s.read}): ${s.url ? `<${s.url}> — ` : ""}${s.says}`);

@@ -17,6 +17,7 @@ import { type PlanResult, type PolicyOutcome, policyFindings } from "./model";
 import { renderHtml } from "./render-html";
 import { renderMarkdown } from "./render-markdown";
 import { renderText } from "./render-text";
+import { estimateWorkshop, type WorkshopEstimate, workshopHtml, workshopJson, workshopMarkdown, type WorkshopOptions, workshopText } from "./workshop";
 
 export const DEFAULT_REPORT_DIR = path.join(PROJECT_DIR, "reports", "plan");
 
@@ -30,6 +31,13 @@ export interface PlanRunOptions {
   width?: number;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** `--workshop N` (and its concurrency and hours): the workshop estimate in the text, the reports and the JSON. */
+  workshop?: Omit<WorkshopOptions, "model">;
+}
+
+interface ScenarioWorkshop {
+  scenario: ScenarioName;
+  estimate: WorkshopEstimate;
 }
 
 /**
@@ -116,8 +124,12 @@ export function policyOutcome(evaluation: ScenarioEvaluation): PolicyOutcome {
 }
 
 /** `--json`: one document for one scenario; for several, one object keyed by scenario name. */
-export function jsonOutput(results: readonly PlanResult[]): PreviewDocument | Record<string, PreviewDocument> {
-  const docs = results.map((r) => [r.scenario, previewDocument(r.evaluation, r.estimate, r.durationMs)] as const);
+export function jsonOutput(results: readonly PlanResult[], workshops: readonly ScenarioWorkshop[] = []): PreviewDocument | Record<string, PreviewDocument> {
+  const docs = results.map((r) => {
+    const w = workshops.find((x) => x.scenario === r.scenario);
+    const doc = previewDocument(r.evaluation, r.estimate, r.durationMs);
+    return [r.scenario, w ? { ...doc, workshop: workshopJson(r.scenario, w.estimate) } : doc] as const;
+  });
   return docs.length === 1 ? docs[0][1] : Object.fromEntries(docs);
 }
 
@@ -125,23 +137,31 @@ export function reportBaseName(scenarios: readonly ScenarioName[]): string {
   return scenarios.length === SCENARIO_NAMES.length ? "plan-all" : `plan-${scenarios.join("-")}`;
 }
 
-export function writeReports(results: readonly PlanResult[], dir: string): { markdown: string; html: string } {
+export function writeReports(results: readonly PlanResult[], dir: string, workshops: readonly ScenarioWorkshop[] = []): { markdown: string; html: string } {
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, reportBaseName(results.map((r) => r.scenario)));
   const now = new Date();
   const markdown = `${base}.md`;
   const html = `${base}.html`;
-  fs.writeFileSync(markdown, renderMarkdown(results, now));
-  fs.writeFileSync(html, renderHtml(results, now));
+  fs.writeFileSync(markdown, renderMarkdown(results, now, workshops.flatMap((w) => workshopMarkdown(w.scenario, w.estimate))));
+  fs.writeFileSync(html, renderHtml(results, now, workshops.map((w) => workshopHtml(w.scenario, w.estimate)).join("\n")));
   return { markdown, html };
 }
 
 export async function runPlan(scenarios: readonly ScenarioName[], options: PlanRunOptions): Promise<PlanResult[]> {
   const results = await planScenarios(scenarios, options.overrides, (line) => options.stderr(`${line}\n`));
-  if (options.json) options.stdout(`${JSON.stringify(jsonOutput(results), null, 2)}\n`);
+  const workshops: ScenarioWorkshop[] = [];
+  if (options.workshop) {
+    for (const r of results) workshops.push({ scenario: r.scenario, estimate: estimateWorkshop(r.evaluation.resources, r.estimate, options.workshop) });
+  }
+  if (options.json) options.stdout(`${JSON.stringify(jsonOutput(results, workshops), null, 2)}\n`);
   else options.stdout(renderText(results, { color: options.color, width: options.width }));
+  if (workshops.length) {
+    // With --json, stdout holds only the JSON document (which carries the estimate under `workshop`).
+    (options.json ? options.stderr : options.stdout)(`\n${workshops.map((w) => workshopText(w.scenario, w.estimate)).join("\n")}`);
+  }
   if (options.reportDir !== false) {
-    const written = writeReports(results, options.reportDir);
+    const written = writeReports(results, options.reportDir, workshops);
     const rel = (p: string) => path.relative(process.cwd(), p) || p;
     const note = `reports (simulated): ${rel(written.markdown)}, ${rel(written.html)}`;
     if (options.json) options.stderr(`${note}\n`);

@@ -6,7 +6,7 @@
 import { POLICY_SUPPORT } from "../../components/policy-support";
 import type { ApimSku } from "../../config/schema";
 import type { RegisteredResource } from "../mock-engine";
-import { nameFromUrn } from "../shared/text";
+import { escapeHtml, nameFromUrn } from "../shared/text";
 import { durationOf, ESTIMATES, type EstimatesData, estimateScenario, isProvisioned, type ScenarioEstimate } from "./estimates";
 import { criticalPath, scheduleNodes } from "./graph";
 import { fmtMinutes, fmtUsd } from "./model";
@@ -214,4 +214,109 @@ export function workshopText(scenario: string, w: WorkshopEstimate): string {
   ];
   if (w.moved.length) out.push(`  on the attendee side because they wait for an attendee's resource: ${w.moved.map(nameFromUrn).join(", ")}`);
   return `${out.join("\n")}\n`;
+}
+
+/** The estimate as data (the plan's `--json` document carries it under `workshop`): the sides by name, no URN map. */
+export interface WorkshopJson {
+  scenario: string;
+  attendees: number;
+  concurrency: number;
+  hours: number;
+  model: "shared" | "per-attendee";
+  shared: Part;
+  attendee: Part;
+  separate: WorkshopMode;
+  sharedHost: WorkshopMode;
+  /** Names of the resources moved to the attendee side. */
+  moved: string[];
+  /** The total misses a fixed price the data file could not read (a lower bound). */
+  priceUnknown: boolean;
+}
+
+export function workshopJson(scenario: string, w: WorkshopEstimate): WorkshopJson {
+  return {
+    scenario,
+    attendees: w.attendees,
+    concurrency: w.concurrency,
+    hours: w.hours,
+    model: w.model,
+    shared: w.shared,
+    attendee: w.attendee,
+    separate: w.separate,
+    sharedHost: w.sharedHost,
+    moved: w.moved.map(nameFromUrn),
+    priceUnknown: w.shared.unknownPrice || w.attendee.unknownPrice,
+  };
+}
+
+interface WorkshopRows {
+  title: string;
+  intro: string;
+  header: [string, string, string];
+  rows: [string, string, string][];
+  parts: [string, string, string, string][];
+  notes: string[];
+}
+
+/** The cells the Markdown and HTML sections share: modes side by side, then the parts. */
+function workshopRows(scenario: string, w: WorkshopEstimate): WorkshopRows {
+  const unknown = w.shared.unknownPrice || w.attendee.unknownPrice ? "+" : "";
+  const plus = (p: Part) => (p.unknownPrice ? "+" : "");
+  const rounds = (m: WorkshopMode) => `${m.rounds} round${m.rounds === 1 ? "" : "s"} of ${w.concurrency}`;
+  return {
+    title: `Workshop of ${w.attendees}: ${scenario} (estimated)`,
+    intro: `${w.concurrency} attendee stacks at a time; model deployment ${w.model === "shared" ? "shared, with a token limit per attendee" : "one per attendee (no per-subscription token limit in this tier)"}; ${w.hours} h of workshop after everything is up.`,
+    header: ["", `${w.attendees} separate stacks`, `shared host + ${w.attendees} attendees`],
+    rows: [
+      ["ready in", `${fmtMinutes(w.separate.prepareMinutes)} (${rounds(w.separate)})`, `${fmtMinutes(w.sharedHost.prepareMinutes)} (shared part once, then ${rounds(w.sharedHost)})`],
+      ["fixed cost per hour", `${fmtUsd(w.separate.usdPerHour)}${unknown}`, `${fmtUsd(w.sharedHost.usdPerHour)}${unknown}`],
+      [`fixed cost, prepare + ${w.hours} h`, `${fmtUsd(w.separate.usd)}${unknown}`, `${fmtUsd(w.sharedHost.usd)}${unknown}`],
+    ],
+    parts: [
+      ["shared part", String(w.shared.resources), `${fmtMinutes(w.shared.minutes)}, once`, `${fmtUsd(w.shared.monthlyUsd)}${plus(w.shared)}`],
+      ["attendee part", String(w.attendee.resources), `${fmtMinutes(w.attendee.minutes)}, per round`, `${fmtUsd(w.attendee.monthlyUsd)}${plus(w.attendee)} each`],
+    ],
+    notes: [
+      "Usage (tokens, calls, logs) is billed on top in both.",
+      ...(unknown ? ["A + marks a total without a price the data file could not read."] : []),
+      ...(w.moved.length ? [`On the attendee side because they wait for an attendee's resource: ${w.moved.map(nameFromUrn).join(", ")}.`] : []),
+      "Design: docs/workshop.md.",
+    ],
+  };
+}
+
+const mdCell = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The estimate as a Markdown section of the plan report. */
+export function workshopMarkdown(scenario: string, w: WorkshopEstimate): string[] {
+  const t = workshopRows(scenario, w);
+  return [
+    `## ${t.title}`,
+    "",
+    mdCell(t.intro),
+    "",
+    `| ${t.header.map(mdCell).join(" | ")} |`,
+    "|---|---|---|",
+    ...t.rows.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+    "",
+    "| part | resources | critical path | fixed USD/month |",
+    "|---|---|---|---|",
+    ...t.parts.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+    "",
+    ...t.notes.map(mdCell),
+    "",
+  ];
+}
+
+/** The estimate as an HTML section of the plan report. */
+export function workshopHtml(scenario: string, w: WorkshopEstimate): string {
+  const t = workshopRows(scenario, w);
+  const row = (cells: readonly string[], tag = "td") => `<tr>${cells.map((c, i) => `<${i === 0 ? "th" : tag}${i > 0 && tag === "td" ? ' class="num"' : ""}>${escapeHtml(c)}</${i === 0 ? "th" : tag}>`).join("")}</tr>`;
+  return [
+    `<section class="workshop"><h2>${escapeHtml(t.title)}</h2>`,
+    `<p>${escapeHtml(t.intro)}</p>`,
+    `<table><thead>${row(t.header, "th")}</thead><tbody>${t.rows.map((r) => row(r)).join("")}</tbody></table>`,
+    `<table><thead>${row(["part", "resources", "critical path", "fixed USD/month"], "th")}</thead><tbody>${t.parts.map((r) => row(r)).join("")}</tbody></table>`,
+    `<p>${t.notes.map(escapeHtml).join(" ")}</p></section>`,
+  ].join("\n");
 }
