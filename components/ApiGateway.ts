@@ -2,9 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as random from "@pulumi/random";
+import type * as types from "@pulumi/azure-native/types";
 import { CHAT_PATH } from "../app/src/image";
 import { CAPACITY_RANGE } from "../config/rules";
 import type { ApimSku } from "../config/schema";
+import { clientCertificateTrust, type ClientCertificateTrust, hasCaStore, pemToBase64Der } from "./ClientCertificates";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { composeGatewayPolicies, type GatewayPolicySettings } from "./gateway-policies";
 import { MODEL_POOL_BACKEND_ID, ModelPool } from "./ModelPool";
@@ -48,18 +50,19 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
    */
   trustedRootCertificates?: pulumi.Input<string>[];
   /**
+   * Callers must present a client certificate from this CA (config apimClientCertificates, ClientCertificates):
+   * classic tiers trust the CA and negotiate certificates on the gateway host; Consumption and v2 request
+   * certificates and admit the issued ones by thumbprint (see ClientCertificateTrust).
+   */
+  clientCertificates?: { caCertificatePem: pulumi.Input<string>; caThumbprint: pulumi.Input<string>; clientThumbprints: pulumi.Input<string>[] };
+  /**
    * `false`: the service alone, without the product, APIs and subscription (`GatewayApis`), which workshop
    * attendees' stacks publish on it (scenarios/workshop.ts). Default true.
    */
   publishApis?: boolean;
 }
 
-/** The base64 DER body of a PEM certificate, the form APIM's `encodedCertificate` takes. */
-export function pemToBase64Der(pem: string): string {
-  const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1];
-  if (!body) throw new Error("not a PEM certificate");
-  return body.replace(/\s+/g, "");
-}
+export { pemToBase64Der };
 
 /** Path of each published API under the gateway URL. */
 export const API_PATHS = { ai: "ai", openAi: "openai" } as const;
@@ -134,8 +137,8 @@ export function portalSettings(sku: ApimSku, developerPortal: boolean): { develo
  * SKU" (pulumi/pulumi-azure-native#1741, #1865). Omitting it is what works; setting it to true there would
  * change behaviour.
  */
-export function propertiesTheTierLacks(sku: ApimSku): string[] {
-  const lacks = sku === "Consumption" ? [] : ["enableClientCertificate"];
+export function propertiesTheTierLacks(sku: ApimSku, requestsClientCertificates = false): string[] {
+  const lacks = sku === "Consumption" || (requestsClientCertificates && requestsClientCertificatesByFlag(sku)) ? [] : ["enableClientCertificate"];
   const portals = portalSettings(sku, false);
   if (portals.developerPortalStatus === undefined) lacks.push("developerPortalStatus");
   if (portals.legacyPortalStatus === undefined) lacks.push("legacyPortalStatus");
@@ -143,12 +146,37 @@ export function propertiesTheTierLacks(sku: ApimSku): string[] {
 }
 
 /**
+ * Tiers whose gateway requests client certificates through the service's "Request client certificate" switch
+ * (`enableClientCertificate`): "To receive and verify client certificates in the Consumption, Basic v2,
+ * Standard v2, or Premium v2 tier, you must enable Request client certificate". Classic tiers negotiate per
+ * host name instead (`negotiateClientCertificate`, see `clientCertificateHostnames`).
+ * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates-for-clients (ms.date 2026-01-29)
+ */
+export function requestsClientCertificatesByFlag(sku: ApimSku): boolean {
+  return !hasCaStore(sku);
+}
+
+/**
+ * Classic tiers: the gateway's default host (`<service>.azure-api.net`, certificate built in) with "Negotiate
+ * client certificate" on, the switch the portal shows on the gateway host name under Custom domains. Without
+ * it the gateway asks for a certificate only by renegotiation, which HTTP/2 and TLS 1.3 clients cannot answer
+ * ("Starting May 2021, the context.Request.Certificate property only requests the certificate when ...
+ * negotiateClientCertificate ... True"). Every connection to the host is then asked for a certificate; callers
+ * without one still connect and are refused by the policy.
+ * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates-for-clients,
+ * https://learn.microsoft.com/rest/api/apimanagement/api-management-service/create-or-update#hostnameconfiguration
+ */
+export function clientCertificateHostnames(serviceName: pulumi.Input<string>): types.input.apimanagement.HostnameConfigurationArgs[] {
+  return [{ type: "Proxy", hostName: pulumi.interpolate`${serviceName}.azure-api.net`, certificateSource: "BuiltIn", negotiateClientCertificate: true }];
+}
+
+/**
  * Removes the SDK's defaults the tier lacks from the registered inputs, which are what the provider sends
  * (and what the plan shows). An in-process `transformations` entry, not a `transforms` one: it runs in the
  * SDK before registration, so the mock engine and the policy pack see the same inputs as Azure does.
  */
-export function withoutPropertiesTheTierLacks(sku: ApimSku): pulumi.ResourceTransformation {
-  const lacks = propertiesTheTierLacks(sku);
+export function withoutPropertiesTheTierLacks(sku: ApimSku, requestsClientCertificates = false): pulumi.ResourceTransformation {
+  const lacks = propertiesTheTierLacks(sku, requestsClientCertificates);
   return ({ props, opts }) => ({ props: Object.fromEntries(Object.entries(props).filter(([k]) => !lacks.includes(k))), opts });
 }
 
@@ -239,6 +267,11 @@ export class ApiGateway extends pulumi.ComponentResource {
             openAiEndpoint: args.openAiEndpoint,
             openAiSecondaryEndpoints: args.openAiSecondaryEndpoints,
             backendPassword: args.backendPassword,
+            clientCertificateTrust: args.clientCertificates
+              ? pulumi
+                  .all([args.clientCertificates.caThumbprint, pulumi.all(args.clientCertificates.clientThumbprints)])
+                  .apply(([ca, clients]) => clientCertificateTrust(args.sku, ca, clients))
+              : undefined,
             // Until these moved into GatewayApis they were the gateway's own children: the alias keeps a deployed
             // stack's product, APIs, named values and subscription in place instead of replacing them.
             childNamePrefix: name,
@@ -275,6 +308,7 @@ export class ApiGateway extends pulumi.ComponentResource {
   private service(name: string, args: ApiGatewayArgs): { service: apimanagement.ApiManagementService; logger?: apimanagement.Logger } {
     const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
     const parent = { parent: this };
+    const trustedRoots = [...(args.trustedRootCertificates ?? []), ...(args.clientCertificates && hasCaStore(args.sku) ? [args.clientCertificates.caCertificatePem] : [])];
 
     const service = new apimanagement.ApiManagementService(
       `${name}-service`,
@@ -289,16 +323,23 @@ export class ApiGateway extends pulumi.ComponentResource {
         // Refuse control-plane calls from API versions older than this (older ones expose secrets in reads).
         // https://learn.microsoft.com/azure/api-management/breaking-changes/api-version-retirement-sep-2023
         apiVersionConstraint: args.sku === "Consumption" ? undefined : { minApiVersion: "2021-08-01" },
-        certificates: args.trustedRootCertificates?.map((pem) => ({
-          encodedCertificate: pulumi.output(pem).apply(pemToBase64Der),
-          storeName: "Root",
-        })),
+        // The CA store (Root, base64 DER without markers): the ingress's private CA, which APIM calls over TLS,
+        // and on classic tiers the callers' CA, which client certificate chains are built to.
+        // https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates
+        certificates: trustedRoots.length
+          ? trustedRoots.map((pem) => ({
+              encodedCertificate: pulumi.output(pem).apply(pemToBase64Der),
+              storeName: "Root",
+            }))
+          : undefined,
+        hostnameConfigurations: args.clientCertificates && hasCaStore(args.sku) ? clientCertificateHostnames(args.serviceName) : undefined,
+        enableClientCertificate: args.clientCertificates && requestsClientCertificatesByFlag(args.sku) ? true : undefined,
         virtualNetworkType: args.vnet?.mode ?? "None",
         virtualNetworkConfiguration: args.vnet ? { subnetResourceId: args.vnet.subnetId } : undefined,
         publicIpAddressId: args.vnet?.publicIpAddressId,
         ...portalSettings(args.sku, args.developerPortal),
       },
-      { ...parent, customTimeouts: APIM_TIMEOUTS, transformations: [withoutPropertiesTheTierLacks(args.sku)] },
+      { ...parent, customTimeouts: APIM_TIMEOUTS, transformations: [withoutPropertiesTheTierLacks(args.sku, args.clientCertificates !== undefined)] },
     );
     const svc = { resourceGroupName: args.resourceGroupName, serviceName: service.name };
 
@@ -367,6 +408,8 @@ export interface GatewayApisArgs extends Pick<
   childNamePrefix?: string;
   /** Aliases every child gets (where the children were registered before they had this component as parent). */
   childAliases?: pulumi.Input<pulumi.Alias>[];
+  /** Which client certificates the product admits (validate-client-certificate); unset, none is asked for. */
+  clientCertificateTrust?: pulumi.Input<ClientCertificateTrust>;
   /** A workshop attendee's name: ids and paths carry it (`publicationIds`). */
   attendee?: string;
 }
@@ -401,10 +444,15 @@ export class GatewayApis extends pulumi.ComponentResource {
       secondaries.length > 0 && supportsBackendFeature(args.sku, "circuit-breaker") && supportsBackendFeature(args.sku, "backend-pool")
         ? new ModelPool(`${prefix}-model-pool`, { ...svc, endpoints: [args.openAiEndpoint, ...secondaries] }, parent())
         : undefined;
-    const policies = composeGatewayPolicies(args.sku, {
+    const policySettings = {
       ...args.policies,
       openAiPool: secondaries.length > 0 ? { backendId: MODEL_POOL_BACKEND_ID, backends: 1 + secondaries.length } : undefined,
-    });
+    };
+    const policies = composeGatewayPolicies(args.sku, policySettings);
+    // The thumbprints are known once the certificates exist: the product's policy waits for them.
+    const productPolicy = args.clientCertificateTrust
+      ? pulumi.output(args.clientCertificateTrust).apply((trust) => composeGatewayPolicies(args.sku, { ...policySettings, clientCertificate: trust }).product)
+      : policies.product;
     this.omittedPolicies = policies.omitted;
     const basicAuth = args.policies.backendBasicAuth;
     // Named values are created before the policies that reference them, or the policy is rejected.
@@ -431,7 +479,7 @@ export class GatewayApis extends pulumi.ComponentResource {
       },
       parent(),
     );
-    new apimanagement.ProductPolicy(`${prefix}-product-policy`, { ...svc, productId: product.name, policyId: "policy", format: "rawxml", value: policies.product }, parent());
+    new apimanagement.ProductPolicy(`${prefix}-product-policy`, { ...svc, productId: product.name, policyId: "policy", format: "rawxml", value: productPolicy }, parent());
 
     const aiApi = new apimanagement.Api(
       `${prefix}-ai-api`,

@@ -4,6 +4,7 @@
  */
 import { ipToString, lastAddress, parseCidr } from "../config/cidr";
 import type { ApimSku } from "../config/schema";
+import type { ClientCertificateTrust } from "./ClientCertificates";
 import { poolRetry } from "./ModelPool";
 import { BACKEND_FEATURE_SUPPORT, supportsBackendFeature } from "./policy-support";
 import {
@@ -15,6 +16,7 @@ import {
   forwardRequest,
   ipFilter,
   type PolicyFragment,
+  validateClientCertificate,
   quota,
   quotaByKey,
   rateLimit,
@@ -51,6 +53,8 @@ export interface GatewayPolicySettings {
   openAiPool?: { backendId: string; backends: number };
   /** CIDR blocks that may call the gateway (config apimAllowedCallerRanges); unset, no address filter. */
   allowedCallerRanges?: readonly string[];
+  /** Client certificates the product admits (config apimClientCertificates); unset, none is asked for. */
+  clientCertificate?: ClientCertificateTrust;
 }
 
 export interface GatewayPolicies {
@@ -75,6 +79,22 @@ export function callerAllowList(cidrs: readonly string[]): PolicyFragment {
     else ranges.push({ from: ipToString(c.network), to: ipToString(lastAddress(c)) });
   }
   return ipFilter({ action: "allow", addresses, ranges });
+}
+
+/**
+ * The client certificate check: on a tier with a CA store, a chain to a trusted root whose issuer is our CA
+ * (the root store also holds the public CAs, so trust alone would admit any publicly issued certificate);
+ * without one, the issued certificates by thumbprint, chain unchecked. Revocation is not checked: the private
+ * CA publishes no revocation list, and an online check that cannot complete fails the certificate. Validity
+ * dates are checked. A failed check ends the request with 401 ("Invalid client certificate"; a missing
+ * certificate, ClientCertificateNotFound), as recorded against live gateways in ronaldbosma/blog-code-examples
+ * apim-client-certificate-series. https://learn.microsoft.com/azure/api-management/validate-client-certificate-policy
+ */
+export function clientCertificateCheck(trust: ClientCertificateTrust): PolicyFragment {
+  const common = { validateRevocation: false, validateNotBefore: true, validateNotAfter: true } as const;
+  return trust.kind === "ca"
+    ? validateClientCertificate({ ...common, validateTrust: true, identities: [{ issuerThumbprint: trust.caThumbprint }] })
+    : validateClientCertificate({ ...common, validateTrust: false, identities: trust.thumbprints.map((thumbprint) => ({ thumbprint })) });
 }
 
 const SUBSCRIPTION_KEY = "@(context.Subscription.Id)";
@@ -104,6 +124,12 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
     // connection). https://learn.microsoft.com/azure/api-management/ip-filter-policy
     if (supportsPolicy(tier, "ip-filter")) productInbound.push(callerAllowList(s.allowedCallerRanges));
     else omitted.push(`ip-filter: not available in the ${tier} tier; apimAllowedCallerRanges is not enforced`);
+  }
+  if (s.clientCertificate) {
+    // After the address filter, before any token check or counter: a caller without our certificate is
+    // refused before it spends anything.
+    if (supportsPolicy(tier, "validate-client-certificate")) productInbound.push(clientCertificateCheck(s.clientCertificate));
+    else omitted.push(`validate-client-certificate: not available in the ${tier} tier; apimClientCertificates is not enforced`);
   }
   if (s.jwt) {
     productInbound.push(

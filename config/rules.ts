@@ -237,6 +237,18 @@ function callerRangeRules(c: ScenarioConfig): Problem[] {
 }
 
 /**
+ * Client certificates are checked by APIM on the TLS connection it receives. An Application Gateway in front
+ * ends the caller's connection and opens its own, so the caller's certificate never reaches APIM ("The
+ * certificate attached by the client in the initial HTTP request isn't forwarded to APIM").
+ * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates-for-clients
+ */
+function clientCertificateRules(c: ScenarioConfig): Problem[] {
+  return c.apimClientCertificates && c.edge === "appgw-waf"
+    ? [{ key: "apimClientCertificates", value: true, message: "cannot be checked with edge=appgw-waf: the Application Gateway ends the caller's TLS connection and APIM never sees the certificate; use edge=none or leave apimClientCertificates off" }]
+    : [];
+}
+
+/**
  * The shared ranges become Azure OpenAI IP rules (components/AiModel.ts), and an account takes at most 100:
  * count them as the account will receive them (merged, /31 split) and refuse the list before anything is created.
  */
@@ -369,6 +381,7 @@ export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()
     ...securityRules(c),
     ...allowListRules(c, traits),
     ...callerRangeRules(c),
+    ...clientCertificateRules(c),
     ...openAiIpRuleLimit(c),
     ...openAiRegionRules(c, traits),
     ...certificateProblems(c, traits),

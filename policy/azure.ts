@@ -132,6 +132,8 @@ export const apimJwtValidation: StackValidationPolicy = {
 
 /** Tiers whose service resource takes `enableClientCertificate` ("only meant to be used for Consumption"). */
 const CLIENT_CERTIFICATE_FLAG_TIERS = ["Consumption"];
+/** v2 tiers, which take `enableClientCertificate: true` to request client certificates (apimClientCertificates). */
+const REQUEST_CLIENT_CERTIFICATE_TIERS = ["BasicV2", "StandardV2"];
 
 export const apimClientCertificateFlag: ResourceValidationPolicy = {
   name: "apim-client-certificate-flag",
@@ -141,6 +143,9 @@ export const apimClientCertificateFlag: ResourceValidationPolicy = {
   validateResource: forTypes([T.apim], (args, report) => {
     const sku = String(at(args.props, "sku.name") ?? "");
     if (CLIENT_CERTIFICATE_FLAG_TIERS.includes(sku)) args.notApplicable("the Consumption tier takes enableClientCertificate");
+    // apimClientCertificates on a v2 tier: "Request client certificate" is how v2 gateways ask for client
+    // certificates (api-management-howto-mutual-certificates-for-clients, ms.date 2026-01-29); false is still refused.
+    if (REQUEST_CLIENT_CERTIFICATE_TIERS.includes(sku) && args.props.enableClientCertificate === true) args.notApplicable(`the ${sku} tier requests client certificates with enableClientCertificate`);
     if ("enableClientCertificate" in args.props) {
       report(
         `enableClientCertificate is sent (${JSON.stringify(args.props.enableClientCertificate)}) to the ${sku} tier: Azure answers "Setting EnableClientCertificate flag to false is not supported"; leave it out (withoutPropertiesTheTierLacks).`,

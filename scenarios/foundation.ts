@@ -20,6 +20,7 @@ import { OPENAI_PRIVATE_LINK_ZONE, PrivateDns } from "../components/PrivateDns";
 import { AiBackend } from "../components/AiBackend";
 import { AppImage } from "../components/AppImage";
 import { CertManager } from "../components/CertManager";
+import { ClientCertificates } from "../components/ClientCertificates";
 import { IngressController } from "../components/IngressController";
 import type { LoadBalancerExposure } from "../components/kubernetes-manifests";
 import { PROJECT_DIR } from "../config/load";
@@ -60,6 +61,8 @@ export interface Foundation {
   modelPrivateSubnetPrefix?: string;
   /** The account in `openAiSecondaryLocation`, when set: APIM's model pool fails over to it. */
   secondaryModel?: AiModel;
+  /** The callers' CA and the client certificate `verify` presents (config apimClientCertificates). */
+  clientCertificates?: ClientCertificates;
 }
 
 /** The secondary account's name: the primary's with `-2` (custom subdomains take letters, digits and hyphens). */
@@ -221,6 +224,9 @@ export function buildFoundation(
     admitApimAtOpenAi,
     modelPrivateSubnetPrefix: privateModel ? config.privateEndpointSubnetPrefix : undefined,
     secondaryModel,
+    clientCertificates: config.apimClientCertificates
+      ? new ClientCertificates("client-certificates", { caCommonName: `${config.namePrefix} ${config.scenario} client CA`, clientCommonName: `${config.namePrefix} ${config.scenario} verify` }, parent)
+      : undefined,
   };
 }
 
@@ -449,6 +455,9 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
       backendPassword: options.backendPassword,
       publishApis: options.publishApis,
       trustedRootCertificates: options.trustedRootCertificates,
+      clientCertificates: f.clientCertificates
+        ? { caCertificatePem: f.clientCertificates.caCertificatePem, caThumbprint: f.clientCertificates.caThumbprint, clientThumbprints: [f.clientCertificates.clientThumbprint] }
+        : undefined,
       aiApiBackendUrl: options.aiApiBackendUrl,
       openAiEndpoint: f.model.endpoint,
       openAiSecondaryEndpoints: f.secondaryModel ? [f.secondaryModel.endpoint] : undefined,
@@ -502,6 +511,7 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
         openAiSecondaryEndpoint,
         openAiApi: { basePath: API_PATHS.openAi, deployment, apiVersion: f.model.apiVersion, tokenParameter: f.model.tokenParameter, backendHeader: MODEL_BACKEND_HEADER },
         callerFilter: f.config.apimAllowedCallerRanges ? { allowedRanges: f.config.apimAllowedCallerRanges, vnetProbeSubnet: f.config.aksSubnetPrefix } : undefined,
+        clientCertificates: f.clientCertificates !== undefined,
       }),
     );
   const outputs = {
@@ -513,6 +523,10 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
     backendHost: pulumi.output(backendHost),
     resourceGroupName: f.resourceGroupName,
     probes,
+    // What `verify` presents to the gateway; the key only as a secret.
+    ...(f.clientCertificates
+      ? { clientCertificatePem: f.clientCertificates.clientCertificatePem, clientCertificateKeyPem: pulumi.secret(f.clientCertificates.clientPrivateKeyPem) }
+      : {}),
   };
   f.root.complete(outputs);
   return outputs;

@@ -16,7 +16,12 @@ export interface Probe {
   name: string;
   from: ProbeOrigin;
   /** `keyHeader`: the header that carries the subscription key, where an API names its own (default Ocp-Apim-Subscription-Key). */
-  request: { method: "GET" | "POST"; url: string; withSubscriptionKey: boolean; keyHeader?: string; body?: unknown; repeat?: number };
+  /**
+   * `clientCertificate`: the TLS client certificate the call presents: `issued`, the one the stack issued
+   * (config apimClientCertificates; outputs clientCertificatePem/clientCertificateKeyPem), or `foreign`, one
+   * from a CA `verify` makes up at run time, which the gateway has never seen. Absent, none.
+   */
+  request: { method: "GET" | "POST"; url: string; withSubscriptionKey: boolean; keyHeader?: string; body?: unknown; repeat?: number; clientCertificate?: ClientCertificateChoice };
   /**
    * `eventReadsAtLeast`: the answer is an event stream whose events arrived in at least that many reads.
    * `header`: the answer carries that response header with one of these values (compared without case).
@@ -24,6 +29,8 @@ export interface Probe {
   expect: { status: number; eventReadsAtLeast?: number; header?: { name: string; oneOf: string[] } } | { statusOnLast: number } | { unreachable: true };
   why: string;
 }
+
+export type ClientCertificateChoice = "issued" | "foreign";
 
 /** The probes follow the scenario's traits: given, or a registered scenario's by name. */
 export type ProbeInputs = ProbeSettings & ({ traits: ProbeTraits; scenario?: undefined } | { scenario: ScenarioName; traits?: undefined });
@@ -54,6 +61,8 @@ interface ProbeSettings {
    * to be outside the list: the list names the callers, not the operator's workstation or CI runner.
    */
   callerFilter?: { allowedRanges: readonly string[]; vnetProbeSubnet: string };
+  /** The product requires a client certificate from the stack's CA (config apimClientCertificates). */
+  clientCertificates?: boolean;
 }
 
 export interface OpenAiApiProbeSettings {
@@ -183,16 +192,43 @@ export function probesFor(p: ProbeInputs): Probe[] {
         expect: { status: 403 },
         why: `the gateway admits only ${p.callerFilter!.allowedRanges.join(", ")} (apimAllowedCallerRanges); this probe calls from outside them, key or not`,
       };
+  // validate-client-certificate refuses a call without a certificate, or with one the gateway does not admit,
+  // with 401 ("Client certificate missing" / "Invalid client certificate"; ErrorReason ClientCertificateNotFound,
+  // ClientCertificateNotTrusted or ClientCertificateIdentityNotMatched), as recorded against live gateways in
+  // ronaldbosma/blog-code-examples apim-client-certificate-series. Like the allow-list it is the product's policy:
+  // it runs after the key check. https://learn.microsoft.com/azure/api-management/validate-client-certificate-policy
+  const certificateRefusals: Probe[] =
+    p.clientCertificates && !refusedCaller
+      ? [
+          {
+            name: "apim-refuses-missing-client-certificate",
+            from,
+            request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
+            expect: { status: 401 },
+            why: "the product requires a client certificate from the stack's CA (apimClientCertificates); this call presents none, key or not",
+          },
+          {
+            name: "apim-refuses-foreign-client-certificate",
+            from,
+            request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true, clientCertificate: "foreign" },
+            expect: { status: 401 },
+            why: "a certificate from another CA (made up by verify at run time) is not one the gateway admits",
+          },
+        ]
+      : [];
   const probes: Probe[] = refusedCaller
     ? [missingKey, refusedCaller]
     : [
         missingKey,
+        ...certificateRefusals,
         {
           name: "apim-accepts-key",
           from,
           request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
           expect: { status: 200 },
-          why: "a subscriber reaches the AI API through APIM",
+          why: p.clientCertificates
+            ? "a subscriber presenting the client certificate the stack issued reaches the AI API through APIM"
+            : "a subscriber reaches the AI API through APIM",
         },
         {
           // Before the burst below, which uses up the rate limit. A streamed answer relayed as it is produced
@@ -215,6 +251,14 @@ export function probesFor(p: ProbeInputs): Probe[] {
           why: `more than ${p.rateLimitCalls} calls in the renewal period are refused`,
         },
       ];
+  // Every other keyed call through the gateway presents the issued certificate, or the product refuses it.
+  if (p.clientCertificates) {
+    const gateway = p.gatewayUrl.replace(/\/$/, "");
+    for (const probe of probes) {
+      if (probe.request.withSubscriptionKey && probe.request.url.startsWith(gateway) && !probe.name.startsWith("apim-refuses-")) probe.request.clientCertificate = "issued";
+    }
+    if (refusedCaller) refusedCaller.request.clientCertificate = "issued";
+  }
   if (from === "vnet") {
     probes.push({
       name: "apim-unreachable-from-internet",

@@ -309,13 +309,32 @@ function clientToApim(rs: readonly RegisteredResource[], view: PolicyView): Prot
         : yes("caller filter", `${ipFilter[0].attrs.action ?? "ip-filter"}`, `ip-filter ${ipFilter[0].attrs.action}: ${admitted.join(", ")}`),
   );
   const clientCert = find(view.ai, "validate-client-certificate");
-  const trusted = clientCert[0]?.attrs["validate-trust"] !== "false";
-  out.push(
-    clientCert.length
-      ? yes("client certificate", trusted ? "CA-checked" : "claims only", `validate-client-certificate${trusted ? ": chain to a trusted CA" : ": claims only, the chain is not checked"}`)
-      : na("client certificate", "no validate-client-certificate: callers present no certificate", "not required"),
-  );
+  out.push(clientCertificateRow(clientCert[0], ofType(rs, T.apim)[0]));
   return out;
+}
+
+/**
+ * The "client certificate" row: what validate-client-certificate admits (a chain to a CA in the service's store,
+ * certificates pinned by thumbprint, or other claims), and whether the gateway asks for a certificate at all
+ * (negotiateClientCertificate on a host name on classic tiers, enableClientCertificate on Consumption and v2):
+ * a policy on a gateway that never asks refuses every caller.
+ */
+function clientCertificateRow(check: XmlElement | undefined, apim: RegisteredResource | undefined): Protection {
+  if (!check) return na("client certificate", "no validate-client-certificate: callers present no certificate", "not required");
+  const identities = check.children.find((c) => c.name === "identities")?.children ?? [];
+  const trusted = check.attrs["validate-trust"] !== "false";
+  const pinned = identities.filter((i) => i.attrs.thumbprint).length;
+  const issuer = identities.map((i) => i.attrs["issuer-thumbprint"]).find(Boolean);
+  const hosts = (apim?.inputs.hostnameConfigurations as { hostName?: string; negotiateClientCertificate?: boolean }[] | undefined) ?? [];
+  const negotiated = hosts.filter((h) => h.negotiateClientCertificate === true).map((h) => h.hostName);
+  const asks = negotiated.length ? `negotiated on ${negotiated.join(", ")}` : apim?.inputs.enableClientCertificate === true ? "requested by the gateway (enableClientCertificate)" : undefined;
+  if (!asks) return no("client certificate", "validate-client-certificate, but the gateway never asks for a certificate (no negotiateClientCertificate, no enableClientCertificate): every call is refused", "not asked for");
+  const [summary, what] = trusted
+    ? ["CA-checked", `chain to a trusted CA${issuer ? `, issuer ${issuer.slice(0, 8)}…` : ""}`]
+    : pinned
+      ? ["pinned", `${plural(pinned, "certificate")} by thumbprint, no CA store to check the chain against`]
+      : ["claims only", "claims only, the chain is not checked"];
+  return yes("client certificate", summary, `validate-client-certificate: ${what}; ${asks}`);
 }
 
 function apimToIngress(rs: readonly RegisteredResource[], view: PolicyView, endpoints: ScenarioAnalysis["endpoints"], allowList: string[]): Protection[] {

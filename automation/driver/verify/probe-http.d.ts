@@ -11,6 +11,8 @@ export interface AttemptRequest {
   insecureTls?: boolean;
   /** Response headers to report (lower-cased names); no others are returned. */
   responseHeaders?: string[];
+  /** A TLS client certificate and its key (PEM; the key is secret), presented when the server asks for one. */
+  clientCertificate?: { certPem: string; keyPem: string };
 }
 
 export type FailureKind = "dns" | "refused" | "unroutable" | "timeout" | "response-timeout" | "reset" | "reset-before-connect" | "tls" | "other";

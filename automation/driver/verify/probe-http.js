@@ -39,7 +39,7 @@ function reported(headers, names) {
 }
 
 /**
- * @param {{ method: string, url: string, headers?: Record<string,string>, body?: unknown, timeoutMs?: number, insecureTls?: boolean, responseHeaders?: string[] }} request
+ * @param {{ method: string, url: string, headers?: Record<string,string>, body?: unknown, timeoutMs?: number, insecureTls?: boolean, responseHeaders?: string[], clientCertificate?: { certPem: string, keyPem: string } }} request
  * @returns {Promise<object>} outcome: { ok: true, status, ms, tls? } or { ok: false, error: { kind, code, message, connected }, unreachable, ms }
  */
 function attempt(request) {
@@ -77,6 +77,8 @@ function attempt(request) {
       agent: false,
       rejectUnauthorized: !request.insecureTls,
       servername: secure ? url.hostname : undefined,
+      // Presented when the server asks for a client certificate during the handshake (mutual TLS).
+      ...(secure && request.clientCertificate ? { cert: request.clientCertificate.certPem, key: request.clientCertificate.keyPem } : {}),
     });
     const fail = (err) => {
       const code = (err && err.code) || "UNKNOWN";

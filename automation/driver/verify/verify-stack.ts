@@ -2,6 +2,7 @@
 import { emitMessage, emitPhase, type DriverContext } from "../lifecycle/orchestrate";
 import type { Driver } from "../lifecycle/session";
 import type { StackHandle } from "../stack/types";
+import { ClientCertificateSource } from "./client-certificates";
 import { localTransport, parseProbes, type ProbeTransport, runProbes, type Transports, type VerifyOptions, type VerifyReport } from "./verify";
 
 export interface VerifyStackOptions {
@@ -21,6 +22,10 @@ export async function verifyStack(handle: StackHandle, ctx: DriverContext, optio
   const probes = parseProbes(outputs.probes?.value);
   const key = outputs.subscriptionKey?.value;
   if (probes.some((p) => p.request.withSubscriptionKey) && typeof key !== "string") throw new Error("the stack output `subscriptionKey` is missing");
+  const clientCertificates = ClientCertificateSource.fromOutputs(outputs);
+  if (probes.some((p) => p.request.clientCertificate === "issued") && typeof outputs.clientCertificateKeyPem?.value !== "string") {
+    throw new Error("the stack outputs `clientCertificatePem` and `clientCertificateKeyPem` are missing (apimClientCertificates)");
+  }
   const transports: Transports = { internet: options.internet ?? localTransport() };
   let dispose: (() => Promise<void>) | undefined;
   if (probes.some((p) => p.from === "vnet")) {
@@ -41,7 +46,7 @@ export async function verifyStack(handle: StackHandle, ctx: DriverContext, optio
       probes,
       transports,
       typeof key === "string" ? key : undefined,
-      { ...options.verify, signal: options.verify?.signal ?? ctx.interrupt.signal, onProgress: (t) => emitMessage(ctx, handle.name, t) },
+      { clientCertificates, ...options.verify, signal: options.verify?.signal ?? ctx.interrupt.signal, onProgress: (t) => emitMessage(ctx, handle.name, t) },
       options.scenario,
     );
   } finally {

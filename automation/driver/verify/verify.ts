@@ -7,6 +7,10 @@
 import type { Probe } from "../../../scenarios/probes";
 import type { AttemptOutcome, AttemptRequest } from "./probe-http";
 import { verifyCertificateHints } from "./certificate-errors";
+import type { CertificateAndKey, ClientCertificateSource } from "./client-certificates";
+import type { ClientCertificateChoice } from "../../../scenarios/probes";
+
+const CLIENT_CERTIFICATE_CHOICES: readonly ClientCertificateChoice[] = ["issued", "foreign"];
 
 export const SUBSCRIPTION_KEY_HEADER = "Ocp-Apim-Subscription-Key";
 
@@ -29,6 +33,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   onProgress?: (text: string) => void;
+  /** The client certificates probes present (`request.clientCertificate`); needed only when a probe asks. */
+  clientCertificates?: ClientCertificateSource;
 }
 
 export const DEFAULT_VERIFY_OPTIONS: VerifyOptions = {
@@ -151,7 +157,7 @@ export function worthRetrying(o: Observation, expect: Probe["expect"]): boolean 
   return o.statuses.some((s) => s !== target && TRANSIENT_STATUSES.has(s));
 }
 
-function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs: number): AttemptRequest {
+function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs: number, clientCertificate?: CertificateAndKey): AttemptRequest {
   const headers: Record<string, string> = {};
   if (probe.request.withSubscriptionKey && subscriptionKey) headers[probe.request.keyHeader ?? SUBSCRIPTION_KEY_HEADER] = subscriptionKey;
   const header = expectedHeader(probe.expect);
@@ -165,12 +171,14 @@ function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs
     // (the backends' staging or default certificates) and report whether it was trusted.
     insecureTls: !probe.request.withSubscriptionKey,
     ...(header ? { responseHeaders: [header.name.toLowerCase()] } : {}),
+    ...(clientCertificate ? { clientCertificate } : {}),
   };
 }
 
 async function observe(probe: Probe, transport: ProbeTransport, subscriptionKey: string | undefined, options: VerifyOptions): Promise<Observation> {
   const calls = Math.max(1, probe.request.repeat ?? 1);
-  const request = requestFor(probe, subscriptionKey, options.requestTimeoutMs);
+  if (probe.request.clientCertificate && !options.clientCertificates) throw new Error(`probe ${probe.name} presents a client certificate, but none was given to verify`);
+  const request = requestFor(probe, subscriptionKey, options.requestTimeoutMs, options.clientCertificates?.for(probe));
   const observation: Observation = { statuses: [] };
   for (let i = 0; i < calls; i++) {
     if (options.signal?.aborted) throw abortError();
@@ -309,6 +317,9 @@ export function parseProbes(value: unknown): Probe[] {
     }
     if (probe.from !== "internet" && probe.from !== "vnet") throw new Error(`probes[${i}] (${probe.name}): from must be "internet" or "vnet"`);
     if (probe.request.keyHeader !== undefined && (typeof probe.request.keyHeader !== "string" || !probe.request.keyHeader)) throw new Error(`probes[${i}] (${probe.name}): request.keyHeader must be a header name`);
+    if (probe.request.clientCertificate !== undefined && !CLIENT_CERTIFICATE_CHOICES.includes(probe.request.clientCertificate)) {
+      throw new Error(`probes[${i}] (${probe.name}): request.clientCertificate must be one of ${CLIENT_CERTIFICATE_CHOICES.join(", ")}`);
+    }
     const header = expectedHeader(probe.expect);
     if (header !== undefined && (typeof header.name !== "string" || !Array.isArray(header.oneOf) || header.oneOf.length === 0)) {
       throw new Error(`probes[${i}] (${probe.name}): expect.header needs a name and the values it may take (oneOf)`);

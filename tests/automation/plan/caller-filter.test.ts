@@ -32,7 +32,10 @@ describe("plan: caller filter at APIM", () => {
       e.resources.map((r) =>
         r.type === "azure-native:apimanagement:ProductPolicy"
           ? { ...r, inputs: { ...r.inputs, value: composePolicy("Developer", { inbound: [validateClientCertificate({ validateTrust, validateRevocation: false, identities: [{ issuerThumbprint: "AB12" }] })] }) } }
-          : r,
+          : // A gateway that asks for certificates (classic tiers: negotiation on the host), as apimClientCertificates sets it.
+            r.type === "azure-native:apimanagement:ApiManagementService"
+            ? { ...r, inputs: { ...r.inputs, hostnameConfigurations: [{ type: "Proxy", hostName: "gw.azure-api.net", negotiateClientCertificate: true }] } }
+            : r,
       );
     assert.deepEqual([row(withPolicy(true))?.present, row(withPolicy(true))?.summary], [true, "CA-checked"]);
     assert.equal(row(withPolicy(false))?.summary, "claims only");
