@@ -258,6 +258,9 @@ export function probesFor(p: ProbeInputs): Probe[] {
       if (probe.request.withSubscriptionKey && probe.request.url.startsWith(gateway) && !probe.name.startsWith("apim-refuses-")) probe.request.clientCertificate = "issued";
     }
     if (refusedCaller) refusedCaller.request.clientCertificate = "issued";
+    // The keyless call too, so that it is judged on the key alone: the Consumption tier's switch "enforces a
+    // client certificate to be presented on each request" (enableClientCertificate, REST API description).
+    missingKey.request.clientCertificate = "issued";
   }
   if (from === "vnet") {
     probes.push({
