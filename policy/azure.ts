@@ -3,7 +3,7 @@
  * validations read the inputs the program declares; the one stack validation reads the deployed graph.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, COGNITIVE_SERVICES_OPENAI_USER, NETWORK_CONTRIBUTOR } from "../components/roles";
+import { ACR_PULL, AKS_CLUSTER_USER, AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_WRITER, COGNITIVE_SERVICES_OPENAI_USER, NETWORK_CONTRIBUTOR } from "../components/roles";
 import { armResourceType, at, forTypes, isFalse, isResourceScope, isTrue, list, ofType, type Props, T } from "./lib";
 import { lifecycleOf, MODEL_DATA, todayUtc } from "../config/models";
 import { MAX_AI_SERVICES_IP_RULES } from "../components/model-path";
@@ -280,6 +280,20 @@ export const ALLOWED_ROLES: readonly AllowedRole[] = [
     name: "AcrPull",
     scopeType: "Microsoft.ContainerRegistry/registries",
     doc: `${RBAC}/containers#acrpull`,
+  },
+  {
+    // A workshop attendee's group, on its own namespace only: at the cluster it would reach every namespace.
+    id: AKS_RBAC_WRITER,
+    name: "Azure Kubernetes Service RBAC Writer",
+    scopeType: "Microsoft.ContainerService/managedClusters/namespaces",
+    doc: `${RBAC}/containers#azure-kubernetes-service-rbac-writer`,
+  },
+  {
+    // The same group fetches the cluster's kubeconfig; the role grants nothing inside the cluster.
+    id: AKS_CLUSTER_USER,
+    name: "Azure Kubernetes Service Cluster User Role",
+    scopeType: "Microsoft.ContainerService/managedClusters",
+    doc: `${RBAC}/containers#azure-kubernetes-service-cluster-user-role`,
   },
 ];
 

@@ -13,6 +13,7 @@ import { SCENARIO_TRAITS } from "../../config/defaults";
 import type { ScenarioName } from "../../config/schema";
 import { requireConfig, resolveConfig } from "../../config/validate";
 import { AKS_CLUSTER_USER, AKS_RBAC_WRITER, COGNITIVE_SERVICES_OPENAI_USER } from "../../components/roles";
+import { runPolicies } from "../../policy/run";
 import { buildProgram } from "../../scenarios";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 import { attendeeDeploymentName, modelSharing, sharedStackRefusals } from "../../scenarios/workshop";
@@ -176,6 +177,13 @@ describe("workshop mode (shared and attendee stacks)", () => {
         }
       });
 
+      it("the policy pack's mandatory rules pass on both halves", async () => {
+        for (const e of [await shared(s), await attendee(s, "a01")]) {
+          const mandatory = runPolicies(e).violations.filter((v) => v.enforcementLevel === "mandatory");
+          assert.deepEqual(mandatory.map((v) => `${v.policy}: ${v.message}`), [], e.stack);
+        }
+      });
+
       it("two attendees' stacks claim nothing in common: names, paths, ids, namespaces, records", async () => {
         const [a, b] = [claims(await attendee(s, "a01")), claims(await attendee(s, "b02"))];
         assert.ok(a.length >= 20, `only ${a.length} claims`);
@@ -184,6 +192,17 @@ describe("workshop mode (shared and attendee stacks)", () => {
       });
     });
   }
+
+  it("the policy pack refuses the attendee group's Writer role on the whole cluster", async () => {
+    const e = await attendee("internal", "a01");
+    const clusterId = out(await shared("internal"), "aksClusterId");
+    const widened = {
+      ...e,
+      resources: e.resources.map((r) => (r.inputs.principalId === GROUP && String(r.inputs.roleDefinitionId).endsWith(AKS_RBAC_WRITER) ? { ...r, inputs: { ...r.inputs, scope: clusterId } } : r)),
+    };
+    const messages = runPolicies(widened).violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.message);
+    assert.deepEqual(messages, ["Azure Kubernetes Service RBAC Writer is assigned on a Microsoft.ContainerService/managedClusters: this project grants it only on a Microsoft.ContainerService/managedClusters/namespaces."]);
+  });
 
   describe("an attendee stack refuses a shared stack it cannot use, saying why", () => {
     const attendeeConfig = () => requireConfig("public", offlineSettings("public", attendeeSettings("public", "a01")));
