@@ -149,7 +149,9 @@ export function propertiesTheTierLacks(sku: ApimSku, requestsClientCertificates 
  * Tiers whose gateway requests client certificates through the service's "Request client certificate" switch
  * (`enableClientCertificate`): "To receive and verify client certificates in the Consumption, Basic v2,
  * Standard v2, or Premium v2 tier, you must enable Request client certificate". Classic tiers negotiate per
- * host name instead (`negotiateClientCertificate`, see `clientCertificateHostnames`).
+ * host name instead (`negotiateClientCertificate`, see `clientCertificateHostnames`). A Basic v2 service is
+ * deployed with `enableClientCertificate: true` (and no CA certificates) in ronaldbosma/mtls-with-apim
+ * (infra/main.bicep, infra/modules/services/api-management.bicep), whose tests pass a client certificate through.
  * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates-for-clients (ms.date 2026-01-29)
  */
 export function requestsClientCertificatesByFlag(sku: ApimSku): boolean {
