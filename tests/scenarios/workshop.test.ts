@@ -4,6 +4,7 @@
  * evaluated outputs through a StackReference the mock engine simulates.
  */
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { evaluateScenario, offlineSettings, type ScenarioEvaluation } from "../../automation/evaluate";
 import { evaluateProgram, type ProgramOutput, type RegisteredResource } from "../../automation/mock-engine";
 import { SHARED_OUTPUTS, sharedOutputProblems } from "../../automation/plan/workshop-contract";
@@ -17,6 +18,7 @@ import { runPolicies } from "../../policy/run";
 import { buildProgram } from "../../scenarios";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 import { attendeeDeploymentName, modelSharing, sharedStackRefusals } from "../../scenarios/workshop";
+import program = require("../../index");
 import { ofType, one, T } from "./helpers";
 
 const ORGANIZATION = "organization/apim-aks-ai-scenarios";
@@ -192,6 +194,24 @@ describe("workshop mode (shared and attendee stacks)", () => {
       });
     });
   }
+
+  it("index.ts (what pulumi up runs) builds the half workshopRole names, as the offline evaluation does", async () => {
+    const asConfig = (settings: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(settings).map(([k, v]) => [`${CONFIG_NAMESPACE}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+    const shape = (e: { resources: RegisteredResource[]; outputs: Record<string, unknown> }) => [e.resources.map((r) => `${r.type}::${r.name}`).sort(), Object.keys(e.outputs).sort()];
+    const viaEntry = (settings: Record<string, unknown>, stack: string, stackReferences?: Record<string, Record<string, ProgramOutput>>) =>
+      evaluateProgram(
+        async () => {
+          pulumi.runtime.setAllConfig(asConfig(offlineSettings("internal", settings)));
+          return program();
+        },
+        { project: CONFIG_NAMESPACE, stack, stackReferences },
+      );
+    const host = await shared("internal");
+    assert.deepEqual(shape(await viaEntry({ workshopRole: "shared" }, "internal-shared")), shape(host));
+    const a01 = await viaEntry(attendeeSettings("internal", "a01"), "internal-a01", { [sharedStack("internal")]: host.outputs });
+    assert.deepEqual(shape(a01), shape(await attendee("internal", "a01")));
+  });
 
   it("the policy pack refuses the attendee group's Writer role on the whole cluster", async () => {
     const e = await attendee("internal", "a01");
