@@ -92,6 +92,18 @@ describe("client certificates at APIM: apimClientCertificates (issue 20 part 3)"
     });
   }
 
+  it("the policy pack still refuses enableClientCertificate: false on a v2 tier, and true on a classic one", async () => {
+    const e = await evaluateScenario("public", { overrides: { apimSku: "StandardV2", apimCapacity: 1, apimClientCertificates: true }, stack: "public-client-cert-StandardV2" });
+    const withFlag = (sku: string, flag: boolean) => ({
+      ...e,
+      resources: e.resources.map((r) => (r.type === T.apim ? { ...r, inputs: { ...r.inputs, sku: { name: sku, capacity: 1 }, enableClientCertificate: flag } } : r)),
+    });
+    const messages = (x: ScenarioEvaluation) => runPolicies(x).violations.filter((v) => v.policy === "apim-client-certificate-flag").map((v) => v.message);
+    assert.deepEqual(messages(withFlag("StandardV2", true)), []);
+    assert.match(messages(withFlag("StandardV2", false)).join(), /enableClientCertificate is sent \(false\) to the StandardV2 tier/);
+    assert.match(messages(withFlag("Developer", true)).join(), /enableClientCertificate is sent \(true\) to the Developer tier/);
+  });
+
   it("public on Developer without the setting: no CA, no negotiation, no check, no certificate outputs", async () => {
     const e = await evaluateScenario("public", { stack: "public-client-cert-off" });
     const apim = one(e, T.apim).inputs as Record<string, any>;
