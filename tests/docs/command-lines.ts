@@ -170,13 +170,15 @@ export function parseCli(args: readonly string[], partial = false): CliParse {
   const silent = { writeOut: () => {}, writeErr: () => {} };
   program.configureOutput(silent).exitOverride();
   let seen: { command: Command; names: string[] } | undefined;
-  for (const cmd of program.commands) {
+  // Subcommands too (`workshop prepare`): every action is replaced, none runs. Their `<scenario>` is one name.
+  const commands = (c: Command): Command[] => c.commands.flatMap((sub) => [sub, ...commands(sub)]);
+  for (const cmd of commands(program)) {
     const takesScenarios = cmd.registeredArguments.length > 0;
     cmd
       .configureOutput(silent)
       .exitOverride()
       .action((...a: unknown[]) => {
-        seen = { command: a[a.length - 1] as Command, names: takesScenarios ? (a[0] as string[]) : [] };
+        seen = { command: a[a.length - 1] as Command, names: takesScenarios ? [a[0] as string[] | string].flat() : [] };
       });
   }
   const fail = (error: string): CliParse => ({ ok: false, error, scenarios: [], options: {} });

@@ -28,6 +28,7 @@ import {
 import { apiUrlOf, isUp, type StatusRow, statusDocument, statusSummary, statusTable } from "../../../automation/driver/workshop/status";
 import { limiter, lockState, sharedStackProblems } from "../../../automation/driver/workshop/workshop";
 import { defaultsFor } from "../../../config/defaults";
+import { parseCli } from "../../docs/command-lines";
 import type { ScenarioName } from "../../../config/schema";
 
 const FILE = "file:///tmp/state";
@@ -323,4 +324,17 @@ describe("scenarios workshop and up --shared on the command line: refusals exit 
       assert.doesNotMatch(r.stderr, /preflight:/);
     });
   }
+});
+
+describe("the docs' command-line checker sees the workshop subcommands (tests/docs/command-lines.ts)", () => {
+  it("parses them with the CLI's own program, with their scenario, and runs no action", () => {
+    const ok = parseCli(["workshop", "prepare", "public", "--attendees", "20", "--config", "ingressDomain=labs.contoso.com"]);
+    assert.deepEqual([ok.ok, ok.command, ok.scenarios], [true, "prepare", ["public"]]);
+    assert.equal(parseCli(["workshop", "teardown", "internal", "--only", "a03"]).command, "teardown");
+    assert.equal(parseCli(["up", "public", "--stack", "public-zoe", "--shared", "public-shared"]).ok, true);
+    const bad = parseCli(["workshop", "prepare", "public", "--bogus"]);
+    assert.equal(bad.ok, false);
+    assert.match(String(bad.error), /unknown option '--bogus'/);
+    assert.match((parseCli(["workshop", "status", "publik"]) as { error: string }).error, /unknown scenario "publik"/);
+  });
 });
