@@ -11,7 +11,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Probe } from "../../../scenarios/probes";
-import { attempt } from "../../../automation/driver/verify/probe-http";
+import { attempt, serve } from "../../../automation/driver/verify/probe-http";
 import { ClientCertificateSource, foreignClientCertificate, issueChain } from "../../../automation/driver/verify/client-certificates";
 import { localTransport, parseProbes, type ProbeTransport, runProbes, SUBSCRIPTION_KEY_HEADER, type VerifyOptions } from "../../../automation/driver/verify/verify";
 
@@ -112,6 +112,23 @@ describe("verify: TLS client certificates against a local mutual-TLS server (iss
     const report = await runProbes("t", [probe], { internet: transport }, KEY, { ...FAST, clientCertificates: source });
     assert.equal(report.results[0].verdict, "fail");
     assert.equal(report.results[0].observed, "401");
+  });
+
+  it("the in-cluster relay (probe-http --serve, the same script the VNet probes run in a pod) presents the certificate it is sent", async () => {
+    const relay = serve(0, "relay-token");
+    await new Promise<void>((resolve) => relay.once("listening", () => resolve()));
+    try {
+      const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/attempt?token=relay-token`;
+      const send = async (clientCertificate?: { certPem: string; keyPem: string }) => {
+        const body = JSON.stringify({ method: "GET", url: `${url}/healthz`, headers: { [SUBSCRIPTION_KEY_HEADER]: KEY }, insecureTls: true, timeoutMs: 5000, clientCertificate });
+        const res = await fetch(relayUrl, { method: "POST", body, headers: { "content-type": "application/json" } });
+        return ((await res.json()) as { status?: number }).status;
+      };
+      assert.deepEqual([await send(), await send(trusted.leaf), await send(foreignClientCertificate())], [401, 200, 401]);
+    } finally {
+      relay.closeAllConnections();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 
   it("refuses a probe that asks for the issued certificate when the stack exported none, and unknown choices", () => {
