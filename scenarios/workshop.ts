@@ -78,6 +78,7 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
     privateZones.push({ key: "backend", zoneName: backendDomain, records: [] });
   }
   const gateway = buildGateway(f, {
+    // Unused without the APIs: each attendee's API calls https://<attendee>.<backendDomain>.
     aiApiBackendUrl: pulumi.interpolate`https://${backendDomain}`,
     trustedRootCertificates: ca && apimTrustsPrivateCa(config.apimSku) ? [ca] : undefined,
     publishApis: false,
@@ -86,10 +87,9 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
     const gatewayHost = gateway.gatewayUrl.apply((u) => new URL(u).hostname);
     privateZones.push(...apimPrivateDnsZones(gatewayHost, gateway.privateIpAddresses.apply((a) => a[0])));
   }
-  // Named as in the whole scenario, so that a stack moving between the two keeps its zones.
-  const privateDns = privateZones.length
-    ? new PrivateDns("private-dns", { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.resourceId, zones: privateZones }, { parent: f.root })
-    : undefined;
+  if (privateZones.length) {
+    new PrivateDns("private-dns", { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.resourceId, zones: privateZones }, { parent: f.root });
+  }
 
   const outputs: ScenarioOutputs = {
     topology: config.scenario,
@@ -106,8 +106,7 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
     kubeconfig: pulumi.secret(f.aks.kubeconfig),
     ingressClassName: pulumi.output(platform.ingress.ingressClassName),
     clusterIssuerName: pulumi.output(platform.certManager.issuerName),
-    // Through the zone, so that an attendee's record never comes before it.
-    backendDomain: privateDns ? pulumi.all([privateDns.zoneIds.backend, backendDomain]).apply(([, d]) => d) : backendDomain,
+    backendDomain,
     ingressTarget,
     appImage: pulumi.output(appImageFor(f)),
     openAiAccountName: f.model.resourceName,
