@@ -329,6 +329,10 @@ describe("workshop labs (docs/labs)", function () {
     assert.ok(host.links.includes("../workshop.md"), "links the workshop design");
     assert.match(readLab("host.md"), /PULUMI_CONFIG_PASSPHRASE/);
     assert.ok(reports.get("README.md")!.links.includes("host.md"), "the labs index links the host guide");
+    // Workshop mode: the room's three commands, and an attendee stack by hand.
+    for (const command of ["prepare", "status", "teardown"]) assert.ok(host.commands.some((c) => c.command === command && c.args[0] === "workshop"), `scenarios workshop ${command}`);
+    assert.ok(host.commands.some((c) => c.command === "status" && c.args.includes("--verify")), "workshop status --verify");
+    assert.ok(ups.some((c) => c.args.includes("--shared")), "up --stack <attendee> --shared <scenario>-shared");
   });
 
   it("the setup lab covers sweep and destroy, and the comparison lab runs compare", () => {
