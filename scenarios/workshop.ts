@@ -292,6 +292,8 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
     backendHost: host,
     resourceGroupName: pulumi.output(resourceGroupName),
     namespace: pulumi.output(namespace),
+    // Where `verify` runs the attendee's in-VNet probes: the shared cluster (automation/driver/verify/incluster.ts).
+    aksClusterId: pulumi.output(text("aksClusterId")),
     probes,
   };
   root.complete(outputs);

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { evaluateScenario, offlineSettings, type ScenarioEvaluation } from "../../automation/evaluate";
 import { evaluateProgram, type ProgramOutput, type RegisteredResource } from "../../automation/mock-engine";
 import { SHARED_OUTPUTS, sharedOutputProblems } from "../../automation/plan/workshop-contract";
+import { clusterFromId } from "../../automation/driver/verify/incluster";
 import { workshopSides } from "../../automation/plan/workshop";
 import { CONFIG_NAMESPACE } from "../../config/load";
 import { SCENARIO_TRAITS } from "../../config/defaults";
@@ -167,6 +168,12 @@ describe("workshop mode (shared and attendee stacks)", () => {
         assert.equal(assignments.length, 3);
       });
 
+      it("verify finds the shared cluster for the attendee's in-VNet probes from the attendee's outputs", async () => {
+        const [e, host] = [await attendee(s, "a01"), await shared(s)];
+        const cluster = clusterFromId(out(e, "aksClusterId"));
+        assert.deepEqual(cluster && [cluster.name, cluster.resourceGroupName], [out(host, "aksClusterName"), out(host, "resourceGroupName")]);
+      });
+
       it("the attendee's host has its own DNS record pointing at the shared ingress", async () => {
         const [e, host] = [await attendee(s, "a01"), await shared(s)];
         if (SCENARIO_TRAITS[s].publicIngress) {
@@ -288,6 +295,17 @@ describe("workshop mode (shared and attendee stacks)", () => {
         "ingressDomain: workshop mode with a public ingress needs an Azure DNS zone of yours: each attendee's host is <attendee>.<label>.<zone>",
       ]);
       assert.ok(problems("internal", { workshopRole: "shared", openAiSecondaryLocation: "westeurope" }).includes("openAiSecondaryLocation: not available in workshop mode: attendees use the shared account only"));
+    });
+
+    it("verify's cluster from a resource ID: a managed cluster's only", () => {
+      assert.deepEqual(clusterFromId("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.ContainerService/managedClusters/aks-a"), {
+        subscriptionId: "s1",
+        resourceGroupName: "rg-a",
+        name: "aks-a",
+      });
+      for (const bad of [undefined, "", "/subscriptions/s1/resourceGroups/rg-a", "/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.Network/virtualNetworks/v"]) {
+        assert.equal(clusterFromId(bad), undefined, String(bad));
+      }
     });
 
     it("shares the deployment where the tier runs azure-openai-token-limit, not on Consumption", () => {

@@ -51,6 +51,15 @@ export function findCluster(resources: StateResource[]): ClusterRef | undefined 
   return name && resourceGroupName ? { name, resourceGroupName, subscriptionId } : undefined;
 }
 
+/**
+ * A cluster another stack made, from its resource ID: a workshop attendee's stack exports the shared cluster's
+ * (`aksClusterId`, scenarios/workshop.ts), whose state holds no cluster of its own.
+ */
+export function clusterFromId(id: unknown): ClusterRef | undefined {
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)$/i.exec(String(id ?? ""));
+  return m ? { subscriptionId: m[1], resourceGroupName: m[2], name: m[3] } : undefined;
+}
+
 export interface ClusterAccess {
   server: string;
   ca?: Buffer;

@@ -59,15 +59,15 @@ export async function verifyStack(handle: StackHandle, ctx: DriverContext, optio
 /** Opens the in-cluster transport for a stack's VNet probes (needs Azure sign-in; checked here, lazily). */
 export function vnetOpener(driver: Driver, ctx: DriverContext = driver.ctx) {
   return async (handle: StackHandle) => {
-    const { findCluster, InClusterTransport } = require("./incluster") as typeof import("./incluster");
+    const { clusterFromId, findCluster, InClusterTransport } = require("./incluster") as typeof import("./incluster");
     let subscriptionId = driver.subscriptionId;
     if (!subscriptionId) {
       const { preflight, realPreflightDeps } = require("../preflight/preflight") as typeof import("../preflight/preflight");
       const { chooseBackend } = require("../stack/env") as typeof import("../stack/env");
       subscriptionId = (await preflight(["azure"], { backend: chooseBackend(process.env), stacks: [] }, realPreflightDeps())).subscriptionId;
     }
-    const cluster = findCluster(await handle.resources());
-    if (!cluster) return { unavailable: "the stack has no AKS cluster in its state" };
+    const cluster = findCluster(await handle.resources()) ?? clusterFromId((await handle.outputs()).aksClusterId?.value);
+    if (!cluster) return { unavailable: "the stack has no AKS cluster in its state or outputs (aksClusterId)" };
     return InClusterTransport.start(cluster, subscriptionId!, { onProgress: (t) => emitMessage(ctx, handle.name, t) });
   };
 }
