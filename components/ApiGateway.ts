@@ -18,9 +18,13 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
   capacity: number;
   publisherName: string;
   publisherEmail: string;
-  /** VNet injection; omitted for a service outside any VNet. */
-  /** `publicIpAddressId`: a Standard static public IP with a DNS label (components/Network.ts makes it). */
-  vnet?: { mode: "External" | "Internal"; subnetId: pulumi.Input<string>; publicIpAddressId: pulumi.Input<string> };
+  /**
+   * VNet injection (`publicIpAddressId`: a Standard static public IP with a DNS label, components/Network.ts
+   * makes it) or outbound integration into a delegated subnet (Standard v2); omitted for a service outside any VNet.
+   */
+  vnet?:
+    | { mode: "External" | "Internal"; subnetId: pulumi.Input<string>; publicIpAddressId: pulumi.Input<string> }
+    | { mode: "Integration"; subnetId: pulumi.Input<string> };
   appInsights?: {
     id: pulumi.Input<string>;
     connectionString: pulumi.Input<string>;
@@ -50,6 +54,14 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
    */
   trustedRootCertificates?: pulumi.Input<string>[];
   /**
+   * TLS checks on the call to the AI API where the tier cannot trust the private CA that issued its certificate
+   * (v2 tiers: no CA store): a backend entity that checks the certificate's name but not its chain, the setting
+   * Microsoft documents for backends with certificates APIM cannot chain ("skipCertificateChainValidation").
+   * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates
+   * https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates (classic tiers only)
+   */
+  aiApiBackendTls?: { validateCertificateChain: boolean; validateCertificateName: boolean };
+  /**
    * Callers must present a client certificate from this CA (config apimClientCertificates, ClientCertificates):
    * classic tiers trust the CA and negotiate certificates on the gateway host; Consumption and v2 request
    * certificates and admit the issued ones by thumbprint (see ClientCertificateTrust).
@@ -63,6 +75,9 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
 }
 
 export { pemToBase64Der };
+
+/** ID of the AI API's backend entity, where one carries its TLS settings (`aiApiBackendTls`). */
+export const AI_API_BACKEND_ID = "ai-api-backend";
 
 /** Path of each published API under the gateway URL. */
 export const API_PATHS = { ai: "ai", openAi: "openai" } as const;
@@ -205,6 +220,32 @@ export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "2h", update: "2h"
 export const VNET_INJECTION_TIERS: readonly ApimSku[] = ["Developer", "Premium"];
 
 /**
+ * Tiers with outbound VNet integration (Standard v2; Premium v2 is not deployed here).
+ * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
+ */
+export const VNET_INTEGRATION_TIERS: readonly ApimSku[] = ["StandardV2"];
+
+/**
+ * The service's VNet properties. Outbound integration is sent as `virtualNetworkType: External` with the
+ * delegated subnet and no public IP: the REST API has no separate value for it, and Azure answers Internal on
+ * Standard v2 with "Setting up 'Internal' Internal Virtual Network Type is not supported for Sku Type
+ * 'StandardV2'" and an undelegated subnet with "API Management service V2 outbound Virtual Network integration
+ * with SubnetId ... requires subnet to be delegated to Microsoft.Web/serverFarms" (Azure's errors as recorded in
+ * coolgalsandiego/ai-course 361_apim_genai_openai_frontdoor/Readme.md). `publicIpAddressId` belongs to stv2
+ * injection only. https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
+ */
+export function vnetProperties(vnet: ApiGatewayArgs["vnet"]): {
+  virtualNetworkType: "None" | "External" | "Internal";
+  virtualNetworkConfiguration?: { subnetResourceId: pulumi.Input<string> };
+  publicIpAddressId?: pulumi.Input<string>;
+} {
+  if (!vnet) return { virtualNetworkType: "None" };
+  const virtualNetworkConfiguration = { subnetResourceId: vnet.subnetId };
+  if (vnet.mode === "Integration") return { virtualNetworkType: "External", virtualNetworkConfiguration };
+  return { virtualNetworkType: vnet.mode, virtualNetworkConfiguration, publicIpAddressId: vnet.publicIpAddressId };
+}
+
+/**
  * What is wrong with the arguments, in words, before anything is created: input Azure would refuse after a
  * 30-minute create, or a policy that would reference a named value nobody creates.
  */
@@ -214,8 +255,9 @@ export function apiGatewayArgsProblems(args: ApiGatewayArgs): string[] {
   if (!Number.isInteger(args.capacity) || args.capacity < min || args.capacity > max) {
     problems.push(`capacity ${args.capacity} is outside ${min}-${max}, the range of the ${args.sku} tier`);
   }
-  if (args.vnet && !VNET_INJECTION_TIERS.includes(args.sku)) {
-    problems.push(`vnet (${args.vnet.mode} mode) needs one of ${VNET_INJECTION_TIERS.join(", ")}, not ${args.sku}`);
+  const vnetTiers = args.vnet?.mode === "Integration" ? VNET_INTEGRATION_TIERS : VNET_INJECTION_TIERS;
+  if (args.vnet && !vnetTiers.includes(args.sku)) {
+    problems.push(`vnet (${args.vnet.mode} mode) needs one of ${vnetTiers.join(", ")}, not ${args.sku}`);
   }
   problems.push(...gatewayApisArgsProblems(args));
   const sampling = args.appInsights?.samplingPercentage;
@@ -269,6 +311,7 @@ export class ApiGateway extends pulumi.ComponentResource {
             openAiEndpoint: args.openAiEndpoint,
             openAiSecondaryEndpoints: args.openAiSecondaryEndpoints,
             backendPassword: args.backendPassword,
+            aiApiBackendTls: args.aiApiBackendTls,
             clientCertificateTrust: args.clientCertificates
               ? pulumi
                   .all([args.clientCertificates.caThumbprint, pulumi.all(args.clientCertificates.clientThumbprints)])
@@ -336,9 +379,7 @@ export class ApiGateway extends pulumi.ComponentResource {
           : undefined,
         hostnameConfigurations: args.clientCertificates && hasCaStore(args.sku) ? clientCertificateHostnames(args.serviceName) : undefined,
         enableClientCertificate: args.clientCertificates && requestsClientCertificatesByFlag(args.sku) ? true : undefined,
-        virtualNetworkType: args.vnet?.mode ?? "None",
-        virtualNetworkConfiguration: args.vnet ? { subnetResourceId: args.vnet.subnetId } : undefined,
-        publicIpAddressId: args.vnet?.publicIpAddressId,
+        ...vnetProperties(args.vnet),
         ...portalSettings(args.sku, args.developerPortal),
       },
       { ...parent, customTimeouts: APIM_TIMEOUTS, transformations: [withoutPropertiesTheTierLacks(args.sku, args.clientCertificates !== undefined)] },
@@ -399,7 +440,7 @@ export class ApiGateway extends pulumi.ComponentResource {
 
 export interface GatewayApisArgs extends Pick<
   ApiGatewayArgs,
-  "resourceGroupName" | "sku" | "policies" | "aiApiBackendUrl" | "openAiEndpoint" | "openAiSecondaryEndpoints" | "backendPassword"
+  "resourceGroupName" | "sku" | "policies" | "aiApiBackendUrl" | "openAiEndpoint" | "openAiSecondaryEndpoints" | "backendPassword" | "aiApiBackendTls"
 > {
   /** Name of the API Management service the APIs are published on. */
   serviceName: pulumi.Input<string>;
@@ -446,8 +487,17 @@ export class GatewayApis extends pulumi.ComponentResource {
       secondaries.length > 0 && supportsBackendFeature(args.sku, "circuit-breaker") && supportsBackendFeature(args.sku, "backend-pool")
         ? new ModelPool(`${prefix}-model-pool`, { ...svc, endpoints: [args.openAiEndpoint, ...secondaries] }, parent())
         : undefined;
+    const aiBackendId = args.attendee ? `${args.attendee}-${AI_API_BACKEND_ID}` : AI_API_BACKEND_ID;
+    const aiBackend = args.aiApiBackendTls
+      ? new apimanagement.Backend(
+          `${prefix}-ai-backend`,
+          { ...svc, backendId: aiBackendId, url: args.aiApiBackendUrl, protocol: "http", tls: args.aiApiBackendTls, description: "The AI API on AKS" },
+          parent(),
+        )
+      : undefined;
     const policySettings = {
       ...args.policies,
+      aiApiBackendId: aiBackend ? aiBackendId : undefined,
       openAiPool: secondaries.length > 0 ? { backendId: MODEL_POOL_BACKEND_ID, backends: 1 + secondaries.length } : undefined,
     };
     const policies = composeGatewayPolicies(args.sku, policySettings);
@@ -508,7 +558,7 @@ export class GatewayApis extends pulumi.ComponentResource {
     new apimanagement.ApiPolicy(
       `${prefix}-ai-api-policy`,
       { ...svc, apiId: aiApi.name, policyId: "policy", format: "rawxml", value: policies.aiApi },
-      { ...parent(), dependsOn: namedValues },
+      { ...parent(), dependsOn: aiBackend ? [...namedValues, aiBackend] : namedValues },
     );
 
     const openAiApi = new apimanagement.Api(

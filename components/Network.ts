@@ -7,7 +7,14 @@ import type * as inputs from "@pulumi/azure-native/types/input";
 import { contains, parseCidr } from "../config/cidr";
 import { type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 
-export type ApimVnetMode = "External" | "Internal";
+/** Injection (classic tiers, External or Internal mode) or outbound integration (Standard v2, a delegated subnet). */
+export type ApimVnetMode = "External" | "Internal" | "Integration";
+
+/**
+ * The delegation the outbound-integration subnet needs: "The subnet needs to be delegated to the
+ * Microsoft.Web/serverFarms service". https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound#subnet-delegation
+ */
+export const APIM_INTEGRATION_DELEGATION = "Microsoft.Web/serverFarms";
 
 export interface NetworkArgs extends AzureScopeArgs {
   virtualNetworkName: pulumi.Input<string>;
@@ -94,6 +101,10 @@ function denyVnetInbound(description: string): NsgRule {
  * https://learn.microsoft.com/azure/api-management/virtual-network-reference
  */
 export function apimNsgRules(mode: ApimVnetMode): NsgRule[] {
+  // Outbound integration: "A network security group must be associated with the subnet. No specific rules are
+  // required." Nothing reaches APIM through this subnet, so Azure's default rules stay as they are.
+  // https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound#network-security-group
+  if (mode === "Integration") return [];
   const external = mode === "External";
   const vnet = "VirtualNetwork";
   const rules: (NsgRule | false)[] = [
@@ -581,8 +592,9 @@ export class Network extends pulumi.ComponentResource {
     );
 
     const specs: { key: SubnetKey; prefix: string; rules: NsgRule[] }[] = [
-      // APIM's subnet carries no delegation and no service endpoints: stv2 injection needs neither, and a
-      // delegated subnet is refused. https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources
+      // APIM's subnet carries no delegation and no service endpoints for injection: stv2 injection needs neither,
+      // and a delegated subnet is refused (https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources);
+      // outbound integration needs the Microsoft.Web/serverFarms delegation (set on the subnet below).
       ...(args.apim ? [{ key: "apim" as const, prefix: args.apim.subnetPrefix, rules: apimNsgRules(args.apim.mode) }] : []),
       {
         key: "aks",
@@ -642,6 +654,10 @@ export class Network extends pulumi.ComponentResource {
           // The NSG above applies to private endpoints only when network policies are on for them.
           // https://learn.microsoft.com/azure/private-link/disable-private-endpoint-network-policy
           privateEndpointNetworkPolicies: spec.key === "pe" ? "Enabled" : undefined,
+          delegations:
+            spec.key === "apim" && args.apim?.mode === "Integration"
+              ? [{ name: APIM_INTEGRATION_DELEGATION.replace("/", "."), serviceName: APIM_INTEGRATION_DELEGATION }]
+              : undefined,
         },
         { parent: this, dependsOn: previous ? [previous] : [] },
       );

@@ -61,6 +61,11 @@ export interface GatewayPolicies {
   product: string;
   aiApi: string;
   openAiApi: string;
+  /**
+   * A backend entity the AI API calls instead of its service URL, where the entity carries TLS settings the
+   * service URL cannot (GatewayApis `aiApiBackendTls`).
+   */
+  aiApiBackendId?: string;
   /** Protections that the tier could not run, with the reason, so that reports can say what is missing. */
   omitted: string[];
 }
@@ -162,6 +167,7 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
 
   const openAiInbound: PolicyFragment[] = [
     corsFirst,
+  if (s.aiApiBackendId) aiApiInbound.push(setBackendService({ backendId: s.aiApiBackendId }));
     // The caller's APIM key must not travel on to Azure OpenAI; APIM authenticates with its own identity.
     setHeader({ name: "api-key", existsAction: "delete" }),
     authenticationManagedIdentity({ resource: COGNITIVE_SERVICES_AUDIENCE }),

@@ -47,13 +47,26 @@ type Inputs = Pick<ScenarioConfig, "scenario" | "apimSku"> &
 type IngressTraits = Pick<ScenarioTraits, "publicIngress">;
 
 /**
+ * Where the ingress is internal and the tier has no CA store (v2), APIM cannot chain the private CA's
+ * certificate: it calls through a backend entity that checks the name only (components/ApiGateway.ts
+ * `aiApiBackendTls`), which Microsoft documents for certificates APIM cannot chain.
+ * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates
+ */
+export function apimChecksNameOnly(c: Pick<ScenarioConfig, "apimSku">, traits: IngressTraits): boolean {
+  return !traits.publicIngress && !apimTrustsPrivateCa(c.apimSku);
+}
+
+/**
  * The certificate path of a configuration (see the module comment), for the traits of its scenario (a
  * registered scenario's by default). Invalid combinations: `certificateProblems`.
  */
 export function certificatePath(c: Inputs, traits: IngressTraits = SCENARIO_TRAITS[c.scenario]): CertificateDecision {
   const choice = c.ingressCertificate ?? "auto";
   if (!traits.publicIngress) {
-    return { path: "privateCa", reason: "the host resolves only inside the VNet, so Let's Encrypt cannot validate it; APIM trusts the program's private CA", sharedRateLimit: false };
+    const trust = apimChecksNameOnly(c, traits)
+      ? `the ${c.apimSku} tier has no CA store, so APIM checks the certificate's name, not its chain (${CA_CERTIFICATES_DOC})`
+      : "APIM trusts the program's private CA";
+    return { path: "privateCa", reason: `the host resolves only inside the VNet, so Let's Encrypt cannot validate it; ${trust}`, sharedRateLimit: false };
   }
   const acmeHost = c.ingressDomain
     ? `Let's Encrypt (HTTP-01) for a host in ${c.ingressDomain}, from that domain's own rate limit`
@@ -81,7 +94,7 @@ export function certificateProblems(c: Inputs, traits: IngressTraits = SCENARIO_
   if (choice === "letsencrypt" && !publicIngress) {
     return [{ key: "ingressCertificate", value: choice, message: `scenario "${c.scenario}" has no public ingress: its host resolves only inside the VNet, which Let's Encrypt cannot validate; use auto or privateCa` }];
   }
-  if (choice === "privateCa" && !apimTrustsPrivateCa(c.apimSku)) {
+  if (choice === "privateCa" && !apimTrustsPrivateCa(c.apimSku) && publicIngress) {
     return [{ key: "ingressCertificate", value: choice, message: `the ${c.apimSku} tier cannot trust a private CA (CA certificates: Developer, Basic, Standard and Premium only, ${CA_CERTIFICATES_DOC}); use auto or letsencrypt` }];
   }
   return [];

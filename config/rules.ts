@@ -51,6 +51,9 @@ export function apimSubnetAddressesNeeded(sku: ApimSku, capacity: number, intern
   return perUnit * capacity + 1 + (internal ? 1 : 0);
 }
 
+/** The smallest subnet outbound VNet integration takes (a /27). */
+export const APIM_INTEGRATION_MAX_PREFIX = 27;
+
 /** Nodes plus one surge node during upgrades (Azure CNI Overlay: pods do not use subnet addresses). */
 export function aksSubnetAddressesNeeded(nodeCount: number): number {
   return nodeCount + 1;
@@ -85,7 +88,15 @@ function subnetRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
   }
 
   const apim = parseCidr(c.apimSubnetPrefix);
-  if (usesApimSubnet && apim) {
+  // Outbound integration: "Minimum: /27 (32 addresses)", whatever the units; "Recommended: /24" for scaling.
+  // https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound#subnet-size
+  if (traits.vnetMode === "Integration" && apim && apim.prefix > APIM_INTEGRATION_MAX_PREFIX) {
+    problems.push({
+      key: "apimSubnetPrefix",
+      value: apim.text,
+      message: `is too small for outbound VNet integration: Microsoft requires at least a /${APIM_INTEGRATION_MAX_PREFIX} (https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound#subnet-size)`,
+    });
+  } else if (usesApimSubnet && apim && traits.vnetMode !== "Integration") {
     const needed = apimSubnetAddressesNeeded(c.apimSku, c.apimCapacity, traits.vnetMode === "Internal");
     if (apim.prefix > 29 || usableAzureAddresses(apim) < needed) {
       problems.push({
@@ -133,9 +144,11 @@ function apimRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
   const problems: Problem[] = [];
   if (!traits.allowedSkus.includes(c.apimSku)) {
     const why =
-      traits.vnetMode !== "None"
-        ? `scenario "${c.scenario}" injects APIM into the VNet in ${traits.vnetMode} mode, which only these tiers support`
-        : `scenario "${c.scenario}" is built for these tiers`;
+      traits.vnetMode === "Integration"
+        ? `scenario "${c.scenario}" integrates APIM with the VNet for outbound calls, which only these tiers support (https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound)`
+        : traits.vnetMode !== "None"
+          ? `scenario "${c.scenario}" injects APIM into the VNet in ${traits.vnetMode} mode, which only these tiers support`
+          : `scenario "${c.scenario}" is built for these tiers`;
     problems.push({ key: "apimSku", value: c.apimSku, message: `${why}: ${traits.allowedSkus.join(", ")}` });
   }
   const [min, max] = CAPACITY_RANGE[c.apimSku];
@@ -198,7 +211,10 @@ function allowListRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
   const apimOnly = traits.backendAdmission === "apim-only";
   if (!apimOnly && !traits.allowedSkus.includes(c.apimSku)) return [];
   const ranges = c.apimSharedSourceRanges;
-  if (needsSharedSourceRanges(c) && ranges === undefined) {
+  // Where APIM reaches both the AI API and the model inside the VNet (outbound integration), nothing admits
+  // APIM by address, so a tier without dedicated addresses needs no shared ranges there.
+  const addressesUsed = apimOnly || !modelReachedPrivately(traits);
+  if (needsSharedSourceRanges(c) && addressesUsed && ranges === undefined) {
     return [
       {
         key: "apimSharedSourceRanges",

@@ -4,12 +4,13 @@
  */
 import { consumptionScenario } from "./consumption";
 import { externalScenario } from "./external";
+import { integratedScenario } from "./integrated";
 import { internalScenario } from "./internal";
 import { publicScenario } from "./public";
 import type { ScenarioDefinition } from "./traits";
 
 /** In the order the CLI, the plan and the docs list them. */
-const DEFINITIONS = [publicScenario, externalScenario, internalScenario, consumptionScenario] as const;
+const DEFINITIONS = [publicScenario, externalScenario, internalScenario, consumptionScenario, integratedScenario] as const;
 
 export type CatalogScenarioName = (typeof DEFINITIONS)[number]["name"];
 export const SCENARIO_CATALOG: readonly ScenarioDefinition<CatalogScenarioName>[] = DEFINITIONS;

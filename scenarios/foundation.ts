@@ -26,9 +26,9 @@ import type { LoadBalancerExposure } from "../components/kubernetes-manifests";
 import { PROJECT_DIR } from "../config/load";
 import { plannedIngressIp, publicIpFqdn } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
-import { certificatePath } from "../config/certificates";
+import { apimTrustsPrivateCa, certificatePath } from "../config/certificates";
 import { type Probe, probesFor } from "./probes";
-import { modelReachedPrivately, type ScenarioDefinition, type ScenarioTraits } from "./traits";
+import { apimInjected, modelReachedPrivately, type ScenarioDefinition, type ScenarioTraits } from "./traits";
 
 /** The root of a scenario's tree: every resource is its descendant, and the stack outputs are its outputs. */
 export class ScenarioRoot extends pulumi.ComponentResource {
@@ -107,6 +107,7 @@ export function buildFoundation(
       aksSubnetPrefix: config.aksSubnetPrefix,
       ingressSubnetPrefix: config.ingressSubnetPrefix,
       // APIM's public IP was made inside the gateway ("gateway-pip") before it moved here: the alias keeps its state.
+      // Outbound integration (Standard v2) takes a delegated subnet and no public IP of its own.
       apim:
         traits.vnetMode === "None"
           ? undefined
@@ -114,10 +115,12 @@ export function buildFoundation(
               subnetPrefix: config.apimSubnetPrefix,
               mode: traits.vnetMode,
               serviceName: name(names, "apim"),
-              publicIp: {
-                dnsLabel: name(names, "apimPublicIpLabel"),
-                aliases: [{ name: `${GATEWAY_NAME}-pip`, parent: pulumi.createUrn(GATEWAY_NAME, `${TYPE_PREFIX}:gateway:ApiGateway`, root) }],
-              },
+              publicIp: apimInjected(traits)
+                ? {
+                    dnsLabel: name(names, "apimPublicIpLabel"),
+                    aliases: [{ name: `${GATEWAY_NAME}-pip`, parent: pulumi.createUrn(GATEWAY_NAME, `${TYPE_PREFIX}:gateway:ApiGateway`, root) }],
+                  }
+                : undefined,
             },
       // A public load balancer forwards to the nodes, and the subnet's NSG is checked before AKS's own:
       // open HTTPS, and HTTP for Let's Encrypt's HTTP-01 challenge (and Traefik's redirect to HTTPS).
@@ -393,6 +396,8 @@ export interface GatewayOptions {
   trustedRootCertificates?: pulumi.Input<string>[];
   /** Password APIM presents to the ingress (see `backendCredential`). */
   backendPassword?: pulumi.Input<string>;
+  /** TLS checks APIM makes on the AI API's certificate where it cannot trust its issuer (see ApiGatewayArgs). */
+  aiApiBackendTls?: { validateCertificateChain: boolean; validateCertificateName: boolean };
   /** `false`: the service without product, APIs and subscription (a workshop's shared stack). */
   publishApis?: boolean;
 }
@@ -427,7 +432,7 @@ export function apimSourceAddresses(config: ScenarioConfig, gateway: ApiGateway)
 /** APIM in the scenario's VNet mode, with the product, both APIs, their policies and inference rights. */
 export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway {
   const { config } = f;
-  const mode = f.traits.vnetMode;
+  const { traits } = f;
   const gateway = new ApiGateway(
     GATEWAY_NAME,
     {
@@ -439,10 +444,11 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
       capacity: config.apimCapacity,
       publisherName: config.publisherName,
       publisherEmail: config.publisherEmail,
-      vnet:
-        mode === "None"
-          ? undefined
-          : { mode, subnetId: f.network.apimSubnetId!, publicIpAddressId: f.network.apimPublicIpId! },
+      vnet: apimInjected(traits)
+        ? { mode: traits.vnetMode, subnetId: f.network.apimSubnetId!, publicIpAddressId: f.network.apimPublicIpId! }
+        : traits.vnetMode === "Integration"
+          ? { mode: "Integration", subnetId: f.network.apimSubnetId! }
+          : undefined,
       appInsights: {
         id: f.observability.appInsightsId,
         connectionString: f.observability.appInsightsConnectionString,
@@ -455,6 +461,7 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
       backendPassword: options.backendPassword,
       publishApis: options.publishApis,
       trustedRootCertificates: options.trustedRootCertificates,
+      aiApiBackendTls: options.aiApiBackendTls,
       clientCertificates: f.clientCertificates
         ? { caCertificatePem: f.clientCertificates.caCertificatePem, caThumbprint: f.clientCertificates.caThumbprint, clientThumbprints: [f.clientCertificates.clientThumbprint] }
         : undefined,
@@ -479,9 +486,13 @@ export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string
   const platform = buildKubernetesPlatform(f);
   const credential = backendCredential(f);
   const ca = platform.certManager.caCertificatePem;
+  // A tier without a CA store (v2) cannot trust the private CA of an internal ingress: APIM then checks the
+  // certificate's name, not its chain (config/certificates.ts says so in the plan's certificate row).
+  const trustsCa = apimTrustsPrivateCa(f.config.apimSku);
   const gateway = buildGateway(f, {
     aiApiBackendUrl: pulumi.interpolate`https://${backendHost}`,
-    trustedRootCertificates: ca ? [ca] : undefined,
+    trustedRootCertificates: ca && trustsCa ? [ca] : undefined,
+    aiApiBackendTls: ca && !trustsCa ? { validateCertificateChain: false, validateCertificateName: true } : undefined,
     backendPassword: credential?.result,
   });
   withGateway?.(gateway);

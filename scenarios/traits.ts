@@ -17,9 +17,17 @@ export type BackendAdmission =
    */
   | "apim-only";
 
+/**
+ * How APIM joins the VNet: not at all, injected in External or Internal mode (classic tiers), or `Integration`:
+ * outbound VNet integration (Standard v2), where the gateway stays public and only APIM's calls to backends
+ * leave through a delegated subnet of the VNet.
+ * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
+ */
+export type ApimNetworking = VnetMode | "Integration";
+
 export interface ScenarioTraits {
-  /** How APIM joins the VNet: not at all, or injected in External or Internal mode. */
-  vnetMode: VnetMode;
+  /** How APIM joins the VNet (see `ApimNetworking`). */
+  vnetMode: ApimNetworking;
   /** Whether the AI API's ingress has a public load balancer (otherwise an internal one in its own subnet). */
   publicIngress: boolean;
   /** How the AI API's ingress admits callers. */
@@ -50,6 +58,18 @@ export interface ScenarioDefinition<N extends string = string> {
  */
 export const VNET_INJECTION_TIERS = ["Developer", "Premium"] as const satisfies readonly ApimSku[];
 
+/**
+ * The tiers with outbound VNet integration: Standard v2 and Premium v2 ("APPLIES TO: Standard v2 | Premium v2");
+ * Premium v2 is not among the tiers this project deploys (config/schema.ts APIM_SKUS).
+ * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
+ */
+export const VNET_INTEGRATION_TIERS = ["StandardV2"] as const satisfies readonly ApimSku[];
+
+/** Whether APIM is injected into the VNet (External or Internal mode), as opposed to integrated or outside it. */
+export function apimInjected(t: Pick<ScenarioTraits, "vnetMode">): t is { vnetMode: "External" | "Internal" } {
+  return t.vnetMode === "External" || t.vnetMode === "Internal";
+}
+
 /** Where callers reach the APIM gateway from: Internal mode gives it only a private address. */
 export function gatewayReach(t: Pick<ScenarioTraits, "vnetMode">): "internet" | "vnet" {
   return t.vnetMode === "Internal" ? "vnet" : "internet";
@@ -61,8 +81,11 @@ export function backendPrivateFromInternet(t: Pick<ScenarioTraits, "backendAdmis
 }
 
 /**
- * Where the model is reached through a private endpoint: where APIM shares a VNet with it. Without a VNet APIM
- * calls from public addresses, so the account's firewall admits those instead.
+ * Where the model is reached through a private endpoint: where APIM's calls leave from the VNet, injected or
+ * integrated (an integrated instance "can reach ... network-isolated backend services" in the VNet, and resolves
+ * names through the VNet's DNS, which answers from the linked privatelink zone). Without a VNet APIM calls from
+ * public addresses, so the account's firewall admits those instead.
+ * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
  */
 export function modelReachedPrivately(t: Pick<ScenarioTraits, "vnetMode">): boolean {
   return t.vnetMode !== "None";
@@ -75,7 +98,13 @@ export function traitProblems(d: ScenarioDefinition): string[] {
   if (t.publicIngress && t.backendAdmission === "vnet") problems.push("backendAdmission vnet needs an internal ingress (publicIngress false)");
   if (!t.publicIngress && t.backendAdmission !== "vnet") problems.push(`an internal ingress admits the VNet only: backendAdmission must be vnet, not ${t.backendAdmission}`);
   // An internal ingress is reached by APIM only from inside the VNet.
-  if (!t.publicIngress && t.vnetMode === "None") problems.push("an internal ingress needs APIM in the VNet (vnetMode External or Internal)");
+  if (!t.publicIngress && t.vnetMode === "None") problems.push("an internal ingress needs APIM in the VNet (vnetMode External, Internal or Integration)");
+  if (t.vnetMode === "Integration" && t.allowedSkus.some((s) => !(VNET_INTEGRATION_TIERS as readonly ApimSku[]).includes(s))) {
+    problems.push(`vnetMode Integration exists only on ${VNET_INTEGRATION_TIERS.join(", ")}`);
+  }
+  if (apimInjected(t) && t.allowedSkus.some((s) => !(VNET_INJECTION_TIERS as readonly ApimSku[]).includes(s))) {
+    problems.push(`vnetMode ${t.vnetMode} (injection) exists only on ${VNET_INJECTION_TIERS.join(", ")}`);
+  }
   if (t.secondFactor !== "none" && t.backendAdmission !== "apim-only") problems.push("a second factor goes with backendAdmission apim-only");
   if (!t.allowedSkus.includes(t.defaults.apimSku)) problems.push(`default tier ${t.defaults.apimSku} is not among allowedSkus`);
   if (!/^[a-z0-9]{3}$/.test(d.short)) problems.push(`short ${JSON.stringify(d.short)} must be three lowercase letters or digits`);

@@ -35,6 +35,7 @@ export const FIGURE_FILES = [
   "docs/labs/03-internal.md",
   "docs/labs/04-consumption.md",
   "docs/labs/05-compare.md",
+  "docs/labs/06-integrated.md",
   "docs/primer.md",
 ];
 const ROOT = path.resolve(__dirname, "..");

@@ -250,6 +250,16 @@ function openAiEndpoint(rs: readonly RegisteredResource[]): Endpoint {
 
 const yes = (name: string, summary: string, detail = summary): Protection => ({ name, present: true, summary, detail, from: "graph" });
 const no = (name: string, detail: string, summary = "—"): Protection => ({ name, present: false, summary, detail, from: "graph" });
+/**
+ * APIM's VNet mode as the plan names it: outbound integration is sent as `External` with a subnet on a v2 tier
+ * (components/ApiGateway.ts vnetProperties), which the plan calls "Integration" rather than injection.
+ */
+export function apimVnetModeOf(inputs: Record<string, unknown> | undefined): string {
+  const type = String(inputs?.virtualNetworkType ?? "None");
+  const sku = String(valueAt(inputs ?? {}, "sku.name") ?? "");
+  return type === "External" && /V2$/.test(sku) ? "Integration" : type;
+}
+
 const na = (name: string, detail: string, summary = "n/a"): Protection => ({ name, present: null, summary, detail, from: "graph" });
 
 function clientToApim(rs: readonly RegisteredResource[], view: PolicyView): Protection[] {
@@ -479,7 +489,7 @@ export function analyzeScenario(scenario: ScenarioName, resources: readonly Regi
     components: resources.length - custom.length,
     byPackage,
     apimSku: apim ? String(valueAt(apim.inputs, "sku.name")) : undefined,
-    apimVnetMode: String(apim?.inputs.virtualNetworkType ?? "None"),
+    apimVnetMode: apimVnetModeOf(apim?.inputs),
     kubernetesLayer,
     endpoints,
     hops,

@@ -8,6 +8,7 @@ import type { Protection } from "./analysis";
 
 const ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer";
 const APIM = "azure-native:apimanagement:ApiManagementService";
+const BACKEND = "azure-native:apimanagement:Backend";
 
 export function backendCertificate(rs: readonly RegisteredResource[], backendUrl: string): Protection {
   const name = "certificate";
@@ -16,6 +17,22 @@ export function backendCertificate(rs: readonly RegisteredResource[], backendUrl
   const spec = (issuer.inputs.spec ?? {}) as { ca?: unknown; acme?: { server?: string } };
   const apim = rs.find((r) => r.type === APIM);
   const roots = ((apim?.inputs.certificates ?? []) as { storeName?: string }[]).filter((c) => c.storeName === "Root");
+  // A v2 tier has no CA store: a backend entity that checks the name and skips the chain is how it calls the
+  // private CA's certificate (config/certificates.ts apimChecksNameOnly).
+  const nameOnly = rs.some((r) => {
+    const tls = r.type === BACKEND ? (r.inputs.tls as { validateCertificateChain?: boolean; validateCertificateName?: boolean } | undefined) : undefined;
+    return tls?.validateCertificateChain === false && tls.validateCertificateName === true && String(r.inputs.url ?? "") === backendUrl.replace(/\/$/, "");
+  });
+  if (spec.ca && !roots.length && nameOnly) {
+    return {
+      name,
+      present: true,
+      tone: "warn",
+      summary: "private CA, name only",
+      detail: "cert-manager signs with a private CA the tier cannot store (no CA certificates on v2): APIM checks the certificate's name, not its chain; only APIM's subnet reaches the ingress",
+      from: "graph",
+    };
+  }
   if (spec.ca) {
     return roots.length
       ? { name, present: true, summary: "private CA", detail: "cert-manager signs with the program's private CA, which APIM trusts (its Root store): no Let's Encrypt rate limit", from: "graph" }

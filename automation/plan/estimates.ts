@@ -339,7 +339,7 @@ export function estimateScenario(evaluation: EstimateInput, data: EstimatesData 
   const custom = new Set(resources.filter((r) => isProvisioned(r, data)).map((r) => r.urn));
   const customNodes: ScheduleNode[] = nodes.filter((n) => custom.has(n.id));
   const cp = criticalPath(nodes);
-  const slowest = slowestNode(customNodes);
+  const slowest = slowestNode(customNodes, new Set(cp.path.map((n) => n.id)));
   const timed = (n: ScheduleNode): TimedResource => ({ urn: n.id, type: n.type, minutes: n.minutes });
 
   const lines = mergeCostLines(resources.flatMap((r) => costOf(r, data)));

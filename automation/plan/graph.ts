@@ -89,8 +89,10 @@ export function serialSum(nodes: readonly ScheduleNode[]): number {
 }
 
 /** The longest single node (first listed on ties), or undefined for an empty list. */
-export function slowestNode<T extends ScheduleNode>(nodes: readonly T[]): T | undefined {
-  return nodes.reduce<T | undefined>((best, n) => (!best || n.minutes > best.minutes ? n : best), undefined);
+/** The longest-running node; among equals, one in `prefer` (the critical path), so that a tie names the one that sets the pace. */
+export function slowestNode<T extends ScheduleNode>(nodes: readonly T[], prefer?: ReadonlySet<string>): T | undefined {
+  const better = (n: T, best: T) => n.minutes > best.minutes || (n.minutes === best.minutes && prefer?.has(n.id) === true && !prefer.has(best.id));
+  return nodes.reduce<T | undefined>((best, n) => (!best || better(n, best) ? n : best), undefined);
 }
 
 /** The URN part of a provider reference (`<urn>::<id>`). */

@@ -79,8 +79,17 @@ export function renderText(results: readonly PlanResult[], options: TextOptions)
   const rows = comparisonRows(results);
   const n = Math.max(1, results.length);
   const longestLabel = Math.max(...rows.filter((r) => !r.section).map((r) => r.label.length));
-  const labelWidth = Math.min(longestLabel + 1, Math.max(12, Math.floor(width * 0.3)));
-  const column = Math.min(32, Math.floor((width - labelWidth) / n));
+  const baseLabelWidth = Math.min(longestLabel + 1, Math.max(12, Math.floor(width * 0.3)));
+  const even = Math.min(32, Math.floor((width - baseLabelWidth) / n));
+  // A column as wide as its longest word (a scenario's name, "Consumption") where the table has the room, taken
+  // from the labels down to a quarter of the width; otherwise equal columns, and long words break.
+  const longestWord = (j: number) =>
+    Math.max([...results[j].scenario].length, ...rows.filter((r) => !r.section).flatMap((r) => r.cells[j].text.split(/\s+/).map((w) => [...w].length)));
+  const wanted = results.map((_, j) => Math.max(even, Math.min(32, longestWord(j) + 1)));
+  const over = wanted.reduce((a, b) => a + b, 0) - (width - baseLabelWidth);
+  const fits = over <= 0 || baseLabelWidth - over >= Math.floor(width / 4);
+  const labelWidth = fits && over > 0 ? baseLabelWidth - over : baseLabelWidth;
+  const columns = fits ? wanted : results.map(() => even);
   const out: string[] = [];
 
   out.push(...para(SIMULATED_NOTICE, "warn"));
@@ -91,14 +100,14 @@ export function renderText(results: readonly PlanResult[], options: TextOptions)
   const tableRow = (label: string, cells: { text: string; tone: Tone | "bold" }[], labelTone: Tone | "bold" | "heading" = "neutral") => {
     const indent = label.match(/^ */)![0];
     const labelLines = wrap(label.trimStart(), labelWidth - 1 - indent.length, "  ").map((l) => indent + l);
-    const cellLines = cells.map((c) => wrap(c.text, column - 1));
+    const cellLines = cells.map((c, j) => wrap(c.text, columns[j] - 1));
     const height = Math.max(labelLines.length, ...cellLines.map((l) => l.length));
     for (let i = 0; i < height; i++) {
       const left = labelLines[i] ?? "";
       let line = paint(labelTone, left) + " ".repeat(labelWidth - left.length);
       cellLines.forEach((lines, j) => {
         const text = lines[i] ?? "";
-        line += paint(cells[j].tone, text) + " ".repeat(column - text.length);
+        line += paint(cells[j].tone, text) + " ".repeat(columns[j] - text.length);
       });
       out.push(line.trimEnd());
     }

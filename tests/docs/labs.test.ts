@@ -267,7 +267,7 @@ export function checkLab(file: string, md: string, facts: Record<ScenarioName, S
 
 // ------------------------------------------------------------------ the tests
 
-const LAB_FILES = ["00-setup.md", "01-public.md", "02-external.md", "03-internal.md", "04-consumption.md", "05-compare.md"];
+const LAB_FILES = ["00-setup.md", "01-public.md", "02-external.md", "03-internal.md", "04-consumption.md", "05-compare.md", "06-integrated.md"];
 /** Pages beside the labs whose commands, outputs, links and files are checked the same way. */
 const GUIDES = ["README.md", "host.md"];
 
@@ -574,7 +574,13 @@ async function verifyRetryWindowWith(options: typeof DEFAULT_VERIFY_OPTIONS) {
 
 // ------------------------------------------------------------------ issue 19, items 5-9
 
-const SCENARIO_LAB: Record<ScenarioName, string> = { public: "01-public.md", external: "02-external.md", internal: "03-internal.md", consumption: "04-consumption.md" };
+const SCENARIO_LAB: Record<ScenarioName, string> = {
+  public: "01-public.md",
+  external: "02-external.md",
+  internal: "03-internal.md",
+  consumption: "04-consumption.md",
+  integrated: "06-integrated.md",
+};
 const readLab = (name: string) => fs.readFileSync(path.join(LABS_DIR, name), "utf8");
 
 /** The text of a section from its heading (`## 5.`) to the next heading of that level or higher. */
@@ -992,7 +998,7 @@ describe("workshop labs follow the product: model, certificate, probes' answers 
 
   it("the labs show the model's private path where it exists, and lab 02 breaks it by the zone's VNet link (issue 16)", async () => {
     const privateScenarios = SCENARIO_NAMES.filter((s) => expects[s].has("openai-private-endpoint"));
-    assert.deepEqual(privateScenarios, ["external", "internal"], "the product's private model path");
+    assert.deepEqual(privateScenarios, ["external", "internal", "integrated"], "the product's private model path");
     for (const s of privateScenarios) assert.match(readLab(SCENARIO_LAB[s]), /privatelink\.openai\.azure\.com/, `${s}: names the zone`);
     const exercise = section(readLab("02-external.md"), /^### A second break: the model's private name/);
     const lines = shellLines(exercise);
@@ -1058,7 +1064,11 @@ describe("workshop labs follow the product: model, certificate, probes' answers 
       ].join("\n");
       assert.deepEqual(
         certificateProblems(path.join(LABS_DIR, "00-setup.md"), setup, decidedWith("public", "privateCa")).map((p) => p.replace(/;.*/, "")),
-        ["00-setup.md: the certificates table says letsencrypt for public", "00-setup.md: the certificates table has no row for consumption"],
+        [
+          "00-setup.md: the certificates table says letsencrypt for public",
+          "00-setup.md: the certificates table has no row for consumption",
+          "00-setup.md: the certificates table has no row for integrated",
+        ],
       );
     });
 

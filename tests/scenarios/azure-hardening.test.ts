@@ -25,7 +25,12 @@ describe("scenarios: APIM service request (issue 12 items 1 and 9)", () => {
     it(`${scenario}: sends enableClientCertificate only to Consumption, and the portals off`, async () => {
       const e = await evaluated(scenario);
       const apim = one(e, T.apim);
-      if (classic(e)) {
+      const v2 = /V2$/.test(String((apim.inputs.sku as { name: string }).name));
+      if (v2) {
+        assert.ok(!("enableClientCertificate" in apim.inputs), `${scenario} must not send enableClientCertificate`);
+        assert.ok(!("legacyPortalStatus" in apim.inputs), "v2 tiers never had the legacy portal");
+        assert.equal(apim.inputs.developerPortalStatus, "Disabled");
+      } else if (classic(e)) {
         assert.ok(!("enableClientCertificate" in apim.inputs), `${scenario} must not send enableClientCertificate: ${JSON.stringify(apim.inputs.enableClientCertificate)}`);
         assert.equal(apim.inputs.legacyPortalStatus, "Disabled");
         assert.equal(apim.inputs.developerPortalStatus, "Disabled");
@@ -66,13 +71,14 @@ describe("scenarios: Azure OpenAI admits only APIM and the cluster (issue 12 ite
       assert.equal(acls.defaultAction, "Deny");
       assert.equal(acls.bypass, "None");
       const apim = one(e, T.apim);
-      const expected = classic(e)
-        ? (apim.outputs.outboundPublicIPAddresses as string[])
-        : (offlineSettings(scenario).apimSharedSourceRanges as string[]);
-      assert.ok(expected.length > 0);
       // With its private endpoint and public access off, the account admits no addresses (nor waits for APIM's):
-      // tests/scenarios/model-path.test.ts, "a private account does not wait for APIM".
+      // tests/scenarios/model-path.test.ts, "a private account does not wait for APIM". A tier without addresses
+      // of its own that reaches the model privately (integrated) needs no shared ranges at all.
       const publicOff = (account.inputs.properties as { publicNetworkAccess?: string }).publicNetworkAccess === "Disabled";
+      const expected = classic(e) && !/V2$/.test(String((apim.inputs.sku as { name: string }).name))
+        ? (apim.outputs.outboundPublicIPAddresses as string[])
+        : ((offlineSettings(scenario).apimSharedSourceRanges ?? []) as string[]);
+      if (!publicOff) assert.ok(expected.length > 0);
       assert.deepEqual(acls.ipRules.map((r: { value: string }) => r.value).sort(), publicOff ? [] : [...expected].sort());
       const aksSubnet = one(e, T.subnet, (s) => String(s.inputs.subnetName).includes("aks"));
       assert.deepEqual(acls.virtualNetworkRules, [{ id: aksSubnet.id, ignoreMissingVnetServiceEndpoint: false }]);

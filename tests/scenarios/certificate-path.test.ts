@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
 import { policyOutcome } from "../../automation/plan/run";
 import { aksLogCategories } from "../../components/AksCluster";
-import { certificatePath } from "../../config/certificates";
+import { apimTrustsPrivateCa, certificatePath } from "../../config/certificates";
 import { defaultsFor } from "../../config/defaults";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import { evaluated, one, ofType, T } from "./helpers";
@@ -30,7 +30,13 @@ describe("scenarios: the ingress certificate path (issue 19 item 1)", () => {
       const e = await evaluated(scenario);
       const decision = certificatePath(defaultsFor(scenario));
       const apim = one(e, T.apim);
-      if (decision.path === "privateCa") {
+      if (decision.path === "privateCa" && !apimTrustsPrivateCa(defaultsFor(scenario).apimSku)) {
+        // A v2 tier has no CA store: no Root certificate, and a backend entity checks the name only (integrated).
+        assert.ok(issuerSpec(e).ca, "a CA issuer");
+        assert.equal(apim.inputs.certificates, undefined);
+        const backend = one(e, "azure-native:apimanagement:Backend", (b) => b.inputs.backendId === "ai-api-backend");
+        assert.deepEqual(backend.inputs.tls, { validateCertificateChain: false, validateCertificateName: true });
+      } else if (decision.path === "privateCa") {
         assert.ok(issuerSpec(e).ca, "a CA issuer");
         assert.equal(issuerSpec(e).acme, undefined);
         const roots = apim.inputs.certificates as { encodedCertificate: string; storeName: string }[];

@@ -53,7 +53,7 @@ describe("a fifth scenario from traits alone", () => {
     e = await evaluateProgram(() => buildFromDefinition(edge, config, edge.name), { project: CONFIG_NAMESPACE, stack: edge.name });
   });
 
-  it("pins what the four registered scenarios declare", () => {
+  it("pins what the registered scenarios declare", () => {
     const declared = Object.fromEntries(
       SCENARIO_CATALOG.map((d) => [d.name, [d.traits.vnetMode, d.traits.publicIngress ? "public" : "internal", d.traits.backendAdmission, d.traits.secondFactor, modelReachedPrivately(d.traits)]]),
     );
@@ -62,6 +62,7 @@ describe("a fifth scenario from traits alone", () => {
       external: ["External", "internal", "vnet", "none", true],
       internal: ["Internal", "internal", "vnet", "none", true],
       consumption: ["None", "public", "apim-only", "basic-auth", false],
+      integrated: ["Integration", "internal", "vnet", "none", true],
     });
   });
 

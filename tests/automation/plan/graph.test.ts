@@ -32,6 +32,14 @@ describe("automation/plan/graph", () => {
       assert.equal(slowestNode(nodes)!.id, "slow");
     });
 
+    it("names, among equally slow resources, the one on the critical path (integrated: APIM Standard v2 and AKS, 10 min each)", () => {
+      const nodes = [n("apim", 10), n("aks", 10), n("ingress", 2, "aks")];
+      const cp = criticalPath(nodes);
+      assert.deepEqual(ids(cp.path), ["aks", "ingress"]);
+      assert.equal(slowestNode(nodes)!.id, "apim", "without a preference: the first");
+      assert.equal(slowestNode(nodes, new Set(ids(cp.path)))!.id, "aks");
+    });
+
     it("shows a needless wait: a fast resource chained behind a slow one adds up", () => {
       const parallel = criticalPath([n("aks", 10), n("apim", 40)]);
       const chained = criticalPath([n("aks", 10), n("apim", 40, "aks")]);

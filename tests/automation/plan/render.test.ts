@@ -84,7 +84,7 @@ describe("automation/plan rendering", function () {
     it("has the notice, the comparison table and a section per scenario", () => {
       const md = renderMarkdown(results);
       assert.ok(md.includes(SIMULATED_NOTICE.replace(/</g, "&lt;").replace(/>/g, "&gt;")), "the notice, with <service> and <label> kept from being read as HTML tags");
-      assert.match(md, /^\| \| `public` \| `external` \| `internal` \| `consumption` \|$/m);
+      assert.match(md, /^\| \| `public` \| `external` \| `internal` \| `consumption` \| `integrated` \|$/m);
       for (const s of SCENARIO_NAMES) assert.match(md, new RegExp(`^## \`${s}\` — `, "m"));
       assert.match(md, /^## Sources$/m);
     });
