@@ -55,17 +55,17 @@ export interface GatewayPolicySettings {
   allowedCallerRanges?: readonly string[];
   /** Client certificates the product admits (config apimClientCertificates); unset, none is asked for. */
   clientCertificate?: ClientCertificateTrust;
+  /**
+   * A backend entity the AI API calls instead of its service URL, where the entity carries TLS settings the
+   * service URL cannot (GatewayApis `aiApiBackendTls`).
+   */
+  aiApiBackendId?: string;
 }
 
 export interface GatewayPolicies {
   product: string;
   aiApi: string;
   openAiApi: string;
-  /**
-   * A backend entity the AI API calls instead of its service URL, where the entity carries TLS settings the
-   * service URL cannot (GatewayApis `aiApiBackendTls`).
-   */
-  aiApiBackendId?: string;
   /** Protections that the tier could not run, with the reason, so that reports can say what is missing. */
   omitted: string[];
 }
@@ -158,6 +158,7 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
 
   // APIM's own request id, whatever the caller sent: the AI API logs under it and sends it on to Azure OpenAI.
   const aiApiInbound: PolicyFragment[] = [corsFirst, setHeader({ name: "x-request-id", value: "@(context.RequestId.ToString())", existsAction: "override" })];
+  if (s.aiApiBackendId) aiApiInbound.push(setBackendService({ backendId: s.aiApiBackendId }));
   if (s.backendBasicAuth) {
     aiApiInbound.push(authenticationBasic({ username: s.backendBasicAuth.username, password: `{{${s.backendBasicAuth.passwordNamedValue}}}` }));
   }
@@ -167,7 +168,6 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
 
   const openAiInbound: PolicyFragment[] = [
     corsFirst,
-  if (s.aiApiBackendId) aiApiInbound.push(setBackendService({ backendId: s.aiApiBackendId }));
     // The caller's APIM key must not travel on to Azure OpenAI; APIM authenticates with its own identity.
     setHeader({ name: "api-key", existsAction: "delete" }),
     authenticationManagedIdentity({ resource: COGNITIVE_SERVICES_AUDIENCE }),

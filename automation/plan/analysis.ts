@@ -248,8 +248,6 @@ function openAiEndpoint(rs: readonly RegisteredResource[]): Endpoint {
 // ---------------------------------------------------------------------------------------------------------
 // Hops
 
-const yes = (name: string, summary: string, detail = summary): Protection => ({ name, present: true, summary, detail, from: "graph" });
-const no = (name: string, detail: string, summary = "—"): Protection => ({ name, present: false, summary, detail, from: "graph" });
 /**
  * APIM's VNet mode as the plan names it: outbound integration is sent as `External` with a subnet on a v2 tier
  * (components/ApiGateway.ts vnetProperties), which the plan calls "Integration" rather than injection.
@@ -260,6 +258,8 @@ export function apimVnetModeOf(inputs: Record<string, unknown> | undefined): str
   return type === "External" && /V2$/.test(sku) ? "Integration" : type;
 }
 
+const yes = (name: string, summary: string, detail = summary): Protection => ({ name, present: true, summary, detail, from: "graph" });
+const no = (name: string, detail: string, summary = "—"): Protection => ({ name, present: false, summary, detail, from: "graph" });
 const na = (name: string, detail: string, summary = "n/a"): Protection => ({ name, present: null, summary, detail, from: "graph" });
 
 function clientToApim(rs: readonly RegisteredResource[], view: PolicyView): Protection[] {
