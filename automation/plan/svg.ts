@@ -63,7 +63,7 @@ export function topologySvg(input: TopologyInput): string {
   const model = (deployment?.inputs.properties as { model?: { name?: string } } | undefined)?.model?.name ?? "model";
   const accountCount = resources.filter((r) => r.type === "azure-native:cognitiveservices:Account").length;
   const nodes: { title: string; sub: string; reach?: Endpoint }[] = [
-    { title: "Client", sub: a.endpoints.apim.reach === "vnet" && !a.endpoints.edge ? "VM, VPN or peered net" : "internet" },
+    { title: "Client", sub: a.endpoints.apim.reach === "vnet" ? "VM, VPN or peered net" : "internet" },
     { title: "API Management", sub: `${sku}${a.apimVnetMode === "Integration" ? ", integrated" : apimInVnet ? `, ${a.apimVnetMode} VNet` : ", no VNet"}`, reach: a.endpoints.apim },
     { title: "Ingress (Traefik)", sub: a.endpoints.ingress.summary.replace(/\*$/, " (traits)"), reach: a.endpoints.ingress },
     { title: "AI API", sub: `pods on AKS${aks ? "" : " (not in graph)"}` },
