@@ -39,6 +39,9 @@ export const EDGE_TLS_POLICY = { policyType: "Predefined", policyName: "AppGwSsl
  */
 export const EDGE_MANAGED_RULE_SET = { ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.1" } as const;
 
+/** Response buffering off, so that streamed answers reach the caller as APIM relays them. */
+export const EDGE_BUFFERING = { enableRequestBuffering: true, enableResponseBuffering: false } as const;
+
 /** Names of the gateway's child configurations; sub-resources refer to each other by ID under the gateway's. */
 const PART = {
   ipConfig: "gateway-ip",
@@ -181,7 +184,10 @@ export class AppGateway extends pulumi.ComponentResource {
           },
         ],
         // APIM answers only for its own host names: the pool holds the gateway's name, the settings send it as
-        // the Host header, and the probe asks for it too (the default IP-based probe fails).
+        // the Host header, and the probe asks for it too (the default IP-based probe fails). The name resolves to
+        // APIM's private address through the VNet's private zones (scenarios/build.ts); the certificate APIM
+        // presents for it (*.azure-api.net) comes from a public CA, which a v2 gateway trusts without a trusted
+        // root certificate. https://learn.microsoft.com/azure/application-gateway/ssl-overview#end-to-end-tls-with-the-v2-sku
         backendAddressPools: [{ name: PART.pool, backendAddresses: [{ fqdn: args.backendHost }] }],
         backendHttpSettingsCollection: [
           {
@@ -222,6 +228,10 @@ export class AppGateway extends pulumi.ComponentResource {
           },
         ],
         enableHttp2: true,
+        // Streamed answers (server-sent events) pass as they come: response buffering off. Request buffering
+        // stays, as the WAF buffers requests anyway ("Request buffering can't be disabled if you're running the
+        // WAF SKU"). https://learn.microsoft.com/azure/application-gateway/proxy-buffers
+        globalConfiguration: { ...EDGE_BUFFERING },
       },
       // Creating or updating a v2 gateway takes minutes; Microsoft quotes under 7 minutes for creation.
       { parent: this, customTimeouts: { create: "40m", update: "40m", delete: "40m" } },

@@ -14,6 +14,7 @@ import {
   cors,
   emitTokenMetric,
   forwardRequest,
+  forwardedCallerFilter,
   ipFilter,
   type PolicyFragment,
   validateClientCertificate,
@@ -53,6 +54,11 @@ export interface GatewayPolicySettings {
   openAiPool?: { backendId: string; backends: number };
   /** CIDR blocks that may call the gateway (config apimAllowedCallerRanges); unset, no address filter. */
   allowedCallerRanges?: readonly string[];
+  /**
+   * The subnet of a gateway in front of APIM (config edge): its calls carry the caller's address in
+   * X-Forwarded-For, which the caller filter then judges instead of the connection's address.
+   */
+  edgeSubnet?: string;
   /** Client certificates the product admits (config apimClientCertificates); unset, none is asked for. */
   clientCertificate?: ClientCertificateTrust;
   /**
@@ -123,12 +129,15 @@ export function composeGatewayPolicies(tier: ApimSku, s: GatewayPolicySettings):
   const productInbound: PolicyFragment[] = [];
   if (s.allowedCallerRanges?.length) {
     // First in the product's inbound: a caller outside the list is refused (403) before any token check or
-    // counter. ip-filter matches the address of the connection APIM receives. No scenario puts a gateway or
-    // WAF in front of APIM yet; when one does, that address is the gateway's, and the caller's travels in a
-    // forwarded header instead (check it with check-header or a policy expression, not ip-filter on the
-    // connection). https://learn.microsoft.com/azure/api-management/ip-filter-policy
-    if (supportsPolicy(tier, "ip-filter")) productInbound.push(callerAllowList(s.allowedCallerRanges));
+    // counter. ip-filter matches the address of the connection APIM receives. With an edge in front, that
+    // address is the edge's: the edge's subnet passes ip-filter, and its calls are then judged by the caller's
+    // address in X-Forwarded-For (forwardedCallerFilter). https://learn.microsoft.com/azure/api-management/ip-filter-policy
+    const connectionRanges = s.edgeSubnet ? [s.edgeSubnet, ...s.allowedCallerRanges] : s.allowedCallerRanges;
+    if (supportsPolicy(tier, "ip-filter")) productInbound.push(callerAllowList(connectionRanges));
     else omitted.push(`ip-filter: not available in the ${tier} tier; apimAllowedCallerRanges is not enforced`);
+    if (s.edgeSubnet && supportsPolicy(tier, "ip-filter") && supportsPolicy(tier, "choose")) {
+      productInbound.push(forwardedCallerFilter({ proxyRanges: [s.edgeSubnet], allowedRanges: s.allowedCallerRanges }));
+    }
   }
   if (s.clientCertificate) {
     // After the address filter, before any token check or counter: a caller without our certificate is

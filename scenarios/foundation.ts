@@ -28,6 +28,8 @@ import { plannedIngressIp, publicIpFqdn } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
 import { apimTrustsPrivateCa, certificatePath } from "../config/certificates";
 import { type Probe, probesFor } from "./probes";
+import { buildEdge, edgeNetwork, edgeStackOutputs, edgeSubnetOf } from "./edge";
+import type { AppGateway } from "../components/AppGateway";
 import { apimInjected, modelReachedPrivately, type ScenarioDefinition, type ScenarioTraits } from "./traits";
 
 /** The root of a scenario's tree: every resource is its descendant, and the stack outputs are its outputs. */
@@ -132,6 +134,7 @@ export function buildFoundation(
       // Callers: APIM's subnet, and the AKS nodes' subnet, whose address pods leave the cluster with under Azure
       // CNI Overlay; the pod range too, in case a dataplane sends pod addresses unchanged (the AI API's
       // NetworkPolicy already limits which pods may call). https://learn.microsoft.com/azure/aks/azure-cni-overlay
+      edge: edgeNetwork(config),
       privateEndpoints: privateModel
         ? { subnetPrefix: config.privateEndpointSubnetPrefix, callerPrefixes: [config.apimSubnetPrefix, config.aksSubnetPrefix, config.aksPodCidr] }
         : undefined,
@@ -414,6 +417,7 @@ export function gatewayPolicySettings(config: ScenarioConfig, passwordNamedValue
     jwt: config.jwtIssuer && config.jwtAudience ? { issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
     metricNamespace: "ai-gateway",
     allowedCallerRanges: config.apimAllowedCallerRanges,
+    edgeSubnet: edgeSubnetOf(config),
     backendBasicAuth: passwordNamedValue === undefined ? undefined : { username: APIM_BACKEND_USERNAME, passwordNamedValue },
   };
 }
@@ -496,8 +500,9 @@ export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string
     backendPassword: credential?.result,
   });
   withGateway?.(gateway);
+  const edge = buildEdge(f, gateway);
   buildBackend(f, platform, gateway, backendHost, credential);
-  return scenarioOutputs(f, gateway, backendHost);
+  return scenarioOutputs(f, gateway, backendHost, edge);
 }
 
 export interface ScenarioOutputs {
@@ -505,10 +510,10 @@ export interface ScenarioOutputs {
 }
 
 /** The stack outputs every scenario exports (DESIGN.md, "Contracts"). */
-export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>): ScenarioOutputs {
+export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>, edge?: AppGateway): ScenarioOutputs {
   const probes: pulumi.Output<Probe[]> = pulumi
-    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, requiredDeploymentName(f.model)])
-    .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint, deployment]) =>
+    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, requiredDeploymentName(f.model), edge?.url])
+    .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint, deployment, edgeUrl]) =>
       probesFor({
         traits: f.traits,
         apimSku: f.config.apimSku,
@@ -523,6 +528,7 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
         openAiApi: { basePath: API_PATHS.openAi, deployment, apiVersion: f.model.apiVersion, tokenParameter: f.model.tokenParameter, backendHeader: MODEL_BACKEND_HEADER },
         callerFilter: f.config.apimAllowedCallerRanges ? { allowedRanges: f.config.apimAllowedCallerRanges, vnetProbeSubnet: f.config.aksSubnetPrefix } : undefined,
         clientCertificates: f.clientCertificates !== undefined,
+        edge: edgeUrl ? { url: edgeUrl } : undefined,
       }),
     );
   const outputs = {
@@ -534,6 +540,7 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
     backendHost: pulumi.output(backendHost),
     resourceGroupName: f.resourceGroupName,
     probes,
+    ...edgeStackOutputs(edge),
     // What `verify` presents to the gateway; the key only as a secret.
     ...(f.clientCertificates
       ? { clientCertificatePem: f.clientCertificates.clientCertificatePem, clientCertificateKeyPem: pulumi.secret(f.clientCertificates.clientPrivateKeyPem) }

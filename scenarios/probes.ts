@@ -61,6 +61,8 @@ interface ProbeSettings {
    * to be outside the list: the list names the callers, not the operator's workstation or CI runner.
    */
   callerFilter?: { allowedRanges: readonly string[]; vnetProbeSubnet: string };
+  /** A WAF in front of the gateway (config edge): its public URL, the internet's one way in. */
+  edge?: { url: string };
   /** The product requires a client certificate from the stack's CA (config apimClientCertificates). */
   clientCertificates?: boolean;
 }
@@ -166,6 +168,39 @@ export function callerAdmitted(from: ProbeOrigin, filter: ProbeSettings["callerF
   });
 }
 
+/**
+ * An SQL injection in the query string: `' OR '1'='1`, which the Default Rule Set's SQL injection rules (group
+ * REQUEST-942-APPLICATION-ATTACK-SQLI) score as critical, over the anomaly threshold of 5 that blocks in
+ * Prevention mode. https://learn.microsoft.com/azure/web-application-firewall/ag/application-gateway-crs-rulegroups-rules
+ */
+export const SQL_INJECTION_QUERY = "id=1%27%20OR%20%271%27%3D%271";
+
+/**
+ * Through the edge from the internet, without a key, so that the answer tells which hop spoke: APIM's 401 (the
+ * WAF let the call through to the gateway), or the WAF's own 403 for the injection, before APIM sees it.
+ * Without a key the call never reaches the product's caller filter either. A WAF in Prevention mode answers a
+ * blocked request with 403. https://learn.microsoft.com/azure/web-application-firewall/ag/ag-overview#waf-modes
+ */
+export function edgeProbes(edgeUrl: string, apiBasePath: string): Probe[] {
+  const api = `${edgeUrl.replace(/\/$/, "")}/${apiBasePath}`;
+  return [
+    {
+      name: "edge-passes-normal-call",
+      from: "internet",
+      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: false },
+      expect: { status: 401 },
+      why: "the WAF passes an ordinary call to APIM's private gateway, which asks for its subscription key",
+    },
+    {
+      name: "edge-waf-blocks-sql-injection",
+      from: "internet",
+      request: { method: "GET", url: `${api}/healthz?${SQL_INJECTION_QUERY}`, withSubscriptionKey: false },
+      expect: { status: 403 },
+      why: "the WAF (Default Rule Set, Prevention mode) refuses an SQL injection before it reaches APIM",
+    },
+  ];
+}
+
 export function probesFor(p: ProbeInputs): Probe[] {
   const traits: ProbeTraits = p.traits ?? SCENARIO_TRAITS[p.scenario];
   const sku = p.apimSku ?? traits.defaults.apimSku;
@@ -268,9 +303,10 @@ export function probesFor(p: ProbeInputs): Probe[] {
       from: "internet",
       request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true },
       expect: { unreachable: true },
-      why: "Internal mode gives the gateway no public endpoint",
+      why: p.edge ? "Internal mode gives the gateway no public endpoint: the edge is the only way in" : "Internal mode gives the gateway no public endpoint",
     });
   }
+  if (p.edge) probes.push(...edgeProbes(p.edge.url, p.apiBasePath));
   probes.push(
     backendPrivateFromInternet(traits)
       ? {

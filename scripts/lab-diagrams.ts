@@ -31,6 +31,12 @@ function withLeftMargin(svg: string, margin = TIMELINE_LEFT_MARGIN): string {
   });
 }
 
+/** Variants a lab shows beside its scenario's own diagram: `<scenario>-<name>-path.svg` with these settings. */
+export const LAB_VARIANTS: { scenario: ScenarioName; name: string; settings: Record<string, unknown> }[] = [
+  // Lab 03's optional section: the gateway published through Application Gateway's WAF.
+  { scenario: "internal", name: "edge", settings: { edge: "appgw-waf" } },
+];
+
 export async function writeLabDiagrams(scenarios: readonly ScenarioName[], dir = LAB_IMAGE_DIR): Promise<string[]> {
   fs.mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -42,6 +48,10 @@ export async function writeLabDiagrams(scenarios: readonly ScenarioName[], dir =
       [`${scenario}-path.svg`, topologySvg({ scenario, analysis: result.analysis, resources: result.evaluation.resources })],
       [`${scenario}-timeline.svg`, withLeftMargin(timelineSvg(result.estimate, scenario))],
     ];
+    for (const variant of LAB_VARIANTS.filter((v) => v.scenario === scenario)) {
+      const [v] = await planScenarios([scenario], { ...overrides, ...variant.settings });
+      files.push([`${scenario}-${variant.name}-path.svg`, topologySvg({ scenario, analysis: v.analysis, resources: v.evaluation.resources })]);
+    }
     for (const [name, svg] of files) {
       const file = path.join(dir, name);
       fs.writeFileSync(file, `${withBackground(svg)}\n`);

@@ -11,6 +11,7 @@ import type { ScenarioName } from "../../config/schema";
 import type { RegisteredResource } from "../mock-engine";
 import { serviceLoadBalancer, valueAt } from "./estimates";
 import { backendCertificate } from "./certificate-path";
+import { edgeEndpoint, internetEntry } from "./edge";
 import type { Tone } from "./model";
 import { modelFailover, modelReach } from "./model-path";
 
@@ -74,7 +75,8 @@ export interface ScenarioAnalysis {
   apimVnetMode: string;
   /** Whether the graph has a Kubernetes layer (ingress, workload). */
   kubernetesLayer: boolean;
-  endpoints: { apim: Endpoint; ingress: Endpoint; aksApi: Endpoint; openAi: Endpoint };
+  /** `edge`: an Application Gateway in front of APIM, where the graph has one. */
+  endpoints: { apim: Endpoint; ingress: Endpoint; aksApi: Endpoint; openAi: Endpoint; edge?: Endpoint };
   hops: Hop[];
   /** Protections the graph shows are missing on a hop where another scenario has them, in words. */
   gaps: string[];
@@ -466,15 +468,17 @@ export function analyzeScenario(scenario: ScenarioName, resources: readonly Regi
   }
   const kubernetesLayer = custom.some((r) => r.type.startsWith("kubernetes:"));
   const allowList = ingressAllowList(resources);
-  const endpoints = {
+  const endpoints: ScenarioAnalysis["endpoints"] = {
     apim: apimEndpoint(resources),
     ingress: ingressEndpoint(resources, scenario, allowList),
     aksApi: aksEndpoint(resources),
     openAi: openAiEndpoint(resources),
   };
+  const edge = edgeEndpoint(resources);
+  if (edge) endpoints.edge = edge;
   const view = policyView(resources);
   const hops: Hop[] = [
-    { id: "client-apim", name: "client → APIM", protections: clientToApim(resources, view) },
+    { id: "client-apim", name: "client → APIM", protections: [internetEntry(resources, endpoints.apim), ...clientToApim(resources, view)] },
     { id: "apim-ingress", name: "APIM → ingress", protections: apimToIngress(resources, view, endpoints, allowList) },
     { id: "ingress-api", name: "ingress → AI API", protections: ingressToApi(resources, kubernetesLayer) },
     { id: "api-model", name: "AI API → model", protections: apiToModel(resources, view) },

@@ -152,7 +152,8 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
   row("  components", (r) => ({ text: String(r.analysis.components), tone: "muted" }));
 
   section("Facing the internet");
-  const endpoint = (label: string, key: keyof PlanResult["analysis"]["endpoints"]) =>
+  // The edge, where there is one, shows in the client → APIM hop's "internet entry" row.
+  const endpoint = (label: string, key: Exclude<keyof PlanResult["analysis"]["endpoints"], "edge">) =>
     row(label, (r) => {
       const e = r.analysis.endpoints[key];
       return { text: e.summary, tone: reachTone(e.reach), detail: `${e.detail}${e.from === "traits" ? " (from the scenario's traits)" : ""}` };

@@ -41,6 +41,24 @@ export interface TopologyInput {
 }
 
 /**
+ * The WAF hop: the edge (Application Gateway) as a small box on the VNet's boundary, on the client → APIM arrow,
+ * its border coloured by whether its WAF blocks (Prevention) or only logs.
+ */
+function edgeParts(edge: Endpoint, cx: number, y: number, nodeH: number): string[] {
+  const w = 108;
+  const h = 46;
+  const blocking = /WAF Prevention/.test(edge.summary);
+  const stroke = blocking ? COLORS.private : COLORS.internet;
+  const top = y + (nodeH - h) / 2;
+  return [
+    `<g class="edge-node"><rect x="${cx - w / 2}" y="${top}" width="${w}" height="${h}" rx="6" fill="#ffffff" stroke="${stroke}" stroke-width="2.2"/>`,
+    text(cx, top + 19, "App Gateway", `text-anchor="middle" font-size="11.5" font-weight="600" fill="${COLORS.ink}"`),
+    text(cx, top + 35, edge.summary.replace(/^internet, /, ""), `text-anchor="middle" font-size="11" font-weight="600" fill="${stroke}"`),
+    `</g>`,
+  ];
+}
+
+/**
  * client -> APIM -> ingress -> AI API -> model, left to right. The VNet is a dashed box around what lives in
  * it, the AKS cluster a box inside it; each node's border says who can reach it; under each arrow, the
  * protections of that hop (✓ present, ✗ missing). A dashed red arrow shows a direct path from the internet
@@ -49,11 +67,12 @@ export interface TopologyInput {
 export function topologySvg(input: TopologyInput): string {
   const { analysis: a, resources } = input;
   const W = 1300;
-  const H = 350;
   const nodeW = 150;
   const nodeH = 74;
   const xs = [20, 295, 570, 845, 1120];
   const y = 92;
+  // Tall enough for the longest list of protections under a hop (15 px a line).
+  const H = Math.max(350, y + nodeH + 88 + Math.max(0, ...a.hops.map((h) => h.protections.length - 1)) * 15 + 12);
   const find = (type: string) => resources.find((r) => r.type === type);
   const apim = find("azure-native:apimanagement:ApiManagementService");
   const aks = find("azure-native:containerservice:ManagedCluster");
@@ -63,7 +82,7 @@ export function topologySvg(input: TopologyInput): string {
   const model = (deployment?.inputs.properties as { model?: { name?: string } } | undefined)?.model?.name ?? "model";
   const accountCount = resources.filter((r) => r.type === "azure-native:cognitiveservices:Account").length;
   const nodes: { title: string; sub: string; reach?: Endpoint }[] = [
-    { title: "Client", sub: a.endpoints.apim.reach === "vnet" ? "VM, VPN or peered net" : "internet" },
+    { title: "Client", sub: a.endpoints.apim.reach === "vnet" && !a.endpoints.edge ? "VM, VPN or peered net" : "internet" },
     { title: "API Management", sub: `${sku}${a.apimVnetMode === "Integration" ? ", integrated" : apimInVnet ? `, ${a.apimVnetMode} VNet` : ", no VNet"}`, reach: a.endpoints.apim },
     { title: "Ingress (Traefik)", sub: a.endpoints.ingress.summary.replace(/\*$/, " (traits)"), reach: a.endpoints.ingress },
     { title: "AI API", sub: `pods on AKS${aks ? "" : " (not in graph)"}` },
@@ -73,8 +92,10 @@ export function topologySvg(input: TopologyInput): string {
   parts.push(`<svg class="topology" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(`${input.scenario}: request path and trust boundaries`)}" font-family="system-ui, sans-serif" font-size="13">`);
   parts.push(ARROW_DEFS);
   // Zones: the internet band on the left, the VNet and the cluster boxes.
-  const callerInVnet = a.endpoints.apim.reach === "vnet";
-  const vnetX = callerInVnet ? xs[0] - 12 : apimInVnet ? xs[1] - 18 : xs[2] - 30;
+  // With an edge the caller is on the internet and the VNet's boundary runs through the edge, between client and APIM.
+  const edgeX = Math.round((xs[0] + nodeW + xs[1]) / 2);
+  const callerInVnet = a.endpoints.apim.reach === "vnet" && !a.endpoints.edge;
+  const vnetX = a.endpoints.edge ? edgeX : callerInVnet ? xs[0] - 12 : apimInVnet ? xs[1] - 18 : xs[2] - 30;
   const vnetRight = xs[3] + nodeW + 22;
   parts.push(`<rect x="${vnetX}" y="34" width="${vnetRight - vnetX}" height="${nodeH + 100}" rx="10" fill="#eafaf1" stroke="${COLORS.vnet}" stroke-dasharray="7 5" stroke-width="1.5"/>`);
   parts.push(text(vnetRight - 10, 52, "VNet (trust boundary)", `text-anchor="end" fill="${COLORS.vnet}" font-weight="600"`));
@@ -112,6 +133,7 @@ export function topologySvg(input: TopologyInput): string {
   });
 
   parts.push(...modelPathParts(a, resources, { modelX: xs[4], apiRight: xs[3] + nodeW, vnetRight, y, nodeW, nodeH }));
+  if (a.endpoints.edge) parts.push(...edgeParts(a.endpoints.edge, edgeX, y, nodeH));
 
   // The bypass: anyone on the internet can call the AI API when its ingress is public.
   if (a.endpoints.ingress.reach === "internet" || a.endpoints.ingress.reach === "internet-restricted") {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import forge from "node-forge";
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
 import { appGatewayNsgRules, nsgVerdict, toSecurityRule } from "../../components/Network";
-import { APIM_STATUS_PATH, EDGE_MANAGED_RULE_SET, EDGE_TLS_POLICY } from "../../components/AppGateway";
+import { APIM_STATUS_PATH, EDGE_BUFFERING, EDGE_MANAGED_RULE_SET, EDGE_TLS_POLICY } from "../../components/AppGateway";
 import { PFX_PASSWORD_LENGTH, pfxBase64, readPfx } from "../../components/pfx";
 import { COMMON_DEFAULTS } from "../../config/defaults";
 import { EDGE_AUTOSCALE } from "../../config/edge";
@@ -97,6 +97,11 @@ describe("AppGateway: WAF_v2 in front of Internal APIM, on the real graph (issue
     const [rule] = gw().requestRoutingRules;
     assert.ok(Number.isInteger(rule.priority) && rule.priority >= 1 && rule.priority <= 20000, "v2 rules need a priority");
     assert.equal(gw().gatewayIPConfigurations[0].subnet.id, one(e, T.subnet, (r) => r.inputs.subnetName === "snet-edge").id);
+  });
+
+  it("relays streamed answers as they come: response buffering off (the WAF buffers requests anyway)", () => {
+    assert.deepEqual(gw().globalConfiguration, { enableRequestBuffering: true, enableResponseBuffering: false });
+    assert.deepEqual(gw().globalConfiguration, EDGE_BUFFERING);
   });
 
   it("sends its logs and metrics to Log Analytics like the other components", () => {

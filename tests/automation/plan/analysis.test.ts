@@ -59,6 +59,7 @@ describe("automation/plan/analysis", () => {
     assert.deepEqual(
       hop.protections.map((p) => [p.name, p.present, p.summary]),
       [
+        ["internet entry", null, "APIM directly"],
         ["subscription key", true, "required"],
         ["JWT validation", true, "validate-jwt"],
         ["rate limit", true, "30/1min"],

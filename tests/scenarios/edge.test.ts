@@ -1,0 +1,142 @@
+/**
+ * The `edge` setting (issue 20 part 2, and part 3's forwarded-header source): where it is allowed, the caller
+ * filter behind it per tier, and the probes through it.
+ */
+import assert from "node:assert/strict";
+import { XMLParser } from "fast-xml-parser";
+import { evaluateScenario } from "../../automation/evaluate";
+import { parseProbes } from "../../automation/driver/verify/verify";
+import { COMMON_DEFAULTS } from "../../config/defaults";
+import { edgeFits, scenariosForEdge } from "../../config/edge";
+import { formatProblems, resolveConfig } from "../../config/validate";
+import { composeGatewayPolicies, type GatewayPolicySettings } from "../../components/gateway-policies";
+import { forwardedCallerFilter } from "../../components/policies";
+import { ALL_TIERS } from "../../components/policy-support";
+import { SCENARIO_CATALOG } from "../../scenarios/catalog";
+import { edgeProbes, probesFor, SQL_INJECTION_QUERY } from "../../scenarios/probes";
+import { one, T } from "./helpers";
+
+const EDGE_SUBNET = COMMON_DEFAULTS.edgeSubnetPrefix;
+const RANGES = ["203.0.113.7/32", "198.51.100.0/24"];
+const ordered = new XMLParser({ preserveOrder: true, ignoreAttributes: false });
+const flat = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (n) => ["address", "address-range"].includes(n) });
+
+function inboundOrder(xml: string): string[] {
+  const policies = (ordered.parse(xml) as Record<string, unknown[]>[])[0].policies as Record<string, unknown>[];
+  const inbound = (policies.find((e) => "inbound" in e)?.inbound ?? []) as Record<string, unknown>[];
+  return inbound.map((e) => Object.keys(e).find((k) => k !== ":@")!).filter((n) => n !== "#text");
+}
+
+const settings: GatewayPolicySettings = {
+  corsAllowedOrigins: COMMON_DEFAULTS.corsAllowedOrigins,
+  rateLimitCalls: 10,
+  rateLimitPeriodSeconds: 60,
+  quotaCalls: 1000,
+  quotaPeriodSeconds: 86400,
+  tokenLimitPerMinute: 1000,
+  metricNamespace: "ai-gateway",
+};
+
+describe("edge: where a WAF in front of APIM is allowed (config)", () => {
+  it("fits only where APIM's gateway is private (Internal mode), decided from traits", () => {
+    assert.deepEqual(
+      SCENARIO_CATALOG.filter((d) => edgeFits(d.traits)).map((d) => d.name),
+      SCENARIO_CATALOG.filter((d) => d.traits.vnetMode === "Internal").map((d) => d.name),
+    );
+    assert.ok(scenariosForEdge().includes("internal"));
+    assert.equal(edgeFits({ vnetMode: "External" }), false);
+    assert.equal(edgeFits({ vnetMode: "None" }), false);
+  });
+
+  it("defaults to none, accepts appgw-waf on internal, refuses it elsewhere with one line naming the key", () => {
+    const plain = resolveConfig("internal", {});
+    assert.ok(plain.ok && plain.config.edge === "none");
+    assert.equal(resolveConfig("internal", { edge: "appgw-waf" }).ok, true);
+    for (const scenario of SCENARIO_CATALOG.filter((d) => !edgeFits(d.traits)).map((d) => d.name)) {
+      const r = resolveConfig(scenario, { edge: "appgw-waf" });
+      assert.equal(r.ok, false, scenario);
+      const lines = r.ok ? [] : formatProblems(r.problems).filter((l) => l.startsWith("edge"));
+      assert.equal(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0], /^edge = "appgw-waf": scenario "[a-z]+" gives APIM's gateway a public endpoint, so a WAF in front of it could be bypassed; use edge with a scenario whose gateway is private \(internal/);
+    }
+    const bad = resolveConfig("internal", { edge: "frontdoor" });
+    assert.equal(bad.ok, false);
+  });
+
+  it("refuses an edge subnet that overlaps another subnet or lies outside the VNet", () => {
+    const overlap = resolveConfig("internal", { edge: "appgw-waf", edgeSubnetPrefix: "10.42.16.0/24" });
+    assert.ok(!overlap.ok && formatProblems(overlap.problems).some((l) => /^edgeSubnetPrefix = "10\.42\.16\.0\/24": overlaps aksSubnetPrefix/.test(l)));
+    const outside = resolveConfig("internal", { edge: "appgw-waf", edgeSubnetPrefix: "10.99.0.0/24" });
+    assert.ok(!outside.ok && formatProblems(outside.problems).some((l) => /^edgeSubnetPrefix = "10\.99\.0\.0\/24": lies outside vnetAddressSpace/.test(l)));
+    // Without an edge the subnet is not used, so it is not checked.
+    assert.equal(resolveConfig("internal", { edgeSubnetPrefix: "10.42.16.0/24" }).ok, true);
+  });
+});
+
+describe("edge: the caller filter judges the forwarded header (issue 20 part 3)", () => {
+  it("builds a choose that refuses (403) a call from the edge's subnet unless the last X-Forwarded-For entry lies in the list", () => {
+    const xml = forwardedCallerFilter({ proxyRanges: ["10.42.8.0/24"], allowedRanges: ["198.51.100.0/24", "203.0.113.7/32"] }).xml;
+    const doc = flat.parse(xml).choose;
+    const condition: string = doc.when.condition;
+    assert.deepEqual(doc.when["return-response"]["set-status"], { code: "403", reason: "Forbidden" });
+    assert.match(condition, /^@\{.*\}$/s);
+    assert.match(condition, /GetValueOrDefault\("X-Forwarded-For", ""\)\.Split\(','\)/);
+    assert.match(condition, /hops\[hops\.Length - 1\]/, "the entry the edge appended: the last");
+    assert.match(condition, /caller\.Substring\(0, colon\)/, "Application Gateway's IP:port loses its port");
+    // 10.42.8.0/24 = 170526720..170526975; 198.51.100.0/24 = 3325256704..3325256959; 203.0.113.7 = 3405803783.
+    assert.match(condition, /bool viaProxy = \(peer >= 170526720L && peer <= 170526975L\);/);
+    assert.match(condition, /bool admitted = forwarded >= 0 && \(\(forwarded >= 3325256704L && forwarded <= 3325256959L\) \|\| \(forwarded >= 3405803783L && forwarded <= 3405803783L\)\);/);
+    assert.match(condition, /return viaProxy && !admitted;/);
+    assert.throws(() => forwardedCallerFilter({ proxyRanges: [], allowedRanges: RANGES }), /proxyRanges/);
+    assert.throws(() => forwardedCallerFilter({ proxyRanges: ["10.42.8.1/24"], allowedRanges: RANGES }), /not an IPv4 CIDR block/);
+  });
+
+  for (const tier of ALL_TIERS) {
+    it(`${tier}: ip-filter admits the edge's subnet and the list, then the forwarded check, first in the product's inbound`, () => {
+      const p = composeGatewayPolicies(tier, { ...settings, allowedCallerRanges: RANGES, edgeSubnet: EDGE_SUBNET });
+      assert.deepEqual(inboundOrder(p.product).slice(0, 3), ["base", "ip-filter", "choose"], inboundOrder(p.product).join(", "));
+      const filter = flat.parse(p.product).policies.inbound["ip-filter"];
+      assert.deepEqual(filter["address-range"][0], { from: "10.42.8.0", to: "10.42.8.255" });
+      assert.deepEqual(filter.address, ["203.0.113.7"]);
+      assert.ok(!p.omitted.some((o) => /ip-filter|choose/.test(o)), p.omitted.join("; "));
+      const without = composeGatewayPolicies(tier, { ...settings, allowedCallerRanges: RANGES });
+      assert.ok(!inboundOrder(without.product).includes("choose"), "no edge, no forwarded check");
+      const noList = composeGatewayPolicies(tier, { ...settings, edgeSubnet: EDGE_SUBNET });
+      assert.ok(!inboundOrder(noList.product).includes("ip-filter") && !inboundOrder(noList.product).includes("choose"), "no list, no filter");
+    });
+  }
+
+  for (const apimSku of ["Developer", "Premium"] as const) {
+    it(`internal on ${apimSku} with an edge and a list: the real graph's product policy carries both`, async () => {
+      const e = await evaluateScenario("internal", { overrides: { apimSku, edge: "appgw-waf", apimAllowedCallerRanges: RANGES }, stack: `internal-edge-callers-${apimSku}` });
+      const xml = String(one(e, T.productPolicy).inputs.value);
+      assert.deepEqual(inboundOrder(xml).slice(0, 3), ["base", "ip-filter", "choose"]);
+      assert.match(xml, /X-Forwarded-For/);
+    });
+  }
+});
+
+describe("edge: probes", () => {
+  it("through the edge: a normal keyless call reaches APIM (401), an SQL injection meets the WAF (403); APIM itself stays unreachable", async () => {
+    const e = await evaluateScenario("internal", { overrides: { edge: "appgw-waf" }, stack: "internal-edge" });
+    const probes = parseProbes(e.outputs.probes?.value);
+    const edgeUrl = String(e.outputs.edgeUrl?.value);
+    const pass = probes.find((p) => p.name === "edge-passes-normal-call")!;
+    const sqli = probes.find((p) => p.name === "edge-waf-blocks-sql-injection")!;
+    assert.deepEqual([pass.from, pass.request.url, pass.request.withSubscriptionKey, pass.expect], ["internet", `${edgeUrl}/ai/healthz`, false, { status: 401 }]);
+    assert.deepEqual([sqli.from, sqli.request.url, sqli.expect], ["internet", `${edgeUrl}/ai/healthz?${SQL_INJECTION_QUERY}`, { status: 403 }]);
+    assert.equal(decodeURIComponent(SQL_INJECTION_QUERY), "id=1' OR '1'='1");
+    const direct = probes.find((p) => p.name === "apim-unreachable-from-internet")!;
+    assert.deepEqual(direct.expect, { unreachable: true });
+    assert.ok(!direct.request.url.startsWith(edgeUrl));
+  });
+
+  it("no edge, no edge probes", () => {
+    const base = { scenario: "internal" as const, gatewayUrl: "https://gw.example", apiBasePath: "ai", backendHost: "b.example", rateLimitCalls: 5 };
+    assert.ok(!probesFor(base).some((p) => p.name.startsWith("edge-")));
+    assert.deepEqual(
+      probesFor({ ...base, edge: { url: "https://edge.example/" } }).filter((p) => p.name.startsWith("edge-")),
+      edgeProbes("https://edge.example", "ai"),
+    );
+  });
+});
