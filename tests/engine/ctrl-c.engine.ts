@@ -1,37 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { PROJECT_DIR } from "../../config/load";
 import { runOperation } from "../../automation/driver/lifecycle/orchestrate";
 import { removeShim } from "../../automation/driver/interrupt/shim";
-import { ENGINE_BIN, listStacks, openWorkspace, PULUMI, recordingContext, type TestProject, testProject } from "./harness";
-import { type CliRun, hasTmux, readSignalLog, Terminal, writeSignalLog } from "./terminal";
+import { driveInTerminal, listStacks, openWorkspace, PULUMI, recordingContext, type TestProject, testProject } from "./harness";
+import { type CliRun, hasTmux } from "./terminal";
 
-const DRIVE = path.join(PROJECT_DIR, "tests", "engine", "drive.ts");
-
-/** Starts tests/engine/drive.ts in a terminal, with the signal log around the real CLI. */
-function drive(project: TestProject, args: string[], extraEnv: Record<string, string> = {}) {
-  const signals = writeSignalLog(project.root, PULUMI);
-  const result = path.join(project.root, `result-${Date.now()}.json`);
-  const env = {
-    ...project.env,
-    ...signals.env,
-    ...extraEnv,
-    PATH: `${signals.binDir}${path.delimiter}${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
-    HOME: process.env.HOME ?? "/root",
-    TERM: "xterm-256color",
-    SCENARIOS_ENGINE_WORKDIR: project.workDir,
-    SCENARIOS_ENGINE_STACKS: project.stacksDir,
-    SCENARIOS_DRIVE_RESULT: result,
-  };
-  const terminal = new Terminal(project.root, [process.execPath, "--import", "tsx", DRIVE, ...args], env, PROJECT_DIR);
-  return {
-    terminal,
-    runs: () => readSignalLog(signals.log),
-    result: () => JSON.parse(fs.readFileSync(result, "utf8")) as { interrupted: boolean; results: { stack?: string; ok: boolean; up?: string; destroy?: string; removed?: boolean; leftovers: string[] }[] },
-  };
-}
+const drive = driveInTerminal;
 
 const running = (runs: CliRun[], command: string) => runs.filter((r) => r.command === command && r.exit === undefined);
 const of = (runs: CliRun[], command: string) => runs.filter((r) => r.command === command);

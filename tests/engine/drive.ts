@@ -6,6 +6,7 @@
  *
  *   node --import tsx tests/engine/drive.ts compare <n>     n ephemeral stacks of `public`, in parallel
  *   node --import tsx tests/engine/drive.ts destroy <stack> destroy and remove a stack
+ *   node --import tsx tests/engine/drive.ts workshop <n>    workshop prepare of `public` for n attendees, one at a time
  *
  * Environment: SCENARIOS_ENGINE_WORKDIR, SCENARIOS_ENGINE_STACKS (the test project), SCENARIOS_ENGINE_FAIL
  * (comma-separated row numbers whose stack fails), SCENARIOS_DRIVE_RESULT (a JSON summary is written there),
@@ -17,11 +18,16 @@ import { firstLine } from "../../automation/shared/text";
 import { CommandFailed, failIfAny, openDriver } from "../../automation/driver/lifecycle/session";
 import { expiresAtFromNow } from "../../automation/driver/stack/workspace";
 import { SIMULATED_PROJECT, simulatedProgram } from "./simulated-cloud";
+import { preparePlan } from "../../automation/driver/workshop/room";
+import { prepareWorkshop } from "../../automation/driver/workshop/workshop";
+import { workshopProgram } from "./workshop-program";
 
 async function main(): Promise<void> {
   const [mode, arg] = process.argv.slice(2);
-  const project = { workDir: process.env.SCENARIOS_ENGINE_WORKDIR!, stacksDir: process.env.SCENARIOS_ENGINE_STACKS!, program: simulatedProgram(), projectName: SIMULATED_PROJECT };
-  const rows = mode === "compare" ? Array.from({ length: Number(arg) }, (_, i) => `row${i + 1}`) : [arg];
+  const program = mode === "workshop" ? workshopProgram(new Set()) : simulatedProgram();
+  const project = { workDir: process.env.SCENARIOS_ENGINE_WORKDIR!, stacksDir: process.env.SCENARIOS_ENGINE_STACKS!, program, projectName: SIMULATED_PROJECT };
+  const attendees = Array.from({ length: Number(arg) }, (_, i) => `a${String(i + 1).padStart(2, "0")}`);
+  const rows = mode === "compare" ? Array.from({ length: Number(arg) }, (_, i) => `row${i + 1}`) : mode === "workshop" ? ["public-shared", ...attendees.map((a) => `public-${a}`)] : [arg];
   const failing = new Set((process.env.SCENARIOS_ENGINE_FAIL ?? "").split(",").filter(Boolean).map((n) => `row${n}`));
   const driver = await openDriver({ needs: ["pulumi", "secrets"], stacks: rows, json: false, saveRuns: false, project });
   const summary: unknown[] = [];
@@ -55,6 +61,11 @@ async function main(): Promise<void> {
         return { ok: report.ok, stack };
       });
       failIfAny(results, "destroy", driver);
+    } else if (mode === "workshop") {
+      const plan = preparePlan("public", attendees, { backendUrl: process.env.PULUMI_BACKEND_URL!, project: SIMULATED_PROJECT, expiresAt: expiresAtFromNow(1) });
+      const results = await prepareWorkshop(driver, plan, { overrides: {}, concurrency: 1 });
+      summary.push(...results.map(({ teardown: _t, ...r }) => r));
+      failIfAny(results, "workshop prepare", driver);
     } else {
       throw new Error(`unknown mode ${mode}`);
     }

@@ -16,6 +16,7 @@ import type { DriverContext, OperationRun } from "../../automation/driver/lifecy
 import type { ProgressEvent } from "../../automation/driver/stack/types";
 import { DriverWorkspace } from "../../automation/driver/stack/workspace";
 import { SIMULATED_PROJECT, simulatedProgram, type SimulatedSettings } from "./simulated-cloud";
+import { readSignalLog, Terminal, writeSignalLog } from "./terminal";
 
 export const ENGINE_DIR = path.join(PROJECT_DIR, ".engine");
 export const ENGINE_BIN = path.join(ENGINE_DIR, "bin");
@@ -114,4 +115,29 @@ export function readStateFiles(stateDir: string): string {
   };
   walk(stateDir);
   return out.join("\n");
+}
+
+const DRIVE = path.join(PROJECT_DIR, "tests", "engine", "drive.ts");
+
+/** Starts tests/engine/drive.ts in a terminal (tmux), with the signal log around the real CLI (the Ctrl-C tests). */
+export function driveInTerminal(project: TestProject, args: string[], extraEnv: Record<string, string> = {}) {
+  const signals = writeSignalLog(project.root, PULUMI);
+  const result = path.join(project.root, `result-${Date.now()}.json`);
+  const env = {
+    ...project.env,
+    ...signals.env,
+    ...extraEnv,
+    PATH: `${signals.binDir}${path.delimiter}${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+    HOME: process.env.HOME ?? "/root",
+    TERM: "xterm-256color",
+    SCENARIOS_ENGINE_WORKDIR: project.workDir,
+    SCENARIOS_ENGINE_STACKS: project.stacksDir,
+    SCENARIOS_DRIVE_RESULT: result,
+  };
+  const terminal = new Terminal(project.root, [process.execPath, "--import", "tsx", DRIVE, ...args], env, PROJECT_DIR);
+  return {
+    terminal,
+    runs: () => readSignalLog(signals.log),
+    result: <R = { stack?: string; ok: boolean; up?: string; destroy?: string; removed?: boolean; leftovers: string[] }>() => JSON.parse(fs.readFileSync(result, "utf8")) as { interrupted: boolean; results: R[] },
+  };
 }

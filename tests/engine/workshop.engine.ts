@@ -1,15 +1,13 @@
 /**
  * `scenarios workshop prepare | status | teardown` on the real engine (issue 17 part 3): the product's driver
  * (openDriver, prepareWorkshop, workshopStatus, teardownWorkshop) over a file backend, with a SIMULATED program
- * that keeps the workshop contract: `workshopRole=shared` exports every SHARED_OUTPUTS output, an attendee stack
- * reads them through a real StackReference named by its `sharedStack` setting and exports the scenario outputs
- * (gatewayUrl, apiBasePath, subscriptionKey, probes). Only the cloud is imitated (tests/engine/simulated-cloud.ts).
+ * that keeps the workshop contract (tests/engine/workshop-program.ts): real stacks, a real StackReference, only
+ * the cloud imitated. The Ctrl-C test runs tests/engine/drive.ts in a terminal, as ctrl-c.engine.ts does.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { type Driver, openDriver } from "../../automation/driver/lifecycle/session";
 import type { ProgressEvent } from "../../automation/driver/stack/types";
 import { expiresAtFromNow } from "../../automation/driver/stack/workspace";
@@ -17,63 +15,10 @@ import { preparePlan } from "../../automation/driver/workshop/room";
 import { isUp } from "../../automation/driver/workshop/status";
 import { checkSharedStack, lockState, prepareWorkshop, teardownWorkshop, workshopStatus } from "../../automation/driver/workshop/workshop";
 import { UsageError } from "../../automation/cli-common";
-import { SHARED_OUTPUTS, sharedSecretProblem } from "../../automation/plan/workshop-contract";
-import { CONFIG_NAMESPACE } from "../../config/load";
-import { ENGINE_BIN, listStacks, type TestProject, testProject } from "./harness";
-import { SIMULATED_PROJECT, SimulatedResource } from "./simulated-cloud";
-
-const sim = (kind: string, value: pulumi.Input<string>, seconds: number) => ({ kind, value, createSeconds: seconds, updateSeconds: seconds, deleteSeconds: 0, failOn: "" });
-
-/** The contract's two roles in one program, as the real index.ts chooses by `workshopRole`. `refuse` names attendees whose update fails. */
-function workshopProgram(refuse: Set<string>): PulumiFn {
-  return async () => {
-    const config = new pulumi.Config(CONFIG_NAMESPACE);
-    const seconds = Number(config.get("createSeconds") ?? "0");
-    const role = config.require("workshopRole");
-    if (role === "shared") {
-      const service = new SimulatedResource("apim-service", sim("service", "developer", seconds));
-      const cluster = new SimulatedResource("aks", sim("cluster", "room", seconds));
-      const values: Record<string, pulumi.Input<string>> = {
-        topology: config.require("scenario"),
-        resourceGroupName: "rg-room",
-        location: "swedencentral",
-        apimServiceName: service.id,
-        apimSku: "Developer",
-        apimGatewayUrl: service.endpoint,
-        apimLoggerId: pulumi.interpolate`${service.id}/loggers/appinsights`,
-        logAnalyticsWorkspaceId: "/subscriptions/simulated/workspaces/law",
-        aksClusterName: cluster.id,
-        aksOidcIssuerUrl: pulumi.interpolate`${cluster.endpoint}/oidc`,
-        ingressClassName: "traefik",
-        clusterIssuerName: "room-ca",
-        backendDomain: "ai.room.internal",
-        appImage: "simulated.azurecr.io/ai-api:1",
-        openAiAccountName: "oai-room",
-        openAiEndpoint: "https://oai-room.openai.azure.com/",
-        modelDeploymentName: "chat",
-        modelSharing: "shared",
-      };
-      // Outputs the contract gains later get a simulated value of their own name.
-      return Object.fromEntries(
-        SHARED_OUTPUTS.map((o) => [o.name, o.secret ? pulumi.secret(pulumi.interpolate`server: ${cluster.endpoint}\ntoken: ${cluster.id}`) : pulumi.output(values[o.name] ?? `simulated-${o.name}`)]),
-      );
-    }
-    assert.equal(role, "attendee");
-    const attendee = config.require("attendee");
-    if (refuse.has(attendee)) throw new Error(`simulated: ${attendee}'s update refused`);
-    const shared = new pulumi.StackReference("shared", { name: config.require("sharedStack") });
-    const api = new SimulatedResource(`${attendee}-api`, sim("api", pulumi.interpolate`${shared.requireOutput("apimServiceName")}/apis/${attendee}`, seconds));
-    new SimulatedResource(`${attendee}-namespace`, sim("namespace", pulumi.interpolate`${shared.requireOutput("aksClusterName")}/namespaces/ai-${attendee}`, seconds));
-    return {
-      scenario: config.require("scenario"),
-      gatewayUrl: shared.requireOutput("apimGatewayUrl"),
-      apiBasePath: attendee,
-      subscriptionKey: pulumi.secret(pulumi.interpolate`key-${api.id}`),
-      kubeconfigReadable: shared.requireOutput("kubeconfig").apply((v: unknown) => sharedSecretProblem("kubeconfig", v) === undefined),
-      probes: [],
-    };
-  };
-}
+import { driveInTerminal, ENGINE_BIN, listStacks, PULUMI, type TestProject, testProject } from "./harness";
+import { hasTmux } from "./terminal";
+import { SIMULATED_PROJECT } from "./simulated-cloud";
+import { workshopProgram } from "./workshop-program";
 
 describe("engine: scenarios workshop prepare / status / teardown (two attendees, a real StackReference, file backend)", function () {
   let project: TestProject;
@@ -178,5 +123,61 @@ describe("engine: scenarios workshop prepare / status / teardown (two attendees,
     assert.ok(a01 < finishedAt("public-a02") && a02 < finishedAt("public-a01"), "the attendees' destroys overlapped");
     assert.deepEqual(listStacks(project), []);
     assert.deepEqual(await teardownWorkshop(driver!, "public", { purge: false, concurrency: 5 }), [], "a second teardown finds nothing");
+  });
+});
+
+describe("engine: Ctrl-C during workshop prepare in a terminal, then prepare again", function () {
+  let project: TestProject;
+  before(function () {
+    if (process.env.SCENARIOS_ENGINE_SKIP) this.skip();
+    if (!hasTmux()) {
+      console.log("    (skipped: no tmux for a pseudo-terminal)");
+      this.skip();
+    }
+    project = testProject({ createSeconds: 3 });
+  });
+  after(() => {
+    if (!project) return;
+    for (const stack of listStacks(project)) execFileSync(PULUMI, ["stack", "rm", "--force", "--yes", "--stack", stack], { cwd: project.workDir, env: { ...process.env, ...project.env }, stdio: "ignore" });
+    project.cleanup();
+  });
+
+  it("the running attendee update is cancelled with one SIGINT, the others never start, exit 130; the same prepare again retries it and finishes the room", async () => {
+    type Row = { stack: string; ok: boolean; status: string; error?: string };
+    const first = driveInTerminal(project, ["workshop", "3"]);
+    try {
+      const ups = () => first.runs().filter((r) => r.command === "up");
+      await first.terminal.waitFor("the first attendee's update", () => ups().length === 2 && ups()[1].exit === undefined, 120_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      first.terminal.ctrlC();
+      const code = await first.terminal.waitFor("the driver to exit", () => first.terminal.exitCode(), 120_000);
+      const screen = first.terminal.screen();
+      assert.equal(code, 130, screen);
+      assert.match(screen, /interrupted: cancelling running operations/);
+      assert.equal(ups().length, 2, "no attendee update started after Ctrl-C");
+      assert.deepEqual(ups()[1].signals, ["SIGINT"], "the running update's CLI got exactly one SIGINT");
+      const rows = Object.fromEntries(first.result<Row>().results.map((r) => [r.stack, r]));
+      assert.equal(rows["public-shared"].status, "up", JSON.stringify(rows));
+      assert.equal(rows["public-a01"].status, "cancelled", JSON.stringify(rows));
+      for (const s of ["public-a02", "public-a03"]) assert.deepEqual([rows[s].status, rows[s].error], ["not started", "interrupted before it started"]);
+    } finally {
+      first.terminal.close();
+    }
+    const again = driveInTerminal(project, ["workshop", "3"]);
+    try {
+      const code = await again.terminal.waitFor("the second prepare to exit", () => again.terminal.exitCode(), 180_000);
+      assert.equal(code, 0, again.terminal.screen());
+      assert.deepEqual(
+        again.result<Row>().results.map((r) => [r.stack, r.status]),
+        [
+          ["public-shared", "left alone"],
+          ["public-a01", "up"],
+          ["public-a02", "up"],
+          ["public-a03", "up"],
+        ],
+      );
+    } finally {
+      again.terminal.close();
+    }
   });
 });

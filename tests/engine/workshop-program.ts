@@ -1,0 +1,65 @@
+/**
+ * A SIMULATED program that keeps the workshop contract (docs/workshop.md), for the engine tests of
+ * `scenarios workshop`: `workshopRole=shared` exports every SHARED_OUTPUTS output, an attendee stack reads them
+ * through a real StackReference named by its `sharedStack` setting and exports the scenario outputs (gatewayUrl,
+ * apiBasePath, subscriptionKey, probes). Its resources are the simulated cloud's (simulated-cloud.ts).
+ */
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { SHARED_OUTPUTS, sharedSecretProblem } from "../../automation/plan/workshop-contract";
+import { CONFIG_NAMESPACE } from "../../config/load";
+import { SimulatedResource } from "./simulated-cloud";
+
+const sim = (kind: string, value: pulumi.Input<string>, seconds: number) => ({ kind, value, createSeconds: seconds, updateSeconds: seconds, deleteSeconds: 0, failOn: "" });
+
+/** The contract's two roles in one program, as the real index.ts chooses by `workshopRole`. `refuse` names attendees whose update fails. */
+export function workshopProgram(refuse: Set<string>): PulumiFn {
+  return async () => {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const seconds = Number(config.get("createSeconds") ?? "0");
+    const role = config.require("workshopRole");
+    if (role === "shared") {
+      const service = new SimulatedResource("apim-service", sim("service", "developer", seconds));
+      const cluster = new SimulatedResource("aks", sim("cluster", "room", seconds));
+      const values: Record<string, pulumi.Input<string>> = {
+        topology: config.require("scenario"),
+        resourceGroupName: "rg-room",
+        location: "swedencentral",
+        apimServiceName: service.id,
+        apimSku: "Developer",
+        apimGatewayUrl: service.endpoint,
+        apimLoggerId: pulumi.interpolate`${service.id}/loggers/appinsights`,
+        logAnalyticsWorkspaceId: "/subscriptions/simulated/workspaces/law",
+        aksClusterName: cluster.id,
+        aksOidcIssuerUrl: pulumi.interpolate`${cluster.endpoint}/oidc`,
+        ingressClassName: "traefik",
+        clusterIssuerName: "room-ca",
+        backendDomain: "ai.room.internal",
+        appImage: "simulated.azurecr.io/ai-api:1",
+        openAiAccountName: "oai-room",
+        openAiEndpoint: "https://oai-room.openai.azure.com/",
+        modelDeploymentName: "chat",
+        modelSharing: "shared",
+      };
+      // Outputs the contract gains later get a simulated value of their own name.
+      return Object.fromEntries(
+        SHARED_OUTPUTS.map((o) => [o.name, o.secret ? pulumi.secret(pulumi.interpolate`server: ${cluster.endpoint}\ntoken: ${cluster.id}`) : pulumi.output(values[o.name] ?? `simulated-${o.name}`)]),
+      );
+    }
+    assert.equal(role, "attendee");
+    const attendee = config.require("attendee");
+    if (refuse.has(attendee)) throw new Error(`simulated: ${attendee}'s update refused`);
+    const shared = new pulumi.StackReference("shared", { name: config.require("sharedStack") });
+    const api = new SimulatedResource(`${attendee}-api`, sim("api", pulumi.interpolate`${shared.requireOutput("apimServiceName")}/apis/${attendee}`, seconds));
+    new SimulatedResource(`${attendee}-namespace`, sim("namespace", pulumi.interpolate`${shared.requireOutput("aksClusterName")}/namespaces/ai-${attendee}`, seconds));
+    return {
+      scenario: config.require("scenario"),
+      gatewayUrl: shared.requireOutput("apimGatewayUrl"),
+      apiBasePath: attendee,
+      subscriptionKey: pulumi.secret(pulumi.interpolate`key-${api.id}`),
+      kubeconfigReadable: shared.requireOutput("kubeconfig").apply((v: unknown) => sharedSecretProblem("kubeconfig", v) === undefined),
+      probes: [],
+    };
+  };
+}
