@@ -8,7 +8,7 @@ import * as dns from "@pulumi/azure-native/dns";
 import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as k8s from "@pulumi/kubernetes";
 import { SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem } from "../automation/plan/workshop-contract";
-import { apimTrustsPrivateCa } from "../config/certificates";
+import { apimTrustsPrivateCa, certificatePath } from "../config/certificates";
 import { plannedIngressIp, publicIpFqdn, standardTags } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
 import type { ApimSku, ScenarioConfig } from "../config/schema";
@@ -208,6 +208,7 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
 
   const host = hostRecord(config, traits.publicIngress, attendee, text("backendDomain"), text("ingressTarget"), resourceGroupName, root, stack);
   const credential = backendCredential({ traits, root });
+  const privateCa = certificatePath(config, traits).path !== "letsencrypt";
   const apis = new GatewayApis(
     "gateway-apis",
     {
@@ -216,6 +217,8 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
       sku,
       policies: gatewayPolicySettings(config, credential ? `${attendee}-ingress-password` : undefined),
       aiApiBackendUrl: pulumi.interpolate`https://${host}`,
+      // As in the whole scenario (assembleScenario): where the tier cannot trust the private CA, the name only.
+      aiApiBackendTls: privateCa && !apimTrustsPrivateCa(sku) ? { validateCertificateChain: false, validateCertificateName: true } : undefined,
       openAiEndpoint: text("openAiEndpoint"),
       backendPassword: credential?.result,
       attendee,

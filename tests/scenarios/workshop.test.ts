@@ -10,6 +10,7 @@ import { evaluateProgram, type ProgramOutput, type RegisteredResource } from "..
 import { SHARED_OUTPUTS, sharedOutputProblems } from "../../automation/plan/workshop-contract";
 import { clusterFromId } from "../../automation/driver/verify/incluster";
 import { workshopSides } from "../../automation/plan/workshop";
+import { apimTrustsPrivateCa, certificatePath } from "../../config/certificates";
 import { CONFIG_NAMESPACE } from "../../config/load";
 import { SCENARIO_TRAITS } from "../../config/defaults";
 import type { ScenarioName } from "../../config/schema";
@@ -166,6 +167,17 @@ describe("workshop mode (shared and attendee stacks)", () => {
           ].sort(),
         );
         assert.equal(assignments.length, 3);
+      });
+
+      it("where the tier cannot trust the shared private CA (v2), the attendee's AI API calls through its own backend entity that checks the name", async () => {
+        const e = await attendee(s, "a01");
+        const config = requireConfig(s, offlineSettings(s, attendeeSettings(s, "a01")));
+        const nameOnly = certificatePath(config, SCENARIO_TRAITS[s]).path !== "letsencrypt" && !apimTrustsPrivateCa(config.apimSku);
+        const backends = ofType(e, "azure-native:apimanagement:Backend");
+        assert.deepEqual(
+          backends.map((b) => [b.inputs.backendId, b.inputs.tls]),
+          nameOnly ? [["a01-ai-api-backend", { validateCertificateChain: false, validateCertificateName: true }]] : [],
+        );
       });
 
       it("verify finds the shared cluster for the attendee's in-VNet probes from the attendee's outputs", async () => {
