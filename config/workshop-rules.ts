@@ -23,6 +23,11 @@ export function workshopProblems(c: ScenarioConfig, traits: ScenarioTraits): Pro
   if (traits.publicIngress && !c.ingressDomain) {
     problems.push({ key: "ingressDomain", value: c.ingressDomain, message: "workshop mode with a public ingress needs an Azure DNS zone of yours: each attendee's host is <attendee>.<label>.<zone>" });
   }
+  // Built in the whole scenario only (scenarios/foundation.ts): neither half would build them, so refuse them.
+  if (c.edge !== "none") problems.push({ key: "edge", value: c.edge, message: "not available in workshop mode: set edge=none" });
+  if (c.apimClientCertificates) {
+    problems.push({ key: "apimClientCertificates", value: c.apimClientCertificates, message: "not available in workshop mode: the attendees' APIs would not check client certificates" });
+  }
   if (c.openAiSecondaryLocation) {
     problems.push({ key: "openAiSecondaryLocation", value: c.openAiSecondaryLocation, message: "not available in workshop mode: attendees use the shared account only" });
   }
