@@ -272,7 +272,9 @@ export async function teardownWorkshop(driver: Driver, scenario: ScenarioName, o
       const attendee = attendeeOfStack(scenario, stack);
       let r: StackResult;
       try {
-        r = await limit(() => destroy(stack, attendee));
+        // A first Ctrl-C lets the teardowns that run finish (teardown's own rule) and starts no more.
+        r = await limit(async () => (driver.interrupt.interrupted ? { ok: false, stack, attendee, status: "not started", error: "interrupted before it started" } : destroy(stack, attendee)));
+        if (r.status === "not started") emitFinished(ctx, stack, false, r.error!);
       } catch (e) {
         r = { ok: false, stack, attendee, status: "failed", error: errorText(e) };
         emitFinished(ctx, stack, false, firstLine(r.error!));
