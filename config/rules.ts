@@ -265,6 +265,26 @@ function clientCertificateRules(c: ScenarioConfig): Problem[] {
 }
 
 /**
+ * An inbound private endpoint for the gateway needs APIM outside the VNet on a tier that takes one: Microsoft
+ * lists Developer, Basic, Standard, Standard v2, Premium and Premium v2, and not an instance injected into a VNet
+ * ("In the classic API Management tiers, private endpoints aren't supported for instances injected in an
+ * internal or external virtual network"). Here it is the integrated scenario's option.
+ * https://learn.microsoft.com/azure/api-management/private-endpoint
+ */
+function privateGatewayRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
+  if (!c.integratedPrivateGateway || traits.vnetMode === "Integration") return [];
+  return [
+    {
+      key: "integratedPrivateGateway",
+      value: c.integratedPrivateGateway,
+      message: `only the integrated scenario (outbound VNet integration) adds a private endpoint for the gateway; scenario "${c.scenario}" ${
+        traits.vnetMode === "None" ? "has no private endpoints' subnet for it" : "injects APIM into the VNet, where private endpoints are not supported"
+      } (https://learn.microsoft.com/azure/api-management/private-endpoint): remove it`,
+    },
+  ];
+}
+
+/**
  * The shared ranges become Azure OpenAI IP rules (components/AiModel.ts), and an account takes at most 100:
  * count them as the account will receive them (merged, /31 split) and refuse the list before anything is created.
  */
@@ -397,6 +417,7 @@ export function crossFieldProblems(c: ScenarioConfig, today: string = todayUtc()
     ...securityRules(c),
     ...allowListRules(c, traits),
     ...callerRangeRules(c),
+    ...privateGatewayRules(c, traits),
     ...clientCertificateRules(c),
     ...openAiIpRuleLimit(c),
     ...openAiRegionRules(c, traits),

@@ -125,6 +125,11 @@ export const configSchema = z
      */
     apimAllowedCallerRanges: z.array(cidr).min(1).max(1000).optional(),
     /**
+     * `integrated` only: an inbound private endpoint for the gateway (sub-resource Gateway) in the private
+     * endpoints' subnet, with the privatelink.azure-api.net zone that names it inside the VNet. Unset, false.
+     */
+    integratedPrivateGateway: bool.optional(),
+    /**
      * Callers must present a client certificate from a CA the stack creates (components/ClientCertificates.ts):
      * the product's inbound policy runs validate-client-certificate and refuses others with 401. Unset or false,
      * none is asked for. `verify` presents the certificate the stack issues (stack outputs clientCertificatePem

@@ -6,8 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { plannedIngressIp } from "../config/naming";
 import type { ScenarioConfig } from "../config/schema";
+import * as network from "@pulumi/azure-native/network";
+import type { ApiGateway } from "../components/ApiGateway";
 import { apimPrivateDnsZones, PrivateDns, type PrivateDnsZoneSpec } from "../components/PrivateDns";
-import { assembleScenario, buildFoundation, publicBackendHost, type ScenarioOutputs } from "./foundation";
+import { assembleScenario, buildFoundation, type Foundation, publicBackendHost, type ScenarioOutputs } from "./foundation";
 import { gatewayReach, type ScenarioDefinition } from "./traits";
 
 export function buildFromDefinition(definition: ScenarioDefinition, config: ScenarioConfig, stack: string): ScenarioOutputs {
@@ -22,7 +24,8 @@ export function buildFromDefinition(definition: ScenarioDefinition, config: Scen
 
   if (gatewayReach(f.traits) === "internet") {
     const dns = privateDns([backendZoneSpec]);
-    return assembleScenario(f, dns.fqdns.backend);
+    const privateGateway = config.integratedPrivateGateway ? (gateway: ApiGateway) => gatewayPrivateEndpoint(f, gateway) : undefined;
+    return assembleScenario(f, dns.fqdns.backend, privateGateway);
   }
   // Internal mode: the gateway's private address is known once APIM exists, and the same zones name it.
   return assembleScenario(f, pulumi.interpolate`ai.${backendZone}`, (gateway) => {
@@ -30,4 +33,42 @@ export function buildFromDefinition(definition: ScenarioDefinition, config: Scen
     const apimIp = gateway.privateIpAddresses.apply((a) => a[0]);
     privateDns([backendZoneSpec, ...apimPrivateDnsZones(gatewayHost, apimIp)]);
   });
+}
+
+/** The zone of APIM's gateway private endpoints. https://learn.microsoft.com/azure/private-link/private-endpoint-dns */
+export const APIM_PRIVATE_LINK_ZONE = "privatelink.azure-api.net";
+
+/**
+ * `integratedPrivateGateway`: an inbound private endpoint for the gateway (sub-resource `Gateway`, the only one
+ * that takes inbound private links) in the private endpoints' subnet, and the privatelink.azure-api.net zone,
+ * linked to the VNet, where its zone group writes the gateway's record: inside the VNet
+ * `<service>.azure-api.net` then resolves to the endpoint. Public access stays on: it can be disabled only once
+ * a private endpoint exists, not when the service is created, so that is a second update.
+ * https://learn.microsoft.com/azure/api-management/private-endpoint
+ * https://learn.microsoft.com/azure/private-link/private-endpoint-dns
+ */
+export function gatewayPrivateEndpoint(f: Foundation, gateway: ApiGateway): void {
+  const opts = { parent: f.root };
+  const dns = new PrivateDns(
+    "gateway-private-link-dns",
+    { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.resourceId, zones: [{ key: "apim", zoneName: APIM_PRIVATE_LINK_ZONE, records: [] }] },
+    opts,
+  );
+  const pe = new network.PrivateEndpoint(
+    "gateway-pe",
+    {
+      resourceGroupName: f.resourceGroupName,
+      location: f.config.location,
+      tags: f.tags,
+      privateEndpointName: pulumi.interpolate`pe-${gateway.resourceName}`,
+      subnet: { id: f.network.privateEndpointSubnetId! },
+      privateLinkServiceConnections: [{ name: "gateway", privateLinkServiceId: gateway.resourceId, groupIds: ["Gateway"] }],
+    },
+    opts,
+  );
+  new network.PrivateDnsZoneGroup(
+    "gateway-pe-dns",
+    { resourceGroupName: f.resourceGroupName, privateEndpointName: pe.name, privateDnsZoneGroupName: "default", privateDnsZoneConfigs: [{ name: "apim", privateDnsZoneId: dns.zoneIds.apim }] },
+    opts,
+  );
 }

@@ -4,6 +4,7 @@
  * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
  */
 import assert from "node:assert/strict";
+import { evaluateScenario } from "../../automation/evaluate";
 import { analyzeScenario } from "../../automation/plan/analysis";
 import { defaultsFor } from "../../config/defaults";
 import { plannedIngressIp } from "../../config/naming";
@@ -12,6 +13,7 @@ import { certificatePath, certificateProblems } from "../../config/certificates"
 import { apiGatewayArgsProblems, vnetProperties } from "../../components/ApiGateway";
 import { APIM_INTEGRATION_DELEGATION, apimNsgRules, nsgVerdict } from "../../components/Network";
 import { runPolicies } from "../../policy/run";
+import { APIM_PRIVATE_LINK_ZONE } from "../../scenarios/build";
 import { findScenario } from "../../scenarios/catalog";
 import type { Probe } from "../../scenarios/probes";
 import { apimInjected, gatewayReach, modelReachedPrivately, traitProblems } from "../../scenarios/traits";
@@ -184,6 +186,34 @@ describe("integrated: Standard v2 with outbound VNet integration (issue 20 part 
     const report = runPolicies(e);
     assert.deepEqual(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policy}: ${v.message}`), []);
     assert.ok(!report.results.some((r) => r.notApplicable.some((why) => /unknown scenario/.test(why))), "the pack knows the scenario");
+  });
+
+  it("integratedPrivateGateway: a private endpoint for the gateway (Gateway) in the endpoints' subnet, named by privatelink.azure-api.net in the VNet", async () => {
+    await evaluated("integrated");
+    const e = await evaluateScenario("integrated", { overrides: { integratedPrivateGateway: "true" }, stack: "integrated-private-gateway" });
+    const apim = one(e, T.apim);
+    const pe = one(e, K.privateEndpoint, (p) => p.name === "gateway-pe");
+    const connection = (pe.inputs.privateLinkServiceConnections as { privateLinkServiceId: string; groupIds: string[] }[])[0];
+    assert.deepEqual(connection.groupIds, ["Gateway"]);
+    assert.equal(connection.privateLinkServiceId, apim.id);
+    assert.equal((pe.inputs.subnet as { id: string }).id, subnetNamed(e, "snet-pe").id);
+    const zone = one(e, T.zone, (z) => z.inputs.privateZoneName === APIM_PRIVATE_LINK_ZONE);
+    assert.equal(ofType(e, T.link).filter((l) => l.inputs.privateZoneName === APIM_PRIVATE_LINK_ZONE).length, 1, "linked to the VNet");
+    const group = one(e, "azure-native:network:PrivateDnsZoneGroup", (g) => g.inputs.privateEndpointName === pe.inputs.privateEndpointName);
+    assert.deepEqual(group.inputs.privateDnsZoneConfigs, [{ name: "apim", privateDnsZoneId: zone.id }]);
+    // Azure refuses publicNetworkAccess Disabled when the service is created: the gateway stays public.
+    assert.notEqual(apim.inputs.publicNetworkAccess, "Disabled");
+    // Without the setting: no such endpoint.
+    assert.equal(ofType(await evaluated("integrated"), K.privateEndpoint).filter((p) => p.name === "gateway-pe").length, 0);
+  });
+
+  it("refuses integratedPrivateGateway outside integrated, naming the source", () => {
+    for (const scenario of ["public", "external", "internal", "consumption"] as const) {
+      const found = crossFieldProblems({ ...defaultsFor(scenario), integratedPrivateGateway: true }).filter((p) => p.key === "integratedPrivateGateway");
+      assert.equal(found.length, 1, scenario);
+      assert.match(found[0].message, /only the integrated scenario .* \(https:\/\/learn\.microsoft\.com\/azure\/api-management\/private-endpoint\)/);
+    }
+    assert.deepEqual(crossFieldProblems({ ...defaultsFor("integrated"), integratedPrivateGateway: true }), []);
   });
 
   it("refuses other tiers and a subnet smaller than /27, naming the source", () => {
