@@ -157,6 +157,10 @@ export function propertiesTheTierLacks(sku: ApimSku, requestsClientCertificates 
   const portals = portalSettings(sku, false);
   if (portals.developerPortalStatus === undefined) lacks.push("developerPortalStatus");
   if (portals.legacyPortalStatus === undefined) lacks.push("legacyPortalStatus");
+  // The SDK's `natGatewayState ?? "Disabled"`: a v2 service reports "natGatewayState": "Unsupported" (the REST
+  // spec's recorded StandardV2 create, ApiManagement.Management/examples/2024-10-01-preview/
+  // ApiManagementCreateServiceSkuv2Service.json), so the v2 tiers are not sent a NAT gateway setting at all.
+  if (sku === "BasicV2" || sku === "StandardV2") lacks.push("natGatewayState");
   return lacks;
 }
 

@@ -55,7 +55,7 @@ describe("scenarios: APIM service request (issue 12 items 1 and 9)", () => {
   it("the pure rules behind it", () => {
     assert.deepEqual(propertiesTheTierLacks("Developer"), ["enableClientCertificate"]);
     assert.deepEqual(propertiesTheTierLacks("Consumption"), ["developerPortalStatus", "legacyPortalStatus"]);
-    assert.deepEqual(propertiesTheTierLacks("BasicV2"), ["enableClientCertificate", "legacyPortalStatus"]);
+    assert.deepEqual(propertiesTheTierLacks("BasicV2"), ["enableClientCertificate", "legacyPortalStatus", "natGatewayState"]);
     assert.deepEqual(portalSettings("Premium", false), { developerPortalStatus: "Disabled", legacyPortalStatus: "Disabled" });
     assert.deepEqual(portalSettings("Consumption", true), {});
   });

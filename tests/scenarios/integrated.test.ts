@@ -4,6 +4,7 @@
  * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { evaluateScenario } from "../../automation/evaluate";
 import { analyzeScenario } from "../../automation/plan/analysis";
 import { defaultsFor } from "../../config/defaults";
@@ -72,7 +73,11 @@ describe("integrated: Standard v2 with outbound VNet integration (issue 20 part 
     assert.equal(apim.inputs.publicIpAddressId, undefined);
     assert.equal(ofType(e, T.pip).filter((p) => /^pip-apim/.test(String(p.inputs.publicIpAddressName))).length, 0, "no APIM public IP");
     // What Standard v2 does not take: the client-certificate flag, the legacy portal, TLS custom properties, CA certificates.
-    for (const key of ["enableClientCertificate", "legacyPortalStatus", "customProperties", "certificates"]) assert.equal(apim.inputs[key], undefined, key);
+    for (const key of ["enableClientCertificate", "legacyPortalStatus", "customProperties", "certificates", "natGatewayState"]) assert.equal(apim.inputs[key], undefined, key);
+    // azure-native answered StandardV2 with OperationSupportedInSkuForApiVersions while it sent 2022-09-01-preview
+    // (pulumi/pulumi-azure-native#4510); 2024-05-01 became the default with #4574. The SDK in use says which it sends.
+    const sdk = fs.readFileSync(require.resolve("@pulumi/azure-native/apimanagement/apiManagementService.d.ts"), "utf8");
+    assert.match(sdk, /Uses Azure REST API version (2024-05-01|2024-(0[6-9]|1\d)-\d\d|202[5-9]-\d\d-\d\d)/);
     assert.equal(analyzeScenario("integrated", e.resources).apimVnetMode, "Integration");
   });
 
