@@ -34,8 +34,8 @@ export const APIM_STATUS_PATH = "/status-0123456789abcdef";
 export const EDGE_TLS_POLICY = { policyType: "Predefined", policyName: "AppGwSslPolicy20220101" } as const;
 
 /**
- * Microsoft's Default Rule Set 2.1, the recommended managed rule set for Application Gateway's WAF (it includes
- * the OWASP Core Rule Set 3.2's rules with Microsoft's own). https://learn.microsoft.com/azure/web-application-firewall/ag/application-gateway-crs-rulegroups-rules
+ * Microsoft's Default Rule Set 2.1: the OWASP Core Rule Set's rules with Microsoft's own, scored by anomaly (a
+ * critical match, 5, blocks in Prevention mode). https://learn.microsoft.com/azure/web-application-firewall/ag/application-gateway-crs-rulegroups-rules
  */
 export const EDGE_MANAGED_RULE_SET = { ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.1" } as const;
 
@@ -215,8 +215,9 @@ export class AppGateway extends pulumi.ComponentResource {
             match: { statusCodes: ["200-399"] },
           },
         ],
-        // `priority` is required on every rule of a v2 gateway from API version 2021-08-01.
-        // https://learn.microsoft.com/azure/application-gateway/configuration-request-routing-rules#priority
+        // `priority` is required on every rule from network API version 2021-08-01 on (azure-native 3.x sends
+        // 2024-05-01): "As of Azure Network API version 2021-08-01 priority is now mandatory"
+        // (hashicorp/terraform-provider-azurerm#16849).
         requestRoutingRules: [
           {
             name: PART.rule,
@@ -233,7 +234,7 @@ export class AppGateway extends pulumi.ComponentResource {
         // WAF SKU"). https://learn.microsoft.com/azure/application-gateway/proxy-buffers
         globalConfiguration: { ...EDGE_BUFFERING },
       },
-      // Creating or updating a v2 gateway takes minutes; Microsoft quotes under 7 minutes for creation.
+      // Creating or updating a v2 gateway takes minutes (data/estimates.json); the timeouts leave room for slow regions.
       { parent: this, customTimeouts: { create: "40m", update: "40m", delete: "40m" } },
     );
     if (args.diagnostics) addDiagnostics(name, gateway.id, args.diagnostics, { parent: this });

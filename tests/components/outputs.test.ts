@@ -38,6 +38,7 @@ const AZURE_MAIN_RESOURCE: Record<string, string> = {
   AksCluster: "azure-native:containerservice:ManagedCluster",
   AiModel: "azure-native:cognitiveservices:Account",
   Network: "azure-native:network:VirtualNetwork",
+  AppGateway: "azure-native:network:ApplicationGateway",
   Observability: "azure-native:operationalinsights:Workspace",
   AppImage: "azure-native:containerregistry:Registry",
 };
@@ -62,6 +63,8 @@ describe("components: one interface", () => {
       for (const scenario of SCENARIO_NAMES) graphs.push(await evaluateScenario(scenario, { stack: `${scenario}-outputs` }));
       // The model pool exists only with a secondary account.
       graphs.push(await evaluateScenario("public", { stack: "public-outputs-pool", overrides: { openAiSecondaryLocation: "francecentral" } }));
+      // The edge exists only with edge=appgw-waf.
+      graphs.push(await evaluateScenario("internal", { stack: "internal-outputs-edge", overrides: { edge: "appgw-waf" } }));
     } finally {
       proto.registerOutputs = original;
     }

@@ -85,6 +85,15 @@ const allowListOnEntryPoint = (e: ScenarioEvaluation) => {
   });
 };
 
+/** An Application Gateway WAF_v2 with a WAF policy in the given mode, as components/AppGateway.ts declares them. */
+function addEdge(e: ScenarioEvaluation, mode: "Detection" | "Prevention"): void {
+  const waf = add(e, "azure-native:network:WebApplicationFirewallPolicy", "edge-waf", {
+    policySettings: { state: "Enabled", mode, requestBodyCheck: true },
+    managedRules: { managedRuleSets: [{ ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.1" }] },
+  });
+  add(e, "azure-native:network:ApplicationGateway", "edge", { sku: { name: "WAF_v2", tier: "WAF_v2" }, firewallPolicy: { id: waf.id } }, { dependencies: [waf.urn] });
+}
+
 interface Case {
   name: string;
   scenario: ScenarioName;
@@ -786,9 +795,28 @@ const fires: Case[] = [
     expect: [/public with no authorized IP ranges.*aksApiAuthorizedRanges/],
     on: "azure-native:containerservice:ManagedCluster",
   },
+  {
+    name: "a WAF policy in front of APIM that only logs (Detection mode)",
+    scenario: "internal",
+    policy: "edge-waf-prevention",
+    mutate: (e) => addEdge(e, "Detection"),
+    expect: [/Detection mode, which logs attacks and lets them through/],
+    on: "azure-native:network:WebApplicationFirewallPolicy",
+  },
+  {
+    name: "Internal mode without an edge: only callers in the VNet reach APIM",
+    scenario: "internal",
+    policy: "internal-apim-edge",
+    mutate: () => undefined,
+    expect: [/Internal mode with no edge.*edge=appgw-waf/],
+    on: "azure-native:apimanagement:ApiManagementService",
+    baseline: true,
+  },
 ];
 
 const passes: Omit<Case, "expect" | "on" | "count" | "baseline">[] = [
+  { name: "an Application Gateway with a WAF policy in Prevention mode", scenario: "internal", policy: "edge-waf-prevention", mutate: (e) => addEdge(e, "Prevention") },
+  { name: "Internal mode with an edge in front", scenario: "internal", policy: "internal-apim-edge", mutate: (e) => addEdge(e, "Prevention") },
   { name: "Consumption is sent enableClientCertificate: false", scenario: "consumption", policy: "apim-client-certificate-flag", mutate: () => undefined },
   {
     name: "an Azure OpenAI account with public access disabled needs no firewall rules",
