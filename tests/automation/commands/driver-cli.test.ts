@@ -138,7 +138,7 @@ describe("scenarios driver commands: command line and preflight", function () {
   it("an unknown scenario is a usage error before any preflight", () => {
     const r = run(["up", "publik"], cleanEnv(emptyBin));
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), 'unknown scenario "publik"; choose from public, external, internal, consumption or --all');
+    assert.equal(r.stderr.trim(), 'unknown scenario "publik"; choose from public, external, internal, consumption, integrated or --all');
   });
 
   it("invalid configuration: exit 2, one line per problem naming key, value and what is allowed, before preflight", () => {
