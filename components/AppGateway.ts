@@ -66,6 +66,8 @@ export interface AppGatewayArgs extends AzureScopeArgs {
   subnetId: pulumi.Input<string>;
   /** APIM's gateway host name (`<service>.azure-api.net`): backend address, Host header and probe host. */
   backendHost: pulumi.Input<string>;
+  /** What makes `backendHost` resolve inside the VNet (its private DNS zones): the gateway is created after it. */
+  backendDns?: pulumi.Input<pulumi.Resource>[];
   /** Common name of the private CA that signs the listener's certificate. */
   caCommonName: string;
   diagnostics?: DiagnosticsArgs;
@@ -235,7 +237,7 @@ export class AppGateway extends pulumi.ComponentResource {
         globalConfiguration: { ...EDGE_BUFFERING },
       },
       // Creating or updating a v2 gateway takes minutes (data/estimates.json); the timeouts leave room for slow regions.
-      { parent: this, customTimeouts: { create: "40m", update: "40m", delete: "40m" } },
+      { parent: this, dependsOn: args.backendDns ?? [], customTimeouts: { create: "40m", update: "40m", delete: "40m" } },
     );
     if (args.diagnostics) addDiagnostics(name, gateway.id, args.diagnostics, { parent: this });
 

@@ -31,7 +31,7 @@ export function buildFromDefinition(definition: ScenarioDefinition, config: Scen
   return assembleScenario(f, pulumi.interpolate`ai.${backendZone}`, (gateway) => {
     const gatewayHost = gateway.gatewayUrl.apply((u) => new URL(u).hostname);
     const apimIp = gateway.privateIpAddresses.apply((a) => a[0]);
-    privateDns([backendZoneSpec, ...apimPrivateDnsZones(gatewayHost, apimIp)]);
+    return privateDns([backendZoneSpec, ...apimPrivateDnsZones(gatewayHost, apimIp)]);
   });
 }
 

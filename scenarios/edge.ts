@@ -32,8 +32,13 @@ export function edgeNames(apimName: string, location: string): { gateway: string
   return { gateway: `agw-${base}`, wafPolicy: `waf${base.replace(/-/g, "")}`, publicIp: `pip-agw-${base}`, dnsLabel, host: publicIpFqdn(dnsLabel, location) };
 }
 
-/** The edge in front of APIM, when the setting asks for one. */
-export function buildEdge(f: Foundation, gateway: ApiGateway): AppGateway | undefined {
+/**
+ * The edge in front of APIM, when the setting asks for one. It waits for `gatewayDns` (the private zones that name
+ * APIM's gateway in the VNet): a backend FQDN that resolves inside the VNet is reached from the gateway's private
+ * addresses, one that resolves only publicly through its public frontend.
+ * https://learn.microsoft.com/azure/application-gateway/how-application-gateway-works
+ */
+export function buildEdge(f: Foundation, gateway: ApiGateway, gatewayDns: pulumi.Resource[] = []): AppGateway | undefined {
   const { config } = f;
   if (!hasEdge(config) || !f.network.edgeSubnetId) return undefined;
   const names = pulumi.all([f.names, pulumi.output(config.location)]).apply(([n, location]) => edgeNames(n.apim, location));
@@ -52,6 +57,7 @@ export function buildEdge(f: Foundation, gateway: ApiGateway): AppGateway | unde
       backendHost: gateway.gatewayUrl.apply((u) => new URL(u).hostname),
       caCommonName: `${config.namePrefix} ${config.scenario} edge CA`,
       diagnostics: f.observability.diagnostics,
+      backendDns: gatewayDns,
     },
     { parent: f.root },
   );

@@ -484,9 +484,10 @@ export function buildGateway(f: Foundation, options: GatewayOptions): ApiGateway
 /**
  * Everything after the scenario's own network decisions: the Kubernetes platform, APIM (trusting the
  * ingress's private CA where there is one, holding the ingress credential where one is needed), the AI API
- * workload on `backendHost`, and the stack outputs. `withGateway` adds what depends on APIM (private DNS).
+ * workload on `backendHost`, and the stack outputs. `withGateway` adds what depends on APIM (private DNS), and
+ * returns what names the gateway inside the VNet, if anything: the edge waits for it.
  */
-export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string>, withGateway?: (gateway: ApiGateway) => void): ScenarioOutputs {
+export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string>, withGateway?: (gateway: ApiGateway) => pulumi.Resource | void): ScenarioOutputs {
   const platform = buildKubernetesPlatform(f);
   const credential = backendCredential(f);
   const ca = platform.certManager.caCertificatePem;
@@ -499,8 +500,8 @@ export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string
     aiApiBackendTls: ca && !trustsCa ? { validateCertificateChain: false, validateCertificateName: true } : undefined,
     backendPassword: credential?.result,
   });
-  withGateway?.(gateway);
-  const edge = buildEdge(f, gateway);
+  const gatewayDns = withGateway?.(gateway);
+  const edge = buildEdge(f, gateway, gatewayDns ? [gatewayDns] : []);
   buildBackend(f, platform, gateway, backendHost, credential);
   return scenarioOutputs(f, gateway, backendHost, edge);
 }

@@ -104,6 +104,14 @@ describe("AppGateway: WAF_v2 in front of Internal APIM, on the real graph (issue
     assert.deepEqual(gw().globalConfiguration, EDGE_BUFFERING);
   });
 
+  it("is created after the private zone that resolves APIM's gateway host inside the VNet", () => {
+    const host = new URL(String(one(e, T.apim).outputs.gatewayUrl)).hostname;
+    const zone = one(e, "azure-native:privatedns:PrivateZone", (r) => r.inputs.privateZoneName === host);
+    const dnsComponent = e.resources.find((r) => r.urn === zone.parent)!;
+    const deps = one(e, T.gateway).dependencies;
+    assert.ok(deps.includes(dnsComponent.urn) || deps.includes(zone.urn), `gateway waits for ${dnsComponent.urn}: ${deps.join(", ")}`);
+  });
+
   it("sends its logs and metrics to Log Analytics like the other components", () => {
     const gateway = one(e, T.gateway);
     assert.ok(ofType(e, T.diag).some((d) => d.inputs.resourceUri === gateway.id), "a diagnostic setting on the gateway");
