@@ -162,6 +162,10 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
   endpoint("  AI API ingress", "ingress");
   endpoint("  AKS API server", "aksApi");
   endpoint("  Azure OpenAI", "openAi");
+  row("  edge (WAF)", (r) => {
+    const e = r.analysis.endpoints.edge;
+    return e ? { text: e.summary, tone: /WAF Prevention/.test(e.summary) ? "warn" : "bad", detail: e.detail } : { text: "none", tone: "muted", detail: "no Application Gateway in front of APIM" };
+  });
 
   const hops = results[0]?.analysis.hops.map((h) => h.id) ?? [];
   for (const id of hops) {

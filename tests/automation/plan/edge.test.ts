@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { evaluateScenario } from "../../../automation/evaluate";
 import { analyzeScenario, type Protection } from "../../../automation/plan/analysis";
+import { comparisonRows } from "../../../automation/plan/model";
+import { planScenarios } from "../../../automation/plan/run";
 import { topologySvg } from "../../../automation/plan/svg";
 import { SCENARIO_NAMES, type ScenarioName } from "../../../config/schema";
 import { evaluated } from "../../scenarios/helpers";
@@ -57,6 +59,22 @@ describe("plan: internet entry and the WAF hop", () => {
     const without = topologySvg({ scenario: "internal", analysis: analyzeScenario("internal", plain.resources), resources: plain.resources });
     assert.doesNotMatch(without, /edge-node/);
     assert.match(without, />Caller in the VNet</);
+  });
+
+  it("the comparison table says, for every scenario, how the internet gets in and whether an edge faces it", async function () {
+    this.timeout(120_000);
+    const plain = await planScenarios(SCENARIO_NAMES);
+    const [edge] = await planScenarios(["internal"], { edge: "appgw-waf" });
+    const rows = comparisonRows([...plain, edge]);
+    const cells = (label: string) => rows.find((r) => r.label.trim() === label)!.cells.map((c) => c.text);
+    const entry = cells("internet entry");
+    assert.equal(entry.length, SCENARIO_NAMES.length + 1);
+    assert.equal(entry[SCENARIO_NAMES.length], "WAF (Prevention)");
+    SCENARIO_NAMES.forEach((s, i) => assert.ok(["APIM directly", "none"].includes(entry[i]), `${s}: ${entry[i]}`));
+    assert.equal(entry[SCENARIO_NAMES.indexOf("internal")], "none");
+    const edgeRow = cells("edge (WAF)");
+    assert.deepEqual(edgeRow.slice(0, SCENARIO_NAMES.length), SCENARIO_NAMES.map(() => "none"));
+    assert.equal(edgeRow[SCENARIO_NAMES.length], "internet, WAF Prevention");
   });
 
   it("is tall enough for every protection under a hop", async () => {
