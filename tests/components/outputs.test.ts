@@ -65,6 +65,8 @@ describe("components: one interface", () => {
       graphs.push(await evaluateScenario("public", { stack: "public-outputs-pool", overrides: { openAiSecondaryLocation: "francecentral" } }));
       // The edge exists only with edge=appgw-waf.
       graphs.push(await evaluateScenario("internal", { stack: "internal-outputs-edge", overrides: { edge: "appgw-waf" } }));
+      // The callers' CA and client certificate exist only with apimClientCertificates.
+      graphs.push(await evaluateScenario("public", { stack: "public-outputs-client-cert", overrides: { apimClientCertificates: true } }));
     } finally {
       proto.registerOutputs = original;
     }
