@@ -309,13 +309,16 @@ export interface ForwardedCallerFilterOptions {
   header?: string;
 }
 
-/** `<expr> >= first && <expr> <= last` for each IPv4 block, as C# over the address's number. */
+/**
+ * `first <= <expr> <= last` for each IPv4 block, as C# over the address's number, written without `<`, `>` or
+ * `&` (see `forwardedCallerFilter`): `Math.Sign(x - first) != -1` is `x >= first`.
+ */
 function withinAny(variable: string, cidrs: readonly string[], option: string): string {
   return cidrs
     .map((text, i) => {
       const c = parseCidr(text);
       if (!c) throw new PolicyOptionError("choose", `${option}[${i}]`, `is not an IPv4 CIDR block: "${text}"`);
-      return `(${variable} >= ${c.network}L && ${variable} <= ${lastAddress(c)}L)`;
+      return `(System.Math.Sign(${variable} - ${c.network}L) != -1 ? System.Math.Sign(${lastAddress(c)}L - ${variable}) != -1 : false)`;
     })
     .join(" || ");
 }
@@ -324,10 +327,18 @@ function withinAny(variable: string, cidrs: readonly string[], option: string): 
 function ipv4Number(target: string, source: string): string {
   return (
     `long ${target} = -1; System.Net.IPAddress ${target}Ip; ` +
-    `if (System.Net.IPAddress.TryParse(${source}, out ${target}Ip) && ${target}Ip.GetAddressBytes().Length == 4) ` +
+    `if (System.Net.IPAddress.TryParse(${source}, out ${target}Ip) ? ${target}Ip.GetAddressBytes().Length == 4 : false) ` +
     `{ byte[] b = ${target}Ip.GetAddressBytes(); ${target} = b[0] * 16777216L + b[1] * 65536L + b[2] * 256L + b[3]; }`
   );
 }
+
+/** A C# string built from char literals: `new string(new char[] { 'X', '-', ... })`, so that no double quote is needed. */
+function charString(value: string): string {
+  return `new string(new char[] { ${[...value].map((c) => `'${c}'`).join(", ")} })`;
+}
+
+/** Characters XML escapes in an attribute: an expression free of them is the same text in `xml` and `rawxml` documents. */
+const XML_ESCAPED = /[&<>"\n\r\t]/;
 
 /**
  * The caller check for calls that arrive through a proxy (Application Gateway): ip-filter sees only the
@@ -337,26 +348,34 @@ function ipv4Number(target: string, source: string): string {
  * earlier entries are the client's to invent. Application Gateway writes each entry as `IP:port`, so a port
  * after a single colon is dropped. A missing or unreadable header is refused.
  * https://learn.microsoft.com/azure/application-gateway/how-application-gateway-works#modifications-to-the-request
- * https://learn.microsoft.com/azure/api-management/api-management-policy-expressions (System.Net.IPAddress)
+ * https://learn.microsoft.com/azure/api-management/api-management-policy-expressions (System.Net.IPAddress, System.Math)
+ *
+ * The expression holds no character XML would escape (`&`, `<`, `>`, `"`): the policies go to APIM as `rawxml`
+ * (components/ApiGateway.ts), where APIM encodes expressions itself and an expression sent encoded is invalid
+ * (hashicorp/terraform-provider-azurerm#5426), while the builders here encode attributes; an expression without
+ * those characters reads the same either way. Hence the ternaries for `&&`, `Math.Sign` for comparisons and the
+ * header name in char literals.
  */
 export function forwardedCallerFilter(o: ForwardedCallerFilterOptions): PolicyFragment {
   const p = "choose";
-  const header = headerName(p, "header", o.header ?? "X-Forwarded-For");
+  const header = o.header ?? "X-Forwarded-For";
+  if (!/^[A-Za-z0-9-]+$/.test(header)) throw new PolicyOptionError(p, "header", `must be letters, digits and hyphens, got "${header}"`);
   if (!o.proxyRanges.length) throw new PolicyOptionError(p, "proxyRanges", "must name the proxy's addresses");
   if (!o.allowedRanges.length) throw new PolicyOptionError(p, "allowedRanges", "must name at least one block");
   const condition = [
     "@{",
-    `string[] hops = context.Request.Headers.GetValueOrDefault("${header}", "").Split(',');`,
+    `string[] hops = context.Request.Headers.GetValueOrDefault(${charString(header)}, string.Empty).Split(',');`,
     "string caller = hops[hops.Length - 1].Trim();",
     "int colon = caller.LastIndexOf(':');",
-    "if (colon > 0 && caller.IndexOf(':') == colon) { caller = caller.Substring(0, colon); }",
+    "if (colon != -1 ? caller.IndexOf(':') == colon : false) { caller = caller.Substring(0, colon); }",
     ipv4Number("peer", "context.Request.IpAddress"),
     ipv4Number("forwarded", "caller"),
     `bool viaProxy = ${withinAny("peer", o.proxyRanges, "proxyRanges")};`,
-    `bool admitted = forwarded >= 0 && (${withinAny("forwarded", o.allowedRanges, "allowedRanges")});`,
-    "return viaProxy && !admitted;",
+    `bool admitted = forwarded != -1 ? (${withinAny("forwarded", o.allowedRanges, "allowedRanges")}) : false;`,
+    "return viaProxy ? !admitted : false;",
     "}",
   ].join(" ");
+  if (XML_ESCAPED.test(condition)) throw new Error(`forwardedCallerFilter: the condition would be XML-encoded: ${condition}`);
   return fragment(p, "inbound", {
     name: p,
     children: [

@@ -3,6 +3,7 @@
  * filter behind it per tier, and the probes through it.
  */
 import assert from "node:assert/strict";
+import { isIPv4, isIPv6 } from "node:net";
 import { XMLParser } from "fast-xml-parser";
 import { evaluateScenario } from "../../automation/evaluate";
 import { parseProbes } from "../../automation/driver/verify/verify";
@@ -80,15 +81,40 @@ describe("edge: the caller filter judges the forwarded header (issue 20 part 3)"
     const condition: string = doc.when.condition;
     assert.deepEqual(doc.when["return-response"]["set-status"], { code: "403", reason: "Forbidden" });
     assert.match(condition, /^@\{.*\}$/s);
-    assert.match(condition, /GetValueOrDefault\("X-Forwarded-For", ""\)\.Split\(','\)/);
+    assert.match(condition, /GetValueOrDefault\(new string\(new char\[\] \{ 'X', '-', 'F', 'o', 'r', 'w', 'a', 'r', 'd', 'e', 'd', '-', 'F', 'o', 'r' \}\), string\.Empty\)\.Split\(','\)/);
     assert.match(condition, /hops\[hops\.Length - 1\]/, "the entry the edge appended: the last");
-    assert.match(condition, /caller\.Substring\(0, colon\)/, "Application Gateway's IP:port loses its port");
     // 10.42.8.0/24 = 170526720..170526975; 198.51.100.0/24 = 3325256704..3325256959; 203.0.113.7 = 3405803783.
-    assert.match(condition, /bool viaProxy = \(peer >= 170526720L && peer <= 170526975L\);/);
-    assert.match(condition, /bool admitted = forwarded >= 0 && \(\(forwarded >= 3325256704L && forwarded <= 3325256959L\) \|\| \(forwarded >= 3405803783L && forwarded <= 3405803783L\)\);/);
-    assert.match(condition, /return viaProxy && !admitted;/);
+    assert.match(condition, /System\.Math\.Sign\(peer - 170526720L\) != -1 \? System\.Math\.Sign\(170526975L - peer\) != -1 : false/);
+    assert.match(condition, /System\.Math\.Sign\(forwarded - 3405803783L\) != -1 \? System\.Math\.Sign\(3405803783L - forwarded\) != -1 : false/);
+    // rawxml (how the project sends policies) takes expressions unencoded: this one has nothing XML would encode.
+    assert.doesNotMatch(condition, /[&<>"]/);
+    assert.ok(xml.includes(`condition="${condition}"`), "the XML carries the expression as it is");
     assert.throws(() => forwardedCallerFilter({ proxyRanges: [], allowedRanges: RANGES }), /proxyRanges/);
     assert.throws(() => forwardedCallerFilter({ proxyRanges: ["10.42.8.1/24"], allowedRanges: RANGES }), /not an IPv4 CIDR block/);
+    assert.throws(() => forwardedCallerFilter({ proxyRanges: ["10.42.8.0/24"], allowedRanges: RANGES, header: "X'Forwarded" }), /letters, digits and hyphens/);
+  });
+
+  describe("what the condition decides (run by an imitation of the gateway's C#, translated to JavaScript)", () => {
+    const condition = flat.parse(forwardedCallerFilter({ proxyRanges: ["10.42.8.0/24"], allowedRanges: ["198.51.100.0/24", "203.0.113.7/32"] }).xml).choose.when.condition as string;
+    const refuses = imitateCondition(condition);
+    const fromEdge = "10.42.8.6";
+    it("admits a caller the edge names last (its port dropped), whatever the client wrote before it", () => {
+      assert.equal(refuses(fromEdge, "198.51.100.7:51234"), false);
+      assert.equal(refuses(fromEdge, "192.0.2.66, 203.0.113.7:443"), false);
+    });
+    it("refuses a caller outside the list, even when the client put an admitted address first", () => {
+      assert.equal(refuses(fromEdge, "198.51.100.7, 192.0.2.66:51234"), true);
+      assert.equal(refuses(fromEdge, "192.0.2.66:51234"), true);
+    });
+    it("refuses a call from the edge without the header, with an unreadable one, or with an IPv6 caller", () => {
+      assert.equal(refuses(fromEdge, undefined), true);
+      assert.equal(refuses(fromEdge, "not-an-address"), true);
+      assert.equal(refuses(fromEdge, "[2001:db8::1]:443"), true);
+    });
+    it("leaves calls that do not come from the edge's subnet to ip-filter", () => {
+      assert.equal(refuses("10.42.16.5", undefined), false);
+      assert.equal(refuses("10.42.16.5", "192.0.2.66"), false);
+    });
   });
 
   for (const tier of ALL_TIERS) {
@@ -111,7 +137,7 @@ describe("edge: the caller filter judges the forwarded header (issue 20 part 3)"
       const e = await evaluateScenario("internal", { overrides: { apimSku, edge: "appgw-waf", apimAllowedCallerRanges: RANGES }, stack: `internal-edge-callers-${apimSku}` });
       const xml = String(one(e, T.productPolicy).inputs.value);
       assert.deepEqual(inboundOrder(xml).slice(0, 3), ["base", "ip-filter", "choose"]);
-      assert.match(xml, /X-Forwarded-For/);
+      assert.match(xml, /GetValueOrDefault\(new string\(new char\[\] \{ 'X', '-', 'F', 'o', 'r', 'w', 'a', 'r', 'd', 'e', 'd', '-', 'F', 'o', 'r' \}\)/);
     });
   }
 });
@@ -140,3 +166,37 @@ describe("edge: probes", () => {
     );
   });
 });
+
+/**
+ * An imitation of the gateway running the choose condition: the C# statements the builder emits, translated to
+ * JavaScript token by token (declarations, char literals, IPAddress.TryParse, string methods). It stands in for
+ * APIM, which only a live gateway can be; .NET's TryParse accepts more forms than this imitation (such as "1.2").
+ */
+function imitateCondition(condition: string): (peer: string, forwardedFor: string | undefined) => boolean {
+  const body = condition
+    .replace(/^@\{/, "")
+    .replace(/\}$/, "")
+    .replace(/new string\(new char\[\] \{ ([^}]*) \}\)/g, (_m, chars: string) => `[${chars}].join("")`)
+    .replace(/System\.Net\.IPAddress\.TryParse\(([^,]+), out (\w+)\)/g, (_m, src: string, out: string) => `__tryParse(${src}, (v) => (${out} = v))`)
+    .replace(/System\.Net\.IPAddress (\w+);/g, "let $1;")
+    .replace(/\b(?:long|int|bool|string\[\]|string|byte\[\]) (\w+) =/g, "let $1 =")
+    .replace(/(\d+)L\b/g, "$1")
+    .replace(/string\.Empty/g, '""')
+    .replace(/System\.Math\.Sign/g, "Math.sign")
+    .replace(/context\.Request\.Headers\.GetValueOrDefault/g, "__header")
+    .replace(/context\.Request\.IpAddress/g, "__ip")
+    .replace(/\.GetAddressBytes\(\)/g, ".bytes")
+    .replace(/\.Split\(/g, ".split(")
+    .replace(/\.Trim\(\)/g, ".trim()")
+    .replace(/\.LastIndexOf\(/g, ".lastIndexOf(")
+    .replace(/\.IndexOf\(/g, ".indexOf(")
+    .replace(/\.Substring\(/g, ".substring(")
+    .replace(/\.Length\b/g, ".length");
+  const run = new Function("__header", "__ip", "__tryParse", body) as (h: (n: string, d: string) => string, ip: string, p: (s: string, set: (v: unknown) => void) => boolean) => boolean;
+  const tryParse = (text: string, set: (v: unknown) => void): boolean => {
+    if (isIPv4(text)) return set({ bytes: text.split(".").map(Number) }), true;
+    if (isIPv6(text)) return set({ bytes: new Array(16).fill(0) }), true;
+    return false;
+  };
+  return (peer, forwardedFor) => run((name, fallback) => (name.toLowerCase() === "x-forwarded-for" && forwardedFor !== undefined ? forwardedFor : fallback), peer, tryParse);
+}
