@@ -61,6 +61,10 @@ export function edgeProblems(c: ScenarioConfig, t: EdgeTraits): Problem[] {
       },
     ];
   }
+  // Workshop mode builds the scenario in two halves (scenarios/workshop.ts), neither of which builds the edge.
+  if (c.workshopRole !== undefined) {
+    return [{ key: "edge", value: c.edge, message: `workshop mode (workshopRole ${c.workshopRole}) does not build the edge; set edge to none` }];
+  }
   const problems: Problem[] = [];
   const edge = parseCidr(c.edgeSubnetPrefix);
   const vnet = parseCidr(c.vnetAddressSpace);

@@ -64,6 +64,11 @@ describe("edge: where a WAF in front of APIM is allowed (config)", () => {
     assert.equal(bad.ok, false);
   });
 
+  it("is refused in workshop mode, whose halves do not build it", () => {
+    const r = resolveConfig("internal", { edge: "appgw-waf", workshopRole: "shared" });
+    assert.ok(!r.ok && formatProblems(r.problems).some((l) => /^edge = "appgw-waf": workshop mode \(workshopRole shared\) does not build the edge/.test(l)), JSON.stringify(r));
+  });
+
   it("refuses an edge subnet that overlaps another subnet or lies outside the VNet", () => {
     const overlap = resolveConfig("internal", { edge: "appgw-waf", edgeSubnetPrefix: "10.42.16.0/24" });
     assert.ok(!overlap.ok && formatProblems(overlap.problems).some((l) => /^edgeSubnetPrefix = "10\.42\.16\.0\/24": overlaps aksSubnetPrefix/.test(l)));
