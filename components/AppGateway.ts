@@ -12,8 +12,9 @@
  * Vault secret read with a user-assigned identity or as PFX data with a password; the PFX needs no Key Vault
  * (another soft-deleted resource for ephemeral stacks to purge) and deploys with nothing but ARM, and both the
  * PFX and its password are Pulumi secrets, encrypted in state.
- * https://learn.microsoft.com/azure/application-gateway/key-vault-certs
- * https://learn.microsoft.com/rest/api/application-gateway/application-gateways/create-or-update (ApplicationGatewaySslCertificate: data, password)
+ * https://learn.microsoft.com/azure/application-gateway/configure-keyvault-ps ("limited to the Application Gateway v2 SKU")
+ * https://learn.microsoft.com/javascript/api/@azure-rest/arm-network/applicationgatewaysslcertificatepropertiesformat
+ * (data: "Base-64 encoded pfx certificate"; password: "Password for the pfx file specified in data")
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
@@ -28,8 +29,9 @@ import { PFX_PASSWORD_LENGTH, pfxBase64 } from "./pfx";
 export const APIM_STATUS_PATH = "/status-0123456789abcdef";
 
 /**
- * The predefined TLS policy: TLS 1.2 minimum with the 2022 cipher suites. https://learn.microsoft.com/azure/application-gateway/application-gateway-ssl-policy-overview
- * ("AppGwSslPolicy20220101 ... MinProtocolVersion TLSv1_2").
+ * The predefined TLS policy AppGwSslPolicy20220101: TLS 1.2 minimum, 1.2 and 1.3 enabled (v2 SKUs only). It is
+ * the default from API version 2023-02-01 on; set explicitly, so that the graph says it.
+ * https://learn.microsoft.com/azure/application-gateway/application-gateway-ssl-policy-overview
  */
 export const EDGE_TLS_POLICY = { policyType: "Predefined", policyName: "AppGwSslPolicy20220101" } as const;
 
@@ -107,8 +109,7 @@ export class AppGateway extends pulumi.ComponentResource {
       },
       parent,
     );
-    // RSA: the key goes into a PKCS#12 bag, which Application Gateway reads for RSA and ECDSA alike, and an RSA
-    // listener key serves every client.
+    // RSA: the key type every TLS client accepts.
     const leafKey = new tls.PrivateKey(`${name}-listener-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
     const request = new tls.CertRequest(`${name}-listener-csr`, { privateKeyPem: leafKey.privateKeyPem, subject: { commonName: args.hostName }, dnsNames: [args.hostName] }, parent);
     const leaf = new tls.LocallySignedCert(
@@ -149,8 +150,8 @@ export class AppGateway extends pulumi.ComponentResource {
         ...scope,
         policyName: args.wafPolicyName,
         policySettings: wafPolicySettings(),
-        // `managedRules` is required by the API (WebApplicationFirewallPolicyPropertiesFormat.required).
-        // https://github.com/Azure/azure-rest-api-specs/blob/main/specification/network/resource-manager/Microsoft.Network/stable/2024-05-01/webapplicationfirewall.json
+        // `managedRules` is required: azure-native's schema, generated from the REST spec, marks it so
+        // (network/webApplicationFirewallPolicy.d.ts: `managedRules: pulumi.Input<...>`, not optional).
         managedRules: { managedRuleSets: [{ ...EDGE_MANAGED_RULE_SET }] },
       },
       parent,
