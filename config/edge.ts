@@ -15,8 +15,9 @@ import { SCENARIO_CATALOG } from "../scenarios/catalog";
 import { gatewayReach, type ScenarioTraits } from "../scenarios/traits";
 
 /**
- * Autoscale bounds of the edge: 0 to 2 instances. With a minimum of 0 the gateway still serves (the fixed price
- * covers a highly available deployment); the maximum bounds the capacity units a lab can be billed for.
+ * Autoscale bounds of the edge: 0 to 2 instances (the API takes 0 to 125). "Even if you configure autoscaling with
+ * zero minimum instances the service will still be highly available, which is always included with the fixed
+ * price"; the maximum bounds the capacity units a lab can be billed for.
  * https://learn.microsoft.com/azure/application-gateway/application-gateway-autoscaling-zone-redundant
  */
 export const EDGE_AUTOSCALE = { minCapacity: 0, maxCapacity: 2 } as const;
