@@ -4,6 +4,10 @@
  * header and probe, and the PFX the listener takes.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import forge from "node-forge";
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
 import { appGatewayNsgRules, nsgVerdict, toSecurityRule } from "../../components/Network";
@@ -149,6 +153,24 @@ describe("pfx: the listener certificate as Application Gateway takes it", () => 
     assert.deepEqual(readPfx(pfx, input.password), { commonNames: ["edge.example"], hasKey: true, keyEncryption: "pbeWithSHAAnd3-KeyTripleDES-CBC" });
     assert.throws(() => readPfx(pfx, "wrongpass"), /MAC|password/i);
     assert.notEqual(pfxBase64({ ...input, password: "abcdEFGH1235" }), pfx);
+  });
+
+  it("is read by OpenSSL with the password, and refused without it (skips where openssl is not installed)", function () {
+    const probe = spawnSync("openssl", ["version"], { encoding: "utf8" });
+    if (probe.status !== 0) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), "pfx-"));
+    try {
+      const file = path.join(dir, "listener.pfx");
+      writeFileSync(file, Buffer.from(pfxBase64(input), "base64"));
+      const read = (pass: string) => spawnSync("openssl", ["pkcs12", "-in", file, "-passin", `pass:${pass}`, "-info", "-nokeys"], { encoding: "utf8" });
+      const ok = read(input.password);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(`${ok.stdout}${ok.stderr}`, /Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC/);
+      assert.match(ok.stdout, /subject=.*CN ?= ?edge\.example/);
+      assert.notEqual(read("wrongpass1").status, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a password outside 4-12 characters and a key that is not PKCS#8", () => {
