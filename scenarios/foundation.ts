@@ -513,8 +513,8 @@ export interface ScenarioOutputs {
 /** The stack outputs every scenario exports (DESIGN.md, "Contracts"). */
 export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>, edge?: AppGateway): ScenarioOutputs {
   const probes: pulumi.Output<Probe[]> = pulumi
-    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, requiredDeploymentName(f.model), edge?.url])
-    .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint, deployment, edgeUrl]) =>
+    .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, requiredDeploymentName(f.model), edge?.url, edge ? gateway.privateIpAddresses : undefined])
+    .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint, deployment, edgeUrl, privateAddresses]) =>
       probesFor({
         traits: f.traits,
         apimSku: f.config.apimSku,
@@ -529,7 +529,7 @@ export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost:
         openAiApi: { basePath: API_PATHS.openAi, deployment, apiVersion: f.model.apiVersion, tokenParameter: f.model.tokenParameter, backendHeader: MODEL_BACKEND_HEADER },
         callerFilter: f.config.apimAllowedCallerRanges ? { allowedRanges: f.config.apimAllowedCallerRanges, vnetProbeSubnet: f.config.aksSubnetPrefix } : undefined,
         clientCertificates: f.clientCertificates !== undefined,
-        edge: edgeUrl ? { url: edgeUrl } : undefined,
+        edge: edgeUrl ? { url: edgeUrl, apimPrivateAddress: privateAddresses?.[0] } : undefined,
       }),
     );
   const outputs = {

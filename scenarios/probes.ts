@@ -21,7 +21,21 @@ export interface Probe {
    * (config apimClientCertificates; outputs clientCertificatePem/clientCertificateKeyPem), or `foreign`, one
    * from a CA `verify` makes up at run time, which the gateway has never seen. Absent, none.
    */
-  request: { method: "GET" | "POST"; url: string; withSubscriptionKey: boolean; keyHeader?: string; body?: unknown; repeat?: number; clientCertificate?: ClientCertificateChoice };
+  /**
+   * `trust`: the CA the server's certificate must chain to, instead of the public roots: `edge`, the private CA
+   * the stack makes for the edge's listener (output edgeCaCertificatePem). Such a call always checks the
+   * certificate, key or not.
+   */
+  request: {
+    method: "GET" | "POST";
+    url: string;
+    withSubscriptionKey: boolean;
+    keyHeader?: string;
+    body?: unknown;
+    repeat?: number;
+    clientCertificate?: ClientCertificateChoice;
+    trust?: TrustedCa;
+  };
   /**
    * `eventReadsAtLeast`: the answer is an event stream whose events arrived in at least that many reads.
    * `header`: the answer carries that response header with one of these values (compared without case).
@@ -31,6 +45,8 @@ export interface Probe {
 }
 
 export type ClientCertificateChoice = "issued" | "foreign";
+
+export type TrustedCa = "edge";
 
 /** The probes follow the scenario's traits: given, or a registered scenario's by name. */
 export type ProbeInputs = ProbeSettings & ({ traits: ProbeTraits; scenario?: undefined } | { scenario: ScenarioName; traits?: undefined });
@@ -61,8 +77,11 @@ interface ProbeSettings {
    * to be outside the list: the list names the callers, not the operator's workstation or CI runner.
    */
   callerFilter?: { allowedRanges: readonly string[]; vnetProbeSubnet: string };
-  /** A WAF in front of the gateway (config edge): its public URL, the internet's one way in. */
-  edge?: { url: string };
+  /**
+   * A WAF in front of the gateway (config edge): its public URL, the internet's one way in, and APIM's private
+   * address behind it.
+   */
+  edge?: { url: string; apimPrivateAddress?: string };
   /** The product requires a client certificate from the stack's CA (config apimClientCertificates). */
   clientCertificates?: boolean;
 }
@@ -175,30 +194,86 @@ export function callerAdmitted(from: ProbeOrigin, filter: ProbeSettings["callerF
  */
 export const SQL_INJECTION_QUERY = "id=1%27%20OR%20%271%27%3D%271";
 
+/** What the edge's probes need besides its URL. */
+export interface EdgeProbeSettings {
+  /** The caller allow-list: behind the edge it judges the forwarded caller, here the machine running verify. */
+  callerFilter?: ProbeSettings["callerFilter"];
+  /** APIM's private address, which no caller on the internet may reach past the edge. */
+  apimPrivateAddress?: string;
+  /** The tier; the Consumption tier relays no event stream (never Internal, but judged like the direct probe). */
+  apimSku?: ApimSku;
+}
+
 /**
- * Through the edge from the internet, without a key, so that the answer tells which hop spoke: APIM's 401 (the
- * WAF let the call through to the gateway), or the WAF's own 403 for the injection, before APIM sees it.
- * Without a key the call never reaches the product's caller filter either. A WAF in Prevention mode answers a
- * blocked request with 403. https://learn.microsoft.com/azure/web-application-firewall/ag/ag-overview#waf-modes
+ * Through the edge from the internet. Every call trusts the edge's own CA (the listener's certificate is issued
+ * by a CA the stack makes), so the certificate is checked on each, key or not. Keyed calls first, in this order,
+ * so that probesFor can place them before the rate-limit burst uses up the key's calls:
+ * - with the key, the WAF passes the call to APIM, which answers 200, or 403 from the caller filter, which
+ *   behind the edge judges the forwarded caller (this machine, outside the list);
+ * - a streamed chat call arrives as several reads of events: the App Gateway's response buffering is off
+ *   (components/AppGateway.ts EDGE_BUFFERING; https://learn.microsoft.com/azure/application-gateway/proxy-buffers);
+ * then keyless ones, so that the answer tells which hop spoke:
+ * - APIM's 401 (the WAF let the call through to the gateway);
+ * - the WAF's own 403 for the injection, before APIM sees it. A WAF in Prevention mode answers a blocked request
+ *   with 403. https://learn.microsoft.com/azure/web-application-firewall/ag/ag-overview#waf-modes
+ * - APIM's private address, called directly, answers nothing: no key is sent to whatever might answer there.
  */
-export function edgeProbes(edgeUrl: string, apiBasePath: string): Probe[] {
+export function edgeProbes(edgeUrl: string, apiBasePath: string, s: EdgeProbeSettings = {}): Probe[] {
   const api = `${edgeUrl.replace(/\/$/, "")}/${apiBasePath}`;
-  return [
+  const admitted = callerAdmitted("internet", s.callerFilter);
+  const keyed: Probe[] = admitted
+    ? [
+        {
+          name: "edge-accepts-key",
+          from: "internet",
+          request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true, trust: "edge" },
+          expect: { status: 200 },
+          why: "a subscriber on the internet reaches the AI API through the WAF and APIM's private gateway",
+        },
+        {
+          name: "edge-streams-chat-events",
+          from: "internet",
+          request: { method: "POST", url: `${api}${CHAT_PATH}`, withSubscriptionKey: true, body: STREAMED_CHAT, trust: "edge" },
+          expect: s.apimSku === "Consumption" ? { status: 200 } : { status: 200, eventReadsAtLeast: 2 },
+          why: "the App Gateway passes the streamed answer on as it comes (response buffering off), event by event",
+        },
+      ]
+    : [
+        {
+          name: "edge-refuses-caller-outside-ranges",
+          from: "internet",
+          request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: true, trust: "edge" },
+          expect: { status: 403 },
+          why: `behind the edge the gateway judges the forwarded caller, and admits only ${s.callerFilter!.allowedRanges.join(", ")} (apimAllowedCallerRanges); this probe calls from outside them`,
+        },
+      ];
+  const probes: Probe[] = [
+    ...keyed,
     {
       name: "edge-passes-normal-call",
       from: "internet",
-      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: false },
+      request: { method: "GET", url: `${api}/healthz`, withSubscriptionKey: false, trust: "edge" },
       expect: { status: 401 },
       why: "the WAF passes an ordinary call to APIM's private gateway, which asks for its subscription key",
     },
     {
       name: "edge-waf-blocks-sql-injection",
       from: "internet",
-      request: { method: "GET", url: `${api}/healthz?${SQL_INJECTION_QUERY}`, withSubscriptionKey: false },
+      request: { method: "GET", url: `${api}/healthz?${SQL_INJECTION_QUERY}`, withSubscriptionKey: false, trust: "edge" },
       expect: { status: 403 },
       why: "the WAF (Default Rule Set, Prevention mode) refuses an SQL injection before it reaches APIM",
     },
   ];
+  if (s.apimPrivateAddress) {
+    probes.push({
+      name: "apim-private-address-unreachable-from-internet",
+      from: "internet",
+      request: { method: "GET", url: `https://${s.apimPrivateAddress}/${apiBasePath}/healthz`, withSubscriptionKey: false },
+      expect: { unreachable: true },
+      why: `APIM's private address ${s.apimPrivateAddress} lies in the VNet: from the internet nothing answers there, only the edge leads in`,
+    });
+  }
+  return probes;
 }
 
 export function probesFor(p: ProbeInputs): Probe[] {
@@ -306,7 +381,14 @@ export function probesFor(p: ProbeInputs): Probe[] {
       why: p.edge ? "Internal mode gives the gateway no public endpoint: the edge is the only way in" : "Internal mode gives the gateway no public endpoint",
     });
   }
-  if (p.edge) probes.push(...edgeProbes(p.edge.url, p.apiBasePath));
+  if (p.edge) {
+    const through = edgeProbes(p.edge.url, p.apiBasePath, { callerFilter: p.callerFilter, apimPrivateAddress: p.edge.apimPrivateAddress, apimSku: sku });
+    // The keyed calls through the edge count against the key's rate limit: before the burst that uses it up.
+    const burst = probes.findIndex((probe) => probe.name === "apim-rate-limits-burst");
+    const keyed = through.filter((probe) => probe.request.withSubscriptionKey);
+    probes.splice(burst < 0 ? probes.length : burst, 0, ...keyed);
+    probes.push(...through.filter((probe) => !probe.request.withSubscriptionKey));
+  }
   probes.push(
     backendPrivateFromInternet(traits)
       ? {

@@ -13,6 +13,8 @@ export interface AttemptRequest {
   responseHeaders?: string[];
   /** A TLS client certificate and its key (PEM; the key is secret), presented when the server asks for one. */
   clientCertificate?: { certPem: string; keyPem: string };
+  /** The one CA (PEM) the server's certificate must chain to, instead of the public roots. */
+  caPem?: string;
 }
 
 export type FailureKind = "dns" | "refused" | "unroutable" | "timeout" | "response-timeout" | "reset" | "reset-before-connect" | "tls" | "other";

@@ -8,6 +8,7 @@
 "use strict";
 const http = require("node:http");
 const https = require("node:https");
+const net = require("node:net");
 
 const DNS = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_NODATA", "EAI_FAIL"]);
 const UNROUTABLE = new Set(["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"]);
@@ -39,7 +40,7 @@ function reported(headers, names) {
 }
 
 /**
- * @param {{ method: string, url: string, headers?: Record<string,string>, body?: unknown, timeoutMs?: number, insecureTls?: boolean, responseHeaders?: string[], clientCertificate?: { certPem: string, keyPem: string } }} request
+ * @param {{ method: string, url: string, headers?: Record<string,string>, body?: unknown, timeoutMs?: number, insecureTls?: boolean, responseHeaders?: string[], clientCertificate?: { certPem: string, keyPem: string }, caPem?: string }} request
  * @returns {Promise<object>} outcome: { ok: true, status, ms, tls? } or { ok: false, error: { kind, code, message, connected }, unreachable, ms }
  */
 function attempt(request) {
@@ -76,7 +77,10 @@ function attempt(request) {
       // A fresh connection for every attempt: DNS, connect and TLS are part of what is being checked.
       agent: false,
       rejectUnauthorized: !request.insecureTls,
-      servername: secure ? url.hostname : undefined,
+      // The only CA the server's certificate may chain to, when the request names one (it replaces the public roots).
+      ...(secure && request.caPem ? { ca: request.caPem } : {}),
+      // SNI carries host names only (RFC 6066 section 3), not an address.
+      servername: secure && !net.isIP(url.hostname.replace(/^\[|\]$/g, "")) ? url.hostname : undefined,
       // Presented when the server asks for a client certificate during the handshake (mutual TLS).
       ...(secure && request.clientCertificate ? { cert: request.clientCertificate.certPem, key: request.clientCertificate.keyPem } : {}),
     });

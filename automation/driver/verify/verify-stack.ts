@@ -26,6 +26,8 @@ export async function verifyStack(handle: StackHandle, ctx: DriverContext, optio
   if (probes.some((p) => p.request.clientCertificate === "issued") && typeof outputs.clientCertificateKeyPem?.value !== "string") {
     throw new Error("the stack outputs `clientCertificatePem` and `clientCertificateKeyPem` are missing (apimClientCertificates)");
   }
+  const edgeCa = outputs.edgeCaCertificatePem?.value;
+  if (probes.some((p) => p.request.trust === "edge") && typeof edgeCa !== "string") throw new Error("the stack output `edgeCaCertificatePem` is missing (edge)");
   const transports: Transports = { internet: options.internet ?? localTransport() };
   let dispose: (() => Promise<void>) | undefined;
   if (probes.some((p) => p.from === "vnet")) {
@@ -46,7 +48,7 @@ export async function verifyStack(handle: StackHandle, ctx: DriverContext, optio
       probes,
       transports,
       typeof key === "string" ? key : undefined,
-      { clientCertificates, ...options.verify, signal: options.verify?.signal ?? ctx.interrupt.signal, onProgress: (t) => emitMessage(ctx, handle.name, t) },
+      { clientCertificates, trustedCas: typeof edgeCa === "string" ? { edge: edgeCa } : undefined, ...options.verify, signal: options.verify?.signal ?? ctx.interrupt.signal, onProgress: (t) => emitMessage(ctx, handle.name, t) },
       options.scenario,
     );
   } finally {

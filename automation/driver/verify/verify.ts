@@ -8,9 +8,13 @@ import type { Probe } from "../../../scenarios/probes";
 import type { AttemptOutcome, AttemptRequest } from "./probe-http";
 import { verifyCertificateHints } from "./certificate-errors";
 import type { CertificateAndKey, ClientCertificateSource } from "./client-certificates";
-import type { ClientCertificateChoice } from "../../../scenarios/probes";
+import type { ClientCertificateChoice, TrustedCa } from "../../../scenarios/probes";
 
 const CLIENT_CERTIFICATE_CHOICES: readonly ClientCertificateChoice[] = ["issued", "foreign"];
+const TRUSTED_CAS: readonly TrustedCa[] = ["edge"];
+
+/** The private CAs probes may trust (`request.trust`), as PEM: `edge` from the stack output edgeCaCertificatePem. */
+export type TrustedCas = Partial<Record<TrustedCa, string>>;
 
 export const SUBSCRIPTION_KEY_HEADER = "Ocp-Apim-Subscription-Key";
 
@@ -35,6 +39,8 @@ export interface VerifyOptions {
   onProgress?: (text: string) => void;
   /** The client certificates probes present (`request.clientCertificate`); needed only when a probe asks. */
   clientCertificates?: ClientCertificateSource;
+  /** The CAs probes trust by name (`request.trust`); needed only when a probe asks. */
+  trustedCas?: TrustedCas;
 }
 
 export const DEFAULT_VERIFY_OPTIONS: VerifyOptions = {
@@ -157,7 +163,16 @@ export function worthRetrying(o: Observation, expect: Probe["expect"]): boolean 
   return o.statuses.some((s) => s !== target && TRANSIENT_STATUSES.has(s));
 }
 
-function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs: number, clientCertificate?: CertificateAndKey): AttemptRequest {
+/** The PEM of the CA a probe trusts, if it names one; an error when verify was not given it. */
+export function trustedCaFor(probe: Probe, cas: TrustedCas | undefined): string | undefined {
+  const name = probe.request.trust;
+  if (name === undefined) return undefined;
+  const pem = cas?.[name];
+  if (!pem) throw new Error(`probe ${probe.name} trusts the stack's ${name} CA, but the output ${name}CaCertificatePem is missing`);
+  return pem;
+}
+
+export function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs: number, clientCertificate?: CertificateAndKey, caPem?: string): AttemptRequest {
   const headers: Record<string, string> = {};
   if (probe.request.withSubscriptionKey && subscriptionKey) headers[probe.request.keyHeader ?? SUBSCRIPTION_KEY_HEADER] = subscriptionKey;
   const header = expectedHeader(probe.expect);
@@ -167,9 +182,10 @@ function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs
     headers,
     body: probe.request.body,
     timeoutMs,
-    // A request carrying the subscription key verifies the certificate; others accept any certificate
-    // (the backends' staging or default certificates) and report whether it was trusted.
-    insecureTls: !probe.request.withSubscriptionKey,
+    // A request carrying the subscription key, or trusting a named CA, verifies the certificate; others accept
+    // any certificate (the backends' staging or default certificates) and report whether it was trusted.
+    insecureTls: !probe.request.withSubscriptionKey && !caPem,
+    ...(caPem ? { caPem } : {}),
     ...(header ? { responseHeaders: [header.name.toLowerCase()] } : {}),
     ...(clientCertificate ? { clientCertificate } : {}),
   };
@@ -178,7 +194,7 @@ function requestFor(probe: Probe, subscriptionKey: string | undefined, timeoutMs
 async function observe(probe: Probe, transport: ProbeTransport, subscriptionKey: string | undefined, options: VerifyOptions): Promise<Observation> {
   const calls = Math.max(1, probe.request.repeat ?? 1);
   if (probe.request.clientCertificate && !options.clientCertificates) throw new Error(`probe ${probe.name} presents a client certificate, but none was given to verify`);
-  const request = requestFor(probe, subscriptionKey, options.requestTimeoutMs, options.clientCertificates?.for(probe));
+  const request = requestFor(probe, subscriptionKey, options.requestTimeoutMs, options.clientCertificates?.for(probe), trustedCaFor(probe, options.trustedCas));
   const observation: Observation = { statuses: [] };
   for (let i = 0; i < calls; i++) {
     if (options.signal?.aborted) throw abortError();
@@ -320,6 +336,7 @@ export function parseProbes(value: unknown): Probe[] {
     if (probe.request.clientCertificate !== undefined && !CLIENT_CERTIFICATE_CHOICES.includes(probe.request.clientCertificate)) {
       throw new Error(`probes[${i}] (${probe.name}): request.clientCertificate must be one of ${CLIENT_CERTIFICATE_CHOICES.join(", ")}`);
     }
+    if (probe.request.trust !== undefined && !TRUSTED_CAS.includes(probe.request.trust)) throw new Error(`probes[${i}] (${probe.name}): request.trust must be one of ${TRUSTED_CAS.join(", ")}`);
     const header = expectedHeader(probe.expect);
     if (header !== undefined && (typeof header.name !== "string" || !Array.isArray(header.oneOf) || header.oneOf.length === 0)) {
       throw new Error(`probes[${i}] (${probe.name}): expect.header needs a name and the values it may take (oneOf)`);
