@@ -33,6 +33,7 @@ import {
   ScenarioRoot,
   type ScenarioOutputs,
 } from "./foundation";
+import { gatewayPrivateEndpoint } from "./build";
 import { type Probe, probesFor } from "./probes";
 import { gatewayReach, modelReachedPrivately, type ScenarioDefinition } from "./traits";
 
@@ -83,6 +84,8 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
     trustedRootCertificates: ca && apimTrustsPrivateCa(config.apimSku) ? [ca] : undefined,
     publishApis: false,
   });
+  // The gateway's inbound private endpoint belongs to the service, so the half that owns the service builds it.
+  if (config.integratedPrivateGateway) gatewayPrivateEndpoint(f, gateway);
   if (gatewayReach(f.traits) === "vnet") {
     const gatewayHost = gateway.gatewayUrl.apply((u) => new URL(u).hostname);
     privateZones.push(...apimPrivateDnsZones(gatewayHost, gateway.privateIpAddresses.apply((a) => a[0])));
