@@ -75,9 +75,21 @@ export interface AppGatewayArgs extends AzureScopeArgs {
   diagnostics?: DiagnosticsArgs;
 }
 
+/**
+ * Request bodies up to 2000 KB, inspected whole. A chat call carries the whole conversation, so prompts outgrow the
+ * WAF's default limit of 128 KB, and with enforcement on (azure-native's default, `requestBodyEnforcement ?? true`)
+ * a larger body is refused at the edge. 2000 is the largest the WAF takes on WAF_v2 with CRS 3.2 or later, which
+ * Default Rule Set 2.1 is ("For CRS 3.2 (on the WAF_v2 SKU) the limit is 2 MB for request body size",
+ * https://learn.microsoft.com/azure/web-application-firewall/ag/application-gateway-waf-request-size-limits), and
+ * the REST spec's recorded WAF policy (network 2024-05-01 examples/WafPolicyCreateOrUpdate.json) answers
+ * maxRequestBodySizeInKb 2000 with requestBodyInspectLimitInKB 2000. The inspection limit matches the size limit:
+ * no part of an admitted body reaches APIM unchecked.
+ */
+export const EDGE_REQUEST_BODY = { requestBodyEnforcement: true, maxRequestBodySizeInKb: 2000, requestBodyInspectLimitInKB: 2000 } as const;
+
 /** The WAF policy's settings: on, blocking (Prevention), inspecting request bodies. */
 export function wafPolicySettings(): network.WebApplicationFirewallPolicyArgs["policySettings"] {
-  return { state: "Enabled", mode: "Prevention", requestBodyCheck: true };
+  return { state: "Enabled", mode: "Prevention", requestBodyCheck: true, ...EDGE_REQUEST_BODY };
 }
 
 export class AppGateway extends pulumi.ComponentResource {

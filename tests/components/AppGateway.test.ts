@@ -11,7 +11,7 @@ import * as path from "node:path";
 import forge from "node-forge";
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
 import { appGatewayNsgRules, nsgVerdict, toSecurityRule } from "../../components/Network";
-import { APIM_STATUS_PATH, EDGE_BUFFERING, EDGE_MANAGED_RULE_SET, EDGE_TLS_POLICY } from "../../components/AppGateway";
+import { APIM_STATUS_PATH, EDGE_BUFFERING, EDGE_MANAGED_RULE_SET, EDGE_REQUEST_BODY, EDGE_TLS_POLICY } from "../../components/AppGateway";
 import { PFX_PASSWORD_LENGTH, pfxBase64, readPfx } from "../../components/pfx";
 import { COMMON_DEFAULTS } from "../../config/defaults";
 import { EDGE_AUTOSCALE } from "../../config/edge";
@@ -73,6 +73,16 @@ describe("AppGateway: WAF_v2 in front of Internal APIM, on the real graph (issue
     assert.equal(gw().firewallPolicy.id, waf.id);
     assert.equal(gw().webApplicationFirewallConfiguration, undefined, "the legacy inline WAF config stays unset");
     assert.ok(one(e, T.gateway).dependencies.includes(waf.urn));
+  });
+
+  it("takes chat-sized request bodies: 2000 KB enforced and inspected whole, not the WAF's default 128 KB", () => {
+    const settings = one(e, T.waf).inputs.policySettings as Record<string, unknown>;
+    assert.deepEqual(
+      [settings.requestBodyEnforcement, settings.maxRequestBodySizeInKb, settings.requestBodyInspectLimitInKB],
+      [true, EDGE_REQUEST_BODY.maxRequestBodySizeInKb, EDGE_REQUEST_BODY.requestBodyInspectLimitInKB],
+    );
+    assert.equal(EDGE_REQUEST_BODY.maxRequestBodySizeInKb, 2000, "the largest body size the WAF takes with CRS 3.2 or later");
+    assert.equal(EDGE_REQUEST_BODY.requestBodyInspectLimitInKB, EDGE_REQUEST_BODY.maxRequestBodySizeInKb, "no part of an admitted body passes uninspected");
   });
 
   it("listens on 443 with TLS 1.2 at least (predefined AppGwSslPolicy20220101) and the PFX as a secret", () => {
