@@ -8,6 +8,7 @@
  * its own time limit; a check that cannot run (no permission, timeout) says why on a line of its own and does
  * not stop the command, because it found no problem.
  */
+import { SCENARIO_TRAITS } from "../../../config/defaults";
 import { resourceNames } from "../../../config/naming";
 import type { ScenarioConfig, ScenarioName } from "../../../config/schema";
 import { requireConfig } from "../../../config/validate";
@@ -103,6 +104,10 @@ export function requiredProviders(targets: readonly Pick<AzureTarget, "config">[
     "Microsoft.ManagedIdentity",
   ];
   if (targets.some((t) => !t.config.appImage)) out.push("Microsoft.ContainerRegistry");
+  // Outbound VNet integration delegates APIM's subnet to Microsoft.Web/serverFarms: "You might need to register
+  // the Microsoft.Web/serverFarms resource provider in the subscription so that you can delegate the subnet".
+  // https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound#subnet-delegation
+  if (targets.some((t) => SCENARIO_TRAITS[t.config.scenario].vnetMode === "Integration")) out.push("Microsoft.Web");
   return out;
 }
 
