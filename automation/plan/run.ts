@@ -17,7 +17,7 @@ import { type PlanResult, type PolicyOutcome, policyFindings } from "./model";
 import { renderHtml } from "./render-html";
 import { renderMarkdown } from "./render-markdown";
 import { renderText } from "./render-text";
-import { estimateWorkshop, type WorkshopEstimate, workshopHtml, workshopJson, workshopMarkdown, type WorkshopOptions, workshopText } from "./workshop";
+import { estimateWorkshop, halfSettings, WORKSHOP_ROLE_KEYS, type WorkshopEstimate, type WorkshopHalves, workshopHtml, workshopJson, workshopMarkdown, type WorkshopOptions, workshopText } from "./workshop";
 
 export const DEFAULT_REPORT_DIR = path.join(PROJECT_DIR, "reports", "plan");
 
@@ -32,7 +32,7 @@ export interface PlanRunOptions {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** `--workshop N` (and its concurrency and hours): the workshop estimate in the text, the reports and the JSON. */
-  workshop?: Omit<WorkshopOptions, "model">;
+  workshop?: WorkshopOptions;
 }
 
 interface ScenarioWorkshop {
@@ -73,17 +73,63 @@ export async function planScenarios(
 ): Promise<PlanResult[]> {
   validateSelection(scenarios, overrides);
   const results: PlanResult[] = [];
-  // The SDK records `new Error().stack` for every promise it creates (leak diagnostics), and with tsx's
-  // source maps each of those costs a source-mapped stack walk: about a quarter of the plan's time. The
-  // plan prints messages, not stacks, so it records none unless DEBUG asks for them.
+  await withoutStackTraces(async () => {
+    for (const scenario of scenarios) results.push(await planScenario(scenario, overrides, progress));
+  });
+  return results;
+}
+
+/**
+ * The SDK records `new Error().stack` for every promise it creates (leak diagnostics), and with tsx's source
+ * maps each of those costs a source-mapped stack walk: about a quarter of the plan's time. The plan prints
+ * messages, not stacks, so it records none while evaluating unless DEBUG asks for them.
+ */
+async function withoutStackTraces<T>(run: () => Promise<T>): Promise<T> {
   const stackTraceLimit = Error.stackTraceLimit;
   if (!process.env.DEBUG) Error.stackTraceLimit = 0;
   try {
-    for (const scenario of scenarios) results.push(await planScenario(scenario, overrides, progress));
+    return await run();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
-  return results;
+}
+
+/**
+ * `--workshop`: checks the halves' settings for every selected scenario before evaluating any. The estimate is
+ * of the whole scenario split in two, so the workshop settings themselves are refused in `--config`.
+ */
+export function validateWorkshop(scenarios: readonly ScenarioName[], overrides: Record<string, unknown>, stacksDir?: string): void {
+  const set = WORKSHOP_ROLE_KEYS.filter((k) => k in overrides);
+  if (set.length) throw new ConfigError(set.map((key) => ({ key, value: overrides[key], message: "set by the workshop estimate for each half; --workshop estimates the whole scenario, so leave it out" })));
+  const problems: Problem[] = [];
+  for (const scenario of scenarios) {
+    const halves = halfSettings(scenario, overrides, offlineSettings(scenario, overrides, stacksDir));
+    const seen = new Set<string>();
+    for (const half of [halves.shared, halves.attendee]) {
+      const result = resolveConfig(scenario, offlineSettings(scenario, half.overrides, stacksDir));
+      if (result.ok) continue;
+      for (const p of result.problems) {
+        const message = `${p.message} (workshop estimate of ${scenario})`;
+        if (!seen.has(`${p.key} ${message}`)) problems.push({ ...p, message });
+        seen.add(`${p.key} ${message}`);
+      }
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+}
+
+/**
+ * The halves the workshop estimate is made of: the shared half (stack `<scenario>-shared`), then one attendee
+ * half reading its simulated outputs through the mock engine's StackReference (automation/evaluate.ts).
+ */
+export async function evaluateWorkshopHalves(scenario: ScenarioName, overrides: Record<string, unknown> = {}, stacksDir?: string): Promise<WorkshopHalves> {
+  const { evaluateScenario } = require("../evaluate") as typeof import("../evaluate");
+  const halves = halfSettings(scenario, overrides, offlineSettings(scenario, overrides, stacksDir));
+  return withoutStackTraces(async () => {
+    const shared = await evaluateScenario(scenario, { overrides: halves.shared.overrides, stack: halves.shared.stack, stacksDir });
+    const attendee = await evaluateScenario(scenario, { overrides: halves.attendee.overrides, stack: halves.attendee.stack, stacksDir });
+    return { shared, attendee };
+  });
 }
 
 async function planScenario(scenario: ScenarioName, overrides: Record<string, unknown>, progress: (text: string) => void): Promise<PlanResult> {
@@ -149,10 +195,20 @@ export function writeReports(results: readonly PlanResult[], dir: string, worksh
 }
 
 export async function runPlan(scenarios: readonly ScenarioName[], options: PlanRunOptions): Promise<PlanResult[]> {
+  if (options.workshop) {
+    // The whole scenarios' problems first, once, then what only the halves refuse.
+    validateSelection(scenarios, options.overrides);
+    validateWorkshop(scenarios, options.overrides);
+  }
   const results = await planScenarios(scenarios, options.overrides, (line) => options.stderr(`${line}\n`));
   const workshops: ScenarioWorkshop[] = [];
   if (options.workshop) {
-    for (const r of results) workshops.push({ scenario: r.scenario, estimate: estimateWorkshop(r.evaluation.resources, r.estimate, options.workshop) });
+    for (const r of results) {
+      const started = Date.now();
+      const halves = await evaluateWorkshopHalves(r.scenario, options.overrides);
+      options.stderr(`evaluated ${r.scenario}'s workshop halves (simulated): ${halves.shared.resources.length} + ${halves.attendee.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      workshops.push({ scenario: r.scenario, estimate: estimateWorkshop(r.estimate, halves, options.workshop) });
+    }
   }
   if (options.json) options.stdout(`${JSON.stringify(jsonOutput(results, workshops), null, 2)}\n`);
   else options.stdout(renderText(results, { color: options.color, width: options.width }));

@@ -1,57 +1,22 @@
 /**
  * The workshop estimate (issue 17 part 3, design in docs/workshop.md): the time and cost of giving N attendees
  * one scenario each, either as N whole stacks or as one `shared` host stack plus N attendee stacks that read
- * it through a StackReference. Pure functions over a scenario's evaluated graph and its estimate.
+ * it through a StackReference. The two parts are the program's own halves (scenarios/workshop.ts), evaluated
+ * offline like the plan's graphs: the shared half, then one attendee half against its simulated outputs.
  */
-import { POLICY_SUPPORT } from "../../components/policy-support";
-import type { ApimSku } from "../../config/schema";
+import { SCENARIO_TRAITS } from "../../config/defaults";
+import type { ScenarioName } from "../../config/schema";
+import { CONFIG_NAMESPACE } from "../../config/load";
 import type { RegisteredResource } from "../mock-engine";
-import { escapeHtml, nameFromUrn } from "../shared/text";
-import { durationOf, ESTIMATES, type EstimatesData, estimateScenario, isProvisioned, type ScenarioEstimate } from "./estimates";
-import { criticalPath, scheduleNodes } from "./graph";
+import { escapeHtml } from "../shared/text";
+import { ESTIMATES, type EstimatesData, estimateScenario, isProvisioned, type ScenarioEstimate } from "./estimates";
 import { fmtMinutes, fmtUsd } from "./model";
+import { sharedStackReference } from "./workshop-contract";
 import { DEFAULT_CONCURRENCY, DEFAULT_HOURS } from "./workshop-defaults";
 
-export type Side = "shared" | "attendee";
-
-/**
- * Which stack owns what, by type: a resource's own type first, then its nearest enclosing component's. The
- * host's shared stack holds the slow parts every attendee can use (APIM service with its VNet, NSGs, subnets
- * and public IP; Log Analytics and App Insights; private DNS zones; the AKS cluster, the registry and image,
- * Traefik and cert-manager); each attendee stack holds its own APIM product, APIs, subscription and policies
- * (GatewayApis) and its own AI API workload, namespace, identity and ingress route (AiBackend). Anything
- * neither names is counted per attendee, the side that costs more.
- */
-export const WORKSHOP_SIDES: Readonly<Record<string, Side>> = {
-  "azure-native:resources:ResourceGroup": "shared",
-  "random:index/randomString:RandomString": "shared",
-  "apim-aks-ai:network:Network": "shared",
-  "apim-aks-ai:dns:PrivateDns": "shared",
-  "apim-aks-ai:monitoring:Observability": "shared",
-  "apim-aks-ai:gateway:ApiGateway": "shared",
-  "apim-aks-ai:gateway:GatewayApis": "attendee",
-  "apim-aks-ai:aks:AksCluster": "shared",
-  "apim-aks-ai:image:AppImage": "shared",
-  "apim-aks-ai:kubernetes:IngressController": "shared",
-  "apim-aks-ai:kubernetes:CertManager": "shared",
-  "apim-aks-ai:kubernetes:AiBackend": "attendee",
-  // The account holds the model deployments and its network rules; the deployment follows WorkshopOptions.model.
-  "apim-aks-ai:ai:AiModel": "shared",
-  "azure-native:apimanagement:ApiManagementService": "shared",
-  "azure-native:network:VirtualNetwork": "shared",
-  "azure-native:network:Subnet": "shared",
-  "azure-native:network:NetworkSecurityGroup": "shared",
-  "azure-native:operationalinsights:Workspace": "shared",
-  "azure-native:applicationinsights:Component": "shared",
-  "azure-native:privatedns:PrivateZone": "shared",
-  "azure-native:containerservice:ManagedCluster": "shared",
-  "kubernetes:helm.sh/v4:Chart": "shared",
-  "azure-native:apimanagement:Workspace": "attendee",
-};
-
-export const MODEL_DEPLOYMENT = "azure-native:cognitiveservices:Deployment";
-
 export { DEFAULT_CONCURRENCY, DEFAULT_HOURS } from "./workshop-defaults";
+
+export type ModelMode = "shared" | "per-attendee";
 
 export interface WorkshopOptions {
   attendees: number;
@@ -59,19 +24,53 @@ export interface WorkshopOptions {
   concurrency?: number;
   /** Hours of the workshop itself, after everything is up (default DEFAULT_HOURS). */
   hours?: number;
-  /**
-   * "shared": one model deployment, a token limit per attendee subscription; "per-attendee": one each. By
-   * default shared where the tier runs azure-openai-token-limit, per attendee where it does not (Consumption).
-   */
-  model?: "shared" | "per-attendee";
 }
 
-/** The default model mode for a graph: shared where its APIM tier can limit tokens per subscription. */
-export function defaultModelMode(resources: readonly RegisteredResource[]): "shared" | "per-attendee" {
-  const apim = resources.find((r) => r.type === "azure-native:apimanagement:ApiManagementService");
-  const sku = (apim?.inputs.sku as { name?: string } | undefined)?.name;
-  if (!sku) return "shared";
-  return (POLICY_SUPPORT["azure-openai-token-limit"].tiers as readonly ApimSku[]).includes(sku as ApimSku) ? "shared" : "per-attendee";
+/** The attendee whose half the estimate evaluates: the first name `workshop prepare` gives. */
+export const ESTIMATE_ATTENDEE = "a01";
+
+/**
+ * The zone a public ingress's attendee hosts need in workshop mode (config/workshop-rules.ts), simulated for the
+ * estimate when the settings name none, as the plan simulates what only a deployment knows. RFC 2606 reserves
+ * example.com for examples.
+ */
+export const SIMULATED_INGRESS_DOMAIN = { ingressDomain: "workshop.example.com", ingressDomainResourceGroup: "rg-dns-simulated" } as const;
+
+/** The settings workshop mode gives each stack; `--config` cannot set them beside `--workshop`. */
+export const WORKSHOP_ROLE_KEYS = ["workshopRole", "attendee", "sharedStack", "attendeeGroupObjectId"] as const;
+
+export interface HalfSettings {
+  stack: string;
+  overrides: Record<string, unknown>;
+}
+
+/**
+ * The overrides and stack names of the two halves the estimate evaluates: the shared stack `<scenario>-shared`
+ * and the attendee stack `<scenario>-a01` reading it, named as `workshop prepare` names them on a file backend.
+ * `given` is the plan's settings (stack file and `--config`), which say whether a zone must be simulated.
+ */
+export function halfSettings(scenario: ScenarioName, overrides: Record<string, unknown>, given: Record<string, unknown>): { shared: HalfSettings; attendee: HalfSettings } {
+  const zone = SCENARIO_TRAITS[scenario].publicIngress && given.ingressDomain === undefined ? SIMULATED_INGRESS_DOMAIN : {};
+  const sharedStack = `${scenario}-shared`;
+  const base = { ...overrides, ...zone };
+  return {
+    shared: { stack: sharedStack, overrides: { ...base, workshopRole: "shared" } },
+    attendee: {
+      stack: `${scenario}-${ESTIMATE_ATTENDEE}`,
+      overrides: { ...base, workshopRole: "attendee", attendee: ESTIMATE_ATTENDEE, sharedStack: sharedStackReference("file://", CONFIG_NAMESPACE, sharedStack) },
+    },
+  };
+}
+
+/** An evaluated half: its graph and, for the shared half, its outputs. */
+export interface EvaluatedHalf {
+  resources: readonly RegisteredResource[];
+  outputs?: Record<string, { value: unknown }>;
+}
+
+export interface WorkshopHalves {
+  shared: EvaluatedHalf;
+  attendee: EvaluatedHalf;
 }
 
 export interface Part {
@@ -100,60 +99,22 @@ export interface WorkshopEstimate {
   attendees: number;
   concurrency: number;
   hours: number;
-  model: "shared" | "per-attendee";
+  /** The shared half's `modelSharing` output: one deployment with a token limit per attendee, or one each. */
+  model: ModelMode;
   shared: Part;
   attendee: Part;
   /** N whole stacks of the scenario. */
   separate: WorkshopMode;
   /** One shared stack, then N attendee stacks. */
   sharedHost: WorkshopMode;
-  /** Resources the type table put on the shared side that wait for an attendee's, moved to the attendee side. */
-  moved: string[];
-  /** Provisioned resources of each side, by URN. */
-  sides: Map<string, Side>;
 }
 
-/** The side a type table gives a resource: its own type, then its nearest component's; undefined if none. */
-function tableSide(r: RegisteredResource, byUrn: Map<string, RegisteredResource>, model: WorkshopOptions["model"]): Side | undefined {
-  if (r.type === MODEL_DEPLOYMENT) return model === "per-attendee" ? "attendee" : "shared";
-  for (let at: RegisteredResource | undefined = r; at; at = at.parent ? byUrn.get(at.parent) : undefined) {
-    const side = WORKSHOP_SIDES[at.type];
-    if (side) return side;
-  }
-  return undefined;
-}
-
-/**
- * Each resource's side. A shared stack cannot wait for an attendee's, so a resource the table puts on the
- * shared side but that depends on an attendee-side one moves to the attendee side (a role assignment for the
- * attendee's identity, say); `moved` lists those.
- */
-export function workshopSides(resources: readonly RegisteredResource[], model: WorkshopOptions["model"] = "shared", data: EstimatesData = ESTIMATES): { sides: Map<string, Side>; moved: string[] } {
-  const byUrn = new Map(resources.map((r) => [r.urn, r]));
-  const sides = new Map<string, Side>(resources.map((r) => [r.urn, tableSide(r, byUrn, model) ?? "attendee"]));
-  const nodes = scheduleNodes(resources, () => 0);
-  const moved: string[] = [];
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const n of nodes) {
-      if (sides.get(n.id) === "shared" && n.after.some((d) => sides.get(d) === "attendee")) {
-        sides.set(n.id, "attendee");
-        if (isProvisioned(byUrn.get(n.id)!, data)) moved.push(n.id);
-        changed = true;
-      }
-    }
-  }
-  return { sides, moved };
-}
-
-function part(resources: readonly RegisteredResource[], keep: (r: RegisteredResource) => boolean, data: EstimatesData): Part {
-  const mine = resources.filter(keep);
-  // Scheduled on its own: what the part waits for outside itself exists already (the shared stack's outputs).
-  const nodes = scheduleNodes(mine, (r) => durationOf(r, data).minutes);
-  const estimate = estimateScenario({ resources: mine }, data);
+/** A half's part: its graph's critical path and fixed cost (what it reads from the shared stack exists already). */
+export function partOf(half: EvaluatedHalf, data: EstimatesData = ESTIMATES): Part {
+  const estimate = estimateScenario(half, data);
   return {
-    resources: mine.filter((r) => isProvisioned(r, data)).length,
-    minutes: criticalPath(nodes).total,
+    resources: half.resources.filter((r) => isProvisioned(r, data)).length,
+    minutes: estimate.spinUpMinutes,
     monthlyUsd: estimate.monthlyCostUsd,
     unknownPrice: estimate.costLines.some((l) => l.unknown),
   };
@@ -164,21 +125,21 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
 
 /**
  * Time and fixed cost of a workshop. Separate: N whole stacks, `concurrency` at a time, each taking the
- * scenario's critical path. Shared: the shared part once, then the attendee part in rounds of `concurrency`.
- * Cost is the fixed monthly price per hour (data file's hours per month) over the prepare time plus the
- * workshop's hours; usage (tokens, calls, logs) is extra in both modes.
+ * scenario's critical path (`estimate`). Shared: the shared half once, then the attendee half in rounds of
+ * `concurrency`. Cost is the fixed monthly price per hour (data file's hours per month) over the prepare time
+ * plus the workshop's hours; usage (tokens, calls, logs) is extra in both modes.
  */
-export function estimateWorkshop(resources: readonly RegisteredResource[], estimate: ScenarioEstimate, options: WorkshopOptions, data: EstimatesData = ESTIMATES): WorkshopEstimate {
+export function estimateWorkshop(estimate: ScenarioEstimate, halves: WorkshopHalves, options: WorkshopOptions, data: EstimatesData = ESTIMATES): WorkshopEstimate {
   const attendees = options.attendees;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const hours = options.hours ?? DEFAULT_HOURS;
-  const model = options.model ?? defaultModelMode(resources);
   if (!Number.isInteger(attendees) || attendees < 1) throw new RangeError(`attendees must be a whole number of at least 1, not ${attendees}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number of at least 1, not ${concurrency}`);
   if (!(hours >= 0)) throw new RangeError(`hours must be 0 or more, not ${hours}`);
-  const { sides, moved } = workshopSides(resources, model, data);
-  const shared = part(resources, (r) => sides.get(r.urn) === "shared", data);
-  const attendee = part(resources, (r) => sides.get(r.urn) === "attendee", data);
+  const model = halves.shared.outputs?.modelSharing?.value;
+  if (model !== "shared" && model !== "per-attendee") throw new Error(`the shared half has no modelSharing output (got ${JSON.stringify(model)})`);
+  const shared = partOf(halves.shared, data);
+  const attendee = partOf(halves.attendee, data);
   const rounds = Math.ceil(attendees / concurrency);
   const mode = (prepareMinutes: number, monthly: number): WorkshopMode => {
     const usdPerHour = monthly / data.hoursPerMonth;
@@ -193,8 +154,6 @@ export function estimateWorkshop(resources: readonly RegisteredResource[], estim
     attendee,
     separate: mode(rounds * estimate.spinUpMinutes, attendees * estimate.monthlyCostUsd),
     sharedHost: mode(shared.minutes + rounds * attendee.minutes, shared.monthlyUsd + attendees * attendee.monthlyUsd),
-    moved,
-    sides,
   };
 }
 
@@ -212,23 +171,20 @@ export function workshopText(scenario: string, w: WorkshopEstimate): string {
     `  attendee part: ${w.attendee.resources} resources, ${fmtMinutes(w.attendee.minutes)} each, ${fmtUsd(w.attendee.monthlyUsd)}${plus(w.attendee)}/month each`,
     "  usage (tokens, calls, logs) is billed on top in both; design: docs/workshop.md",
   ];
-  if (w.moved.length) out.push(`  on the attendee side because they wait for an attendee's resource: ${w.moved.map(nameFromUrn).join(", ")}`);
   return `${out.join("\n")}\n`;
 }
 
-/** The estimate as data (the plan's `--json` document carries it under `workshop`): the sides by name, no URN map. */
+/** The estimate as data (the plan's `--json` document carries it under `workshop`). */
 export interface WorkshopJson {
   scenario: string;
   attendees: number;
   concurrency: number;
   hours: number;
-  model: "shared" | "per-attendee";
+  model: ModelMode;
   shared: Part;
   attendee: Part;
   separate: WorkshopMode;
   sharedHost: WorkshopMode;
-  /** Names of the resources moved to the attendee side. */
-  moved: string[];
   /** The total misses a fixed price the data file could not read (a lower bound). */
   priceUnknown: boolean;
 }
@@ -244,7 +200,6 @@ export function workshopJson(scenario: string, w: WorkshopEstimate): WorkshopJso
     attendee: w.attendee,
     separate: w.separate,
     sharedHost: w.sharedHost,
-    moved: w.moved.map(nameFromUrn),
     priceUnknown: w.shared.unknownPrice || w.attendee.unknownPrice,
   };
 }
@@ -279,7 +234,6 @@ function workshopRows(scenario: string, w: WorkshopEstimate): WorkshopRows {
     notes: [
       "Usage (tokens, calls, logs) is billed on top in both.",
       ...(unknown ? ["A + marks a total without a price the data file could not read."] : []),
-      ...(w.moved.length ? [`On the attendee side because they wait for an attendee's resource: ${w.moved.map(nameFromUrn).join(", ")}.`] : []),
       "Design: docs/workshop.md.",
     ],
   };

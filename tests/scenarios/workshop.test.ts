@@ -9,7 +9,6 @@ import { evaluateScenario, offlineSettings, type ScenarioEvaluation } from "../.
 import { evaluateProgram, type ProgramOutput, type RegisteredResource } from "../../automation/mock-engine";
 import { SHARED_OUTPUTS, sharedOutputProblems } from "../../automation/plan/workshop-contract";
 import { clusterFromId } from "../../automation/driver/verify/incluster";
-import { workshopSides } from "../../automation/plan/workshop";
 import { apimTrustsPrivateCa, certificatePath } from "../../config/certificates";
 import { CONFIG_NAMESPACE } from "../../config/load";
 import { SCENARIO_TRAITS } from "../../config/defaults";
@@ -43,6 +42,21 @@ const attendee = (s: ScenarioName, name: string) => evaluateScenario(s, { overri
 const out = (e: ScenarioEvaluation, key: string) => e.outputs[key].value as string;
 const metadata = (r: RegisteredResource) => (r.inputs.metadata ?? {}) as { name?: string; namespace?: string };
 
+/**
+ * Types both halves make, each for itself: the stack's root component, its Kubernetes provider, namespaces and
+ * their NetworkPolicies (the attendee's in ai-<attendee>), role assignments, private DNS records (the attendee's
+ * host). Every other type of the shared half is the shared stack's alone (the estimate's shared part,
+ * automation/plan/workshop.ts).
+ */
+const PER_OWNER_TYPES = new Set([
+  "apim-aks-ai:scenario:Scenario",
+  "pulumi:providers:kubernetes",
+  "kubernetes:core/v1:Namespace",
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  "azure-native:authorization:RoleAssignment",
+  "azure-native:privatedns:PrivateRecordSet",
+]);
+
 /** What a resource claims in a shared service, cluster, account or zone: two attendees must never claim the same. */
 function claims(e: ScenarioEvaluation): string[] {
   const identifying = ["productId", "apiId", "operationId", "apiLinkId", "sid", "namedValueId", "backendId", "path", "resourceName", "deploymentName", "relativeRecordSetName"];
@@ -75,12 +89,13 @@ describe("workshop mode (shared and attendee stacks)", () => {
         assert.equal(ofType(e, "azure-native:cognitiveservices:Deployment").length, sharing === "shared" ? 1 : 0);
       });
 
-      it("an attendee stack holds only the attendee's side of WORKSHOP_SIDES: nothing the shared stack owns", async () => {
-        const e = await attendee(s, "a01");
-        const model = out(await shared(s), "modelSharing") as "shared" | "per-attendee";
-        const { sides } = workshopSides(e.resources, model);
-        const sharedSide = e.resources.filter((r) => sides.get(r.urn) === "shared").map((r) => `${r.type} ${r.name}`);
+      it("an attendee stack holds nothing the shared stack owns: no type of the shared half but those each stack makes for itself, and none of its claims", async () => {
+        const [e, host] = [await attendee(s, "a01"), await shared(s)];
+        const hostTypes = new Set(host.resources.map((r) => r.type));
+        const sharedSide = e.resources.filter((r) => hostTypes.has(r.type) && !PER_OWNER_TYPES.has(r.type)).map((r) => `${r.type} ${r.name}`);
         assert.deepEqual(sharedSide, []);
+        const hostClaims = new Set(claims(host));
+        assert.deepEqual(claims(e).filter((c) => hostClaims.has(c)), []);
         for (const type of [T.apim, T.aks, T.openAi, T.vnet, "azure-native:resources:ResourceGroup", "kubernetes:helm.sh/v4:Chart"]) assert.equal(ofType(e, type).length, 0, type);
         assert.ok(ofType(e, "apim-aks-ai:gateway:GatewayApis").length === 1 && ofType(e, "apim-aks-ai:kubernetes:AiBackend").length === 1);
       });

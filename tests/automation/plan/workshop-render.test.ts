@@ -1,5 +1,6 @@
 /** The workshop estimate as Markdown, HTML and JSON (automation/plan/workshop.ts), and in the plan's reports. */
 import assert from "node:assert/strict";
+import { evaluateWorkshopHalves } from "../../../automation/plan/run";
 import { estimateWorkshop, type WorkshopEstimate, workshopHtml, workshopJson, workshopMarkdown } from "../../../automation/plan/workshop";
 import { renderHtml } from "../../../automation/plan/render-html";
 import { renderMarkdown } from "../../../automation/plan/render-markdown";
@@ -15,12 +16,10 @@ const estimate: WorkshopEstimate = {
   attendee: { resources: 12, minutes: 1.5, monthlyUsd: 7.3, unknownPrice: true },
   separate: { prepareMinutes: 130.5, rounds: 3, usdPerHour: 7.07, usd: 29.52 },
   sharedHost: { prepareMinutes: 47, rounds: 3, usdPerHour: 1.07, usd: 2.98 },
-  moved: ["urn:pulumi:s::p::apim-aks-ai:kubernetes:AiBackend$azure-native:authorization:RoleAssignment::ai-backend-inference"],
-  sides: new Map(),
 };
 
 describe("automation/plan/workshop: the estimate's renderers", () => {
-  it("Markdown: both modes side by side, the parts, the + on totals without a price, and what moved", () => {
+  it("Markdown: both modes side by side, the parts, the + on totals without a price", () => {
     const md = workshopMarkdown("consumption", estimate).join("\n");
     assert.match(md, /^## Workshop of 7: consumption \(estimated\)$/m);
     assert.match(md, /^3 attendee stacks at a time; model deployment one per attendee \(no per-subscription token limit in this tier\); 2 h of workshop/m);
@@ -31,7 +30,6 @@ describe("automation/plan/workshop: the estimate's renderers", () => {
     assert.match(md, /^\| shared part \| 40 \| 42\.5 min, once \| \$730\.00 \|$/m);
     assert.match(md, /^\| attendee part \| 12 \| 1\.5 min, per round \| \$7\.30\+ each \|$/m);
     assert.match(md, /A \+ marks a total without a price/);
-    assert.match(md, /wait for an attendee's resource: ai-backend-inference\./);
   });
 
   it("HTML: the same cells, escaped, in a section of its own", () => {
@@ -43,17 +41,16 @@ describe("automation/plan/workshop: the estimate's renderers", () => {
     assert.match(html, /<\/section>$/);
   });
 
-  it("JSON: plain data (no URN map), names of what moved, and whether a price is missing", () => {
+  it("JSON: plain data, and whether a price is missing", () => {
     const json = JSON.parse(JSON.stringify(workshopJson("consumption", estimate)));
-    assert.deepEqual(Object.keys(json), ["scenario", "attendees", "concurrency", "hours", "model", "shared", "attendee", "separate", "sharedHost", "moved", "priceUnknown"]);
+    assert.deepEqual(Object.keys(json), ["scenario", "attendees", "concurrency", "hours", "model", "shared", "attendee", "separate", "sharedHost", "priceUnknown"]);
     assert.equal(json.sharedHost.prepareMinutes, 47);
-    assert.deepEqual(json.moved, ["ai-backend-inference"]);
     assert.equal(json.priceUnknown, true);
   });
 
   it("on the public plan: the report's sections carry the estimate before the sources, and the JSON the same figures", async () => {
     const r = await planned("public");
-    const w = estimateWorkshop(r.evaluation.resources, r.estimate, { attendees: 20, concurrency: 4, hours: 6 });
+    const w = estimateWorkshop(r.estimate, await evaluateWorkshopHalves("public"), { attendees: 20, concurrency: 4, hours: 6 });
     const md = renderMarkdown([r], new Date(0), workshopMarkdown("public", w));
     assert.ok(md.indexOf("## Workshop of 20: public (estimated)") > 0);
     assert.ok(md.indexOf("## Workshop of 20: public (estimated)") < md.indexOf("## Sources"), "before the sources");

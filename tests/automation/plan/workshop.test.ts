@@ -1,16 +1,19 @@
 import assert from "node:assert/strict";
 import type { RegisteredResource } from "../../../automation/mock-engine";
-import { ESTIMATES, type EstimatesData, estimateScenario } from "../../../automation/plan/estimates";
+import { ESTIMATES, type EstimatesData, estimateScenario, isProvisioned } from "../../../automation/plan/estimates";
 import {
   DEFAULT_CONCURRENCY,
-  defaultModelMode,
+  ESTIMATE_ATTENDEE,
   estimateWorkshop,
-  MODEL_DEPLOYMENT,
-  WORKSHOP_SIDES,
-  workshopSides,
+  halfSettings,
+  partOf,
+  SIMULATED_INGRESS_DOMAIN,
+  type WorkshopHalves,
   workshopText,
 } from "../../../automation/plan/workshop";
-import { scheduleNodes } from "../../../automation/plan/graph";
+import { evaluateWorkshopHalves, runPlan, validateWorkshop } from "../../../automation/plan/run";
+import { offlineSettings } from "../../../automation/evaluate";
+import { ConfigError } from "../../../config/validate";
 import { attendeeApimUnit, SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../../automation/plan/workshop-contract";
 import { planned, resource } from "./helpers";
 
@@ -38,9 +41,13 @@ const data: EstimatesData = {
 };
 
 const component = (type: string, name: string, parent?: RegisteredResource) => resource(type, name, { custom: false, parent: parent?.urn });
+const MODEL_DEPLOYMENT = "azure-native:cognitiveservices:Deployment";
 
-/** A scenario's shape in small: APIM and AKS shared; the attendee's API, identity, and a role assignment for it. */
-function graph(): RegisteredResource[] {
+/**
+ * A scenario's shape in small, whole and as its two halves: APIM, AKS and the model in the shared half; the
+ * attendee's API, identity, and a role assignment for it in the attendee half, which reads the rest.
+ */
+function graphs(): { whole: RegisteredResource[]; halves: WorkshopHalves } {
   const gateway = component("apim-aks-ai:gateway:ApiGateway", "gateway");
   const apis = component("apim-aks-ai:gateway:GatewayApis", "gateway-apis", gateway);
   const backend = component("apim-aks-ai:kubernetes:AiBackend", "ai-backend");
@@ -52,69 +59,45 @@ function graph(): RegisteredResource[] {
   const api = resource(API, "gateway-ai-api", { parent: apis.urn, dependencies: [service.urn] });
   const identity = resource(IDENTITY, "ai-backend-identity", { parent: backend.urn, dependencies: [cluster.urn] });
   const role = resource(ROLE, "ai-backend-inference", { parent: model.urn, dependencies: [identity.urn, account.urn] });
-  return [gateway, apis, backend, model, service, cluster, account, deployment, api, identity, role];
+  // In the attendee half, what the shared half made is read through the StackReference: no dependency on it.
+  const attendeeApi = { ...api, dependencies: [] };
+  const attendeeIdentity = { ...identity, dependencies: [] };
+  const attendeeRole = { ...role, parent: backend.urn, dependencies: [identity.urn] };
+  return {
+    whole: [gateway, apis, backend, model, service, cluster, account, deployment, api, identity, role],
+    halves: {
+      shared: { resources: [gateway, model, service, cluster, account, deployment], outputs: { modelSharing: { value: "shared" } } },
+      attendee: { resources: [apis, backend, attendeeApi, attendeeIdentity, attendeeRole] },
+    },
+  };
 }
 
-const sideOf = (sides: Map<string, string>, resources: RegisteredResource[], name: string) => sides.get(resources.find((r) => r.name === name && r.custom)!.urn);
-
 describe("automation/plan/workshop", () => {
-  it("puts the issue's shared parts on the shared side and each attendee's own on the attendee side, in one table", () => {
-    for (const type of [
-      APIM,
-      "azure-native:network:VirtualNetwork",
-      "azure-native:network:Subnet",
-      "azure-native:network:NetworkSecurityGroup",
-      "azure-native:operationalinsights:Workspace",
-      "azure-native:applicationinsights:Component",
-      "azure-native:privatedns:PrivateZone",
-      AKS,
-      "kubernetes:helm.sh/v4:Chart",
-      "apim-aks-ai:kubernetes:IngressController",
-      "apim-aks-ai:kubernetes:CertManager",
-    ]) {
-      assert.equal(WORKSHOP_SIDES[type], "shared", type);
-    }
-    for (const type of ["apim-aks-ai:gateway:GatewayApis", "apim-aks-ai:kubernetes:AiBackend", "azure-native:apimanagement:Workspace"]) {
-      assert.equal(WORKSHOP_SIDES[type], "attendee", type);
-    }
-  });
-
-  it("decides by the resource's type, then its component's; moves to the attendee side what waits for an attendee's resource", () => {
-    const resources = graph();
-    const { sides, moved } = workshopSides(resources, "shared", data);
-    assert.equal(sideOf(sides, resources, "gateway-service"), "shared", "APIM service, in ApiGateway");
-    assert.equal(sideOf(sides, resources, "gateway-ai-api"), "attendee", "an API, in GatewayApis inside ApiGateway");
-    assert.equal(sideOf(sides, resources, "ai-backend-identity"), "attendee");
-    assert.equal(sideOf(sides, resources, "ai-model-deployment"), "shared", "one deployment, a token limit per attendee");
-    assert.equal(sideOf(sides, resources, "ai-backend-inference"), "attendee", "the role for the attendee's identity");
-    assert.deepEqual(moved.map((u) => u.split("::").pop()), ["ai-backend-inference"], "components are not listed");
-    // The shared stack can be deployed alone: none of its resources waits for an attendee's.
-    for (const n of scheduleNodes(resources, () => 0)) {
-      if (sides.get(n.id) === "shared") assert.ok(!n.after.some((d) => sides.get(d) === "attendee"), n.id);
-    }
-    const perAttendee = workshopSides(resources, "per-attendee", data).sides;
-    assert.equal(sideOf(perAttendee, resources, "ai-model-deployment"), "attendee");
+  it("takes each part from its half: the half's provisioned resources, critical path and fixed cost", () => {
+    const { halves } = graphs();
+    assert.deepEqual(partOf(halves.shared, data), { resources: 4, minutes: 40, monthlyUsd: 219, unknownPrice: false });
+    assert.deepEqual(partOf(halves.attendee, data), { resources: 3, minutes: 2, monthlyUsd: 0, unknownPrice: false }, "identity, then its role; components are not counted");
   });
 
   it("counts the shared part's time once and runs the attendee stacks in rounds of the concurrency limit", () => {
-    const resources = graph();
-    const estimate = estimateScenario({ resources }, data);
+    const { whole, halves } = graphs();
+    const estimate = estimateScenario({ resources: whole }, data);
     assert.equal(estimate.spinUpMinutes, 41, "APIM, then the API");
-    const w = estimateWorkshop(resources, estimate, { attendees: 20, concurrency: 5 }, data);
+    const w = estimateWorkshop(estimate, halves, { attendees: 20, concurrency: 5 }, data);
     assert.equal(w.shared.minutes, 40, "APIM alone decides the shared part");
     assert.equal(w.attendee.minutes, 2, "identity, then its role (APIM and AKS exist already)");
     assert.equal(w.separate.rounds, 4);
     assert.equal(w.separate.prepareMinutes, 4 * 41);
     assert.equal(w.sharedHost.prepareMinutes, 40 + 4 * 2);
-    assert.equal(estimateWorkshop(resources, estimate, { attendees: 21, concurrency: 5 }, data).sharedHost.prepareMinutes, 40 + 5 * 2, "21 needs a fifth round");
-    assert.equal(estimateWorkshop(resources, estimate, { attendees: 20 }, data).concurrency, DEFAULT_CONCURRENCY);
-    assert.equal(w.shared.resources + w.attendee.resources, resources.filter((r) => r.custom).length);
+    assert.equal(estimateWorkshop(estimate, halves, { attendees: 21, concurrency: 5 }, data).sharedHost.prepareMinutes, 40 + 5 * 2, "21 needs a fifth round");
+    assert.equal(estimateWorkshop(estimate, halves, { attendees: 20 }, data).concurrency, DEFAULT_CONCURRENCY);
+    assert.equal(w.shared.resources + w.attendee.resources, whole.filter((r) => r.custom).length);
   });
 
   it("costs N copies of everything separately, and the shared part once, per hour over prepare plus the workshop's hours", () => {
-    const resources = graph();
-    const estimate = estimateScenario({ resources }, data);
-    const w = estimateWorkshop(resources, estimate, { attendees: 10, concurrency: 10, hours: 3 }, data);
+    const { whole, halves } = graphs();
+    const estimate = estimateScenario({ resources: whole }, data);
+    const w = estimateWorkshop(estimate, halves, { attendees: 10, concurrency: 10, hours: 3 }, data);
     assert.equal(w.shared.monthlyUsd, 219);
     assert.equal(w.attendee.monthlyUsd, 0);
     assert.equal(w.separate.usdPerHour, 3, "10 × $219 / 730 h");
@@ -123,52 +106,81 @@ describe("automation/plan/workshop", () => {
     assert.equal(w.sharedHost.usd, Math.round(0.3 * (42 / 60 + 3) * 100) / 100);
   });
 
-  it("refuses attendees or concurrency below 1 and fractions", () => {
-    const resources = graph();
-    const estimate = estimateScenario({ resources }, data);
-    assert.throws(() => estimateWorkshop(resources, estimate, { attendees: 0 }, data), /attendees must be a whole number of at least 1, not 0/);
-    assert.throws(() => estimateWorkshop(resources, estimate, { attendees: 2.5 }, data), /attendees/);
-    assert.throws(() => estimateWorkshop(resources, estimate, { attendees: 2, concurrency: 0 }, data), /concurrency/);
+  it("refuses attendees or concurrency below 1 and fractions, and a shared half without its modelSharing output", () => {
+    const { whole, halves } = graphs();
+    const estimate = estimateScenario({ resources: whole }, data);
+    assert.throws(() => estimateWorkshop(estimate, halves, { attendees: 0 }, data), /attendees must be a whole number of at least 1, not 0/);
+    assert.throws(() => estimateWorkshop(estimate, halves, { attendees: 2.5 }, data), /attendees/);
+    assert.throws(() => estimateWorkshop(estimate, halves, { attendees: 2, concurrency: 0 }, data), /concurrency/);
+    assert.throws(() => estimateWorkshop(estimate, { ...halves, shared: { resources: halves.shared.resources, outputs: {} } }, { attendees: 2 }, data), /no modelSharing output/);
   });
 
   it("prints both modes, each part, and where the design is", () => {
-    const resources = graph();
-    const text = workshopText("public", estimateWorkshop(resources, estimateScenario({ resources }, data), { attendees: 20 }, data));
-    assert.match(text, /^Workshop of 20 \(public, estimated\): 5 attendee stacks at a time/);
+    const { whole, halves } = graphs();
+    const text = workshopText("public", estimateWorkshop(estimateScenario({ resources: whole }, data), halves, { attendees: 20 }, data));
+    assert.match(text, /^Workshop of 20 \(public, estimated\): 5 attendee stacks at a time, model deployment shared with a token limit per attendee/);
     assert.match(text, /20 separate stacks +ready in 164\.0 min \(4 rounds\), \$6\.00\/h/);
     assert.match(text, /shared host \+ 20 attendees +ready in +48\.0 min \(4 rounds\), \$0\.30\/h/);
-    assert.match(text, /shared part: +\d+ resources, 40\.0 min once/);
-    assert.match(text, /on the attendee side because they wait for an attendee's resource: ai-backend-inference/);
+    assert.match(text, /shared part: +4 resources, 40\.0 min once/);
+    assert.match(text, /attendee part: +3 resources, 2\.0 min each/);
     assert.match(text, /docs\/workshop\.md/);
   });
 
-  it("shares the model deployment by default only where the APIM tier can limit tokens per subscription", () => {
-    const withTier = (name: string) => [resource(APIM, "gateway-service", { inputs: { sku: { name, capacity: name === "Consumption" ? 0 : 1 } } })];
-    assert.equal(defaultModelMode(withTier("Developer")), "shared");
-    assert.equal(defaultModelMode(withTier("StandardV2")), "shared");
-    assert.equal(defaultModelMode(withTier("Consumption")), "per-attendee", "azure-openai-token-limit does not apply to Consumption");
-    const resources = [...withTier("Consumption"), resource(MODEL_DEPLOYMENT, "ai-model-deployment")];
-    const w = estimateWorkshop(resources, estimateScenario({ resources }, data), { attendees: 2 }, data);
-    assert.equal(w.model, "per-attendee");
-    assert.equal(w.sides.get(resources[1].urn), "attendee");
+  it("evaluates the halves as workshop prepare names them, simulating the attendees' zone only where a public ingress needs one and none is set", () => {
+    const pub = halfSettings("public", {}, offlineSettings("public"));
+    assert.equal(pub.shared.stack, "public-shared");
+    assert.equal(pub.attendee.stack, `public-${ESTIMATE_ATTENDEE}`);
+    assert.deepEqual(pub.shared.overrides, { ...SIMULATED_INGRESS_DOMAIN, workshopRole: "shared" });
+    assert.deepEqual(pub.attendee.overrides, { ...SIMULATED_INGRESS_DOMAIN, workshopRole: "attendee", attendee: "a01", sharedStack: "organization/apim-aks-ai-scenarios/public-shared" });
+    const own = { ingressDomain: "labs.contoso.com", ingressDomainResourceGroup: "rg-dns" };
+    assert.deepEqual(halfSettings("public", own, offlineSettings("public", own)).shared.overrides, { ...own, workshopRole: "shared" }, "the user's zone, not the simulated one");
+    assert.deepEqual(halfSettings("internal", {}, offlineSettings("internal")).shared.overrides, { workshopRole: "shared" }, "a private ingress needs no zone");
   });
 
-  it("on the public scenario: APIM and AKS shared, the attendee part in minutes, the whole shared workshop faster than separate stacks", async () => {
+  it("refuses, before evaluating, the workshop settings in --config and what only the halves refuse (edge on internal)", async () => {
+    assert.throws(() => validateWorkshop(["public"], { workshopRole: "attendee" }), (e: Error) => e instanceof ConfigError && /workshopRole = "attendee": set by the workshop estimate for each half/.test(e.message));
+    assert.throws(() => validateWorkshop(["internal"], { edge: "appgw-waf" }), (e: Error) => e instanceof ConfigError && /edge = "appgw-waf": not available in workshop mode: set edge=none \(workshop estimate of internal\)/.test(e.message));
+    const err: string[] = [];
+    await assert.rejects(
+      runPlan(["internal"], { overrides: { edge: "appgw-waf" }, json: false, reportDir: false, color: false, stdout: () => {}, stderr: (t) => void err.push(t), workshop: { attendees: 3 } }),
+      ConfigError,
+    );
+    assert.deepEqual(err, [], "nothing evaluated");
+    validateWorkshop(["internal", "public"], {});
+  });
+
+  it("on the public scenario: the parts are the evaluated halves (APIM and AKS shared, the attendee's own in minutes), faster than separate stacks", async () => {
     const { evaluation, estimate } = await planned("public");
-    const w = estimateWorkshop(evaluation.resources, estimate, { attendees: 20 });
-    const typesOf = (side: string) => new Set(evaluation.resources.filter((r) => w.sides.get(r.urn) === side).map((r) => r.type));
-    const shared = typesOf("shared");
-    const attendee = typesOf("attendee");
+    const halves = await evaluateWorkshopHalves("public");
+    const w = estimateWorkshop(estimate, halves, { attendees: 20 });
+    const typesOf = (half: { resources: readonly RegisteredResource[] }) => new Set(half.resources.map((r) => r.type));
+    const shared = typesOf(halves.shared);
+    const attendee = typesOf(halves.attendee);
     for (const t of [APIM, AKS, "kubernetes:helm.sh/v4:Chart", "azure-native:operationalinsights:Workspace"]) assert.ok(shared.has(t), t);
     for (const t of ["azure-native:apimanagement:Product", "azure-native:apimanagement:Subscription", API, "kubernetes:apps/v1:Deployment", "kubernetes:networking.k8s.io/v1:Ingress"]) {
       assert.ok(attendee.has(t), t);
     }
     assert.ok(!attendee.has(APIM) && !attendee.has(AKS));
+    assert.deepEqual(w.shared, partOf(halves.shared));
+    assert.deepEqual(w.attendee, partOf(halves.attendee));
+    assert.equal(w.attendee.resources, halves.attendee.resources.filter((r) => isProvisioned(r)).length, "every resource the attendee half makes, the host-name record in the attendees' zone included");
+    assert.ok(halves.attendee.resources.some((r) => r.type === "azure-native:dns:RecordSet" && r.inputs.zoneName === SIMULATED_INGRESS_DOMAIN.ingressDomain), "the attendee's record in the (simulated) zone");
+    assert.equal(w.model, halves.shared.outputs!.modelSharing.value);
     assert.ok(w.attendee.minutes < 10, `attendee part ${w.attendee.minutes} min`);
     assert.ok(w.shared.minutes >= estimate.slowest.minutes, "the slowest resource (APIM) is in the shared part");
+    assert.ok(evaluation.resources.length > halves.attendee.resources.length);
     assert.equal(w.sharedHost.prepareMinutes, Math.round((w.shared.minutes + 4 * w.attendee.minutes) * 1000) / 1000);
     assert.ok(w.sharedHost.prepareMinutes < w.separate.prepareMinutes / 2);
     assert.ok(w.sharedHost.usdPerHour < w.separate.usdPerHour);
+  });
+
+  it("on consumption: the shared half has no model deployment and each attendee half one (no token limit in that tier)", async () => {
+    const { estimate } = await planned("consumption");
+    const halves = await evaluateWorkshopHalves("consumption");
+    const w = estimateWorkshop(estimate, halves, { attendees: 2 });
+    assert.equal(w.model, "per-attendee");
+    assert.equal(halves.shared.resources.filter((r) => r.type === MODEL_DEPLOYMENT).length, 0);
+    assert.equal(halves.attendee.resources.filter((r) => r.type === MODEL_DEPLOYMENT).length, 1);
   });
 });
 
