@@ -59,6 +59,10 @@ export interface ApiGatewayArgs extends AzureScopeArgs {
    * Microsoft documents for backends with certificates APIM cannot chain ("skipCertificateChainValidation").
    * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates
    * https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates (classic tiers only)
+   * v2's replacement for the CA store, "CA certificates referenced in backend entity" (v2-service-tiers-overview),
+   * is the backend's `tls.serverCertificateThumbprints`/`serverX509Names`, first in REST API 2025-09-01-preview
+   * (azure-rest-api-specs ApiManagamentCreateBackendWithCustomAssignedCertificate_Thumbprints.json); azure-native
+   * 3.28.0 sends Backend at 2024-05-01, whose BackendTlsProperties has the two flags only.
    */
   aiApiBackendTls?: { validateCertificateChain: boolean; validateCertificateName: boolean };
   /**

@@ -82,10 +82,14 @@ export function backendPrivateFromInternet(t: Pick<ScenarioTraits, "backendAdmis
 
 /**
  * Where the model is reached through a private endpoint: where APIM's calls leave from the VNet, injected or
- * integrated (an integrated instance "can reach ... network-isolated backend services" in the VNet, and resolves
- * names through the VNet's DNS, which answers from the linked privatelink zone). Without a VNet APIM calls from
- * public addresses, so the account's firewall admits those instead.
+ * integrated (an integrated instance "can reach ... network-isolated backend services" in the VNet). APIM's page
+ * does not say which DNS an integrated gateway asks; its subnet delegation, Microsoft.Web/serverFarms, is App
+ * Service's VNet integration, where "the app uses the DNS configuration of the virtual network" and reaches the
+ * Azure DNS private zones linked to it. On a deployment the probe apim-accepts-key shows it: APIM reaches the AI
+ * API by its name in the VNet's private zone. Without a VNet APIM calls from public addresses, so the account's
+ * firewall admits those instead.
  * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
+ * https://learn.microsoft.com/azure/app-service/overview-name-resolution
  */
 export function modelReachedPrivately(t: Pick<ScenarioTraits, "vnetMode">): boolean {
   return t.vnetMode !== "None";
