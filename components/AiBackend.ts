@@ -99,6 +99,9 @@ export class AiBackend extends pulumi.ComponentResource {
       parent,
     );
     // https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster#create-the-federated-identity-credential
+    // One credential per identity: Entra refuses concurrent credential writes on one user-assigned identity (409),
+    // not on different ones, so workshop attendees' stacks, each with its own identity, may run in parallel.
+    // https://learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations
     const federation = new managedidentity.FederatedIdentityCredential(
       `${name}-federation`,
       {
