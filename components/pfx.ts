@@ -28,6 +28,14 @@ export interface PfxInput {
 /** Application Gateway's documented limit for a PFX password (MicrosoftDocs/azure-docs#11068: 4 to 12 characters). */
 export const PFX_PASSWORD_LENGTH = { min: 4, max: 12 } as const;
 
+/**
+ * The longest `data` (the PFX in base64) Application Gateway takes for one certificate; a longer one is refused at
+ * create, after the gateway's other settings were sent: "ApplicationGatewaySslCertificateDataTooBig: Data too big
+ * for certificate ... Max data length supported is 16384" (Azure's 400, recorded in hashicorp/terraform-provider-azurerm#31172).
+ * The listener's bundle (RSA-2048 leaf with a 64-character name, its RSA-2048 CA, the key) measured 4,332.
+ */
+export const PFX_MAX_BASE64_LENGTH = 16384;
+
 /** PBE and MAC iterations: the count OpenSSL and node-forge write by default. */
 const ITERATIONS = 2048;
 
@@ -96,7 +104,11 @@ export function pfxBase64(input: PfxInput): string {
   const macData = seq(seq(seq(oid("sha1"), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, "")), octets(hmac.digest().getBytes())), octets(macSalt), integer(ITERATIONS));
 
   const pfx = seq(integer(3), seq(oid("data"), explicit0(octets(safeDer))), macData);
-  return forge.util.encode64(asn1.toDer(pfx).getBytes());
+  const base64 = forge.util.encode64(asn1.toDer(pfx).getBytes());
+  if (base64.length > PFX_MAX_BASE64_LENGTH) {
+    throw new RangeError(`the PFX is ${base64.length} base64 characters; Application Gateway takes at most ${PFX_MAX_BASE64_LENGTH} (shorten the chain or the key)`);
+  }
+  return base64;
 }
 
 /** Reads a PFX back: the certificates' subjects' common names and whether it holds a key, for tests and checks. */

@@ -12,7 +12,7 @@ import forge from "node-forge";
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
 import { appGatewayNsgRules, nsgVerdict, toSecurityRule } from "../../components/Network";
 import { APIM_STATUS_PATH, EDGE_BUFFERING, EDGE_MANAGED_RULE_SET, EDGE_REQUEST_BODY, EDGE_TLS_POLICY } from "../../components/AppGateway";
-import { PFX_PASSWORD_LENGTH, pfxBase64, readPfx } from "../../components/pfx";
+import { PFX_MAX_BASE64_LENGTH, PFX_PASSWORD_LENGTH, pfxBase64, readPfx } from "../../components/pfx";
 import { COMMON_DEFAULTS } from "../../config/defaults";
 import { EDGE_AUTOSCALE } from "../../config/edge";
 import { one, ofType } from "../helpers/graph";
@@ -181,6 +181,13 @@ describe("pfx: the listener certificate as Application Gateway takes it", () => 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("stays within the 16384 base64 characters Application Gateway takes, and refuses a bundle beyond them", () => {
+    const listenerSized = pfxBase64({ ...input, chainPems: [input.certificatePem] });
+    assert.ok(listenerSized.length < PFX_MAX_BASE64_LENGTH / 2, `a leaf and its CA take ${listenerSized.length} characters`);
+    const longChain = Array.from({ length: 40 }, () => input.certificatePem);
+    assert.throws(() => pfxBase64({ ...input, chainPems: longChain }), /at most 16384/);
   });
 
   it("refuses a password outside 4-12 characters and a key that is not PKCS#8", () => {
