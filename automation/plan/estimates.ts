@@ -49,6 +49,8 @@ export interface PriceEntry {
   retailPricesFilter?: string;
   /** Why the source gave no figure; the line then shows "price not read" instead of one. */
   notRead?: string;
+  /** Charges by use billed beside this price (an Application Gateway's capacity units), listed as usage lines. */
+  plusUsage?: { item: string; basis: string }[];
 }
 
 interface PricedItem {
@@ -218,6 +220,12 @@ export function serviceLoadBalancer(r: Pick<RegisteredResource, "type" | "inputs
 export function costOf(r: Pick<RegisteredResource, "type" | "inputs" | "custom">, data: EstimatesData = ESTIMATES): CostLine[] {
   if (!isProvisioned(r, data)) return [];
   const entry = lookup(data.prices, r);
+  const lines = entryCost(r, entry, data);
+  const source = sourceUrl(data, entry?.source ?? "");
+  return [...lines, ...(entry?.plusUsage ?? []).map((u) => ({ type: r.type, item: u.item, count: 1, usd: 0, basis: u.basis, source, usage: true }))];
+}
+
+function entryCost(r: Pick<RegisteredResource, "type" | "inputs" | "custom">, entry: PriceEntry | undefined, data: EstimatesData): CostLine[] {
   const hours = data.hoursPerMonth;
   const line = (item: string, count: number, usd: number, basis: string, source: string, usage = false): CostLine => ({
     type: r.type,
