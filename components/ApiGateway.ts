@@ -539,7 +539,7 @@ export class GatewayApis extends pulumi.ComponentResource {
       },
       parent(),
     );
-    new apimanagement.ProductPolicy(`${prefix}-product-policy`, { ...svc, productId: product.name, policyId: "policy", format: "rawxml", value: productPolicy }, parent());
+    const productPolicyResource = new apimanagement.ProductPolicy(`${prefix}-product-policy`, { ...svc, productId: product.name, policyId: "policy", format: "rawxml", value: productPolicy }, parent());
 
     const aiApi = new apimanagement.Api(
       `${prefix}-ai-api`,
@@ -561,9 +561,11 @@ export class GatewayApis extends pulumi.ComponentResource {
         parent(),
       );
     // The service's OpenAI-compatible route: OpenAI clients take `<gateway>/ai/v1` as their base URL.
-    operation(aiApi, "chat-completions", "POST", CHAT_PATH, "Chat completions");
-    operation(aiApi, "healthz", "GET", "/healthz", "Health");
-    new apimanagement.ApiPolicy(
+    const aiApiChildren: pulumi.Resource[] = [
+      operation(aiApi, "chat-completions", "POST", CHAT_PATH, "Chat completions"),
+      operation(aiApi, "healthz", "GET", "/healthz", "Health"),
+    ];
+    const aiApiPolicy = new apimanagement.ApiPolicy(
       `${prefix}-ai-api-policy`,
       { ...svc, apiId: aiApi.name, policyId: "policy", format: "rawxml", value: policies.aiApi },
       { ...parent(), dependsOn: aiBackend ? [...namedValues, aiBackend] : namedValues },
@@ -584,18 +586,33 @@ export class GatewayApis extends pulumi.ComponentResource {
       },
       parent(),
     );
-    operation(openAiApi, "chat-completions", "POST", "/deployments/{deployment-id}/chat/completions", "Chat completions", [
-      { name: "deployment-id", type: "string", required: true },
-    ]);
+    const openAiApiChildren: pulumi.Resource[] = [
+      operation(openAiApi, "chat-completions", "POST", "/deployments/{deployment-id}/chat/completions", "Chat completions", [
+        { name: "deployment-id", type: "string", required: true },
+      ]),
+    ];
     // The pool and its members exist before a policy names them.
-    new apimanagement.ApiPolicy(
+    const openAiApiPolicy = new apimanagement.ApiPolicy(
       `${prefix}-openai-api-policy`,
       { ...svc, apiId: openAiApi.name, policyId: "policy", format: "rawxml", value: policies.openAiApi },
       { ...parent(), dependsOn: pool?.backends ?? [] },
     );
 
-    for (const [key, api] of [["ai", aiApi], ["openai", openAiApi]] as const) {
-      new apimanagement.ProductApiLink(`${prefix}-product-${key}`, { ...svc, productId: product.name, apiId: api.id, apiLinkId: key }, parent());
+    // A product-API link locks both the product and the API: links made at once on one product, or while the API
+    // is being written, fail with 409 PessimisticConcurrencyConflict (Azure/azure-api-management-devops-resource-kit#432),
+    // which azure-native does not retry (only AnotherOperationInProgress: provider/pkg/azure/client_azcore.go).
+    // The first waits for the product's policy, another write on the product.
+    let previousLink: pulumi.Resource[] = [productPolicyResource];
+    for (const [key, api, children] of [
+      ["ai", aiApi, [...aiApiChildren, aiApiPolicy]],
+      ["openai", openAiApi, [...openAiApiChildren, openAiApiPolicy]],
+    ] as const) {
+      const link = new apimanagement.ProductApiLink(
+        `${prefix}-product-${key}`,
+        { ...svc, productId: product.name, apiId: api.id, apiLinkId: key },
+        { ...parent(), dependsOn: [...children, ...previousLink] },
+      );
+      previousLink = [link];
     }
 
     // The key is generated here and kept as a Pulumi secret end to end; Azure stores it as given.

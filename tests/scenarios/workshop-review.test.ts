@@ -52,3 +52,32 @@ describe("workshop mode: attendee stacks deployed at the same time", function ()
     assert.notEqual(names[0], names[1]);
   });
 });
+
+describe("APIM writes that lock the same entity go one after another", function () {
+  this.timeout(120_000);
+
+  it("the product's API links wait for each other and for their API's operations and policy (a link locks both the product and the API)", async () => {
+    // Azure/azure-api-management-devops-resource-kit#432: "The resource that associates the API and the product
+    // ... locks both resources; so if another API tries to create an association with the same product
+    // simultaneously, there will be a conflict" (409 PessimisticConcurrencyConflict), which azure-native does not
+    // retry: it retries 409 AnotherOperationInProgress only (provider/pkg/azure/client_azcore.go).
+    const attendee = { workshopRole: "attendee", attendee: "a01", sharedStack: "organization/apim-aks-ai-scenarios/integrated-shared" };
+    for (const [stack, overrides] of [["integrated", {}], ["integrated-a01", attendee]] as const) {
+      const e = await evaluateScenario("integrated", { overrides, stack });
+      const links = ofType(e, "azure-native:apimanagement:ProductApiLink");
+      assert.equal(links.length, 2, stack);
+      const [first, second] = links.sort((a, b) => (a.dependencies.includes(b.urn) ? 1 : b.dependencies.includes(a.urn) ? -1 : 0));
+      assert.ok(second.dependencies.includes(first.urn), `${stack}: ${second.name} waits for ${first.name}`);
+      const productPolicy = one(e, "azure-native:apimanagement:ProductPolicy");
+      assert.ok(first.dependencies.includes(productPolicy.urn), `${stack}: ${first.name} waits for the product's policy`);
+      for (const link of links) {
+        const api = one(e, T.api, (a) => link.propertyDependencies.apiId?.includes(a.urn) ?? false);
+        const underApi = e.resources.filter(
+          (r) => (r.type === "azure-native:apimanagement:ApiOperation" || r.type === "azure-native:apimanagement:ApiPolicy") && r.dependencies.includes(api.urn),
+        );
+        assert.ok(underApi.length >= 2, `${stack}: ${api.name} has operations and a policy`);
+        for (const r of underApi) assert.ok(link.dependencies.includes(r.urn), `${stack}: ${link.name} waits for ${r.name}`);
+      }
+    }
+  });
+});
