@@ -629,7 +629,9 @@ export class GatewayApis extends pulumi.ComponentResource {
         primaryKey: keys[0].result,
         secondaryKey: keys[1].result,
       },
-      parent(),
+      // APIM locks the entities an operation touches, and concurrent operations on one (a user, product, API)
+      // answer 412 (terraform-provider-azurerm#8571, quoting the service team): after the product's last write.
+      { ...parent(), dependsOn: previousLink },
     );
 
     this.subscriptionKey = pulumi.secret(keys[0].result);

@@ -56,7 +56,7 @@ describe("workshop mode: attendee stacks deployed at the same time", function ()
 describe("APIM writes that lock the same entity go one after another", function () {
   this.timeout(120_000);
 
-  it("the product's API links wait for each other and for their API's operations and policy (a link locks both the product and the API)", async () => {
+  it("the product's API links wait for each other and for their API's operations and policy (a link locks both the product and the API); the subscription comes last", async () => {
     // Azure/azure-api-management-devops-resource-kit#432: "The resource that associates the API and the product
     // ... locks both resources; so if another API tries to create an association with the same product
     // simultaneously, there will be a conflict" (409 PessimisticConcurrencyConflict), which azure-native does not
@@ -70,6 +70,7 @@ describe("APIM writes that lock the same entity go one after another", function 
       assert.ok(second.dependencies.includes(first.urn), `${stack}: ${second.name} waits for ${first.name}`);
       const productPolicy = one(e, "azure-native:apimanagement:ProductPolicy");
       assert.ok(first.dependencies.includes(productPolicy.urn), `${stack}: ${first.name} waits for the product's policy`);
+      assert.ok(one(e, T.subscription).dependencies.includes(second.urn), `${stack}: the subscription waits for the product's last link`);
       for (const link of links) {
         const api = one(e, T.api, (a) => link.propertyDependencies.apiId?.includes(a.urn) ?? false);
         const underApi = e.resources.filter(
