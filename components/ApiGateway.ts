@@ -239,8 +239,10 @@ export const VNET_INTEGRATION_TIERS: readonly ApimSku[] = ["StandardV2"];
  * Standard v2 with "Setting up 'Internal' Internal Virtual Network Type is not supported for Sku Type
  * 'StandardV2'" and an undelegated subnet with "API Management service V2 outbound Virtual Network integration
  * with SubnetId ... requires subnet to be delegated to Microsoft.Web/serverFarms" (Azure's errors as recorded in
- * coolgalsandiego/ai-course 361_apim_genai_openai_frontdoor/Readme.md). `publicIpAddressId` belongs to stv2
- * injection only. https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
+ * coolgalsandiego/ai-course 361_apim_genai_openai_frontdoor/Readme.md). Azure Verified Modules' v2 test deploys
+ * integration the same way: `virtualNetworkType: 'External'` with a subnet delegated to Microsoft.Web/serverFarms
+ * (Azure/bicep-registry-modules avm/res/api-management/service/tests/e2e/v2max). `publicIpAddressId` belongs to
+ * stv2 injection only. https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
  */
 export function vnetProperties(vnet: ApiGatewayArgs["vnet"]): {
   virtualNetworkType: "None" | "External" | "Internal";
