@@ -12,6 +12,7 @@ export interface UpOptions extends SelectionOptions {
   /** `--shared <stack>`: deploy an attendee stack of workshop mode that reads this shared stack (docs/workshop.md). */
   shared?: string;
   attendee?: string;
+  expiresIn?: string;
 }
 
 export function registerUp(program: Command): void {
@@ -23,6 +24,7 @@ export function registerUp(program: Command): void {
     .option("--secrets-provider <url>", "secrets provider for new stacks (default: the backend's; a passphrase for file backends)")
     .option("--shared <stack>", "workshop mode: deploy --stack <scenario>-<attendee> as an attendee stack that reads this shared stack (e.g. public-shared)")
     .option("--attendee <name>", "with --shared: the attendee's name (default: from --stack <scenario>-<name>)")
+    .option("--expires-in <hours>", "with --shared: expires-at of the attendee stack, for `scenarios sweep` (default 24, as workshop prepare)")
     .addHelpText(
       "after",
       `
@@ -58,7 +60,7 @@ export function deployDriverOptions(stacks: string[], selection: Selection, opti
 
 /** `up` and `preview`: one operation per stack, in parallel, then one table. */
 export async function deployStacks(operation: "update" | "preview", selection: Selection, options: UpOptions): Promise<void> {
-  const workshop = options.shared !== undefined || options.attendee !== undefined ? attendeeOf(selection, options) : undefined;
+  const workshop = options.shared !== undefined || options.attendee !== undefined || options.expiresIn !== undefined ? attendeeOf(selection, options) : undefined;
   const d = loadDriver();
   const targets = d.targetsFor(selection, options.stack);
   const settings = (t: Target) => d.effectiveSettings(t.scenario, t.stack, selection.overrides, workshop?.settings);
@@ -114,7 +116,7 @@ function room(): typeof import("../driver/workshop/room") {
 function attendeeOf(selection: Selection, options: UpOptions) {
   const r = room();
   const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
-  return r.attendeeUp({ scenarios: selection.scenarios, stack: options.stack, shared: options.shared, attendee: options.attendee, overrides: selection.overrides, backendUrl: chooseBackend(process.env).url, project: r.projectName() });
+  return r.attendeeUp({ scenarios: selection.scenarios, stack: options.stack, shared: options.shared, attendee: options.attendee, expiresIn: options.expiresIn, overrides: selection.overrides, backendUrl: chooseBackend(process.env).url, project: r.projectName() });
 }
 
 function changesLine(changes: Record<string, number>): string {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadDriver, resolveSelection, type Selection, UsageError } from "../cli-common";
 import { DEFAULT_CONCURRENCY } from "../plan/workshop-defaults";
+import type { DriverOptions } from "../driver/lifecycle/session";
 import type { StackResult } from "../driver/workshop/workshop";
 import { deployDriverOptions } from "./up";
 import { verifyOptionsFrom } from "./verify";
@@ -130,7 +131,7 @@ async function runPrepare(scenario: string, options: PrepareOptions): Promise<vo
   const d = loadDriver();
   const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
   const name = selection.scenarios[0];
-  const plan = r.preparePlan(name, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: d.expiresAtFromNow(hours) });
+  const plan = r.preparePlan(name, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: r.workshopExpiresAt(hours) });
   const targets = [{ scenario: name, stack: plan.shared.stack }, ...plan.attendees.map((a) => ({ scenario: name, stack: a.stack }))];
   const extra = new Map<string, Record<string, string>>([[plan.shared.stack, plan.shared.settings], ...plan.attendees.map((a) => [a.stack, a.settings] as [string, Record<string, string>])]);
   const settings = (t: { scenario: typeof name; stack: string }) => d.effectiveSettings(t.scenario, t.stack, selection.overrides, extra.get(t.stack));
@@ -152,6 +153,11 @@ async function runPrepare(scenario: string, options: PrepareOptions): Promise<vo
   });
 }
 
+/** `workshop status` reads stacks, deploys nothing: Pulumi and the passphrase, and the `state:` line every command on stacks prints. */
+export function statusDriverOptions(scenario: string, json: boolean): DriverOptions {
+  return { needs: ["pulumi", "secrets"], stacks: [room().sharedStackName(scenario)], json, saveRuns: false, showBackend: true };
+}
+
 async function runStatus(scenario: string, options: StatusOptions): Promise<void> {
   const selection = selectionOf(scenario, options);
   const r = room();
@@ -163,7 +169,7 @@ async function runStatus(scenario: string, options: StatusOptions): Promise<void
   const name = selection.scenarios[0];
   const { workshopStatus } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
   const { statusDocument, statusSummary, statusTable } = require("../driver/workshop/status") as typeof import("../driver/workshop/status");
-  await d.withDriver({ needs: ["pulumi", "secrets"], stacks: [r.sharedStackName(name)], json: selection.json, saveRuns: false }, async (driver) => {
+  await d.withDriver(statusDriverOptions(name, selection.json), async (driver) => {
     const rows = await workshopStatus(driver, name, { expected, verify, concurrency: DEFAULT_CONCURRENCY });
     if (selection.json) d.printJson(statusDocument(name, rows));
     else for (const line of ["", ...statusTable(rows, { verify: Boolean(verify) }), "", statusSummary(name, rows)]) console.log(line);

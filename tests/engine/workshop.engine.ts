@@ -13,7 +13,7 @@ import type { ProgressEvent } from "../../automation/driver/stack/types";
 import { expiresAtFromNow } from "../../automation/driver/stack/workspace";
 import { preparePlan } from "../../automation/driver/workshop/room";
 import { isUp } from "../../automation/driver/workshop/status";
-import { checkSharedStack, lockState, prepareWorkshop, teardownWorkshop, workshopStatus } from "../../automation/driver/workshop/workshop";
+import { checkSharedStack, lockState, prepareWorkshop, refuseSharedStackDestroy, teardownWorkshop, workshopStatus } from "../../automation/driver/workshop/workshop";
 import { UsageError } from "../../automation/cli-common";
 import { driveInTerminal, ENGINE_BIN, listStacks, PULUMI, type TestProject, testProject } from "./harness";
 import { hasTmux } from "./terminal";
@@ -108,6 +108,16 @@ describe("engine: scenarios workshop prepare / status / teardown (two attendees,
     await checkSharedStack(driver!.workspace!, "public", "public-shared");
     await assert.rejects(checkSharedStack(driver!.workspace!, "external", "public-shared"), /built for public, not external/);
     await assert.rejects(checkSharedStack(driver!.workspace!, "public", "public-nohost"), /public-nohost does not exist .*scenarios workshop prepare public/);
+  });
+
+  it("destroy --stack public-shared: refused before anything is destroyed while attendee stacks read it, naming workshop teardown", async () => {
+    await assert.rejects(
+      refuseSharedStackDestroy(driver!.workspace!, [{ scenario: "public", stack: "public-shared" }]),
+      (e: Error) => e instanceof UsageError && /^refusing to destroy public-shared while attendee stacks read it: public-a01, public-a02; .*\(scenarios workshop teardown public\)$/.test(e.message),
+    );
+    await refuseSharedStackDestroy(driver!.workspace!, [{ scenario: "public", stack: "public-a01" }]);
+    await refuseSharedStackDestroy(driver!.workspace!, [{ scenario: "external", stack: "external-shared" }]);
+    assert.deepEqual(listStacks(project).sort(), ["public-a01", "public-a02", "public-shared"]);
   });
 
   it("teardown: refuses the shared stack while attendee stacks read it; then attendees in parallel, the shared stack last, nothing left in the backend", async () => {

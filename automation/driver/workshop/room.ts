@@ -78,9 +78,13 @@ export interface AttendeeUpInput {
   stack?: string;
   shared?: string;
   attendee?: string;
+  /** `--expires-in <hours>`: as workshop prepare's (default 24). */
+  expiresIn?: string;
   overrides: Record<string, unknown>;
   backendUrl: string;
   project: string;
+  /** The clock expiresAt counts from (tests). */
+  now?: Date;
 }
 
 export interface AttendeeUp {
@@ -89,7 +93,7 @@ export interface AttendeeUp {
   /** The shared stack's own (short) name, for reading its outputs. */
   sharedStack: string;
   /** The settings the attendee stack gets besides its scenario's. */
-  settings: { workshopRole: "attendee"; attendee: string; sharedStack: string; scenario: string };
+  settings: { workshopRole: "attendee"; attendee: string; sharedStack: string; scenario: string; expiresAt: string };
 }
 
 /**
@@ -100,6 +104,7 @@ export function attendeeUp(input: AttendeeUpInput): AttendeeUp | undefined {
   const { scenarios, stack, shared, attendee, overrides } = input;
   if (shared === undefined) {
     if (attendee !== undefined) throw new UsageError("--attendee needs --shared <scenario>-shared: it names the attendee of a workshop stack");
+    if (input.expiresIn !== undefined) throw new UsageError("--expires-in goes with --shared: ordinary stacks do not expire");
     return undefined;
   }
   if (scenarios.length !== 1) throw new UsageError("--shared deploys one attendee stack: give exactly one scenario with it");
@@ -107,6 +112,8 @@ export function attendeeUp(input: AttendeeUpInput): AttendeeUp | undefined {
   if (stack === undefined) throw new UsageError(`--shared needs --stack ${scenario}-<attendee>: the scenario's own stack ${scenario} is a whole deployment, not an attendee's`);
   const set = WORKSHOP_KEYS.filter((k) => k in overrides);
   if (set.length) throw new UsageError(`--config ${set.join(", ")}: set by --shared and --attendee, not by --config`);
+  if ("expiresAt" in overrides) throw new UsageError("--config expiresAt: set by --shared (use --expires-in)");
+  const hours = expiresInHours(input.expiresIn);
   const sharedShort = shortStackName(shared);
   if (stack === sharedShort) throw new UsageError(`--stack ${stack} is the shared stack itself: an attendee stack needs a name of its own, such as ${scenario}-a01`);
   const who = attendee ?? attendeeOfStack(scenario, stack);
@@ -114,7 +121,8 @@ export function attendeeUp(input: AttendeeUpInput): AttendeeUp | undefined {
   if (!ATTENDEE_NAME.test(who)) throw new UsageError(`--attendee ${JSON.stringify(who)}: a lowercase letter, then up to 11 lowercase letters or digits`);
   const named = attendeeOfStack(scenario, stack);
   if (attendee !== undefined && named !== undefined && named !== attendee) throw new UsageError(`--attendee ${attendee} does not match --stack ${stack} (attendee ${named}): give one or make them agree`);
-  return { scenario, stack, sharedStack: sharedShort, settings: { workshopRole: "attendee", attendee: who, sharedStack: qualifiedShared(shared, input.backendUrl, input.project), scenario } };
+  const sharedStack = qualifiedShared(shared, input.backendUrl, input.project);
+  return { scenario, stack, sharedStack: sharedShort, settings: { workshopRole: "attendee", attendee: who, sharedStack, scenario, expiresAt: workshopExpiresAt(hours, input.now) } };
 }
 
 /** What `prepare` deploys: the shared stack, then one stack per attendee, with the settings each gets. */
@@ -138,7 +146,16 @@ export function preparePlan(scenario: ScenarioName, attendees: readonly string[]
   };
 }
 
-/** `--expires-in <hours>` of prepare: default 24 (a workshop is often prepared the day before), at most a week. */
+/**
+ * `expiresAt` of every workshop stack, prepare's and `up --shared`'s: `hours` from now, as ephemeral stacks get
+ * it (automation/driver/stack/workspace.ts), so that `scenarios sweep` removes what a teardown left.
+ */
+export function workshopExpiresAt(hours: number, now = new Date()): string {
+  const { expiresAtFromNow } = require("../stack/workspace") as typeof import("../stack/workspace");
+  return expiresAtFromNow(hours, now);
+}
+
+/** `--expires-in <hours>` of prepare and `up --shared`: default 24 (a workshop is often prepared the day before), at most a week. */
 export function expiresInHours(value: string | undefined, fallback = 24): number {
   if (value === undefined) return fallback;
   const hours = Number(value);
@@ -152,6 +169,21 @@ export function concurrencyOf(value: string | undefined, fallback: number): numb
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n < 1 || n > 20) throw new UsageError(`--concurrency ${JSON.stringify(value)}: a whole number from 1 to 20`);
   return n;
+}
+
+/** The stacks in the backend that read `<scenario>-shared`: the room's attendee stacks, `<scenario>-<attendee>`. */
+export function sharedStackReaders(scenario: string, existing: readonly string[]): string[] {
+  return existing.filter((s) => attendeeOfStack(scenario, s) !== undefined).sort();
+}
+
+/**
+ * The one check before the shared stack is destroyed, by `workshop teardown` and by `destroy --stack
+ * <scenario>-shared`: refuses (one line, exit 2) while attendee stacks read it, other than those `goingFirst`
+ * (torn down earlier in the same run). They would be left pointing at nothing.
+ */
+export function refuseSharedDestroy(scenario: string, existing: readonly string[], goingFirst: readonly string[] = []): void {
+  const left = sharedStackReaders(scenario, existing).filter((s) => !goingFirst.includes(s));
+  if (left.length) throw new UsageError(`refusing to destroy ${sharedStackName(scenario)} while attendee stacks read it: ${left.join(", ")}; tear them down first or in the same run (scenarios workshop teardown ${scenario})`);
 }
 
 export interface TeardownPlan {
@@ -168,7 +200,7 @@ export interface TeardownPlan {
  */
 export function teardownPlan(scenario: string, existing: readonly string[], options: { only?: readonly string[]; keepShared?: boolean } = {}): TeardownPlan {
   const shared = sharedStackName(scenario);
-  const attendeeStacks = existing.filter((s) => attendeeOfStack(scenario, s) !== undefined).sort();
+  const attendeeStacks = sharedStackReaders(scenario, existing);
   const sharedExists = existing.includes(shared);
   if (!options.only?.length) return { attendees: attendeeStacks, shared: sharedExists && !options.keepShared ? shared : undefined };
   const wantShared = options.only.includes("shared");
@@ -179,8 +211,7 @@ export function teardownPlan(scenario: string, existing: readonly string[], opti
   const missing = attendees.filter((s) => !existing.includes(s));
   if (missing.length) throw new UsageError(`no stack ${missing.join(", ")} in the backend; "scenarios workshop status ${scenario}" lists the stacks`);
   if (wantShared) {
-    const left = attendeeStacks.filter((s) => !attendees.includes(s));
-    if (left.length) throw new UsageError(`refusing to destroy ${shared} while attendee stacks read it: ${left.join(", ")}; tear them down first or in the same run (scenarios workshop teardown ${scenario})`);
+    refuseSharedDestroy(scenario, existing, attendees);
     if (!sharedExists) throw new UsageError(`no stack ${shared} in the backend`);
   }
   return { attendees, shared: wantShared ? shared : undefined };

@@ -19,7 +19,7 @@ import type { StackOutputs } from "../stack/types";
 import type { AutomationStackHandle, DriverWorkspace } from "../stack/workspace";
 import type { VerifyOptions } from "../verify/verify";
 import { verifyStack, vnetOpener } from "../verify/verify-stack";
-import { attendeeOfStack, type PreparePlan, sharedStackName, shortStackName, teardownPlan } from "./room";
+import { attendeeOfStack, type PreparePlan, refuseSharedDestroy, sharedStackName, shortStackName, teardownPlan } from "./room";
 import { apiUrlOf, isUp, type LockState, type StatusRow } from "./status";
 
 /** Runs at most `n` tasks at once, in the order they asked. */
@@ -72,6 +72,17 @@ export async function checkSharedStack(workspace: DriverWorkspace, scenario: Sce
   const handle = await workspace.select(shared, scenario);
   const problems = sharedStackProblems(scenario, await handle.outputs());
   if (problems.length) throw new Error(`the shared stack ${shared} is not ready for attendees: ${problems.join("; ")}`);
+}
+
+/**
+ * `destroy`: refuses (UsageError, exit 2) before destroying anything when a target is a workshop's shared stack
+ * (`<scenario>-shared`) that attendee stacks in the backend still read; the same check as `workshop teardown`.
+ */
+export async function refuseSharedStackDestroy(workspace: DriverWorkspace, targets: readonly { scenario: string; stack: string }[]): Promise<void> {
+  const shared = targets.filter((t) => t.stack === sharedStackName(t.scenario));
+  if (!shared.length) return;
+  const existing = (await workspace.listStacks()).map((s) => shortStackName(s.name));
+  for (const t of shared) refuseSharedDestroy(t.scenario, existing);
 }
 
 /** Whether an update holds a stack's lock. Pulumi Cloud says so in `stack ls`; a file backend keeps lock files. */
@@ -289,8 +300,11 @@ export async function teardownWorkshop(driver: Driver, scenario: ScenarioName, o
     };
     if (driver.interrupt.interrupted) return kept("kept: interrupted before the shared stack's teardown");
     // Read the backend again: an attendee stack created since, or one that failed to go, still reads the shared stack.
-    const left = [...(await existingStacks(workspace)).keys()].filter((s) => attendeeOfStack(scenario, s) !== undefined);
-    if (left.length) return kept(`kept: attendee stacks still read it (${left.join(", ")}); tear them down, then run this again`);
+    try {
+      refuseSharedDestroy(scenario, [...(await existingStacks(workspace)).keys()]);
+    } catch (e) {
+      return kept(`kept: ${firstLine(errorText(e))}`);
+    }
     try {
       return await destroy(stack);
     } catch (e) {

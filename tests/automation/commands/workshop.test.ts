@@ -21,10 +21,14 @@ import {
   preparePlan,
   projectName,
   qualifiedShared,
+  refuseSharedDestroy,
   roomModelMode,
   roomTargets,
+  sharedStackReaders,
   teardownPlan,
+  workshopExpiresAt,
 } from "../../../automation/driver/workshop/room";
+import { statusDriverOptions } from "../../../automation/commands/workshop";
 import { apiUrlOf, isUp, type StatusRow, statusDocument, statusSummary, statusTable } from "../../../automation/driver/workshop/status";
 import { limiter, lockState, sharedStackProblems } from "../../../automation/driver/workshop/workshop";
 import { defaultsFor } from "../../../config/defaults";
@@ -108,13 +112,17 @@ describe("up --shared: the attendee stack's settings and the combinations it ref
 
   it("takes the attendee from the stack name, or --attendee, and qualifies the shared stack for the backend", () => {
     assert.equal(attendeeUp({ ...base }), undefined, "without --shared, an ordinary up");
-    assert.deepEqual(attendeeUp({ ...base, stack: "public-ana", shared: "public-shared" }), {
+    const now = new Date("2026-11-30T21:00:00.400Z");
+    assert.deepEqual(attendeeUp({ ...base, stack: "public-ana", shared: "public-shared", now }), {
       scenario: "public",
       stack: "public-ana",
       sharedStack: "public-shared",
-      settings: { workshopRole: "attendee", attendee: "ana", sharedStack: "organization/apim-aks-ai-scenarios/public-shared", scenario: "public" },
+      settings: { workshopRole: "attendee", attendee: "ana", sharedStack: "organization/apim-aks-ai-scenarios/public-shared", scenario: "public", expiresAt: "2026-12-01T21:00:00Z" },
     });
     assert.equal(attendeeUp({ ...base, stack: "room7", shared: "public-shared", attendee: "ben" })!.settings.attendee, "ben");
+    // The same expires-at as workshop prepare gives its stacks: 24 hours by default, --expires-in otherwise.
+    assert.equal(attendeeUp({ ...base, stack: "public-ana", shared: "public-shared", now })!.settings.expiresAt, workshopExpiresAt(expiresInHours(undefined), now));
+    assert.equal(attendeeUp({ ...base, stack: "public-ana", shared: "public-shared", expiresIn: "2.5", now })!.settings.expiresAt, "2026-11-30T23:30:00Z");
     const cloud = attendeeUp({ ...base, backendUrl: "https://api.pulumi.com", stack: "public-ana", shared: "contoso/apim-aks-ai-scenarios/public-shared" })!;
     assert.equal(cloud.settings.sharedStack, "contoso/apim-aks-ai-scenarios/public-shared");
     assert.equal(cloud.sharedStack, "public-shared");
@@ -130,6 +138,9 @@ describe("up --shared: the attendee stack's settings and the combinations it ref
       [{ ...base, stack: "public-ana", shared: "public-shared", attendee: "Ana" }, /^--attendee "Ana": a lowercase letter/],
       [{ ...base, stack: "public-ana", shared: "public-shared", attendee: "ben" }, /^--attendee ben does not match --stack public-ana/],
       [{ ...base, stack: "public-ana", shared: "public-shared", overrides: { sharedStack: "x" } }, /^--config sharedStack: set by --shared and --attendee/],
+      [{ ...base, stack: "public-ana", shared: "public-shared", overrides: { expiresAt: "2030-01-01T00:00:00Z" } }, /^--config expiresAt: set by --shared \(use --expires-in\)$/],
+      [{ ...base, stack: "public-ana", expiresIn: "4" }, /^--expires-in goes with --shared/],
+      [{ ...base, stack: "public-ana", shared: "public-shared", expiresIn: "0" }, /^--expires-in "0": hours, more than 0 and at most 168$/],
       [{ ...base, stack: "public-ana", shared: "-x" }, /^--shared "-x": use letters/],
       [{ ...base, stack: "public-ana", shared: "a/b" }, /^--shared "a\/b": a stack name, or <organization>\/<project>\/<stack>/],
       [{ ...base, backendUrl: "https://api.pulumi.com", stack: "public-ana", shared: "public-shared" }, /^--shared public-shared: .*Pulumi Cloud.*give --shared <organization>\/apim-aks-ai-scenarios\/public-shared/],
@@ -157,6 +168,17 @@ describe("workshop teardown: which stacks, in which order, and what it refuses",
     assert.deepEqual(teardownPlan("public", existing, { only: ["a01", "a02", "shared"] }), { attendees: ["public-a01", "public-a02"], shared: "public-shared" });
     assert.deepEqual(teardownPlan("public", ["public-shared"], { only: ["shared"] }), { attendees: [], shared: "public-shared" });
     assert.deepEqual(teardownPlan("public", existing, { only: ["a02"] }), { attendees: ["public-a02"], shared: undefined });
+  });
+
+  it("destroy and teardown share one check before the shared stack goes: refused with one line naming workshop teardown while the room's attendee stacks exist", () => {
+    const refusal = (e: unknown) =>
+      e instanceof UsageError && e.message === "refusing to destroy public-shared while attendee stacks read it: public-a01, public-a02; tear them down first or in the same run (scenarios workshop teardown public)";
+    assert.throws(() => refuseSharedDestroy("public", existing), refusal);
+    assert.deepEqual(sharedStackReaders("public", existing), ["public-a01", "public-a02"], "not the scenario's own stack, an ephemeral one, or another scenario's attendee");
+    assert.throws(() => refuseSharedDestroy("public", existing, ["public-a01"]), /read it: public-a02;/);
+    refuseSharedDestroy("public", existing, ["public-a01", "public-a02"]);
+    refuseSharedDestroy("public", ["public-shared", "public", "internal-a01"]);
+    refuseSharedDestroy("external", existing);
   });
 
   it("refuses names that are not stacks of the room", () => {
@@ -209,6 +231,11 @@ describe("workshop status: rows and table", () => {
     { stack: "public-a02", role: "attendee", attendee: "a02", exists: true, last: { kind: "update", result: "failed", endedAt: "2026-11-30T20:59:00Z" }, resources: 3, lock: "held" },
     { stack: "public-a03", role: "attendee", attendee: "a03", exists: false, lock: "free" },
   ];
+
+  it("status reads stacks with Pulumi and the passphrase only, and prints the state backend as the deploying commands do", () => {
+    const options = statusDriverOptions("public", false);
+    assert.deepEqual([options.needs, options.stacks, options.showBackend], [["pulumi", "secrets"], ["public-shared"], true]);
+  });
 
   it("a stack is up when its latest operation is a successful update", () => {
     assert.deepEqual(rows.map(isUp), [true, true, false, false]);
@@ -314,6 +341,8 @@ describe("scenarios workshop and up --shared on the command line: refusals exit 
     [["up", "public", "--stack", "public-ana", "--attendee", "ana"], /^--attendee needs --shared/],
     [["up", "--all", "--shared", "public-shared"], /^--shared deploys one attendee stack/],
     [["up", "public", "--stack", "public-ana", "--shared", "public-shared", "-c", "workshopRole=shared"], /^--config workshopRole: set by --shared and --attendee/],
+    [["up", "public", "--stack", "public-ana", "--expires-in", "4"], /^--expires-in goes with --shared/],
+    [["up", "public", "--stack", "public-ana", "--shared", "public-shared", "--expires-in", "200"], /^--expires-in "200": hours/],
   ];
   for (const [args, expected] of cases) {
     it(args.join(" "), async () => {
