@@ -46,7 +46,7 @@ const ATTENDEE_SETTINGS = ["attendee", "sharedStack", "attendeeGroupObjectId"] a
  * An attendee stack reads its shared stack's outputs: offline, those of the shared half of the same scenario
  * and settings, evaluated here (simulated like every provider output), under the stack name the reference gives.
  */
-async function simulatedSharedStack(scenario: ScenarioName, sharedStack: string, options: EvaluateScenarioOptions): Promise<Record<string, Evaluation["outputs"]>> {
+export async function simulatedSharedStack(scenario: ScenarioName, sharedStack: string, options: EvaluateScenarioOptions): Promise<Record<string, Evaluation["outputs"]>> {
   const overrides: Record<string, unknown> = { ...options.overrides, workshopRole: "shared" };
   for (const key of ATTENDEE_SETTINGS) delete overrides[key];
   const shared = await evaluateScenario(scenario, { ...options, overrides, stack: sharedStack.split("/").pop() });

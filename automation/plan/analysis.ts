@@ -13,7 +13,7 @@ import { serviceLoadBalancer, valueAt } from "./estimates";
 import { backendCertificate } from "./certificate-path";
 import { edgeEndpoint, internetEntry } from "./edge";
 import type { Tone } from "./model";
-import { modelFailover, modelReach } from "./model-path";
+import { MODEL_FAILOVER, MODEL_REACHED_PRIVATELY, modelFailover, modelReach } from "./model-path";
 
 export const T = {
   apim: "azure-native:apimanagement:ApiManagementService",
@@ -66,7 +66,18 @@ export interface Hop {
   protections: Protection[];
 }
 
+/**
+ * The shared stack an attendee stack reads (workshop mode, docs/workshop.md): its name and outputs, which the
+ * offline plan simulates by evaluating the shared half.
+ */
+export interface SharedStackView {
+  name: string;
+  outputs: Record<string, { value: unknown }>;
+}
+
 export interface ScenarioAnalysis {
+  /** An attendee stack's: the shared stack it reads, and the topology and tier that stack was built with. */
+  sharedStack?: { name: string; topology: ScenarioName; apimSku?: string };
   customResources: number;
   components: number;
   /** Custom resources by provider package (`azure-native`, `kubernetes`, ...). */
@@ -349,7 +360,7 @@ function clientCertificateRow(check: XmlElement | undefined, apim: RegisteredRes
   return yes("client certificate", summary, `validate-client-certificate: ${what}; ${asks}`);
 }
 
-function apimToIngress(rs: readonly RegisteredResource[], view: PolicyView, endpoints: ScenarioAnalysis["endpoints"], allowList: string[]): Protection[] {
+function apimToIngress(rs: readonly RegisteredResource[], view: PolicyView, endpoints: ScenarioAnalysis["endpoints"], allowList: string[], shared?: SharedContext): Protection[] {
   const out: Protection[] = [];
   const url = String(view.aiApi?.inputs.serviceUrl ?? "");
   out.push(
@@ -360,12 +371,15 @@ function apimToIngress(rs: readonly RegisteredResource[], view: PolicyView, endp
         : na("TLS", "no backend URL in the graph", "not in graph"),
   );
   out.push(backendCertificate(rs, url));
-  const apimMode = String(ofType(rs, T.apim)[0]?.inputs.virtualNetworkType ?? "None");
+  const apim = ofType(rs, T.apim)[0];
+  // An attendee stack's APIM is the shared stack's: its VNet mode is the topology's (Integration is sent as External).
+  const apimMode = apim || !shared ? String(apim?.inputs.virtualNetworkType ?? "None") : shared.traits.vnetMode === "Integration" ? "External" : shared.traits.vnetMode;
   const privatePath = apimMode !== "None" && endpoints.ingress.reach === "vnet";
+  const whose = !apim && shared ? ` (APIM is the shared stack ${shared.name}'s)` : "";
   out.push(
     privatePath
-      ? { ...yes("private network", "VNet", `APIM (${apimMode} mode) reaches an internal load balancer inside the VNet`), from: endpoints.ingress.from }
-      : { ...no("private network", apimMode === "None" ? "APIM is outside any VNet: the call crosses the internet" : "the ingress is public", "internet"), from: endpoints.ingress.from },
+      ? { ...yes("private network", "VNet", `APIM (${apimMode} mode) reaches an internal load balancer inside the VNet${whose}`), from: endpoints.ingress.from }
+      : { ...no("private network", `${apimMode === "None" ? "APIM is outside any VNet: the call crosses the internet" : "the ingress is public"}${whose}`, "internet"), from: endpoints.ingress.from },
   );
   // On a private path the VNet is the boundary; an allow-list or a secret header would be defence in depth.
   const missing = (name: string, detail: string) => (privatePath ? { ...na(name, `${detail} (the path is private)`, "n/a (VNet)"), from: endpoints.ingress.from } : no(name, detail));
@@ -459,7 +473,54 @@ export function ingressAllowList(rs: readonly RegisteredResource[]): string[] {
   return [...ranges];
 }
 
-export function analyzeScenario(scenario: ScenarioName, resources: readonly RegisteredResource[]): ScenarioAnalysis {
+interface SharedContext {
+  name: string;
+  topology: ScenarioName;
+  apimSku?: string;
+  traits: (typeof SCENARIO_TRAITS)[ScenarioName];
+}
+
+function sharedContext(scenario: ScenarioName, shared: SharedStackView | undefined): SharedContext | undefined {
+  if (!shared) return undefined;
+  const topology = shared.outputs.topology?.value;
+  const known = typeof topology === "string" && topology in SCENARIO_TRAITS ? (topology as ScenarioName) : scenario;
+  const sku = shared.outputs.apimSku?.value;
+  return { name: shared.name, topology: known, apimSku: typeof sku === "string" ? sku : undefined, traits: SCENARIO_TRAITS[known] };
+}
+
+/**
+ * In an attendee stack's graph, what the shared stack holds (APIM, the cluster, the account, the issuer) is
+ * absent: the rows read from it say so instead of "not in graph" or n/a, and name the shared stack.
+ */
+function markShared(hops: Hop[], endpoints: ScenarioAnalysis["endpoints"], rs: readonly RegisteredResource[], shared: SharedContext): void {
+  const absent = (type: string) => !rs.some((r) => r.type === type);
+  const where = `the shared stack ${shared.name}'s; its plan shows it: scenarios plan ${shared.topology} --config workshopRole=shared`;
+  const endpointOwners: [keyof ScenarioAnalysis["endpoints"], string][] = [
+    ["apim", T.apim],
+    ["aksApi", T.aks],
+    ["openAi", T.openAi],
+  ];
+  for (const [key, type] of endpointOwners) {
+    const e = endpoints[key];
+    if (e && absent(type)) endpoints[key] = { ...e, reach: "unknown", summary: "shared stack", detail: `${e.name}: ${where}`, from: "graph" };
+  }
+  const rows: [Hop["id"], string, string][] = [
+    ["apim-ingress", "certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer"],
+    ["ingress-api", "policy engine", T.aks],
+    ["api-model", "local auth disabled", T.openAi],
+    ["api-model", MODEL_REACHED_PRIVATELY, T.openAi],
+    ["api-model", MODEL_FAILOVER, T.openAi],
+  ];
+  for (const [id, name, type] of rows) {
+    const hop = hops.find((h) => h.id === id);
+    const at = hop?.protections.findIndex((p) => p.name === name) ?? -1;
+    if (hop && at >= 0 && absent(type)) hop.protections[at] = { name, present: null, summary: "shared stack", detail: `${name}: ${where}`, from: "graph" };
+  }
+}
+
+/** `shared`: for an attendee stack (workshop mode), the shared stack it reads, whose resources its graph lacks. */
+export function analyzeScenario(scenario: ScenarioName, resources: readonly RegisteredResource[], sharedStack?: SharedStackView): ScenarioAnalysis {
+  const shared = sharedContext(scenario, sharedStack);
   const custom = resources.filter((r) => r.custom);
   const byPackage: Record<string, number> = {};
   for (const r of custom) {
@@ -479,21 +540,23 @@ export function analyzeScenario(scenario: ScenarioName, resources: readonly Regi
   const view = policyView(resources);
   const hops: Hop[] = [
     { id: "client-apim", name: "client → APIM", protections: [internetEntry(resources, endpoints.apim), ...clientToApim(resources, view)] },
-    { id: "apim-ingress", name: "APIM → ingress", protections: apimToIngress(resources, view, endpoints, allowList) },
+    { id: "apim-ingress", name: "APIM → ingress", protections: apimToIngress(resources, view, endpoints, allowList, shared) },
     { id: "ingress-api", name: "ingress → AI API", protections: ingressToApi(resources, kubernetesLayer) },
     { id: "api-model", name: "AI API → model", protections: apiToModel(resources, view) },
   ];
+  if (shared) markShared(hops, endpoints, resources, shared);
   const gaps: string[] = [];
   if (endpoints.ingress.reach === "internet") gaps.push("the AI API's ingress answers anyone on the internet: APIM's protections can be bypassed");
   if (endpoints.aksApi.reach === "internet") gaps.push("the AKS API server answers the whole internet (no authorized IP ranges): set aksApiAuthorizedRanges");
   for (const hop of hops) for (const p of hop.protections) if (p.present === false && p.tone !== "warn" && p.name !== "JWT validation") gaps.push(`${hop.name}: ${p.detail}`);
   const apim = ofType(resources, T.apim)[0];
   return {
+    ...(shared ? { sharedStack: { name: shared.name, topology: shared.topology, ...(shared.apimSku ? { apimSku: shared.apimSku } : {}) } } : {}),
     customResources: custom.length,
     components: resources.length - custom.length,
     byPackage,
-    apimSku: apim ? String(valueAt(apim.inputs, "sku.name")) : undefined,
-    apimVnetMode: apimVnetModeOf(apim?.inputs),
+    apimSku: apim ? String(valueAt(apim.inputs, "sku.name")) : shared?.apimSku,
+    apimVnetMode: apim || !shared ? apimVnetModeOf(apim?.inputs) : shared.traits.vnetMode,
     kubernetesLayer,
     endpoints,
     hops,

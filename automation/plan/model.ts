@@ -145,9 +145,14 @@ export function comparisonRows(results: readonly PlanResult[]): Row[] {
   const apimOf = (r: PlanResult) => r.evaluation.resources.find((x) => x.type === "azure-native:apimanagement:ApiManagementService");
   row("APIM tier", (r) => {
     const capacity = Number((apimOf(r)?.inputs.sku as { capacity?: number } | undefined)?.capacity ?? 0);
+    const shared = r.analysis.sharedStack;
+    if (shared) return { text: `${r.analysis.apimSku ?? "—"} (shared stack)`, tone: "neutral", detail: `the shared stack ${shared.name}'s APIM (topology ${shared.topology})` };
     return { text: `${r.analysis.apimSku ?? "—"}${capacity > 0 ? ` ×${capacity}` : ""}`, tone: "neutral", detail: capacity > 0 ? `${capacity} scale unit(s)` : "serverless, no units" };
   });
-  row("APIM VNet mode", (r) => ({ text: r.analysis.apimVnetMode === "None" ? "none" : r.analysis.apimVnetMode, tone: "neutral" }));
+  row("APIM VNet mode", (r) => {
+    const mode = r.analysis.apimVnetMode === "None" ? "none" : r.analysis.apimVnetMode;
+    return r.analysis.sharedStack ? { text: `${mode} (shared stack)`, tone: "neutral", detail: `the ${r.analysis.sharedStack.topology} topology's, in the shared stack` } : { text: mode, tone: "neutral" };
+  });
   row("Resources", (r) => ({ text: String(r.analysis.customResources), tone: "neutral", detail: Object.entries(r.analysis.byPackage).map(([k, v]) => `${k}: ${v}`).join(", ") }));
   row("  components", (r) => ({ text: String(r.analysis.components), tone: "muted" }));
 

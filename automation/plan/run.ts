@@ -9,7 +9,7 @@ import { PROJECT_DIR } from "../../config/load";
 import { offlineSettings } from "../evaluate";
 import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import { ConfigError, formatProblem, type Problem, resolveConfig } from "../../config/validate";
-import { analyzeScenario } from "./analysis";
+import { analyzeScenario, type SharedStackView } from "./analysis";
 import { previewDocument, type PreviewDocument } from "./document";
 import { estimateScenario } from "./estimates";
 import type { ScenarioEvaluation } from "../evaluate";
@@ -139,6 +139,7 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
   const started = Date.now();
   const evaluation = await evaluateScenario(scenario, { overrides });
   const evaluated = Date.now();
+  const sharedStack = await attendeeSharedStack(scenario, overrides);
   const { SCENARIOS } = require("../../scenarios") as typeof import("../../scenarios");
   const definition = SCENARIOS[scenario];
   const policy = policyOutcome(evaluation);
@@ -149,10 +150,22 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
     summary: definition.summary,
     evaluation,
     estimate: estimateScenario(evaluation),
-    analysis: analyzeScenario(scenario, evaluation.resources),
+    analysis: analyzeScenario(scenario, evaluation.resources, sharedStack),
     policy,
     durationMs: evaluated - started,
   };
+}
+
+/**
+ * An attendee stack's shared stack (workshop mode): the simulated outputs its evaluation read (the same
+ * evaluation, kept by automation/evaluate.ts), for the rows of what the attendee's graph does not hold.
+ */
+async function attendeeSharedStack(scenario: ScenarioName, overrides: Record<string, unknown>): Promise<SharedStackView | undefined> {
+  const settings = offlineSettings(scenario, overrides);
+  if (settings.workshopRole !== "attendee" || typeof settings.sharedStack !== "string") return undefined;
+  const { simulatedSharedStack } = require("../evaluate") as typeof import("../evaluate");
+  const references = await simulatedSharedStack(scenario, settings.sharedStack, { overrides });
+  return { name: settings.sharedStack, outputs: references[settings.sharedStack] };
 }
 
 /** The policy pack (policy/) run over an evaluated graph, as the plan reports it. */
