@@ -48,6 +48,40 @@ export function modelSharing(sku: ApimSku): ModelSharing {
   return supportsPolicy(sku, "azure-openai-token-limit") ? "shared" : "per-attendee";
 }
 
+/**
+ * Settings an attendee stack must have as its shared stack has them: the model the shared deployment serves (a
+ * per-attendee deployment copies it), and the subnets the attendee's NetworkPolicy, ingress admission and probes
+ * name. `workshop prepare` gives every stack of the room the same settings; `up --shared` only those typed, so
+ * the shared stack exports these (`roomSettings`) and an attendee stack that differs refuses to start.
+ */
+export const ROOM_SETTINGS = [
+  "openAiModelName",
+  "openAiModelVersion",
+  "openAiTokenParameter",
+  "openAiApiVersion",
+  "privateEndpointSubnetPrefix",
+  "aksSubnetPrefix",
+  "apimSharedSourceRanges",
+] as const satisfies readonly (keyof ScenarioConfig)[];
+
+export function roomSettings(config: ScenarioConfig): Record<string, unknown> {
+  return Object.fromEntries(ROOM_SETTINGS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+}
+
+/** Each room setting the attendee's config has otherwise than the shared stack's `roomSettings` (none if it exports none). */
+export function roomSettingMismatches(config: ScenarioConfig, shared: unknown): string[] {
+  if (!shared || typeof shared !== "object") return [];
+  const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  return ROOM_SETTINGS.flatMap((k) => {
+    const theirs = (shared as Record<string, unknown>)[k];
+    const ours = config[k];
+    if (JSON.stringify(theirs ?? null) === JSON.stringify(ours ?? null)) return [];
+    const here = ours === undefined ? "not set here" : `${text(ours)} here`;
+    const fix = theirs === undefined ? `leave ${k} unset on the attendee stack` : `give the attendee stack --config ${k}=${text(theirs)}`;
+    return [`${k} is ${theirs === undefined ? "not set" : text(theirs)} on the shared stack and ${here}: ${fix}`];
+  });
+}
+
 /** The attendee's namespace on the shared cluster. */
 export const attendeeNamespace = (attendee: string) => `ai-${attendee}`;
 
@@ -118,6 +152,7 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
     modelSharing: sharing,
     ...(sharing === "shared" ? { modelDeploymentName: f.model.deploymentName } : {}),
     apimOutboundAddresses: hasDedicatedOutboundAddresses(config.apimSku) ? apimSourceAddresses(config, gateway) : pulumi.output([]),
+    roomSettings: pulumi.output(roomSettings(config)),
   };
   f.root.complete(outputs);
   return outputs;
@@ -169,6 +204,8 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
   const shared = await readShared(reference);
   const refusals = sharedStackRefusals(config.scenario, shared);
   if (refusals.length) throw new pulumi.RunError(`shared stack ${config.sharedStack}: ${refusals.join("; ")}`);
+  const mismatches = roomSettingMismatches(config, (await reference.getOutputDetails("roomSettings")).value);
+  if (mismatches.length) throw new pulumi.RunError(`shared stack ${config.sharedStack}: ${mismatches.join("; ")}`);
   const text = (key: string) => String(shared[key].value);
 
   const tags = standardTags(config, stack);

@@ -3,7 +3,12 @@
  * the mock engine's graph shows that Azure would otherwise refuse or silently drop.
  */
 import assert from "node:assert/strict";
-import { evaluateScenario } from "../../automation/evaluate";
+import { evaluateScenario, offlineSettings } from "../../automation/evaluate";
+import { evaluateProgram } from "../../automation/mock-engine";
+import { CONFIG_NAMESPACE } from "../../config/load";
+import { requireConfig } from "../../config/validate";
+import { buildProgram } from "../../scenarios";
+import { ROOM_SETTINGS, roomSettingMismatches } from "../../scenarios/workshop";
 import { APIM_PRIVATE_LINK_ZONE } from "../../scenarios/build";
 import { ofType, one, T } from "./helpers";
 
@@ -80,5 +85,33 @@ describe("APIM writes that lock the same entity go one after another", function 
         for (const r of underApi) assert.ok(link.dependencies.includes(r.urn), `${stack}: ${link.name} waits for ${r.name}`);
       }
     }
+  });
+});
+
+describe("workshop mode: an attendee stack deployed by hand (up --shared) takes the room's settings", function () {
+  this.timeout(120_000);
+  const SHARED = "organization/apim-aks-ai-scenarios/integrated-shared";
+  const attendeeOverrides = { workshopRole: "attendee", attendee: "zoe", sharedStack: SHARED };
+
+  it("names each setting that differs from the shared stack's, with the --config that fixes it; nothing for an older shared stack", () => {
+    const config = requireConfig("integrated", offlineSettings("integrated", attendeeOverrides));
+    const same = Object.fromEntries(ROOM_SETTINGS.map((k) => [k, config[k]]));
+    assert.deepEqual(roomSettingMismatches(config, same), []);
+    assert.deepEqual(roomSettingMismatches(config, { ...same, privateEndpointSubnetPrefix: "10.42.4.0/28" }), [
+      `privateEndpointSubnetPrefix is 10.42.4.0/28 on the shared stack and ${config.privateEndpointSubnetPrefix} here: give the attendee stack --config privateEndpointSubnetPrefix=10.42.4.0/28`,
+    ]);
+    assert.deepEqual(roomSettingMismatches(config, { ...same, openAiApiVersion: "2025-04-01-preview" }), [
+      `openAiApiVersion is 2025-04-01-preview on the shared stack and ${config.openAiApiVersion === undefined ? "not set here" : `${config.openAiApiVersion} here`}: give the attendee stack --config openAiApiVersion=2025-04-01-preview`,
+    ]);
+    assert.deepEqual(roomSettingMismatches(config, { ...same, apimSharedSourceRanges: undefined }).length, config.apimSharedSourceRanges === undefined ? 0 : 1);
+    assert.deepEqual(roomSettingMismatches(config, undefined), [], "a shared stack that exports no room settings");
+  });
+
+  it("refuses, before creating anything, a shared stack whose model endpoints' subnet differs: the pods' egress policy would miss the model", async () => {
+    const shared = await evaluateScenario("integrated", { overrides: { workshopRole: "shared", privateEndpointSubnetPrefix: "10.42.4.0/28" }, stack: "integrated-shared" });
+    assert.equal((shared.outputs.roomSettings.value as Record<string, unknown>).privateEndpointSubnetPrefix, "10.42.4.0/28");
+    const config = requireConfig("integrated", offlineSettings("integrated", attendeeOverrides));
+    const run = evaluateProgram(() => buildProgram(config, "integrated-zoe"), { project: CONFIG_NAMESPACE, stack: "integrated-zoe", stackReferences: { [SHARED]: shared.outputs } });
+    await assert.rejects(run, /shared stack organization\/apim-aks-ai-scenarios\/integrated-shared: privateEndpointSubnetPrefix is 10\.42\.4\.0\/28 on the shared stack/);
   });
 });
