@@ -137,6 +137,8 @@ export function renderText(results: readonly PlanResult[], options: TextOptions)
     out.push("");
     out.push(...para(`${r.scenario} — ${r.title}`, "bold"));
     out.push(...para(r.summary, "neutral", "  "));
+    const shared = r.analysis.sharedStack;
+    if (shared) out.push(...para(`Workshop attendee stack: reads the shared stack ${shared.name}, whose APIM, cluster and model account are counted in its own plan, not here.`, "neutral", "  ", "  "));
     out.push(
       ...para(
         `Spin-up ≈ ${fmtMinutes(e.spinUpMinutes)} (serial ${fmtMinutes(e.serialMinutes)}; slowest ${nameFromUrn(e.slowest.urn)} ${fmtMinutes(e.slowest.minutes)}; ` +
@@ -148,11 +150,10 @@ export function renderText(results: readonly PlanResult[], options: TextOptions)
     );
     const fixed = fixedLines(e.costLines);
     const unread = e.costLines.filter((l) => l.unknown);
+    const priced = [...fixed.map((l) => `${l.item}${l.count > 1 ? ` ×${l.count}` : ""} ${fmtUsd(l.usd)}`), ...unread.map((l) => `${l.item}${l.count > 1 ? ` ×${l.count}` : ""} price not read`)];
     out.push(
       ...para(
-        `Monthly ≈ ${fmtUsd(e.monthlyCostUsd)}${unread.length ? "+" : ""} fixed: ` +
-          [...fixed.map((l) => `${l.item}${l.count > 1 ? ` ×${l.count}` : ""} ${fmtUsd(l.usd)}`), ...unread.map((l) => `${l.item}${l.count > 1 ? ` ×${l.count}` : ""} price not read`)].join(", ") +
-          ".",
+        `Monthly ≈ ${fmtUsd(e.monthlyCostUsd)}${unread.length ? "+" : ""} fixed${priced.length ? `: ${priced.join(", ")}` : " (no resource with a fixed price)"}.`,
         "neutral",
         "  ",
         "  ",

@@ -128,7 +128,7 @@ export async function evaluateWorkshopHalves(scenario: ScenarioName, overrides: 
   return withoutStackTraces(async () => {
     const shared = await evaluateScenario(scenario, { overrides: halves.shared.overrides, stack: halves.shared.stack, stacksDir });
     const attendee = await evaluateScenario(scenario, { overrides: halves.attendee.overrides, stack: halves.attendee.stack, stacksDir });
-    return { shared, attendee };
+    return { shared, attendee, ...(halves.simulatedZone ? { simulatedZone: halves.simulatedZone } : {}) };
   });
 }
 

@@ -49,11 +49,12 @@ export interface HalfSettings {
  * and the attendee stack `<scenario>-a01` reading it, named as `workshop prepare` names them on a file backend.
  * `given` is the plan's settings (stack file and `--config`), which say whether a zone must be simulated.
  */
-export function halfSettings(scenario: ScenarioName, overrides: Record<string, unknown>, given: Record<string, unknown>): { shared: HalfSettings; attendee: HalfSettings } {
-  const zone = SCENARIO_TRAITS[scenario].publicIngress && given.ingressDomain === undefined ? SIMULATED_INGRESS_DOMAIN : {};
+export function halfSettings(scenario: ScenarioName, overrides: Record<string, unknown>, given: Record<string, unknown>): { shared: HalfSettings; attendee: HalfSettings; simulatedZone?: string } {
+  const simulated = SCENARIO_TRAITS[scenario].publicIngress && given.ingressDomain === undefined;
   const sharedStack = `${scenario}-shared`;
-  const base = { ...overrides, ...zone };
+  const base = { ...overrides, ...(simulated ? SIMULATED_INGRESS_DOMAIN : {}) };
   return {
+    ...(simulated ? { simulatedZone: SIMULATED_INGRESS_DOMAIN.ingressDomain } : {}),
     shared: { stack: sharedStack, overrides: { ...base, workshopRole: "shared" } },
     attendee: {
       stack: `${scenario}-${ESTIMATE_ATTENDEE}`,
@@ -71,6 +72,8 @@ export interface EvaluatedHalf {
 export interface WorkshopHalves {
   shared: EvaluatedHalf;
   attendee: EvaluatedHalf;
+  /** The attendees' zone, where the estimate simulated one (SIMULATED_INGRESS_DOMAIN). */
+  simulatedZone?: string;
 }
 
 export interface Part {
@@ -107,6 +110,8 @@ export interface WorkshopEstimate {
   separate: WorkshopMode;
   /** One shared stack, then N attendee stacks. */
   sharedHost: WorkshopMode;
+  /** The attendees' zone the estimate simulated: `workshop prepare` needs a real one (config/workshop-rules.ts). */
+  simulatedZone?: string;
 }
 
 /** A half's part: its graph's critical path and fixed cost (what it reads from the shared stack exists already). */
@@ -154,8 +159,12 @@ export function estimateWorkshop(estimate: ScenarioEstimate, halves: WorkshopHal
     attendee,
     separate: mode(rounds * estimate.spinUpMinutes, attendees * estimate.monthlyCostUsd),
     sharedHost: mode(shared.minutes + rounds * attendee.minutes, shared.monthlyUsd + attendees * attendee.monthlyUsd),
+    ...(halves.simulatedZone ? { simulatedZone: halves.simulatedZone } : {}),
   };
 }
+
+const zoneNote = (zone: string) =>
+  `attendees' hosts estimated in a simulated zone (${zone}); workshop prepare needs yours: --config ingressDomain=<Azure DNS zone> --config ingressDomainResourceGroup=<its resource group>`;
 
 /** The estimate as the plan prints it: one block per scenario. */
 export function workshopText(scenario: string, w: WorkshopEstimate): string {
@@ -171,6 +180,7 @@ export function workshopText(scenario: string, w: WorkshopEstimate): string {
     `  attendee part: ${w.attendee.resources} resources, ${fmtMinutes(w.attendee.minutes)} each, ${fmtUsd(w.attendee.monthlyUsd)}${plus(w.attendee)}/month each`,
     "  usage (tokens, calls, logs) is billed on top in both; design: docs/workshop.md",
   ];
+  if (w.simulatedZone) out.push(`  ${zoneNote(w.simulatedZone)}`);
   return `${out.join("\n")}\n`;
 }
 
@@ -187,6 +197,8 @@ export interface WorkshopJson {
   sharedHost: WorkshopMode;
   /** The total misses a fixed price the data file could not read (a lower bound). */
   priceUnknown: boolean;
+  /** Present where the attendees' zone was simulated. */
+  simulatedZone?: string;
 }
 
 export function workshopJson(scenario: string, w: WorkshopEstimate): WorkshopJson {
@@ -201,6 +213,7 @@ export function workshopJson(scenario: string, w: WorkshopEstimate): WorkshopJso
     separate: w.separate,
     sharedHost: w.sharedHost,
     priceUnknown: w.shared.unknownPrice || w.attendee.unknownPrice,
+    ...(w.simulatedZone ? { simulatedZone: w.simulatedZone } : {}),
   };
 }
 
@@ -234,6 +247,7 @@ function workshopRows(scenario: string, w: WorkshopEstimate): WorkshopRows {
     notes: [
       "Usage (tokens, calls, logs) is billed on top in both.",
       ...(unknown ? ["A + marks a total without a price the data file could not read."] : []),
+      ...(w.simulatedZone ? [`The ${zoneNote(w.simulatedZone)}.`] : []),
       "Design: docs/workshop.md.",
     ],
   };

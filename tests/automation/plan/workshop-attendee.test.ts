@@ -75,5 +75,7 @@ describe("the plan of an attendee stack: rows of what the shared stack holds", f
     assert.match(run.stdout, /^APIM tier +Developer \(shared stack\)$/m);
     assert.match(run.stdout, /^ {2}private network +VNet$/m);
     assert.doesNotMatch(run.stdout, /not in graph/);
+    assert.match(run.stdout.replace(/\n +/g, " "), /Workshop attendee stack: reads the shared stack organization\/apim-aks-ai-scenarios\/internal-shared, whose APIM, cluster and model account are counted in its own plan/);
+    assert.match(run.stdout.replace(/\n +/g, " "), /Monthly ≈ \$0\.00 fixed \(no resource with a fixed price\)\./, "not an empty list");
   });
 });

@@ -32,6 +32,8 @@ describe("scenarios plan --workshop (CLI)", function () {
     assert.ok(separate > 0 && shared > 0, block);
     assert.ok(shared < separate, block);
     assert.match(block, /shared part: +\d+ resources, [\d.]+ min once/);
+    assert.match(block, /simulated zone \(workshop\.example\.com\); workshop prepare needs yours/, "public's attendee hosts need a zone the plan simulates");
+    assert.match(run.stderr, /^evaluated public's workshop halves \(simulated\): \d+ \+ \d+ registrations/m);
   });
 
   it("keeps stdout JSON-only with --json: the estimate goes to stderr as text, and into the document under `workshop`", async () => {
@@ -44,6 +46,7 @@ describe("scenarios plan --workshop (CLI)", function () {
     assert.equal(doc.workshop?.hours, 4);
     assert.equal(doc.workshop?.sharedHost.rounds, 1, "3 attendees, 5 at a time");
     assert.ok(doc.workshop!.shared.minutes > 0);
+    assert.equal((doc.workshop as { simulatedZone?: string }).simulatedZone, "workshop.example.com");
   });
 
   it("--workshop-concurrency and --workshop-hours change the rounds and the billed hours; the Markdown and HTML reports carry the estimate", async () => {

@@ -9,6 +9,7 @@ import {
   partOf,
   SIMULATED_INGRESS_DOMAIN,
   type WorkshopHalves,
+  workshopJson,
   workshopText,
 } from "../../../automation/plan/workshop";
 import { evaluateWorkshopHalves, runPlan, validateWorkshop } from "../../../automation/plan/run";
@@ -135,6 +136,9 @@ describe("automation/plan/workshop", () => {
     const own = { ingressDomain: "labs.contoso.com", ingressDomainResourceGroup: "rg-dns" };
     assert.deepEqual(halfSettings("public", own, offlineSettings("public", own)).shared.overrides, { ...own, workshopRole: "shared" }, "the user's zone, not the simulated one");
     assert.deepEqual(halfSettings("internal", {}, offlineSettings("internal")).shared.overrides, { workshopRole: "shared" }, "a private ingress needs no zone");
+    assert.equal(pub.simulatedZone, "workshop.example.com");
+    assert.equal(halfSettings("public", own, offlineSettings("public", own)).simulatedZone, undefined);
+    assert.equal(halfSettings("internal", {}, offlineSettings("internal")).simulatedZone, undefined);
   });
 
   it("refuses, before evaluating, the workshop settings in --config and what only the halves refuse (edge on internal)", async () => {
@@ -172,6 +176,13 @@ describe("automation/plan/workshop", () => {
     assert.equal(w.sharedHost.prepareMinutes, Math.round((w.shared.minutes + 4 * w.attendee.minutes) * 1000) / 1000);
     assert.ok(w.sharedHost.prepareMinutes < w.separate.prepareMinutes / 2);
     assert.ok(w.sharedHost.usdPerHour < w.separate.usdPerHour);
+    assert.equal(w.simulatedZone, "workshop.example.com");
+    assert.match(workshopText("public", w), /attendees' hosts estimated in a simulated zone \(workshop\.example\.com\); workshop prepare needs yours: --config ingressDomain=/);
+    assert.equal(workshopJson("public", w).simulatedZone, "workshop.example.com");
+    const internal = estimateWorkshop((await planned("internal")).estimate, await evaluateWorkshopHalves("internal"), { attendees: 20 });
+    assert.equal(internal.simulatedZone, undefined);
+    assert.doesNotMatch(workshopText("internal", internal), /simulated zone/);
+    assert.ok(!("simulatedZone" in workshopJson("internal", internal)));
   });
 
   it("on consumption: the shared half has no model deployment and each attendee half one (no token limit in that tier)", async () => {
