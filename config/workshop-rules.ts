@@ -21,7 +21,7 @@ export function workshopProblems(c: ScenarioConfig, traits: ScenarioTraits): Pro
   // An Azure DNS label names one load balancer, <label>.<region>.cloudapp.azure.com, with no names under it,
   // so attendees' hosts need a zone of the user's. https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses#dns-name-label
   if (traits.publicIngress && !c.ingressDomain) {
-    problems.push({ key: "ingressDomain", value: c.ingressDomain, message: "workshop mode with a public ingress needs an Azure DNS zone of yours: each attendee's host is <attendee>.<label>.<zone>" });
+    problems.push({ key: "ingressDomain", value: c.ingressDomain, message: "workshop mode with a public ingress needs an Azure DNS zone of yours: each attendee's host is <attendee>.<label>.<zone>; set ingressDomain=<zone> and ingressDomainResourceGroup=<its resource group>" });
   }
   // Built in the whole scenario only (scenarios/foundation.ts): neither half would build them, so refuse them.
   if (c.edge !== "none") problems.push({ key: "edge", value: c.edge, message: "not available in workshop mode: set edge=none" });

@@ -319,7 +319,7 @@ describe("workshop mode (shared and attendee stacks)", () => {
 
     it("a public ingress needs a zone for the attendees' hosts; the failover account, the edge and client certificates are refused", () => {
       assert.deepEqual(problems("public", { workshopRole: "shared" }), [
-        "ingressDomain: workshop mode with a public ingress needs an Azure DNS zone of yours: each attendee's host is <attendee>.<label>.<zone>",
+        "ingressDomain: workshop mode with a public ingress needs an Azure DNS zone of yours: each attendee's host is <attendee>.<label>.<zone>; set ingressDomain=<zone> and ingressDomainResourceGroup=<its resource group>",
       ]);
       assert.ok(problems("internal", { workshopRole: "shared", openAiSecondaryLocation: "westeurope" }).includes("openAiSecondaryLocation: not available in workshop mode: attendees use the shared account only"));
       assert.deepEqual(problems("internal", { workshopRole: "attendee", attendee: "a01", sharedStack: sharedStack("internal"), edge: "appgw-waf", apimClientCertificates: true }).filter((p) => p.includes("workshop mode")), [
