@@ -218,8 +218,9 @@ export function teardownPlan(scenario: string, existing: readonly string[], opti
 }
 
 /**
- * Whether the attendees share one model deployment (a token limit per subscription) or get one each: the same
- * rule as the estimate (automation/plan/workshop.ts defaultModelMode), where the tier runs azure-openai-token-limit.
+ * Whether the attendees share one model deployment (a token limit per subscription) or get one each: the
+ * program's rule (scenarios/workshop.ts modelSharing, which the shared stack exports and the estimate reads),
+ * shared where the tier runs azure-openai-token-limit; here without loading the program.
  */
 export function roomModelMode(apimSku: ApimSku): "shared" | "per-attendee" {
   return (POLICY_SUPPORT["azure-openai-token-limit"].tiers as readonly ApimSku[]).includes(apimSku) ? "shared" : "per-attendee";

@@ -33,7 +33,8 @@ import { apiUrlOf, isUp, type StatusRow, statusDocument, statusSummary, statusTa
 import { limiter, lockState, sharedStackProblems } from "../../../automation/driver/workshop/workshop";
 import { defaultsFor } from "../../../config/defaults";
 import { parseCli } from "../../docs/command-lines";
-import type { ScenarioName } from "../../../config/schema";
+import { APIM_SKUS, type ScenarioName } from "../../../config/schema";
+import { modelSharing } from "../../../scenarios/workshop";
 
 const FILE = "file:///tmp/state";
 
@@ -191,6 +192,10 @@ describe("workshop teardown: which stacks, in which order, and what it refuses",
 describe("workshop prepare: the room's preflight targets", () => {
   const usages = (usageName: string, free: number): Map<string, UsageRow[]> => new Map([["swedencentral", [{ name: { value: usageName }, currentValue: 0, limit: free }]]]);
   const planned = (targets: AzureTarget[]) => targets.map((t) => ({ ...t, footprint: {} }));
+
+  it("the room's preflight decides the model as the program does, for every tier", () => {
+    for (const sku of APIM_SKUS) assert.equal(roomModelMode(sku), modelSharing(sku), sku);
+  });
 
   it("attendees share the model where the tier has azure-openai-token-limit, and get one each where it does not (Consumption)", () => {
     assert.equal(roomModelMode("Developer"), "shared");
