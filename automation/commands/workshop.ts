@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadDriver, resolveSelection, type Selection, UsageError } from "../cli-common";
 import { DEFAULT_CONCURRENCY } from "../plan/workshop-defaults";
 import type { DriverOptions } from "../driver/lifecycle/session";
+import { resultText } from "../driver/workshop/retry";
 import type { StackResult } from "../driver/workshop/workshop";
 import { deployDriverOptions } from "./up";
 import { verifyOptionsFrom } from "./verify";
@@ -69,8 +70,10 @@ export function registerWorkshop(program: Command): void {
       `
 Preflight checks the subscription once for the whole room (model quota for every attendee's deployment where
 the tier has no per-subscription token limit). Each attendee stack gets workshopRole=attendee, attendee=<name>,
-sharedStack=<the shared stack's fully qualified name> and expiresAt. Ctrl-C cancels the running updates and
-starts no more; run the same command again to carry on.`,
+sharedStack=<the shared stack's fully qualified name> and expiresAt. An update refused with 409 RequestConflict
+(another operation on the shared Azure OpenAI account, where each attendee deploys its own model) is run again
+up to 5 updates in all, after 30-120 s with jitter; RESULT says how many it took. Ctrl-C cancels the running
+updates and the waits and starts no more; run the same command again to carry on.`,
     )
     .action(async (scenario: string, options: PrepareOptions) => runPrepare(scenario, options));
 
@@ -114,7 +117,7 @@ function resultLines(d: ReturnType<typeof loadDriver>, results: StackResult[]): 
     "",
     ...d.table(
       ["STACK", "RESULT", "TIME", "API URL / ERROR"],
-      results.map((r) => [r.stack, r.status, d.formatDuration(r.durationMs), r.ok ? (r.apiUrl ?? "") : d.firstLine(r.error ?? "")]),
+      results.map((r) => [r.stack, resultText(r), d.formatDuration(r.durationMs), r.ok ? (r.apiUrl ?? "") : d.firstLine(r.error ?? "")]),
     ),
   ];
 }

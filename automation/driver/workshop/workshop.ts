@@ -2,7 +2,8 @@
  * `scenarios workshop prepare | status | teardown` over the Automation API (issue 17 part 3, docs/workshop.md):
  * the shared stack first, then the attendee stacks at most `concurrency` at a time, under the same live display,
  * Ctrl-C handling and run reports as `up` and `compare` (they all run inside `openDriver`'s driver). Prepare
- * resumes: a stack whose latest operation is a successful update is left alone, any other is (re)deployed.
+ * resumes: a stack whose latest operation is a successful update is left alone, any other is (re)deployed. An
+ * update refused because the shared Azure OpenAI account was busy is run again after a wait (retry.ts).
  * Teardown destroys the attendee stacks, then the shared stack, and never the shared stack while an attendee
  * stack still reads it.
  */
@@ -20,6 +21,7 @@ import type { AutomationStackHandle, DriverWorkspace } from "../stack/workspace"
 import type { VerifyOptions } from "../verify/verify";
 import { verifyStack, vnetOpener } from "../verify/verify-stack";
 import { attendeeOfStack, type PreparePlan, refuseSharedDestroy, sharedStackName, shortStackName, teardownPlan } from "./room";
+import { DEFAULT_RETRY, resultText, type RetryPolicy, retryDelayMs, retryMessage, retryReason, waitUnlessAborted } from "./retry";
 import { apiUrlOf, isUp, type LockState, type StatusRow } from "./status";
 
 /** Runs at most `n` tasks at once, in the order they asked. */
@@ -106,6 +108,8 @@ export interface StackResult {
   attendee?: string;
   /** `up`, `left alone`, `failed`, `not started`, `destroyed`, `kept`. */
   status: string;
+  /** Updates run by prepare, where more than one (a retried RequestConflict, retry.ts). */
+  attempts?: number;
   durationMs?: number;
   apiUrl?: string;
   error?: string;
@@ -116,6 +120,10 @@ export interface PrepareOptions {
   overrides: Record<string, unknown>;
   concurrency: number;
   policyPacks?: string[];
+  /** When a failed update is run again (retry.ts); DEFAULT_RETRY unless given (tests shorten the waits). */
+  retry?: RetryPolicy;
+  /** The jitter's source (tests). */
+  random?: () => number;
 }
 
 async function existingStacks(workspace: DriverWorkspace): Promise<Map<string, StackSummary>> {
@@ -142,7 +150,7 @@ export async function prepareWorkshop(driver: Driver, plan: PreparePlan, options
   const limit = limiter(options.concurrency);
   const byStack = new Map(plan.attendees.map((a) => [a.stack, a]));
 
-  const deploy = async (stack: string, settings: Record<string, string>): Promise<{ status: string; error?: string; durationMs?: number; handle?: AutomationStackHandle }> => {
+  const deploy = async (stack: string, settings: Record<string, string>): Promise<{ status: string; error?: string; durationMs?: number; handle?: AutomationStackHandle; attempts?: number }> => {
     const started = Date.now();
     const already = await isUpAlready(workspace, existing, stack, plan.scenario);
     if (already) {
@@ -151,15 +159,29 @@ export async function prepareWorkshop(driver: Driver, plan: PreparePlan, options
     }
     if (driver.interrupt.interrupted) return { status: "not started", error: "interrupted before it started" };
     const handle = await workspace.prepare(stack, plan.scenario, options.overrides, settings);
-    const run = await runOperation(handle, "update", ctx, { scenario: plan.scenario, policyPacks: options.policyPacks, signal: driver.interrupt.operationSignal });
-    if (run.result.status !== "succeeded") return { status: run.result.status, error: run.result.error ?? run.result.status, durationMs: run.durationMs };
-    return { status: "up", handle, durationMs: run.durationMs };
+    const policy = options.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      const run = await runOperation(handle, "update", ctx, { scenario: plan.scenario, policyPacks: options.policyPacks, signal: driver.interrupt.operationSignal });
+      const durationMs = Date.now() - started;
+      if (run.result.status === "succeeded") return { status: "up", handle, durationMs, attempts: attempt };
+      const error = run.result.error ?? run.result.status;
+      const reason = run.result.status === "failed" ? retryReason(error) : undefined;
+      if (!reason || driver.interrupt.interrupted) return { status: run.result.status, error, durationMs, attempts: attempt };
+      if (attempt >= policy.attempts) return { status: run.result.status, error: `${reason.summary}, still after ${attempt} updates: ${error}`, durationMs, attempts: attempt };
+      const delay = retryDelayMs(attempt, policy, options.random);
+      emitMessage(ctx, stack, retryMessage(reason, attempt, policy, delay), "warning");
+      if (!(await waitUnlessAborted(delay, driver.interrupt.signal))) {
+        return { status: "cancelled", error: `interrupted while waiting to retry (${reason.summary})`, durationMs: Date.now() - started, attempts: attempt };
+      }
+    }
   };
 
   const finishRow = (r: StackResult): StackResult => {
-    emitFinished(ctx, r.stack, r.ok, r.ok ? `${r.status}${r.apiUrl ? `: ${r.apiUrl}` : ""}` : `${r.status}: ${firstLine(r.error ?? "")}`);
+    emitFinished(ctx, r.stack, r.ok, r.ok ? `${resultText(r)}${r.apiUrl ? `: ${r.apiUrl}` : ""}` : `${resultText(r)}: ${firstLine(r.error ?? "")}`);
     return r;
   };
+  // Only where the stack was updated more than once: the final table and the JSON name the retries.
+  const updates = (d: { attempts?: number }) => (d.attempts && d.attempts > 1 ? { attempts: d.attempts } : {});
 
   const work = async (stack: string): Promise<StackResult> => {
     if (stack === plan.shared.stack) {
@@ -167,7 +189,7 @@ export async function prepareWorkshop(driver: Driver, plan: PreparePlan, options
         const d = await deploy(stack, plan.shared.settings);
         if (!d.handle) {
           sharedReady.resolve(`the shared stack ${stack} is not up (${d.status})`);
-          return finishRow({ ok: false, stack, status: d.status, error: d.error, durationMs: d.durationMs });
+          return finishRow({ ok: false, stack, status: d.status, error: d.error, durationMs: d.durationMs, ...updates(d) });
         }
         const problems = sharedStackProblems(plan.scenario, await d.handle.outputs());
         if (problems.length) {
@@ -175,7 +197,7 @@ export async function prepareWorkshop(driver: Driver, plan: PreparePlan, options
           return finishRow({ ok: false, stack, status: "failed", error: problems.join("; "), durationMs: d.durationMs });
         }
         sharedReady.resolve(undefined);
-        return finishRow({ ok: true, stack, status: d.status, durationMs: d.durationMs });
+        return finishRow({ ok: true, stack, status: d.status, durationMs: d.durationMs, ...updates(d) });
       } catch (e) {
         sharedReady.resolve(`the shared stack ${stack} failed`);
         return finishRow({ ok: false, stack, status: "failed", error: errorText(e) });
@@ -187,8 +209,8 @@ export async function prepareWorkshop(driver: Driver, plan: PreparePlan, options
     return limit(async () => {
       try {
         const d = await deploy(stack, a.settings);
-        if (!d.handle) return finishRow({ ok: false, stack, attendee: a.attendee, status: d.status, error: d.error, durationMs: d.durationMs });
-        return finishRow({ ok: true, stack, attendee: a.attendee, status: d.status, durationMs: d.durationMs, apiUrl: apiUrlOf(await d.handle.outputs()) });
+        if (!d.handle) return finishRow({ ok: false, stack, attendee: a.attendee, status: d.status, error: d.error, durationMs: d.durationMs, ...updates(d) });
+        return finishRow({ ok: true, stack, attendee: a.attendee, status: d.status, durationMs: d.durationMs, apiUrl: apiUrlOf(await d.handle.outputs()), ...updates(d) });
       } catch (e) {
         return finishRow({ ok: false, stack, attendee: a.attendee, status: "failed", error: errorText(e) });
       }
