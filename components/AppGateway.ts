@@ -20,10 +20,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
 import { EDGE_AUTOSCALE } from "../config/edge";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { PFX_PASSWORD_LENGTH, pfxBase64 } from "./pfx";
+import { privateCa, signedCertificate } from "./private-ca";
 
 /** APIM's health endpoint, served on every gateway without a key. https://learn.microsoft.com/azure/api-management/api-management-howto-integrate-internal-vnet-appgateway */
 export const APIM_STATUS_PATH = "/status-0123456789abcdef";
@@ -109,28 +109,14 @@ export class AppGateway extends pulumi.ComponentResource {
     const parent = { parent: this };
     const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
 
-    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-    const ca = new tls.SelfSignedCert(
-      `${name}-ca`,
+    const ca = privateCa(name, { commonName: args.caCommonName, key: "rsa" }, parent);
+    const leaf = signedCertificate(
+      ca,
+      { key: `${name}-listener-key`, request: `${name}-listener-csr`, cert: `${name}-listener-cert` },
       {
-        privateKeyPem: caKey.privateKeyPem,
-        isCaCertificate: true,
-        subject: { commonName: args.caCommonName, organization: "apim-aks-ai-scenarios" },
-        validityPeriodHours: 24 * 365 * 10,
-        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-      },
-      parent,
-    );
-    // RSA: the key type every TLS client accepts.
-    const leafKey = new tls.PrivateKey(`${name}-listener-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-    const request = new tls.CertRequest(`${name}-listener-csr`, { privateKeyPem: leafKey.privateKeyPem, subject: { commonName: args.hostName }, dnsNames: [args.hostName] }, parent);
-    const leaf = new tls.LocallySignedCert(
-      `${name}-listener-cert`,
-      {
-        certRequestPem: request.certRequestPem,
-        caPrivateKeyPem: caKey.privateKeyPem,
-        caCertPem: ca.certPem,
-        validityPeriodHours: 24 * 365,
+        subject: { commonName: args.hostName },
+        dnsNames: [args.hostName],
+        validityHours: 24 * 365,
         // Renewed by the `up` after the last 30 days begin.
         earlyRenewalHours: 24 * 30,
         allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
@@ -139,7 +125,7 @@ export class AppGateway extends pulumi.ComponentResource {
     );
     const password = new random.RandomPassword(`${name}-pfx-password`, { length: PFX_PASSWORD_LENGTH.max, special: false }, parent);
     const pfx = pulumi
-      .all([leaf.certPem, ca.certPem, leafKey.privateKeyPemPkcs8, password.result])
+      .all([leaf.cert.certPem, ca.cert.certPem, leaf.key.privateKeyPemPkcs8, password.result])
       .apply(([certificatePem, caPem, privateKeyPkcs8Pem, pass]) => pfxBase64({ certificatePem, chainPems: [caPem], privateKeyPkcs8Pem, password: pass }));
 
     const publicIp = new network.PublicIPAddress(
@@ -260,7 +246,7 @@ export class AppGateway extends pulumi.ComponentResource {
     this.publicIpAddress = publicIp.ipAddress.apply((a) => a ?? "");
     this.hostName = pulumi.output(args.hostName);
     this.url = pulumi.interpolate`https://${args.hostName}`;
-    this.caCertificatePem = ca.certPem;
+    this.caCertificatePem = ca.cert.certPem;
     this.registerOutputs({
       resourceName: this.resourceName,
       resourceId: this.resourceId,

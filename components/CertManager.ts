@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as tls from "@pulumi/tls";
 import { customResource, isolatedNamespace, TYPE_PREFIX } from "./common";
 import {
   ACME_SERVERS,
@@ -11,6 +10,7 @@ import {
   defaultDenyPolicy,
   type Resources,
 } from "./kubernetes-manifests";
+import { privateCa } from "./private-ca";
 
 /**
  * How certificates are issued: Let's Encrypt (HTTP-01) for a host the internet resolves, or a private CA for a
@@ -70,20 +70,7 @@ export class CertManager extends pulumi.ComponentResource {
       manifest = acmeClusterIssuer(`letsencrypt-${args.issuer.server}`, args.issuer);
     } else {
       // The CA lives in Pulumi state as a secret, so APIM can be told to trust it before the cluster exists.
-      const key = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-      const ca = new tls.SelfSignedCert(
-        `${name}-ca`,
-        {
-          privateKeyPem: key.privateKeyPem,
-          isCaCertificate: true,
-          subject: { commonName: args.issuer.commonName, organization: "apim-aks-ai-scenarios" },
-          // Long-lived and never renewed by `up`: rotating a root means APIM must trust both CAs while
-          // cert-manager reissues the leaf, which is a deliberate operation, not a side effect of an update.
-          validityPeriodHours: 24 * 365 * 10,
-          allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-        },
-        { parent: this },
-      );
+      const { key, cert: ca } = privateCa(name, { commonName: args.issuer.commonName, key: "ecdsa" }, { parent: this });
       this.caCertificatePem = ca.certPem;
       const secretName = "private-ca";
       new k8s.core.v1.Secret(

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import type { ApimSku } from "../config/schema";
 import { TYPE_PREFIX } from "./common";
 import { CLASSIC_TIERS } from "./policy-support";
+import { CERTIFICATE_ORGANIZATION, privateCa, signedCertificate } from "./private-ca";
 
 /** The base64 DER body of a PEM certificate, the form APIM's `encodedCertificate` takes. */
 export function pemToBase64Der(pem: string): string {
@@ -50,8 +50,6 @@ export interface ClientCertificatesArgs {
   clientCommonName: string;
 }
 
-/** Ten years, like the ingress's private CA: rotating a root is a deliberate operation, not a side effect of `up`. */
-const CA_VALIDITY_HOURS = 24 * 365 * 10;
 /** One year; `up` issues a new one in the last 30 days (the policy's thumbprint follows on tiers that pin it). */
 const CLIENT_VALIDITY_HOURS = 24 * 365;
 const CLIENT_EARLY_RENEWAL_HOURS = 24 * 30;
@@ -72,41 +70,23 @@ export class ClientCertificates extends pulumi.ComponentResource {
   constructor(name: string, args: ClientCertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE_PREFIX}:gateway:ClientCertificates`, name, {}, opts);
     const parent = { parent: this };
-    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-    const ca = new tls.SelfSignedCert(
-      `${name}-ca`,
+    const ca = privateCa(name, { commonName: args.caCommonName, key: "rsa" }, parent);
+    const client = signedCertificate(
+      ca,
+      { key: `${name}-client-key`, request: `${name}-client-csr`, cert: `${name}-client` },
       {
-        privateKeyPem: caKey.privateKeyPem,
-        isCaCertificate: true,
-        subject: { commonName: args.caCommonName, organization: "apim-aks-ai-scenarios" },
-        validityPeriodHours: CA_VALIDITY_HOURS,
-        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-      },
-      parent,
-    );
-    const clientKey = new tls.PrivateKey(`${name}-client-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-    const request = new tls.CertRequest(
-      `${name}-client-csr`,
-      { privateKeyPem: clientKey.privateKeyPem, subject: { commonName: args.clientCommonName, organization: "apim-aks-ai-scenarios" } },
-      parent,
-    );
-    const client = new tls.LocallySignedCert(
-      `${name}-client`,
-      {
-        certRequestPem: request.certRequestPem,
-        caPrivateKeyPem: caKey.privateKeyPem,
-        caCertPem: ca.certPem,
-        validityPeriodHours: CLIENT_VALIDITY_HOURS,
+        subject: { commonName: args.clientCommonName, organization: CERTIFICATE_ORGANIZATION },
+        validityHours: CLIENT_VALIDITY_HOURS,
         earlyRenewalHours: CLIENT_EARLY_RENEWAL_HOURS,
         allowedUses: ["client_auth", "digital_signature", "key_encipherment"],
       },
       parent,
     );
-    this.caCertificatePem = ca.certPem;
-    this.caThumbprint = ca.certPem.apply(certificateThumbprint);
-    this.clientCertificatePem = client.certPem;
-    this.clientPrivateKeyPem = pulumi.secret(clientKey.privateKeyPem);
-    this.clientThumbprint = client.certPem.apply(certificateThumbprint);
+    this.caCertificatePem = ca.cert.certPem;
+    this.caThumbprint = ca.cert.certPem.apply(certificateThumbprint);
+    this.clientCertificatePem = client.cert.certPem;
+    this.clientPrivateKeyPem = pulumi.secret(client.key.privateKeyPem);
+    this.clientThumbprint = client.cert.certPem.apply(certificateThumbprint);
     this.registerOutputs({
       caCertificatePem: this.caCertificatePem,
       caThumbprint: this.caThumbprint,
