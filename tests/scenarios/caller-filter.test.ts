@@ -11,10 +11,10 @@ import { parseProbes } from "../../automation/driver/verify/verify";
 import { CAPACITY_RANGE } from "../../config/rules";
 import { APIM_SKUS } from "../../config/schema";
 import { COMMON_DEFAULTS } from "../../config/defaults";
-import { callerAllowList, composeGatewayPolicies, type GatewayPolicySettings } from "../../components/gateway-policies";
+import { callerAllowList, composeGatewayPolicies } from "../../components/gateway-policies";
 import { ALL_TIERS } from "../../components/policy-support";
 import { callerAdmitted, probesFor } from "../../scenarios/probes";
-import { evaluated, one, T } from "./helpers";
+import { evaluated, one, POLICY_SETTINGS, T } from "./helpers";
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (name) => ["address", "address-range"].includes(name) });
 const RANGES = ["203.0.113.7/32", "198.51.100.0/24"];
@@ -36,16 +36,6 @@ function ipFilterOf(e: ScenarioEvaluation): { action: string; address?: string[]
 /** Every tier the public scenario runs, at its smallest capacity. */
 const TIERS = APIM_SKUS.map((sku) => ({ sku, apimCapacity: CAPACITY_RANGE[sku][0] }));
 
-const settings: GatewayPolicySettings = {
-  corsAllowedOrigins: COMMON_DEFAULTS.corsAllowedOrigins,
-  rateLimitCalls: 10,
-  rateLimitPeriodSeconds: 60,
-  quotaCalls: 1000,
-  quotaPeriodSeconds: 86400,
-  tokenLimitPerMinute: 1000,
-  metricNamespace: "ai-gateway",
-};
-
 describe("caller allow-list at APIM: apimAllowedCallerRanges -> ip-filter (issue 20 part 3)", () => {
   it("turns CIDR blocks into ip-filter elements: a /32 is an address, a wider block its first-to-last range", () => {
     const xml = callerAllowList(["203.0.113.7/32", "198.51.100.0/24", "10.0.0.0/8"]).xml;
@@ -61,11 +51,11 @@ describe("caller allow-list at APIM: apimAllowedCallerRanges -> ip-filter (issue
 
   it("puts the ip-filter first in the product's inbound (after <base />, before the token check) in every tier, and omits nothing for it", () => {
     for (const tier of ALL_TIERS) {
-      const p = composeGatewayPolicies(tier, { ...settings, allowedCallerRanges: RANGES, jwt: { issuer: "https://login.example.com/t/v2.0", audience: "api://ai" } });
+      const p = composeGatewayPolicies(tier, { ...POLICY_SETTINGS, allowedCallerRanges: RANGES, jwt: { issuer: "https://login.example.com/t/v2.0", audience: "api://ai" } });
       const order = inboundOrder(p.product);
       assert.deepEqual(order.slice(0, 3), ["base", "ip-filter", "validate-jwt"], `${tier}: ${order.join(", ")}`);
       assert.ok(!p.omitted.some((o) => o.startsWith("ip-filter")), tier);
-      const none = composeGatewayPolicies(tier, settings);
+      const none = composeGatewayPolicies(tier, POLICY_SETTINGS);
       assert.equal(parser.parse(none.product).policies.inbound["ip-filter"], undefined, `${tier}: no list, no filter`);
     }
   });

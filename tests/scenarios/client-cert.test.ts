@@ -12,13 +12,13 @@ import { evaluateScenario, type ScenarioEvaluation } from "../../automation/eval
 import { parseProbes } from "../../automation/driver/verify/verify";
 import { CAPACITY_RANGE, crossFieldProblems } from "../../config/rules";
 import { APIM_SKUS, type ApimSku } from "../../config/schema";
-import { COMMON_DEFAULTS, defaultsFor } from "../../config/defaults";
+import { defaultsFor } from "../../config/defaults";
 import { certificateThumbprint, type ClientCertificateTrust } from "../../components/ClientCertificates";
-import { composeGatewayPolicies, type GatewayPolicySettings } from "../../components/gateway-policies";
+import { composeGatewayPolicies } from "../../components/gateway-policies";
 import { ALL_TIERS, CLASSIC_TIERS } from "../../components/policy-support";
 import { runPolicies } from "../../policy/run";
 import { analyzeScenario } from "../../automation/plan/analysis";
-import { one, T } from "./helpers";
+import { one, POLICY_SETTINGS, T } from "./helpers";
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (name) => name === "identity" });
 const ordered = new XMLParser({ preserveOrder: true, ignoreAttributes: false });
@@ -33,26 +33,16 @@ const classic = (sku: ApimSku) => (CLASSIC_TIERS as readonly string[]).includes(
 const productPolicy = (e: ScenarioEvaluation) => String(one(e, T.productPolicy).inputs.value);
 const checkOf = (e: ScenarioEvaluation) => parser.parse(productPolicy(e)).policies.inbound["validate-client-certificate"];
 
-const settings: GatewayPolicySettings = {
-  corsAllowedOrigins: COMMON_DEFAULTS.corsAllowedOrigins,
-  rateLimitCalls: 10,
-  rateLimitPeriodSeconds: 60,
-  quotaCalls: 1000,
-  quotaPeriodSeconds: 86400,
-  tokenLimitPerMinute: 1000,
-  metricNamespace: "ai-gateway",
-};
-
 describe("client certificates at APIM: apimClientCertificates (issue 20 part 3)", function () {
   this.timeout(120_000);
 
   it("puts validate-client-certificate after the caller filter and before the token check, in every tier, omitting nothing", () => {
     for (const tier of ALL_TIERS) {
       const trust: ClientCertificateTrust = classic(tier) ? { kind: "ca", caThumbprint: "AB".repeat(20) } : { kind: "pinned", thumbprints: ["CD".repeat(20)] };
-      const p = composeGatewayPolicies(tier, { ...settings, allowedCallerRanges: ["203.0.113.7/32"], clientCertificate: trust, jwt: { issuer: "https://login.example.com/t/v2.0", audience: "api://ai" } });
+      const p = composeGatewayPolicies(tier, { ...POLICY_SETTINGS, allowedCallerRanges: ["203.0.113.7/32"], clientCertificate: trust, jwt: { issuer: "https://login.example.com/t/v2.0", audience: "api://ai" } });
       assert.deepEqual(inboundOrder(p.product).slice(0, 4), ["base", "ip-filter", "validate-client-certificate", "validate-jwt"], tier);
       assert.ok(!p.omitted.some((o) => o.startsWith("validate-client-certificate")), tier);
-      assert.ok(!composeGatewayPolicies(tier, settings).product.includes("validate-client-certificate"), `${tier}: off, no check`);
+      assert.ok(!composeGatewayPolicies(tier, POLICY_SETTINGS).product.includes("validate-client-certificate"), `${tier}: off, no check`);
     }
   });
 

@@ -10,12 +10,12 @@ import { parseProbes } from "../../automation/driver/verify/verify";
 import { COMMON_DEFAULTS } from "../../config/defaults";
 import { edgeFits, scenariosForEdge } from "../../config/edge";
 import { formatProblems, resolveConfig } from "../../config/validate";
-import { composeGatewayPolicies, type GatewayPolicySettings } from "../../components/gateway-policies";
+import { composeGatewayPolicies } from "../../components/gateway-policies";
 import { forwardedCallerFilter } from "../../components/policies";
 import { ALL_TIERS } from "../../components/policy-support";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 import { edgeProbes, probesFor, SQL_INJECTION_QUERY } from "../../scenarios/probes";
-import { one, T } from "./helpers";
+import { one, POLICY_SETTINGS, T } from "./helpers";
 
 const EDGE_SUBNET = COMMON_DEFAULTS.edgeSubnetPrefix;
 const RANGES = ["203.0.113.7/32", "198.51.100.0/24"];
@@ -27,16 +27,6 @@ function inboundOrder(xml: string): string[] {
   const inbound = (policies.find((e) => "inbound" in e)?.inbound ?? []) as Record<string, unknown>[];
   return inbound.map((e) => Object.keys(e).find((k) => k !== ":@")!).filter((n) => n !== "#text");
 }
-
-const settings: GatewayPolicySettings = {
-  corsAllowedOrigins: COMMON_DEFAULTS.corsAllowedOrigins,
-  rateLimitCalls: 10,
-  rateLimitPeriodSeconds: 60,
-  quotaCalls: 1000,
-  quotaPeriodSeconds: 86400,
-  tokenLimitPerMinute: 1000,
-  metricNamespace: "ai-gateway",
-};
 
 describe("edge: where a WAF in front of APIM is allowed (config)", () => {
   it("fits only where APIM's gateway is private (Internal mode), decided from traits", () => {
@@ -126,15 +116,15 @@ describe("edge: the caller filter judges the forwarded header (issue 20 part 3)"
 
   for (const tier of ALL_TIERS) {
     it(`${tier}: ip-filter admits the edge's subnet and the list, then the forwarded check, first in the product's inbound`, () => {
-      const p = composeGatewayPolicies(tier, { ...settings, allowedCallerRanges: RANGES, edgeSubnet: EDGE_SUBNET });
+      const p = composeGatewayPolicies(tier, { ...POLICY_SETTINGS, allowedCallerRanges: RANGES, edgeSubnet: EDGE_SUBNET });
       assert.deepEqual(inboundOrder(p.product).slice(0, 3), ["base", "ip-filter", "choose"], inboundOrder(p.product).join(", "));
       const filter = flat.parse(p.product).policies.inbound["ip-filter"];
       assert.deepEqual(filter["address-range"][0], { from: "10.42.8.0", to: "10.42.8.255" });
       assert.deepEqual(filter.address, ["203.0.113.7"]);
       assert.ok(!p.omitted.some((o) => /ip-filter|choose/.test(o)), p.omitted.join("; "));
-      const without = composeGatewayPolicies(tier, { ...settings, allowedCallerRanges: RANGES });
+      const without = composeGatewayPolicies(tier, { ...POLICY_SETTINGS, allowedCallerRanges: RANGES });
       assert.ok(!inboundOrder(without.product).includes("choose"), "no edge, no forwarded check");
-      const noList = composeGatewayPolicies(tier, { ...settings, edgeSubnet: EDGE_SUBNET });
+      const noList = composeGatewayPolicies(tier, { ...POLICY_SETTINGS, edgeSubnet: EDGE_SUBNET });
       assert.ok(!inboundOrder(noList.product).includes("ip-filter") && !inboundOrder(noList.product).includes("choose"), "no list, no filter");
     });
   }

@@ -1,4 +1,6 @@
 import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
+import type { GatewayPolicySettings } from "../../components/gateway-policies";
+import { COMMON_DEFAULTS } from "../../config/defaults";
 import type { ScenarioName } from "../../config/schema";
 
 const cache = new Map<string, Promise<ScenarioEvaluation>>();
@@ -14,6 +16,17 @@ export function evaluated(scenario: ScenarioName): Promise<ScenarioEvaluation> {
 }
 
 export { ofType, one } from "../helpers/graph";
+
+/** Gateway policy settings for composing a tier's policies directly: small limits, the default CORS origins. */
+export const POLICY_SETTINGS: GatewayPolicySettings = {
+  corsAllowedOrigins: COMMON_DEFAULTS.corsAllowedOrigins,
+  rateLimitCalls: 10,
+  rateLimitPeriodSeconds: 60,
+  quotaCalls: 1000,
+  quotaPeriodSeconds: 86400,
+  tokenLimitPerMinute: 1000,
+  metricNamespace: "ai-gateway",
+};
 
 export const T = {
   apim: "azure-native:apimanagement:ApiManagementService",
