@@ -185,35 +185,19 @@ export function workshopText(scenario: string, w: WorkshopEstimate): string {
 }
 
 /** The estimate as data (the plan's `--json` document carries it under `workshop`). */
-export interface WorkshopJson {
+export interface WorkshopJson extends WorkshopEstimate {
   scenario: string;
-  attendees: number;
-  concurrency: number;
-  hours: number;
-  model: ModelMode;
-  shared: Part;
-  attendee: Part;
-  separate: WorkshopMode;
-  sharedHost: WorkshopMode;
   /** The total misses a fixed price the data file could not read (a lower bound). */
   priceUnknown: boolean;
-  /** Present where the attendees' zone was simulated. */
-  simulatedZone?: string;
 }
 
 export function workshopJson(scenario: string, w: WorkshopEstimate): WorkshopJson {
+  const { simulatedZone, ...estimate } = w;
   return {
     scenario,
-    attendees: w.attendees,
-    concurrency: w.concurrency,
-    hours: w.hours,
-    model: w.model,
-    shared: w.shared,
-    attendee: w.attendee,
-    separate: w.separate,
-    sharedHost: w.sharedHost,
+    ...estimate,
     priceUnknown: w.shared.unknownPrice || w.attendee.unknownPrice,
-    ...(w.simulatedZone ? { simulatedZone: w.simulatedZone } : {}),
+    ...(simulatedZone ? { simulatedZone } : {}),
   };
 }
 
