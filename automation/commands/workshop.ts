@@ -58,7 +58,7 @@ export function registerWorkshop(program: Command): void {
       .command("prepare")
       .description("deploy <scenario>-shared, then the attendee stacks <scenario>-<prefix>01 … in parallel; run again to resume (stacks that are up are left alone, failed ones retried)")
       .argument("<scenario>", "the scenario of the room")
-      .option("--attendees <n>", "how many attendee stacks (1-99)")
+      .option("--attendees <n>", "how many attendee stacks (1-99, and what the tier's APIM limits hold: 98 on Developer and Consumption)")
       .option("--prefix <letters>", "attendee names are <prefix>01, <prefix>02, … (default a)")
       .option("--concurrency <n>", `attendee stacks deployed at once (default ${DEFAULT_CONCURRENCY})`)
       .option("--expires-in <hours>", "expires-at of every stack of the room, for `scenarios sweep` (default 24)")
@@ -140,6 +140,9 @@ async function runPrepare(scenario: string, options: PrepareOptions): Promise<vo
   const settings = (t: { scenario: typeof name; stack: string }) => d.effectiveSettings(t.scenario, t.stack, selection.overrides, extra.get(t.stack));
   d.validateTargets(targets, settings);
   const [shared] = d.azureTargets([targets[0]], settings, { mayExist: true });
+  const { roomFitProblem } = require("../../config/apim-limits") as typeof import("../../config/apim-limits");
+  const tooBig = roomFitProblem(shared.config.apimSku, names.length);
+  if (tooBig) throw new UsageError(tooBig);
   const azure = r.roomTargets(shared, plan.attendees.map((a) => a.stack));
   const { prepareWorkshop } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
   await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { secretsProvider: options.secretsProvider, azure }), async (driver) => {
