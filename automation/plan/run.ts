@@ -7,7 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/load";
 import { offlineSettings } from "../evaluate";
-import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import { APIM_LIMITS_SOURCE, type RoomLimit, roomLimit, roomLimitText } from "../../config/apim-limits";
+import { APIM_SKUS, type ApimSku, SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import { escapeHtml } from "../shared/text";
 import { ConfigError, formatProblem, type Problem, resolveConfig } from "../../config/validate";
 import { analyzeScenario, type SharedStackView } from "./analysis";
 import { previewDocument, type PreviewDocument } from "./document";
@@ -38,6 +40,19 @@ export interface PlanRunOptions {
 interface ScenarioWorkshop {
   scenario: ScenarioName;
   estimate: WorkshopEstimate;
+  /** What bounds the room on the shared APIM service (config/apim-limits.ts), from the shared half's apimSku. */
+  roomLimit?: RoomLimit;
+}
+
+/** The estimate's line on the APIM limit that bounds the room, and whether this room fits (prepare refuses it if not). */
+export function roomLimitLine(attendees: number, l: RoomLimit): string {
+  const fit = attendees > l.largestRoom ? `: a room of ${attendees} does not fit, workshop prepare refuses it` : "";
+  return `APIM limit: ${roomLimitText(l)}${fit} (${APIM_LIMITS_SOURCE})`;
+}
+
+function roomLimitOf(halves: WorkshopHalves): RoomLimit | undefined {
+  const tier = halves.shared.outputs?.apimSku?.value;
+  return (APIM_SKUS as readonly unknown[]).includes(tier) ? roomLimit(tier as ApimSku) : undefined;
 }
 
 /**
@@ -187,7 +202,8 @@ export function jsonOutput(results: readonly PlanResult[], workshops: readonly S
   const docs = results.map((r) => {
     const w = workshops.find((x) => x.scenario === r.scenario);
     const doc = previewDocument(r.evaluation, r.estimate, r.durationMs);
-    return [r.scenario, w ? { ...doc, workshop: workshopJson(r.scenario, w.estimate) } : doc] as const;
+    const limit = w?.roomLimit && { roomLimit: { ...w.roomLimit, fits: w.estimate.attendees <= w.roomLimit.largestRoom, source: APIM_LIMITS_SOURCE } };
+    return [r.scenario, w ? { ...doc, workshop: { ...workshopJson(r.scenario, w.estimate), ...limit } } : doc] as const;
   });
   return docs.length === 1 ? docs[0][1] : Object.fromEntries(docs);
 }
@@ -202,8 +218,9 @@ export function writeReports(results: readonly PlanResult[], dir: string, worksh
   const now = new Date();
   const markdown = `${base}.md`;
   const html = `${base}.html`;
-  fs.writeFileSync(markdown, renderMarkdown(results, now, workshops.flatMap((w) => workshopMarkdown(w.scenario, w.estimate))));
-  fs.writeFileSync(html, renderHtml(results, now, workshops.map((w) => workshopHtml(w.scenario, w.estimate)).join("\n")));
+  const limitLine = (w: ScenarioWorkshop) => (w.roomLimit ? [roomLimitLine(w.estimate.attendees, w.roomLimit)] : []);
+  fs.writeFileSync(markdown, renderMarkdown(results, now, workshops.flatMap((w) => [...workshopMarkdown(w.scenario, w.estimate), ...limitLine(w).flatMap((l) => ["", l])])));
+  fs.writeFileSync(html, renderHtml(results, now, workshops.map((w) => [workshopHtml(w.scenario, w.estimate), ...limitLine(w).map((l) => `<p>${escapeHtml(l)}</p>`)].join("\n")).join("\n")));
   return { markdown, html };
 }
 
@@ -220,14 +237,15 @@ export async function runPlan(scenarios: readonly ScenarioName[], options: PlanR
       const started = Date.now();
       const halves = await evaluateWorkshopHalves(r.scenario, options.overrides);
       options.stderr(`evaluated ${r.scenario}'s workshop halves (simulated): ${halves.shared.resources.length} + ${halves.attendee.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      workshops.push({ scenario: r.scenario, estimate: estimateWorkshop(r.estimate, halves, options.workshop) });
+      workshops.push({ scenario: r.scenario, estimate: estimateWorkshop(r.estimate, halves, options.workshop), roomLimit: roomLimitOf(halves) });
     }
   }
   if (options.json) options.stdout(`${JSON.stringify(jsonOutput(results, workshops), null, 2)}\n`);
   else options.stdout(renderText(results, { color: options.color, width: options.width }));
   if (workshops.length) {
     // With --json, stdout holds only the JSON document (which carries the estimate under `workshop`).
-    (options.json ? options.stderr : options.stdout)(`\n${workshops.map((w) => workshopText(w.scenario, w.estimate)).join("\n")}`);
+    const text = (w: ScenarioWorkshop) => `${workshopText(w.scenario, w.estimate)}${w.roomLimit ? `  ${roomLimitLine(w.estimate.attendees, w.roomLimit)}\n` : ""}`;
+    (options.json ? options.stderr : options.stdout)(`\n${workshops.map(text).join("\n")}`);
   }
   if (options.reportDir !== false) {
     const written = writeReports(results, options.reportDir, workshops);
