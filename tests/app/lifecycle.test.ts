@@ -4,7 +4,7 @@ import { once } from "node:events";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { exitGracefully } from "../../app/src/main";
-import { call, hello, sseData, startService, type RunningService } from "./helpers/service";
+import { call, hello, serviceHooks, sseData } from "./helpers/service";
 import { chunksFor, completionFor, sendJson, sendStream, sleep, startUpstream, type UpstreamStub } from "./helpers/upstream";
 import { CHAT_PATH } from "../../app/src/image";
 
@@ -18,24 +18,14 @@ function answerAfter(ms: number) {
 }
 
 describe("app graceful shutdown", () => {
-  let stub: UpstreamStub;
-  let svc: RunningService;
-
-  beforeEach(async () => {
-    stub = await startUpstream();
-    svc = await startService(stub);
-  });
-  afterEach(async () => {
-    await svc.close();
-    await stub.close();
-  });
+  const t = serviceHooks();
 
   it("finishes an in-flight request when closed, then refuses new connections", async () => {
-    stub.script = answerAfter(300);
+    t.stub.script = answerAfter(300);
     const started = performance.now();
-    const inFlight = call(svc.url, { body: hello });
+    const inFlight = call(t.svc.url, { body: hello });
     await sleep(50);
-    const closing = svc.app.close().then(() => performance.now() - started);
+    const closing = t.svc.app.close().then(() => performance.now() - started);
     const res = await inFlight;
     assert.equal(res.status, 200);
     assert.equal(res.json.object, "chat.completion");
@@ -43,14 +33,14 @@ describe("app graceful shutdown", () => {
     const closedAfter = await closing;
     assert.ok(closedAfter >= 290, `closed after ${closedAfter} ms, before the answer`);
     assert.ok(closedAfter < 3000, `close waited ${closedAfter} ms`);
-    await assert.rejects(call(svc.url, { body: hello }));
+    await assert.rejects(call(t.svc.url, { body: hello }));
   });
 
   it("finishes an in-flight stream when closed", async () => {
-    stub.script = (req, res) => sendStream(res, req.body, { delayBeforeLastMs: 300 });
-    const inFlight = call(svc.url, { body: { ...hello, stream: true } });
+    t.stub.script = (req, res) => sendStream(res, req.body, { delayBeforeLastMs: 300 });
+    const inFlight = call(t.svc.url, { body: { ...hello, stream: true } });
     await sleep(100);
-    await svc.app.close();
+    await t.svc.app.close();
     const res = await inFlight;
     assert.equal(res.status, 200);
     const events = sseData(res.text);
@@ -59,10 +49,10 @@ describe("app graceful shutdown", () => {
   });
 
   it("exits 0 once in-flight requests are done, and ignores a second signal", async () => {
-    stub.script = answerAfter(200);
+    t.stub.script = answerAfter(200);
     const exits: number[] = [];
-    const shutdown = exitGracefully(svc.app, 5000, (code) => exits.push(code));
-    const inFlight = call(svc.url, { body: hello });
+    const shutdown = exitGracefully(t.svc.app, 5000, (code) => exits.push(code));
+    const inFlight = call(t.svc.url, { body: hello });
     await sleep(50);
     const first = shutdown("SIGTERM");
     const second = shutdown("SIGTERM");
@@ -72,13 +62,13 @@ describe("app graceful shutdown", () => {
   });
 
   it("sends open streams an error event when the shutdown timer fires, then exits 1", async () => {
-    stub.script = (req, res) => {
+    t.stub.script = (req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`);
     };
     const exits: number[] = [];
-    const shutdown = exitGracefully(svc.app, 200, (code) => exits.push(code));
-    const inFlight = call(svc.url, { body: { ...hello, stream: true } });
+    const shutdown = exitGracefully(t.svc.app, 200, (code) => exits.push(code));
+    const inFlight = call(t.svc.url, { body: { ...hello, stream: true } });
     await sleep(100);
     void shutdown("SIGTERM");
     const res = await inFlight;
@@ -91,15 +81,15 @@ describe("app graceful shutdown", () => {
     });
     for (let waited = 0; exits.length === 0 && waited < 3000; waited += 25) await sleep(25);
     assert.deepEqual(exits, [1]);
-    const line = svc.logs.find((l) => l.msg === "stream failed after it started");
+    const line = t.svc.logs.find((l) => l.msg === "stream failed after it started");
     assert.equal(line?.code, "shutting_down");
   });
 
   it("logs a request the client abandons, and cancels its upstream call", async () => {
     let upstreamClosed = false;
-    stub.script = (_req, res) => void res.on("close", () => (upstreamClosed = true));
+    t.stub.script = (_req, res) => void res.on("close", () => (upstreamClosed = true));
     const controller = new AbortController();
-    const leaving = fetch(`${svc.url}${CHAT_PATH}`, {
+    const leaving = fetch(`${t.svc.url}${CHAT_PATH}`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-request-id": "gone-1" },
       body: JSON.stringify(hello),
@@ -108,22 +98,22 @@ describe("app graceful shutdown", () => {
     await sleep(100);
     controller.abort();
     await leaving;
-    for (let waited = 0; waited < 2000 && !(upstreamClosed && svc.logs.some((l) => l.reqId === "gone-1")); waited += 20) await sleep(20);
-    const lines = svc.logs.filter((l) => l.reqId === "gone-1");
+    for (let waited = 0; waited < 2000 && !(upstreamClosed && t.svc.logs.some((l) => l.reqId === "gone-1")); waited += 20) await sleep(20);
+    const lines = t.svc.logs.filter((l) => l.reqId === "gone-1");
     assert.deepEqual(lines.map((l) => [l.msg, l.url, l.method]), [["request aborted by the client", CHAT_PATH, "POST"]]);
     assert.equal(upstreamClosed, true);
   });
 
   it("exits 1 when in-flight requests outlast the shutdown timeout", async () => {
-    stub.script = () => undefined;
+    t.stub.script = () => undefined;
     const exits: number[] = [];
-    const shutdown = exitGracefully(svc.app, 150, (code) => exits.push(code));
-    const inFlight = call(svc.url, { body: hello }).catch(() => undefined);
+    const shutdown = exitGracefully(t.svc.app, 150, (code) => exits.push(code));
+    const inFlight = call(t.svc.url, { body: hello }).catch(() => undefined);
     await sleep(50);
     void shutdown("SIGTERM");
     for (let waited = 0; exits.length === 0 && waited < 3000; waited += 25) await sleep(25);
     assert.deepEqual(exits, [1]);
-    svc.app.server.closeAllConnections();
+    t.svc.app.server.closeAllConnections();
     await inFlight;
   });
 });

@@ -2,27 +2,20 @@
 // local Azure OpenAI imitation (tests/app/helpers/upstream.ts).
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { startService, type RunningService } from "./helpers/service";
-import { sendJson, startUpstream, STUB_WORDS, type UpstreamStub } from "./helpers/upstream";
+import { serviceHooks } from "./helpers/service";
+import { sendJson, STUB_WORDS } from "./helpers/upstream";
 
 describe("app with the official openai client", () => {
-  let stub: UpstreamStub;
-  let svc: RunningService;
+  const t = serviceHooks({ once: true });
   let client: OpenAI;
 
-  before(async () => {
-    stub = await startUpstream();
-    svc = await startService(stub);
+  before(() => {
     // The service authenticates itself to Azure; the client's key is APIM's business, not the service's.
-    client = new OpenAI({ baseURL: `${svc.url}/v1`, apiKey: "not-used-by-the-service", maxRetries: 0 });
-  });
-  after(async () => {
-    await svc.close();
-    await stub.close();
+    client = new OpenAI({ baseURL: `${t.svc.url}/v1`, apiKey: "not-used-by-the-service", maxRetries: 0 });
   });
   beforeEach(() => {
-    stub.script = undefined;
-    stub.requests.length = 0;
+    t.stub.script = undefined;
+    t.stub.requests.length = 0;
   });
 
   it("creates a chat completion", async () => {
@@ -40,7 +33,7 @@ describe("app with the official openai client", () => {
     assert.equal(completion.object, "chat.completion");
     assert.equal(completion.choices[0]!.message.content, STUB_WORDS.join(""));
     assert.equal(completion.usage!.total_tokens, completion.usage!.prompt_tokens + completion.usage!.completion_tokens);
-    assert.equal(stub.requests[0]!.body.max_tokens, 20);
+    assert.equal(t.stub.requests[0]!.body.max_tokens, 20);
   });
 
   it("streams a chat completion, usage included", async () => {
@@ -72,11 +65,11 @@ describe("app with the official openai client", () => {
       response_format: { type: "json_schema", json_schema: { name: "weather", schema: { type: "object" }, strict: true } },
     });
     assert.equal(completion.object, "chat.completion");
-    assert.equal(stub.requests[0]!.body.tools[0].function.name, "get_weather");
+    assert.equal(t.stub.requests[0]!.body.tools[0].function.name, "get_weather");
   });
 
   it("surfaces the service's errors as the client's APIError, with status, code and headers", async () => {
-    stub.script = (_req, res) => sendJson(res, 429, { error: { code: "429", message: "Rate limit" } }, { "retry-after": "4" });
+    t.stub.script = (_req, res) => sendJson(res, 429, { error: { code: "429", message: "Rate limit" } }, { "retry-after": "4" });
     const error = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).then(
       () => assert.fail("expected an error"),
       (e: unknown) => e,
@@ -94,7 +87,7 @@ describe("app with the official openai client", () => {
   });
 
   it("raises the upstream's mid-stream error event as an APIError in the client", async () => {
-    stub.script = (_req, res) => {
+    t.stub.script = (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.end(`data: ${JSON.stringify({ error: { code: "content_filter", message: "The response was filtered." } })}\n\n`);
     };

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { CHAT_PATH } from "../../app/src/image";
 import http from "node:http";
-import { hello, sseData, startService, TEST_TOKEN, type RunningService } from "./helpers/service";
-import { chunksFor, completionFor, sendJson, sendStream, startUpstream, STUB_WORDS, type UpstreamStub } from "./helpers/upstream";
+import { hello, serviceHooks, sseData, TEST_TOKEN } from "./helpers/service";
+import { chunksFor, completionFor, sendJson, sendStream, STUB_WORDS } from "./helpers/upstream";
 
 interface Received {
   status: number;
@@ -33,35 +33,25 @@ async function stream(url: string, body: unknown = { ...hello, stream: true }): 
 }
 
 describe("app streaming", () => {
-  let stub: UpstreamStub;
-  let svc: RunningService;
-
-  beforeEach(async () => {
-    stub = await startUpstream();
-    svc = await startService(stub, { env: { UPSTREAM_TIMEOUT_MS: "400" } });
-  });
-  afterEach(async () => {
-    await svc.close();
-    await stub.close();
-  });
+  const t = serviceHooks({ env: { UPSTREAM_TIMEOUT_MS: "400" } });
 
   it("relays the chunks in order as server-sent events and ends with usage and [DONE]", async () => {
-    const res = await stream(svc.url);
+    const res = await stream(t.svc.url);
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
     assert.equal(res.headers.get("cache-control"), "no-cache, no-transform");
     const events = sseData(res.text);
     assert.equal(events.at(-1), "[DONE]");
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
-    assert.deepEqual(chunks, chunksFor(stub.requests[0]!.body));
+    assert.deepEqual(chunks, chunksFor(t.stub.requests[0]!.body));
     assert.equal(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join(""), STUB_WORDS.join(""));
     const usage = chunks.at(-1).usage;
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
   });
 
   it("asks the upstream to stream with usage, authenticated with the bearer token only", async () => {
-    await stream(svc.url);
-    const upstream = stub.requests[0]!;
+    await stream(t.svc.url);
+    const upstream = t.stub.requests[0]!;
     assert.equal(upstream.body.stream, true);
     assert.deepEqual(upstream.body.stream_options, { include_usage: true });
     assert.equal(upstream.headers.authorization, `Bearer ${TEST_TOKEN}`);
@@ -69,8 +59,8 @@ describe("app streaming", () => {
   });
 
   it("sends the first bytes without waiting for the end of the answer", async () => {
-    stub.script = (req, res) => sendStream(res, req.body, { delayBeforeLastMs: 300 });
-    const res = await stream(svc.url);
+    t.stub.script = (req, res) => sendStream(res, req.body, { delayBeforeLastMs: 300 });
+    const res = await stream(t.svc.url);
     assert.equal(res.status, 200);
     assert.ok(res.firstChunkMs >= 0);
     assert.ok(res.endMs - res.firstChunkMs >= 250, `first chunk at ${res.firstChunkMs} ms, end at ${res.endMs} ms`);
@@ -78,8 +68,8 @@ describe("app streaming", () => {
   });
 
   it("answers errors before the first chunk with a status, not a stream", async () => {
-    stub.script = (_req, res) => sendJson(res, 429, { error: { code: "429", message: "Rate limit" } }, { "retry-after": "3" });
-    const res = await stream(svc.url);
+    t.stub.script = (_req, res) => sendJson(res, 429, { error: { code: "429", message: "Rate limit" } }, { "retry-after": "3" });
+    const res = await stream(t.svc.url);
     assert.equal(res.status, 429);
     assert.equal(res.headers.get("retry-after"), "3");
     assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
@@ -87,11 +77,11 @@ describe("app streaming", () => {
   });
 
   it("ends with an error event when the upstream stalls mid-answer", async () => {
-    stub.script = (req, res) => {
+    t.stub.script = (req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       for (const chunk of chunksFor(req.body).slice(0, 2)) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
     };
-    const res = await stream(svc.url);
+    const res = await stream(t.svc.url);
     const events = sseData(res.text);
     assert.equal(events.length, 3, res.text);
     assert.deepEqual(JSON.parse(events[2]!).error, {
@@ -103,11 +93,11 @@ describe("app streaming", () => {
   });
 
   it("ends with an error event when the upstream connection breaks mid-answer", async () => {
-    stub.script = (req, res) => {
+    t.stub.script = (req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`, () => setTimeout(() => res.socket?.destroy(), 20));
     };
-    const res = await stream(svc.url);
+    const res = await stream(t.svc.url);
     const events = sseData(res.text);
     assert.equal(events.length, 2, res.text);
     assert.deepEqual(JSON.parse(events[1]!).error, {
@@ -119,22 +109,22 @@ describe("app streaming", () => {
 
   it("passes on an error event the upstream sends mid-answer, as the upstream's bytes, and logs the stream as failed", async () => {
     const upstreamError = { error: { code: "content_filter", message: "The response was filtered." } };
-    stub.script = (req, res) => {
+    t.stub.script = (req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`);
       res.end(`data: ${JSON.stringify(upstreamError)}\n\n`);
     };
-    const events = sseData((await stream(svc.url)).text);
+    const events = sseData((await stream(t.svc.url)).text);
     assert.equal(events.length, 2);
     assert.deepEqual(JSON.parse(events[1]!), upstreamError);
-    const line = svc.logs.find((l) => l.msg === "stream failed after it started");
+    const line = t.svc.logs.find((l) => l.msg === "stream failed after it started");
     assert.equal(line?.code, "upstream_error_event");
     assert.equal(line?.statusCode, 200);
   });
 
   it("answers 502 when a stream request gets a 200 that is not an event stream", async () => {
-    stub.script = (req, res) => sendJson(res, 200, completionFor(req.body));
-    const res = await stream(svc.url);
+    t.stub.script = (req, res) => sendJson(res, 200, completionFor(req.body));
+    const res = await stream(t.svc.url);
     assert.equal(res.status, 502);
     assert.deepEqual(JSON.parse(res.text).error, {
       type: "upstream_error",
@@ -144,22 +134,22 @@ describe("app streaming", () => {
   });
 
   it("logs a stream that breaks after it started as failed, not as completed", async () => {
-    stub.script = (req, res) => {
+    t.stub.script = (req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`, () => setTimeout(() => res.socket?.destroy(), 20));
     };
-    await stream(svc.url);
-    const lines = svc.logs.filter((l) => l.url === CHAT_PATH && l.statusCode === 200);
+    await stream(t.svc.url);
+    const lines = t.svc.logs.filter((l) => l.url === CHAT_PATH && l.statusCode === 200);
     assert.deepEqual(lines.map((l) => [l.msg, l.code]), [["stream failed after it started", "upstream_interrupted"]]);
   });
 
   it("relays the upstream's bytes unchanged and keeps its useful headers", async () => {
     const raw = `data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"h\\u00e9"}}]}\n\n: keep-alive comment\n\ndata: [DONE]\n\n`;
-    stub.script = (_req, res) => {
+    t.stub.script = (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream", "x-ratelimit-remaining-tokens": "77", "apim-request-id": "up-s" });
       res.end(raw);
     };
-    const res = await stream(svc.url);
+    const res = await stream(t.svc.url);
     assert.equal(res.text, raw);
     assert.equal(res.headers.get("x-ratelimit-remaining-tokens"), "77");
     assert.equal(res.headers.get("apim-request-id"), "up-s");
@@ -167,20 +157,20 @@ describe("app streaming", () => {
   });
 
   it("keeps the client's stream_options and always asks for usage", async () => {
-    await stream(svc.url, { ...hello, stream: true, stream_options: { include_usage: false } });
-    assert.deepEqual(stub.requests[0]!.body.stream_options, { include_usage: true });
+    await stream(t.svc.url, { ...hello, stream: true, stream_options: { include_usage: false } });
+    assert.deepEqual(t.stub.requests[0]!.body.stream_options, { include_usage: true });
   });
 
   it("cancels the upstream call when the client goes away", async () => {
     let upstreamClosed!: () => void;
     const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
-    stub.script = (req, res) => {
+    t.stub.script = (req, res) => {
       res.on("close", upstreamClosed);
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(`data: ${JSON.stringify(chunksFor(req.body)[0])}\n\n`);
     };
     await new Promise<void>((resolve, reject) => {
-      const req = http.request(`${svc.url}${CHAT_PATH}`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      const req = http.request(`${t.svc.url}${CHAT_PATH}`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
         res.once("data", () => {
           req.destroy();
           resolve();

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { tokenSource, TokenUnavailableError, TokenWaitAbortedError, type TokenProvider } from "../../app/src/token";
-import { call, hello, startService, type RunningService } from "./helpers/service";
+import { call, hello, serviceHooks, startService } from "./helpers/service";
 import { sleep, startUpstream, type UpstreamStub } from "./helpers/upstream";
 
 const never: TokenProvider = () => new Promise(() => undefined);
@@ -96,40 +96,31 @@ describe("app token source", () => {
 });
 
 describe("app without a token", () => {
-  let stub: UpstreamStub;
-  let svc: RunningService | undefined;
-
-  beforeEach(async () => {
-    stub = await startUpstream();
-  });
-  afterEach(async () => {
-    await svc?.close();
-    await stub.close();
-  });
+  const t = serviceHooks({ start: false });
 
   it("answers 503 within the upstream timeout when the credential never answers, and logs the cause once", async () => {
     let attempts = 0;
-    svc = await startService(stub, { env: { UPSTREAM_TIMEOUT_MS: "300", READINESS_TIMEOUT_MS: "200" }, tokenProvider: (s) => (attempts++, never(s)) });
+    t.svc = await startService(t.stub, { env: { UPSTREAM_TIMEOUT_MS: "300", READINESS_TIMEOUT_MS: "200" }, tokenProvider: (s) => (attempts++, never(s)) });
     const started = performance.now();
-    const res = await call(svc.url, { body: hello });
+    const res = await call(t.svc.url, { body: hello });
     const took = performance.now() - started;
     assert.equal(res.status, 503);
     assert.equal(res.json.error.code, "credential_unavailable");
     assert.ok(took < 1500, `took ${took} ms`);
-    assert.equal((await call(svc.url, { body: hello })).status, 503);
-    const ready = await call(svc.url, { method: "GET", path: "/readyz" });
+    assert.equal((await call(t.svc.url, { body: hello })).status, 503);
+    const ready = await call(t.svc.url, { method: "GET", path: "/readyz" });
     assert.equal(ready.status, 503);
     assert.equal(attempts, 1, "the remembered failure answers the second request and the probe without a new attempt");
-    assert.equal(stub.requests.length, 0);
-    const lines = svc.logs.filter((l) => l.msg === "could not obtain a token for the model endpoint");
+    assert.equal(t.stub.requests.length, 0);
+    const lines = t.svc.logs.filter((l) => l.msg === "could not obtain a token for the model endpoint");
     assert.equal(lines.length, 1);
     assert.equal(lines[0]!.reason, "credential_timeout");
   });
 
   it("is not ready when the readiness timeout passes first", async () => {
-    svc = await startService(stub, { env: { UPSTREAM_TIMEOUT_MS: "60000", READINESS_TIMEOUT_MS: "150" }, tokenProvider: never });
+    t.svc = await startService(t.stub, { env: { UPSTREAM_TIMEOUT_MS: "60000", READINESS_TIMEOUT_MS: "150" }, tokenProvider: never });
     const started = performance.now();
-    const ready = await call(svc.url, { method: "GET", path: "/readyz" });
+    const ready = await call(t.svc.url, { method: "GET", path: "/readyz" });
     assert.equal(ready.status, 503);
     assert.equal(ready.json.reason, "credential_timeout");
     assert.ok(performance.now() - started < 1500);
@@ -137,10 +128,10 @@ describe("app without a token", () => {
 
   it("stops waiting for a token when the client leaves", async () => {
     let signal: AbortSignal | undefined;
-    svc = await startService(stub, { env: { UPSTREAM_TIMEOUT_MS: "60000" }, tokenProvider: (s) => ((signal = s), new Promise(() => undefined)) });
+    t.svc = await startService(t.stub, { env: { UPSTREAM_TIMEOUT_MS: "60000" }, tokenProvider: (s) => ((signal = s), new Promise(() => undefined)) });
     const controller = new AbortController();
-    const otherWaiting = call(svc.url, { body: hello }).catch(() => undefined);
-    const leaving = fetch(`${svc.url}/v1/chat/completions`, {
+    const otherWaiting = call(t.svc.url, { body: hello }).catch(() => undefined);
+    const leaving = fetch(`${t.svc.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(hello),
@@ -149,10 +140,10 @@ describe("app without a token", () => {
     await sleep(100);
     controller.abort();
     await leaving;
-    for (let waited = 0; waited < 2000 && !svc.logs.some((l) => l.msg === "request aborted by the client"); waited += 20) await sleep(20);
-    assert.ok(svc.logs.some((l) => l.msg === "request aborted by the client"));
+    for (let waited = 0; waited < 2000 && !t.svc.logs.some((l) => l.msg === "request aborted by the client"); waited += 20) await sleep(20);
+    assert.ok(t.svc.logs.some((l) => l.msg === "request aborted by the client"));
     assert.equal(signal?.aborted, false, "the shared attempt goes on for the other waiting request");
-    svc.app.server.closeAllConnections();
+    t.svc.app.server.closeAllConnections();
     await otherWaiting;
   });
 });

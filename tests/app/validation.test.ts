@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { call, hello, startService, type RunningService } from "./helpers/service";
-import { startUpstream, type UpstreamStub } from "./helpers/upstream";
+import { call, hello, serviceHooks, startService } from "./helpers/service";
 
 const user = (content: unknown) => ({ role: "user", content });
 
@@ -42,37 +41,25 @@ const badBodies: [string, unknown, RegExp][] = [
 ];
 
 describe("app request validation", () => {
-  let stub: UpstreamStub;
-  let svc: RunningService;
-
-  before(async () => {
-    stub = await startUpstream();
-    svc = await startService(stub, {
-      env: { MAX_MESSAGES: "3", MAX_CONTENT_CHARS: "20", MAX_TOKENS_CEILING: "100", MAX_BODY_BYTES: "2048" },
-    });
-  });
-  after(async () => {
-    await svc.close();
-    await stub.close();
-  });
+  const t = serviceHooks({ once: true, env: { MAX_MESSAGES: "3", MAX_CONTENT_CHARS: "20", MAX_TOKENS_CEILING: "100", MAX_BODY_BYTES: "2048" } });
   beforeEach(() => {
-    stub.requests.length = 0;
+    t.stub.requests.length = 0;
   });
 
   for (const [what, body, message] of badBodies) {
     it(`answers 400 to ${what}, without calling the model`, async () => {
-      const res = await call(svc.url, { body: JSON.stringify(body) });
+      const res = await call(t.svc.url, { body: JSON.stringify(body) });
       assert.equal(res.status, 400, res.text);
       assert.equal(res.json.error.type, "invalid_request_error");
       assert.equal(res.json.error.code, "invalid_body");
       assert.match(res.json.error.message, message);
-      assert.equal(stub.requests.length, 0);
+      assert.equal(t.stub.requests.length, 0);
     });
   }
 
   it("answers 400 to a body that is not JSON", async () => {
     for (const body of ["{", "messages=hi", '{"messages": [}']) {
-      const res = await call(svc.url, { body });
+      const res = await call(t.svc.url, { body });
       assert.equal(res.status, 400);
       assert.deepEqual(res.json.error, {
         type: "invalid_request_error",
@@ -83,20 +70,20 @@ describe("app request validation", () => {
   });
 
   it("answers 400 to an empty JSON body", async () => {
-    const res = await call(svc.url, { body: "", headers: { "content-type": "application/json" } });
+    const res = await call(t.svc.url, { body: "", headers: { "content-type": "application/json" } });
     assert.equal(res.status, 400);
     assert.equal(res.json.error.code, "invalid_json");
   });
 
   it("answers 400 to prototype poisoning", async () => {
-    const res = await call(svc.url, { body: '{"messages":[{"role":"user","content":"x"}],"__proto__":{"admin":true}}' });
+    const res = await call(t.svc.url, { body: '{"messages":[{"role":"user","content":"x"}],"__proto__":{"admin":true}}' });
     assert.equal(res.status, 400);
     assert.equal(res.json.error.type, "invalid_request_error");
   });
 
   it("answers 415 to other media types", async () => {
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
-      const res = await call(svc.url, { body: JSON.stringify(hello), headers: { "content-type": type } });
+      const res = await call(t.svc.url, { body: JSON.stringify(hello), headers: { "content-type": type } });
       assert.equal(res.status, 415, type);
       assert.equal(res.json.error.code, "unsupported_media_type");
     }
@@ -104,15 +91,15 @@ describe("app request validation", () => {
 
   it("limits the number of messages", async () => {
     const three = { messages: [user("a"), user("b"), user("c")] };
-    assert.equal((await call(svc.url, { body: three })).status, 200);
-    const four = await call(svc.url, { body: { messages: [...three.messages, user("too-far")] } });
+    assert.equal((await call(t.svc.url, { body: three })).status, 200);
+    const four = await call(t.svc.url, { body: { messages: [...three.messages, user("too-far")] } });
     assert.equal(four.status, 400);
     assert.equal(four.json.error.message, "messages must have at most 3 items");
   });
 
   it("limits the length of each message", async () => {
-    assert.equal((await call(svc.url, { body: { messages: [user("x".repeat(20))] } })).status, 200);
-    const long = await call(svc.url, { body: { messages: [user("x".repeat(21))] } });
+    assert.equal((await call(t.svc.url, { body: { messages: [user("x".repeat(20))] } })).status, 200);
+    const long = await call(t.svc.url, { body: { messages: [user("x".repeat(21))] } });
     assert.equal(long.status, 400);
     assert.equal(long.json.error.message, "messages[0].content must be at most 20 characters");
   });
@@ -136,21 +123,21 @@ describe("app request validation", () => {
       reasoning_effort: "low",
       max_completion_tokens: 50,
     };
-    const res = await call(svc.url, { body });
+    const res = await call(t.svc.url, { body });
     assert.equal(res.status, 200, res.text);
-    const sent = stub.requests[0]!.body;
+    const sent = t.stub.requests[0]!.body;
     assert.equal(sent.model, "chat");
     assert.equal(sent.max_tokens, 50);
     assert.equal(sent.max_completion_tokens, undefined);
     for (const field of ["messages", "tools", "tool_choice", "response_format", "stop", "top_p", "user", "seed", "presence_penalty", "reasoning_effort"] as const) {
       assert.deepEqual(sent[field], (body as Record<string, unknown>)[field], field);
     }
-    const tool = await call(svc.url, { body: { messages: [user("x"), { role: "tool", tool_call_id: "call_1", content: "sunny" }] } });
+    const tool = await call(t.svc.url, { body: { messages: [user("x"), { role: "tool", tool_call_id: "call_1", content: "sunny" }] } });
     assert.equal(tool.status, 200, tool.text);
   });
 
   it("sends max_completion_tokens to a reasoning deployment, whichever field the client used", async () => {
-    const reasoning = await startService(stub, {
+    const reasoning = await startService(t.stub, {
       env: { AZURE_OPENAI_TOKEN_PARAMETER: "max_completion_tokens", AZURE_OPENAI_API_VERSION: "2025-04-01-preview", MAX_TOKENS_CEILING: "100" },
     });
     try {
@@ -161,7 +148,7 @@ describe("app request validation", () => {
       await reasoning.close();
     }
     assert.deepEqual(
-      stub.requests.map((r) => [r.query.get("api-version"), r.body.max_completion_tokens, r.body.max_tokens]),
+      t.stub.requests.map((r) => [r.query.get("api-version"), r.body.max_completion_tokens, r.body.max_tokens]),
       [
         ["2025-04-01-preview", 12, undefined],
         ["2025-04-01-preview", 13, undefined],
@@ -171,13 +158,13 @@ describe("app request validation", () => {
   });
 
   it("holds max_tokens to the ceiling", async () => {
-    const over = await call(svc.url, { body: { ...hello, max_tokens: 101 } });
+    const over = await call(t.svc.url, { body: { ...hello, max_tokens: 101 } });
     assert.equal(over.status, 400);
     assert.equal(over.json.error.message, "max_tokens must be <= 100");
-    assert.equal((await call(svc.url, { body: { ...hello, max_tokens: 100 } })).status, 200);
-    assert.equal((await call(svc.url, { body: hello })).status, 200);
+    assert.equal((await call(t.svc.url, { body: { ...hello, max_tokens: 100 } })).status, 200);
+    assert.equal((await call(t.svc.url, { body: hello })).status, 200);
     assert.deepEqual(
-      stub.requests.map((r) => r.body.max_tokens),
+      t.stub.requests.map((r) => r.body.max_tokens),
       [100, 100],
     );
   });
@@ -185,13 +172,13 @@ describe("app request validation", () => {
   it("answers 413 to a body over the size limit", async () => {
     const body = JSON.stringify({ messages: Array.from({ length: 120 }, () => user("x".repeat(20))) });
     assert.ok(body.length > 2048);
-    const res = await call(svc.url, { body });
+    const res = await call(t.svc.url, { body });
     assert.equal(res.status, 413);
     assert.deepEqual(res.json.error, {
       type: "invalid_request_error",
       code: "body_too_large",
       message: "request body exceeds 2048 bytes",
     });
-    assert.equal(stub.requests.length, 0);
+    assert.equal(t.stub.requests.length, 0);
   });
 });

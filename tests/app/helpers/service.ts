@@ -4,7 +4,7 @@ import { buildApp } from "../../../app/src/app";
 import { loadConfig } from "../../../app/src/config";
 import { CHAT_PATH } from "../../../app/src/image";
 import type { TokenProvider } from "../../../app/src/token";
-import type { UpstreamStub } from "./upstream";
+import { startUpstream, type UpstreamStub } from "./upstream";
 
 export const TEST_TOKEN = "test-token-3f9a";
 
@@ -26,10 +26,9 @@ export function serviceEnv(stub: UpstreamStub, env: Record<string, string> = {})
   };
 }
 
-export async function startService(
-  stub: UpstreamStub,
-  { env = {}, tokenProvider = async () => TEST_TOKEN }: { env?: Record<string, string>; tokenProvider?: TokenProvider } = {},
-): Promise<RunningService> {
+export type ServiceOptions = { env?: Record<string, string>; tokenProvider?: TokenProvider };
+
+export async function startService(stub: UpstreamStub, { env = {}, tokenProvider = async () => TEST_TOKEN }: ServiceOptions = {}): Promise<RunningService> {
   const config = loadConfig(serviceEnv(stub, env));
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
@@ -45,6 +44,37 @@ export async function startService(
   const app = buildApp({ config, tokenProvider, logStream });
   const address = await app.listen({ host: config.host, port: config.port });
   return { app, url: address, logs, rawLogs, close: () => app.close() };
+}
+
+/** What a suite's hooks hold: the upstream imitation and the service in front of it. */
+export interface ServiceUnderTest {
+  stub: UpstreamStub;
+  /** With `start: false`, undefined until the test starts one. */
+  svc: RunningService;
+}
+
+/**
+ * Registers the hooks of a suite of service tests: an upstream imitation and the service in front of it, started
+ * before each test (`once`: before the suite) and closed after it, also after a failure, so that mocha exits.
+ * `start: false` starts only the upstream and leaves `svc` to the test. A test may close `svc` and start another:
+ * the hooks close whatever `svc` holds at the end.
+ */
+export function serviceHooks({ once = false, start = true, ...options }: ServiceOptions & { once?: boolean; start?: boolean } = {}): ServiceUnderTest {
+  const under = {} as ServiceUnderTest;
+  (once ? before : beforeEach)(async () => {
+    under.stub = await startUpstream();
+    if (start) under.svc = await startService(under.stub, options);
+  });
+  (once ? after : afterEach)(async () => {
+    const { stub, svc } = under as Partial<ServiceUnderTest>;
+    delete (under as Partial<ServiceUnderTest>).svc;
+    try {
+      await svc?.close();
+    } finally {
+      await stub?.close();
+    }
+  });
+  return under;
 }
 
 export interface Reply {
