@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { loadDriver, resolveSelection, type Selection, UsageError } from "../cli-common";
 import { DEFAULT_CONCURRENCY } from "../plan/workshop-defaults";
 import type { DriverOptions } from "../driver/lifecycle/session";
-import { resultText } from "../driver/workshop/retry";
 import type { StackResult } from "../driver/workshop/workshop";
 import { deployDriverOptions } from "./up";
 import { verifyOptionsFrom } from "./verify";
@@ -113,6 +112,7 @@ function rejectWorkshopOverrides(selection: Selection): void {
 }
 
 function resultLines(d: ReturnType<typeof loadDriver>, results: StackResult[]): string[] {
+  const { resultText } = require("../driver/workshop/retry") as typeof import("../driver/workshop/retry");
   return [
     "",
     ...d.table(
