@@ -75,7 +75,7 @@ export async function deployStacks(operation: "update" | "preview", selection: S
         if (driver.interrupt.interrupted) throw new Error("interrupted before it started");
         if (workshop) {
           const { checkSharedStack } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
-          await checkSharedStack(workspace, t.scenario, workshop.sharedStack);
+          await checkSharedStack(workspace, t.scenario, workshop.sharedStack, t.stack);
         }
         const handle = await workspace.prepare(t.stack, t.scenario, selection.overrides, workshop?.settings);
         const run = await d.runOperation(handle, operation, driver.ctx, {

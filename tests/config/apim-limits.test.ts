@@ -9,7 +9,7 @@ import { evaluateScenario } from "../../automation/evaluate";
 import { APIM_SERVICE_LIMITS, ATTENDEE_USE, type LimitedEntity, roomFitProblem, roomLimit, roomLimitText, SERVICE_USE } from "../../config/apim-limits";
 import { SCENARIO_TRAITS } from "../../config/defaults";
 import { APIM_SKUS, type ScenarioName } from "../../config/schema";
-import { MAX_ATTENDEES } from "../../automation/driver/workshop/room";
+import { latecomerRoomProblem, MAX_ATTENDEES } from "../../automation/driver/workshop/room";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 
 async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
@@ -109,5 +109,21 @@ describe("APIM service limits and the size of a workshop room (config/apim-limit
         assert.equal(shared.resources.filter((r) => r.type === TYPES.Products).length, 0, "the shared stack makes no product of its own");
       });
     }
+  });
+});
+
+describe("up --shared for a latecomer: the room with this stack must still fit (latecomerRoomProblem)", () => {
+  const existing = (n: number) => ["internal-shared", "public-a01", ...Array.from({ length: n }, (_, i) => `internal-a${String(i + 1).padStart(2, "0")}`)];
+  it("refuses the 99th attendee stack on Developer, naming how many the room has", () => {
+    assert.equal(
+      latecomerRoomProblem("internal", "Developer", existing(98), "internal-late"),
+      "internal-late: a room of 99 does not fit one APIM Developer service: Products are limited to 100 per service in Developer (2 sample products and 1 per attendee), so the largest room is 98 (https://learn.microsoft.com/azure/api-management/service-limits); internal-shared already has 98 attendee stacks",
+    );
+  });
+  it("lets in the 98th, an attendee stack already in the room (an update), and another scenario's stacks do not count", () => {
+    assert.equal(latecomerRoomProblem("internal", "Developer", existing(97), "internal-late"), undefined);
+    assert.equal(latecomerRoomProblem("internal", "Developer", existing(98), "internal-a05"), undefined);
+    assert.equal(latecomerRoomProblem("internal", "BasicV2", existing(98), "internal-late"), undefined);
+    assert.equal(latecomerRoomProblem("internal", undefined, existing(98), "internal-late"), undefined, "a shared stack without apimSku is refused by sharedOutputProblems instead");
   });
 });

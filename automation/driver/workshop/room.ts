@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICY_SUPPORT } from "../../../components/policy-support";
 import { PROJECT_DIR } from "../../../config/load";
-import type { ApimSku, ScenarioName } from "../../../config/schema";
+import { roomFitProblem } from "../../../config/apim-limits";
+import { APIM_SKUS, type ApimSku, type ScenarioName } from "../../../config/schema";
 import { UsageError } from "../../cli-common";
 import { sharedStackReference } from "../../plan/workshop-contract";
 import type { AzureTarget } from "../preflight/preflight-azure";
@@ -174,6 +175,17 @@ export function concurrencyOf(value: string | undefined, fallback: number): numb
 /** The stacks in the backend that read `<scenario>-shared`: the room's attendee stacks, `<scenario>-<attendee>`. */
 export function sharedStackReaders(scenario: string, existing: readonly string[]): string[] {
   return existing.filter((s) => attendeeOfStack(scenario, s) !== undefined).sort();
+}
+
+/**
+ * `up --shared` for an attendee stack the room does not have yet: refused when the room would outgrow what the
+ * shared APIM service holds (config/apim-limits.ts), counting the attendee stacks in the backend and this one.
+ */
+export function latecomerRoomProblem(scenario: string, apimSku: unknown, existing: readonly string[], stack: string): string | undefined {
+  if (!(APIM_SKUS as readonly unknown[]).includes(apimSku)) return undefined;
+  const room = new Set([...sharedStackReaders(scenario, existing), stack]);
+  const problem = roomFitProblem(apimSku as ApimSku, room.size);
+  return problem && `${stack}: ${problem}; ${sharedStackName(scenario)} already has ${room.size - 1} attendee stacks`;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { StackOutputs } from "../stack/types";
 import type { AutomationStackHandle, DriverWorkspace } from "../stack/workspace";
 import type { VerifyOptions } from "../verify/verify";
 import { verifyStack, vnetOpener } from "../verify/verify-stack";
-import { attendeeOfStack, type PreparePlan, refuseSharedDestroy, sharedStackName, shortStackName, teardownPlan } from "./room";
+import { attendeeOfStack, latecomerRoomProblem, type PreparePlan, refuseSharedDestroy, sharedStackName, shortStackName, teardownPlan } from "./room";
 import { DEFAULT_RETRY, resultText, type RetryPolicy, retryDelayMs, retryMessage, retryReason, waitUnlessAborted } from "./retry";
 import { apiUrlOf, isUp, type LockState, type StatusRow } from "./status";
 
@@ -67,13 +67,19 @@ export function sharedStackProblems(scenario: string, outputs: StackOutputs): st
   return problems;
 }
 
-/** Reads the shared stack's outputs through the Automation API and checks them; throws with every problem. */
-export async function checkSharedStack(workspace: DriverWorkspace, scenario: ScenarioName, shared: string): Promise<void> {
+/**
+ * Reads the shared stack's outputs through the Automation API and checks them; throws with every problem. With
+ * `attendeeStack`, also whether the room still fits the shared APIM service with that stack in it.
+ */
+export async function checkSharedStack(workspace: DriverWorkspace, scenario: ScenarioName, shared: string, attendeeStack?: string): Promise<void> {
   const stacks = (await workspace.listStacks()).map((s) => shortStackName(s.name));
   if (!stacks.includes(shared)) throw new Error(`the shared stack ${shared} does not exist in ${workspace.backend.url}; the host creates it with "scenarios workshop prepare ${scenario} --attendees <n>"`);
   const handle = await workspace.select(shared, scenario);
-  const problems = sharedStackProblems(scenario, await handle.outputs());
+  const outputs = await handle.outputs();
+  const problems = sharedStackProblems(scenario, outputs);
   if (problems.length) throw new Error(`the shared stack ${shared} is not ready for attendees: ${problems.join("; ")}`);
+  const tooBig = attendeeStack && latecomerRoomProblem(scenario, outputs.apimSku?.value, stacks, attendeeStack);
+  if (tooBig) throw new Error(tooBig);
 }
 
 /**
