@@ -78,14 +78,18 @@ export async function deployStacks(operation: "update" | "preview", selection: S
           await checkSharedStack(workspace, t.scenario, workshop.sharedStack, t.stack);
         }
         const handle = await workspace.prepare(t.stack, t.scenario, selection.overrides, workshop?.settings);
-        const run = await d.runOperation(handle, operation, driver.ctx, {
-          scenario: t.scenario,
-          policyPacks: options.policy ? [d.POLICY_DIR] : undefined,
-          signal: driver.interrupt.operationSignal,
-        });
-        const ok = run.result.status === "succeeded";
-        const summary = ok ? changesLine(run.result.changes) : `${run.result.status}: ${d.firstLine(run.result.error ?? "")}`;
-        return { result: { ok, stack: t.stack, scenario: t.scenario, status: run.result.status, durationMs: run.durationMs, changes: run.result.changes, error: run.result.error, reports: driver.files.slice(before) }, summary };
+        const policyPacks = options.policy ? [d.POLICY_DIR] : undefined;
+        // An attendee stack's update is run again when the shared Azure OpenAI account was busy (workshop/retry.ts).
+        const retried =
+          workshop && operation === "update"
+            ? await (require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop")).updateRetrying(handle, driver, { scenario: t.scenario, policyPacks })
+            : undefined;
+        const run = retried?.run ?? (await d.runOperation(handle, operation, driver.ctx, { scenario: t.scenario, policyPacks, signal: driver.interrupt.operationSignal }));
+        const status = retried?.status ?? run.result.status;
+        const error = retried ? retried.error : run.result.error;
+        const ok = status === "succeeded";
+        const summary = ok ? changesLine(run.result.changes) : `${status}: ${d.firstLine(error ?? "")}`;
+        return { result: { ok, stack: t.stack, scenario: t.scenario, status, durationMs: run.durationMs, changes: run.result.changes, error, reports: driver.files.slice(before) }, summary };
       },
       (t, error) => ({ ok: false, stack: t.stack, scenario: t.scenario, status: "failed", changes: {}, error, reports: [] }),
     );

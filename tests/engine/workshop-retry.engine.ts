@@ -13,7 +13,7 @@ import { type Driver, openDriver } from "../../automation/driver/lifecycle/sessi
 import type { ProgressEvent } from "../../automation/driver/stack/types";
 import { expiresAtFromNow } from "../../automation/driver/stack/workspace";
 import { preparePlan } from "../../automation/driver/workshop/room";
-import { prepareWorkshop } from "../../automation/driver/workshop/workshop";
+import { prepareWorkshop, updateRetrying } from "../../automation/driver/workshop/workshop";
 import { ENGINE_BIN, type TestProject, testProject } from "./harness";
 import { SIMULATED_PROJECT } from "./simulated-cloud";
 import { workshopProgram } from "./workshop-program";
@@ -34,7 +34,7 @@ describe("engine: workshop prepare retries an attendee update refused with 409 R
     process.env.PATH = `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`;
     driver = await openDriver({
       needs: ["pulumi", "secrets"],
-      stacks: ["public-shared", "public-a01", "public-a02", "public-a03"],
+      stacks: ["public-shared", "public-a01", "public-a02", "public-a03", "public-a04"],
       json: true,
       saveRuns: false,
       project: { workDir: project.workDir, stacksDir: project.stacksDir, program: workshopProgram(new Set(), refusals), projectName: SIMULATED_PROJECT },
@@ -85,6 +85,17 @@ describe("engine: workshop prepare retries an attendee update refused with 409 R
     assert.equal(updates("public-a02"), 2);
     assert.deepEqual(refusals.get("a02"), [PARENT_BUSY], "two of the three refusals were used");
     assert.deepEqual(results.filter((r) => r.stack !== "public-a02").map((r) => r.status), ["left alone", "left alone", "left alone"]);
+  });
+
+  it("up --shared's update of one attendee stack (updateRetrying, as up.ts calls it) is retried the same way", async () => {
+    events.length = 0;
+    refusals.set("a04", [PARENT_BUSY]);
+    const [a04] = plan(["a04"]).attendees;
+    const handle = await driver!.workspace!.prepare(a04.stack, "public", {}, a04.settings);
+    const u = await updateRetrying(handle, driver!, { scenario: "public", retry: { attempts: 3, baseMs: 200, maxMs: 200 }, random: () => 1 });
+    assert.deepEqual([u.status, u.attempts, u.error, u.run.result.status], ["succeeded", 2, undefined, "succeeded"]);
+    assert.equal(updates("public-a04"), 2);
+    assert.deepEqual(warnings("public-a04"), ["409 RequestConflict: another operation on the shared Azure OpenAI account; update 2 of 3 in 0 s"]);
   });
 
   it("Ctrl-C during the wait ends it at once: the row is cancelled after one update, and no other update starts", async () => {

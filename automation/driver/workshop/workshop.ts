@@ -14,7 +14,7 @@ import type { StackSummary } from "@pulumi/pulumi/automation";
 import type { ScenarioName } from "../../../config/schema";
 import { sharedOutputProblems } from "../../plan/workshop-contract";
 import { errorText, firstLine } from "../../shared/text";
-import { emitFinished, emitMessage, runOperation, type TeardownReport, teardown } from "../lifecycle/orchestrate";
+import { emitFinished, emitMessage, type OperationRun, runOperation, type TeardownReport, teardown } from "../lifecycle/orchestrate";
 import type { Driver } from "../lifecycle/session";
 import type { StackOutputs } from "../stack/types";
 import type { AutomationStackHandle, DriverWorkspace } from "../stack/workspace";
@@ -143,6 +143,40 @@ async function isUpAlready(workspace: DriverWorkspace, existing: Map<string, Sta
   return isUp({ exists: true, last: last && { kind: last.kind, result: last.result } }) ? handle : undefined;
 }
 
+export interface RetriedUpdate {
+  /** The last update's run. */
+  run: OperationRun;
+  /** `succeeded`, `failed` or `cancelled` (Ctrl-C, during an update or a wait). */
+  status: string;
+  error?: string;
+  attempts: number;
+}
+
+/**
+ * A workshop stack's update, run again while it fails for a reason retry.ts retries (the shared Azure OpenAI
+ * account busy with another deployment), waiting between updates; Ctrl-C ends a wait at once.
+ */
+export async function updateRetrying(
+  handle: AutomationStackHandle,
+  driver: Driver,
+  options: { scenario: ScenarioName; policyPacks?: string[]; retry?: RetryPolicy; random?: () => number },
+): Promise<RetriedUpdate> {
+  const policy = options.retry ?? DEFAULT_RETRY;
+  for (let attempt = 1; ; attempt++) {
+    const run = await runOperation(handle, "update", driver.ctx, { scenario: options.scenario, policyPacks: options.policyPacks, signal: driver.interrupt.operationSignal });
+    if (run.result.status === "succeeded") return { run, status: "succeeded", attempts: attempt };
+    const error = run.result.error ?? run.result.status;
+    const reason = run.result.status === "failed" ? retryReason(error) : undefined;
+    if (!reason || driver.interrupt.interrupted) return { run, status: run.result.status, error, attempts: attempt };
+    if (attempt >= policy.attempts) return { run, status: run.result.status, error: `${reason.summary}, still after ${attempt} updates: ${error}`, attempts: attempt };
+    const delay = retryDelayMs(attempt, policy, options.random);
+    emitMessage(driver.ctx, handle.name, retryMessage(reason, attempt, policy, delay), "warning");
+    if (!(await waitUnlessAborted(delay, driver.interrupt.signal))) {
+      return { run, status: "cancelled", error: `interrupted while waiting to retry (${reason.summary})`, attempts: attempt };
+    }
+  }
+}
+
 /**
  * `prepare`: the shared stack (left alone when up, its outputs checked either way), then the attendee stacks,
  * `concurrency` at a time. Never throws for one stack's failure: every row's outcome is in the results.
@@ -165,21 +199,10 @@ export async function prepareWorkshop(driver: Driver, plan: PreparePlan, options
     }
     if (driver.interrupt.interrupted) return { status: "not started", error: "interrupted before it started" };
     const handle = await workspace.prepare(stack, plan.scenario, options.overrides, settings);
-    const policy = options.retry ?? DEFAULT_RETRY;
-    for (let attempt = 1; ; attempt++) {
-      const run = await runOperation(handle, "update", ctx, { scenario: plan.scenario, policyPacks: options.policyPacks, signal: driver.interrupt.operationSignal });
-      const durationMs = Date.now() - started;
-      if (run.result.status === "succeeded") return { status: "up", handle, durationMs, attempts: attempt };
-      const error = run.result.error ?? run.result.status;
-      const reason = run.result.status === "failed" ? retryReason(error) : undefined;
-      if (!reason || driver.interrupt.interrupted) return { status: run.result.status, error, durationMs, attempts: attempt };
-      if (attempt >= policy.attempts) return { status: run.result.status, error: `${reason.summary}, still after ${attempt} updates: ${error}`, durationMs, attempts: attempt };
-      const delay = retryDelayMs(attempt, policy, options.random);
-      emitMessage(ctx, stack, retryMessage(reason, attempt, policy, delay), "warning");
-      if (!(await waitUnlessAborted(delay, driver.interrupt.signal))) {
-        return { status: "cancelled", error: `interrupted while waiting to retry (${reason.summary})`, durationMs: Date.now() - started, attempts: attempt };
-      }
-    }
+    const u = await updateRetrying(handle, driver, { scenario: plan.scenario, policyPacks: options.policyPacks, retry: options.retry, random: options.random });
+    const durationMs = Date.now() - started;
+    if (u.status === "succeeded") return { status: "up", handle, durationMs, attempts: u.attempts };
+    return { status: u.status, error: u.error, durationMs, attempts: u.attempts };
   };
 
   const finishRow = (r: StackResult): StackResult => {
