@@ -1,35 +1,24 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { runOperation } from "../../automation/driver/lifecycle/orchestrate";
 import { removeShim } from "../../automation/driver/interrupt/shim";
-import { driveInTerminal, listStacks, openWorkspace, PULUMI, recordingContext, type TestProject, testProject } from "./harness";
-import { type CliRun, hasTmux } from "./terminal";
+import { driveInTerminal, forceRemoveStacks, listStacks, openWorkspace, recordingContext, skipWithoutTerminal, type TestProject, testProject } from "./harness";
+import type { CliRun } from "./terminal";
 
 const drive = driveInTerminal;
 
 const running = (runs: CliRun[], command: string) => runs.filter((r) => r.command === command && r.exit === undefined);
 const of = (runs: CliRun[], command: string) => runs.filter((r) => r.command === command);
 
-/** Leftover stacks of a test that abandoned its teardown: removed from the temporary backend by force. */
-function forceRemoveAll(project: TestProject): void {
-  for (const stack of listStacks(project)) {
-    execFileSync(PULUMI, ["stack", "rm", "--force", "--yes", "--stack", stack], { cwd: project.workDir, env: { ...process.env, ...project.env }, stdio: "ignore" });
-  }
-}
-
 describe("engine: Ctrl-C in a terminal (tmux), the real CLI through the shim", function () {
   let project: TestProject;
   before(function () {
-    if (process.env.SCENARIOS_ENGINE_SKIP) this.skip();
-    if (!hasTmux()) {
-      console.log("    (skipped: no tmux for a pseudo-terminal)");
-      this.skip();
-    }
+    skipWithoutTerminal(this);
   });
   afterEach(() => {
     if (project) {
-      forceRemoveAll(project);
+      // Leftover stacks of a test that abandoned its teardown.
+      forceRemoveStacks(project);
       project.cleanup();
     }
   });

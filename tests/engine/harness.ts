@@ -9,14 +9,16 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../../config/load";
 import { InterruptController } from "../../automation/driver/interrupt/interrupt";
 import type { DriverContext, OperationRun } from "../../automation/driver/lifecycle/orchestrate";
 import type { ProgressEvent } from "../../automation/driver/stack/types";
 import { DriverWorkspace } from "../../automation/driver/stack/workspace";
-import { SIMULATED_PROJECT, simulatedProgram, type SimulatedSettings } from "./simulated-cloud";
-import { readSignalLog, Terminal, writeSignalLog } from "./terminal";
+import { SHARED_OUTPUTS } from "../../automation/plan/workshop-contract";
+import { SIMULATED_PROJECT, SimulatedResource, simulatedProgram, type SimulatedSettings } from "./simulated-cloud";
+import { hasTmux, readSignalLog, Terminal, writeSignalLog } from "./terminal";
 
 export const ENGINE_DIR = path.join(PROJECT_DIR, ".engine");
 export const ENGINE_BIN = path.join(ENGINE_DIR, "bin");
@@ -103,6 +105,13 @@ export function pulumiVersion(): string {
   return execFileSync(PULUMI, ["version"], { encoding: "utf8" }).trim();
 }
 
+/** Removes every stack of the test project's backend by force, resources or not (what a test left behind). */
+export function forceRemoveStacks(project: TestProject): void {
+  for (const stack of listStacks(project)) {
+    execFileSync(PULUMI, ["stack", "rm", "--force", "--yes", "--stack", stack], { cwd: project.workDir, env: { ...process.env, ...project.env }, stdio: "ignore" });
+  }
+}
+
 /** Every file of a file backend's state, concatenated (for "is this in clear text" checks). */
 export function readStateFiles(stateDir: string): string {
   const out: string[] = [];
@@ -115,6 +124,15 @@ export function readStateFiles(stateDir: string): string {
   };
   walk(stateDir);
   return out.join("\n");
+}
+
+/** Skips the suite of a `before` hook where the engine tests are off or there is no tmux for a terminal. */
+export function skipWithoutTerminal(suite: Mocha.Context): void {
+  if (process.env.SCENARIOS_ENGINE_SKIP) suite.skip();
+  if (!hasTmux()) {
+    console.log("    (skipped: no tmux for a pseudo-terminal)");
+    suite.skip();
+  }
 }
 
 const DRIVE = path.join(PROJECT_DIR, "tests", "engine", "drive.ts");
@@ -140,4 +158,49 @@ export function driveInTerminal(project: TestProject, args: string[], extraEnv: 
     runs: () => readSignalLog(signals.log),
     result: <R = { stack?: string; ok: boolean; up?: string; destroy?: string; removed?: boolean; leftovers: string[] }>() => JSON.parse(fs.readFileSync(result, "utf8")) as { interrupted: boolean; results: R[] },
   };
+}
+
+/** A simulated resource's inputs: created and updated in `seconds`, deleted at once, refused never. */
+export function simulated(kind: string, value: pulumi.Input<string>, seconds = 0) {
+  return { kind, value, createSeconds: seconds, updateSeconds: seconds, deleteSeconds: 0, failOn: "" };
+}
+
+/**
+ * What a host's shared stack exports (the workshop contract's SHARED_OUTPUTS, the secret ones as secrets) from a
+ * simulated APIM service and cluster, `room` naming the rest. Outputs the contract gains later get a simulated
+ * value of their own name. Called inside a Pulumi program.
+ */
+export function simulatedSharedOutputs(room: string, topology: string, seconds = 0): Record<string, pulumi.Output<unknown>> {
+  const service = new SimulatedResource("apim-service", simulated("service", "developer", seconds));
+  const cluster = new SimulatedResource("aks", simulated("cluster", room, seconds));
+  const values: Record<string, pulumi.Input<string> | string[]> = {
+    topology,
+    resourceGroupName: `rg-${room}`,
+    location: "swedencentral",
+    apimServiceName: service.id,
+    apimSku: "Developer",
+    apimGatewayUrl: service.endpoint,
+    apimLoggerId: pulumi.interpolate`${service.id}/loggers/appinsights`,
+    logAnalyticsWorkspaceId: "/subscriptions/simulated/workspaces/law",
+    aksClusterName: cluster.id,
+    aksOidcIssuerUrl: pulumi.interpolate`${cluster.endpoint}/oidc`,
+    ingressClassName: "traefik",
+    clusterIssuerName: `${room}-ca`,
+    backendDomain: `ai.${room}.internal`,
+    appImage: "simulated.azurecr.io/ai-api:1",
+    openAiAccountName: `oai-${room}`,
+    openAiEndpoint: `https://oai-${room}.openai.azure.com/`,
+    modelDeploymentName: "chat",
+    aksClusterId: pulumi.interpolate`/simulated/managedClusters/${cluster.id}`,
+    openAiAccountId: `/simulated/accounts/oai-${room}`,
+    ingressTarget: "10.42.3.200",
+    modelSharing: "shared",
+    apimOutboundAddresses: ["198.51.100.7"],
+  };
+  return Object.fromEntries(
+    SHARED_OUTPUTS.map((o) => [
+      o.name,
+      o.secret ? pulumi.secret(pulumi.interpolate`server: ${cluster.endpoint}\ntoken: ${cluster.id}-credential`) : pulumi.output(values[o.name] ?? `simulated-${o.name}`),
+    ]),
+  );
 }

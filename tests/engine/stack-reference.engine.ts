@@ -12,48 +12,14 @@ import { removeShim } from "../../automation/driver/interrupt/shim";
 import { runOperation, teardown } from "../../automation/driver/lifecycle/orchestrate";
 import type { StackHandle } from "../../automation/driver/stack/types";
 import { DriverWorkspace } from "../../automation/driver/stack/workspace";
-import { SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../automation/plan/workshop-contract";
+import { sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../automation/plan/workshop-contract";
 import { CONFIG_NAMESPACE } from "../../config/load";
-import { listStacks, openWorkspace, readStateFiles, recordingContext, type TestProject, testProject } from "./harness";
+import { listStacks, openWorkspace, readStateFiles, recordingContext, simulated, simulatedSharedOutputs, type TestProject, testProject } from "./harness";
 import { SIMULATED_PROJECT, SimulatedResource } from "./simulated-cloud";
-
-const quick = (kind: string, value: pulumi.Input<string>) => ({ kind, value, createSeconds: 0, updateSeconds: 0, deleteSeconds: 0, failOn: "" });
 
 /** The host's shared stack in small: an APIM service and a cluster, and every output of the contract. */
 function sharedProgram(): PulumiFn {
-  return async () => {
-    const service = new SimulatedResource("apim-service", quick("service", "developer"));
-    const cluster = new SimulatedResource("aks", quick("cluster", "workshop"));
-    const values: Record<string, pulumi.Input<string> | string[]> = {
-      topology: "public",
-      resourceGroupName: "rg-workshop",
-      location: "swedencentral",
-      apimServiceName: service.id,
-      apimSku: "Developer",
-      apimGatewayUrl: service.endpoint,
-      apimLoggerId: pulumi.interpolate`${service.id}/loggers/appinsights`,
-      logAnalyticsWorkspaceId: "/subscriptions/simulated/workspaces/law",
-      aksClusterName: cluster.id,
-      aksOidcIssuerUrl: pulumi.interpolate`${cluster.endpoint}/oidc`,
-      ingressClassName: "traefik",
-      clusterIssuerName: "workshop-ca",
-      backendDomain: "ai.workshop.internal",
-      appImage: "simulated.azurecr.io/ai-api:1",
-      openAiAccountName: "oai-workshop",
-      openAiEndpoint: "https://oai-workshop.openai.azure.com/",
-      modelDeploymentName: "chat",
-      aksClusterId: pulumi.interpolate`/simulated/managedClusters/${cluster.id}`,
-      openAiAccountId: "/simulated/accounts/oai-workshop",
-      ingressTarget: "10.42.3.200",
-      modelSharing: "shared",
-      apimOutboundAddresses: ["198.51.100.7"],
-    };
-    const outputs: Record<string, pulumi.Output<unknown>> = {};
-    for (const o of SHARED_OUTPUTS) {
-      outputs[o.name] = o.name === "kubeconfig" ? pulumi.secret(pulumi.interpolate`server: ${cluster.endpoint}\ntoken: ${cluster.id}-credential`) : pulumi.output(values[o.name]);
-    }
-    return outputs;
-  };
+  return async () => simulatedSharedOutputs("workshop", "public");
 }
 
 /**
@@ -65,8 +31,8 @@ function attendeeProgram(options: { checkSecrets?: boolean } = {}): PulumiFn {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const attendee = config.require("attendee");
     const shared = new pulumi.StackReference("shared", { name: config.require("sharedStack") });
-    const api = new SimulatedResource(`${attendee}-api`, quick("api", pulumi.interpolate`${shared.requireOutput("apimServiceName")}/apis/${attendee}`));
-    new SimulatedResource(`${attendee}-namespace`, quick("namespace", pulumi.interpolate`${shared.requireOutput("aksClusterName")}/namespaces/${attendee}`));
+    const api = new SimulatedResource(`${attendee}-api`, simulated("api", pulumi.interpolate`${shared.requireOutput("apimServiceName")}/apis/${attendee}`));
+    new SimulatedResource(`${attendee}-namespace`, simulated("namespace", pulumi.interpolate`${shared.requireOutput("aksClusterName")}/namespaces/${attendee}`));
     return {
       apiUrl: pulumi.interpolate`${shared.requireOutput("apimGatewayUrl")}/${attendee}`,
       apiValue: api.value,

@@ -7,11 +7,10 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import { SHARED_OUTPUTS, sharedSecretProblem } from "../../automation/plan/workshop-contract";
+import { sharedSecretProblem } from "../../automation/plan/workshop-contract";
 import { CONFIG_NAMESPACE } from "../../config/load";
+import { simulated, simulatedSharedOutputs } from "./harness";
 import { SimulatedResource } from "./simulated-cloud";
-
-const sim = (kind: string, value: pulumi.Input<string>, seconds: number) => ({ kind, value, createSeconds: seconds, updateSeconds: seconds, deleteSeconds: 0, failOn: "" });
 
 // A model deployment whose create fails with the cloud's error text when told to: the provider's error, as a
 // real deployment's would be, so that the engine reports it in its diagnostics. Pulumi serializes the provider
@@ -43,39 +42,14 @@ export function workshopProgram(refuse: Set<string>, refusals: Map<string, strin
     const seconds = Number(config.get("createSeconds") ?? "0");
     const role = config.require("workshopRole");
     if (role === "shared") {
-      const service = new SimulatedResource("apim-service", sim("service", "developer", seconds));
-      const cluster = new SimulatedResource("aks", sim("cluster", "room", seconds));
-      const values: Record<string, pulumi.Input<string>> = {
-        topology: config.require("scenario"),
-        resourceGroupName: "rg-room",
-        location: "swedencentral",
-        apimServiceName: service.id,
-        apimSku: "Developer",
-        apimGatewayUrl: service.endpoint,
-        apimLoggerId: pulumi.interpolate`${service.id}/loggers/appinsights`,
-        logAnalyticsWorkspaceId: "/subscriptions/simulated/workspaces/law",
-        aksClusterName: cluster.id,
-        aksOidcIssuerUrl: pulumi.interpolate`${cluster.endpoint}/oidc`,
-        ingressClassName: "traefik",
-        clusterIssuerName: "room-ca",
-        backendDomain: "ai.room.internal",
-        appImage: "simulated.azurecr.io/ai-api:1",
-        openAiAccountName: "oai-room",
-        openAiEndpoint: "https://oai-room.openai.azure.com/",
-        modelDeploymentName: "chat",
-        modelSharing: "shared",
-      };
-      // Outputs the contract gains later get a simulated value of their own name.
-      return Object.fromEntries(
-        SHARED_OUTPUTS.map((o) => [o.name, o.secret ? pulumi.secret(pulumi.interpolate`server: ${cluster.endpoint}\ntoken: ${cluster.id}`) : pulumi.output(values[o.name] ?? `simulated-${o.name}`)]),
-      );
+      return simulatedSharedOutputs("room", config.require("scenario"), seconds);
     }
     assert.equal(role, "attendee");
     const attendee = config.require("attendee");
     if (refuse.has(attendee)) throw new Error(`simulated: ${attendee}'s update refused`);
     const shared = new pulumi.StackReference("shared", { name: config.require("sharedStack") });
-    const api = new SimulatedResource(`${attendee}-api`, sim("api", pulumi.interpolate`${shared.requireOutput("apimServiceName")}/apis/${attendee}`, seconds));
-    new SimulatedResource(`${attendee}-namespace`, sim("namespace", pulumi.interpolate`${shared.requireOutput("aksClusterName")}/namespaces/ai-${attendee}`, seconds));
+    const api = new SimulatedResource(`${attendee}-api`, simulated("api", pulumi.interpolate`${shared.requireOutput("apimServiceName")}/apis/${attendee}`, seconds));
+    new SimulatedResource(`${attendee}-namespace`, simulated("namespace", pulumi.interpolate`${shared.requireOutput("aksClusterName")}/namespaces/ai-${attendee}`, seconds));
     const queue = refusals.get(attendee);
     if (queue) new SimulatedDeployment(`${attendee}-model`, queue.shift() ?? "");
     return {

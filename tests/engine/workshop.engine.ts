@@ -5,7 +5,6 @@
  * the cloud imitated. The Ctrl-C test runs tests/engine/drive.ts in a terminal, as ctrl-c.engine.ts does.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Driver, openDriver } from "../../automation/driver/lifecycle/session";
@@ -15,8 +14,7 @@ import { preparePlan } from "../../automation/driver/workshop/room";
 import { isUp } from "../../automation/driver/workshop/status";
 import { checkSharedStack, lockState, prepareWorkshop, refuseSharedStackDestroy, teardownWorkshop, workshopStatus } from "../../automation/driver/workshop/workshop";
 import { UsageError } from "../../automation/cli-common";
-import { driveInTerminal, ENGINE_BIN, listStacks, PULUMI, type TestProject, testProject } from "./harness";
-import { hasTmux } from "./terminal";
+import { driveInTerminal, ENGINE_BIN, forceRemoveStacks, listStacks, skipWithoutTerminal, type TestProject, testProject } from "./harness";
 import { SIMULATED_PROJECT } from "./simulated-cloud";
 import { workshopProgram } from "./workshop-program";
 
@@ -139,16 +137,12 @@ describe("engine: scenarios workshop prepare / status / teardown (two attendees,
 describe("engine: Ctrl-C during workshop prepare in a terminal, then prepare again", function () {
   let project: TestProject;
   before(function () {
-    if (process.env.SCENARIOS_ENGINE_SKIP) this.skip();
-    if (!hasTmux()) {
-      console.log("    (skipped: no tmux for a pseudo-terminal)");
-      this.skip();
-    }
+    skipWithoutTerminal(this);
     project = testProject({ createSeconds: 3 });
   });
   after(() => {
     if (!project) return;
-    for (const stack of listStacks(project)) execFileSync(PULUMI, ["stack", "rm", "--force", "--yes", "--stack", stack], { cwd: project.workDir, env: { ...process.env, ...project.env }, stdio: "ignore" });
+    forceRemoveStacks(project);
     project.cleanup();
   });
 
