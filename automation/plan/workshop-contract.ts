@@ -69,19 +69,6 @@ export function sharedOutputProblems(outputs: Record<string, { value: unknown; s
 }
 
 /**
- * Tiers with workspaces, per "Federated API management with workspaces" (applies to Basic v2, Standard v2,
- * Premium, Premium v2; read 2026-11-30): https://learn.microsoft.com/azure/api-management/workspaces-overview
- * Developer, Basic, Standard and Consumption have none since the June 2024 change:
- * https://learn.microsoft.com/azure/api-management/breaking-changes/workspaces-breaking-changes-june-2024
- */
-export const WORKSPACE_TIERS: readonly string[] = ["BasicV2", "StandardV2", "Premium", "PremiumV2"];
-
-/** What an attendee gets in the shared APIM service: its own workspace where the tier has them, else its own product. */
-export function attendeeApimUnit(apimSku: string): "workspace" | "product" {
-  return WORKSPACE_TIERS.includes(apimSku) ? "workspace" : "product";
-}
-
-/**
  * Why a secret output read through the StackReference is unusable, or undefined when it is a non-empty string.
  * A stack whose passphrase (or secrets provider) cannot decrypt the shared stack's secrets still deploys: the
  * engine hands it the secret as an empty object (seen on the engine, tests/engine/stack-reference.engine.ts),

@@ -15,7 +15,7 @@ import {
 import { evaluateWorkshopHalves, runPlan, validateWorkshop } from "../../../automation/plan/run";
 import { offlineSettings } from "../../../automation/evaluate";
 import { ConfigError } from "../../../config/validate";
-import { attendeeApimUnit, SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../../automation/plan/workshop-contract";
+import { SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem, sharedStackReference } from "../../../automation/plan/workshop-contract";
 import { planned, resource } from "./helpers";
 
 const APIM = "azure-native:apimanagement:ApiManagementService";
@@ -212,11 +212,6 @@ describe("automation/plan/workshop-contract", () => {
       "the shared stack has no output apimServiceName (parent of the attendee's product, APIs, subscription and policies)",
       "the shared stack's output kubeconfig is not a secret",
     ]);
-  });
-
-  it("gives each attendee a workspace only in the tiers that have workspaces, else a product", () => {
-    for (const sku of ["BasicV2", "StandardV2", "Premium"]) assert.equal(attendeeApimUnit(sku), "workspace", sku);
-    for (const sku of ["Developer", "Consumption", "Basic", "Standard"]) assert.equal(attendeeApimUnit(sku), "product", sku);
   });
 
   it("accepts a secret read through the reference only as a non-empty string, and says to use the shared stack's passphrase", () => {
