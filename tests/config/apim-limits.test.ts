@@ -4,7 +4,7 @@
  * really creates (evaluated with the mock engine, reading a simulated shared stack).
  */
 import assert from "node:assert/strict";
-import { main } from "../../automation/cli";
+import { cliInProcess } from "../helpers/cli";
 import { evaluateScenario } from "../../automation/evaluate";
 import { APIM_SERVICE_LIMITS, ATTENDEE_USE, type LimitedEntity, roomFitProblem, roomLimit, roomLimitText, SERVICE_USE } from "../../config/apim-limits";
 import { SCENARIO_TRAITS } from "../../config/defaults";
@@ -12,19 +12,7 @@ import { APIM_SKUS, type ScenarioName } from "../../config/schema";
 import { latecomerRoomProblem, MAX_ATTENDEES } from "../../automation/driver/workshop/room";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 
-async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const lines: string[] = [];
-  const error = console.error;
-  const write = process.stderr.write;
-  console.error = (...a: unknown[]) => void lines.push(a.map(String).join(" "));
-  process.stderr.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(["node", "scenarios", ...args]), stderr: lines.join("\n") };
-  } finally {
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
+const cli = (...args: string[]) => cliInProcess(args);
 
 describe("APIM service limits and the size of a workshop room (config/apim-limits.ts)", () => {
   it("has the 2026 table's limits for every tier this project deploys", () => {

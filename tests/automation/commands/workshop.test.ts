@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main } from "../../../automation/cli";
+import { cliInProcess } from "../../helpers/cli";
 import { UsageError } from "../../../automation/cli-common";
 import { type AzureTarget, modelQuotaProblems, modelUsageName, type UsageRow, vcpuQuotaProblems, type VmSku } from "../../../automation/driver/preflight/preflight-azure";
 import {
@@ -38,21 +38,7 @@ import { modelSharing } from "../../../scenarios/workshop";
 
 const FILE = "file:///tmp/state";
 
-/** Runs the CLI in this process; returns the exit code and what it printed on stderr. */
-async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const lines: string[] = [];
-  const error = console.error;
-  const write = process.stderr.write;
-  console.error = (...a: unknown[]) => void lines.push(a.map(String).join(" "));
-  process.stderr.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "scenarios", ...args]);
-    return { code, stderr: lines.join("\n") };
-  } finally {
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
+const cli = (...args: string[]) => cliInProcess(args);
 
 function target(scenario: ScenarioName, stack: string): AzureTarget {
   return { scenario, stack, config: defaultsFor(scenario), mayExist: true };

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { SECRET } from "../../../automation/mock-engine";
 import { SCENARIO_NAMES } from "../../../config/schema";
 import { type CliRun, runScenarios } from "./helpers";
+import { cliInProcess } from "../../helpers/cli";
 
 
 type Run = CliRun;
@@ -22,26 +23,7 @@ const early = {
   all: scenarios("plan", "--all", "--report-dir", reportDir),
 };
 
-/** Runs the CLI's main() in this process, capturing what it writes: for cases that evaluate nothing. */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { main } = await import("../../../automation/cli");
-  let stdout = "";
-  let stderr = "";
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  const log = console.error;
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  console.error = (...a: unknown[]) => void (stderr += `${a.join(" ")}\n`);
-  try {
-    const code = await main(["node", "scenarios", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-    console.error = log;
-  }
-}
+const inProcess = (args: string[]) => cliInProcess(args);
 
 describe("scenarios plan (CLI)", function () {
   after(() => fs.rmSync(reportDir, { recursive: true, force: true }));
