@@ -1,5 +1,6 @@
 /** The `scenarios` command line: offline plans, and Automation API commands that drive real stacks. */
 import { Command, CommanderError } from "commander";
+import { SCENARIO_NAMES } from "../config/schema";
 import { ConfigError, formatProblems } from "../config/validate";
 import { EXIT, UsageError } from "./cli-common";
 import { errorsDocument, wantsJson } from "./plan/errors";
@@ -15,7 +16,7 @@ import { registerWorkshop } from "./commands/workshop";
 
 export function buildProgram(): Command {
   const program = new Command("scenarios")
-    .description("Deploy, verify, compare and tear down four ways of fronting an AI API on AKS with Azure API Management")
+    .description(`Deploy, verify, compare and tear down ways of fronting an AI API on AKS with Azure API Management: ${SCENARIO_NAMES.join(", ")}`)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerPlan(program);

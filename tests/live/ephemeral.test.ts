@@ -3,7 +3,7 @@
  * destroy + purge + stack removal, and a check that nothing is left (resource group gone, APIM and Azure
  * OpenAI not soft-deleted). Costs money and takes about an hour (classic APIM tiers).
  *
- *   npm run test:live                       (all four scenarios)
+ *   npm run test:live                       (every scenario in SCENARIO_NAMES)
  *   LIVE_SCENARIOS=consumption npm run test:live
  *
  * Needs AZURE_SUBSCRIPTION_ID, the Pulumi CLI on PATH, an Azure login, kubelogin and a passphrase
