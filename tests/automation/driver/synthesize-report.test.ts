@@ -17,6 +17,7 @@ import {
 } from "../../../automation/driver/report/report";
 import { baseSeconds, schedule, type SynthResource, synthesizeRecording } from "../../../automation/driver/report/synthesize-events";
 import { buildTimeline, NO_OP, type Timeline } from "../../../automation/driver/report/timeline";
+import { SCENARIO_NAMES } from "../../../config/schema";
 
 const FIXTURES = path.join(__dirname, "../../fixtures/events");
 const P = "apim-aks-ai-scenarios";
@@ -94,7 +95,7 @@ function fixtureFiles(): string[] {
 describe("automation/driver: timelines and reports of the recorded event streams in tests/fixtures/events", () => {
   const files = fixtureFiles();
   it("has recordings for every scenario's update", () => {
-    for (const s of ["public", "external", "internal", "consumption"]) {
+    for (const s of SCENARIO_NAMES) {
       assert.ok(files.some((f) => path.basename(f).startsWith(`${s}-up`)), `missing tests/fixtures/events/${s}-up*.json (npx tsx automation/driver/report/synthesize-events.ts ${s})`);
     }
   });
