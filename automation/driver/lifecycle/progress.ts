@@ -62,8 +62,13 @@ export class StackBoard {
     return s;
   }
 
-  subscribe(listener: ProgressListener): void {
+  /** Adds a listener; returns the function that removes it. */
+  subscribe(listener: ProgressListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** The `ProgressListener` to give the orchestration. */
@@ -127,7 +132,7 @@ export function plainRenderer(board: StackBoard, write: (line: string) => void, 
     return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
   };
   const starts = new Map<string, number>();
-  board.subscribe((e) => {
+  const unsubscribe = board.subscribe((e) => {
     const prefix = `[${e.stack} ${stamp()}]`;
     switch (e.kind) {
       case "phase":
@@ -161,7 +166,12 @@ export function plainRenderer(board: StackBoard, write: (line: string) => void, 
     }
   }, heartbeat);
   timer.unref?.();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      unsubscribe();
+    },
+  };
 }
 
 function pastTense(op: string, ok: boolean): string | undefined {

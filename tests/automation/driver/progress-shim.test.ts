@@ -3,7 +3,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LISTR_OPTIONS, plainRenderer, StackBoard } from "../../../automation/driver/lifecycle/progress";
+import { LISTR_OPTIONS, plainRenderer, runWithDisplay, StackBoard } from "../../../automation/driver/lifecycle/progress";
 import { installShim, interruptAll, interruptStack, removeShim, runningClis, stackOfArgs } from "../../../automation/driver/interrupt/shim";
 
 describe("automation/driver/lifecycle/progress", () => {
@@ -45,6 +45,22 @@ describe("automation/driver/lifecycle/progress", () => {
       "[public 00:08] error: quota exceeded",
       "[public 00:08] done: create 80",
     ]);
+  });
+});
+
+describe("automation/driver/lifecycle/progress: one driver, several displays in turn", () => {
+  it("prints each event once when a command runs its stacks in several rounds (workshop prepare: the shared stack, then the attendees)", async () => {
+    const board = new StackBoard(["public-shared", "public-a01"]);
+    const lines: string[] = [];
+    const round = (stack: string) =>
+      runWithDisplay(board, [stack], "plain", async (s) => {
+        board.listener({ stack: s, kind: "phase", phase: "up", at: Date.now() });
+        return { ok: true };
+      }, (l) => lines.push(l));
+    await round("public-shared");
+    await round("public-a01");
+    await round("public-a01");
+    assert.deepEqual(lines.map((l) => l.replace(/ \d\d:\d\d\]/, "]")), ["[public-shared] up", "[public-a01] up", "[public-a01] up"]);
   });
 });
 
