@@ -1,4 +1,7 @@
 import type { Command } from "commander";
+import { SCENARIO_TRAITS } from "../../config/defaults";
+import { SCENARIO_NAMES } from "../../config/schema";
+import { gatewayReach, modelReachedPrivately } from "../../scenarios/traits";
 import { loadDriver, rejectOverrides, resolveSelection, type Selection, type SelectionOptions, UsageError, withSelection } from "../cli-common";
 import type { VerifyOptions as ProbeOptions, VerifyReport } from "../driver/verify/verify";
 
@@ -7,6 +10,9 @@ export interface VerifyOptions extends SelectionOptions {
   timeout?: string;
   attempts?: string;
 }
+
+/** Scenarios with probes "from vnet": a gateway reached only in the VNet, or the model's private endpoint. */
+export const VNET_PROBE_SCENARIOS = SCENARIO_NAMES.filter((s) => gatewayReach(SCENARIO_TRAITS[s]) === "vnet" || modelReachedPrivately(SCENARIO_TRAITS[s]));
 
 export function registerVerify(program: Command): void {
   withSelection(program.command("verify"), { config: false })
@@ -17,9 +23,10 @@ export function registerVerify(program: Command): void {
     .addHelpText(
       "after",
       `
-Probes "from internet" run on this machine. Probes "from vnet" (the internal scenario's gateway) run in a
-temporary pod in the stack's AKS cluster, reached through the Kubernetes API with your Azure sign-in; your
-identity needs a Kubernetes role that may create namespaces and pods (e.g. AKS RBAC Cluster Admin).
+Probes "from internet" run on this machine. Probes "from vnet" (in ${VNET_PROBE_SCENARIOS.join(", ")}: an
+Internal-mode gateway, the model's private endpoint) run in a temporary pod in the stack's AKS cluster,
+reached through the Kubernetes API with your Azure sign-in; your identity needs a Kubernetes role that may
+create namespaces and pods (e.g. AKS RBAC Cluster Admin).
 Exit code 1 when any probe fails or cannot run.`,
     )
     .action(async (names: string[], options: VerifyOptions) => {
