@@ -144,7 +144,10 @@ export const configSchema = z
     edge: z.enum(EDGE_CHOICES),
     /** Application Gateway's own subnet (edge appgw-waf): Microsoft recommends a /24 for WAF_v2. */
     edgeSubnetPrefix: cidr,
-    /** Address ranges an APIM tier without dedicated outbound addresses calls from (consumption only). */
+    /**
+     * Address ranges an APIM tier without dedicated outbound addresses (Consumption, the v2 tiers) calls from,
+     * where a public ingress admits APIM only; config/rules.ts says when they are required.
+     */
     apimSharedSourceRanges: z.array(cidr).min(1).optional(),
     /** Container image of the AI API; unset, the program builds app/ in its own container registry. */
     appImage: z

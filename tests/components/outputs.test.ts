@@ -1,7 +1,7 @@
 /**
  * One interface across components (issue 18 part 3): every public property a component exposes is among the
  * outputs it registers, and the Azure components name their main resource the same way. Checked on the
- * components as the four scenarios build them, not on a list kept by hand.
+ * components as the scenarios of the catalog build them, not on a list kept by hand.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
