@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadDriver, resolveSelection, type Selection, UsageError } from "../cli-common";
 import { DEFAULT_CONCURRENCY } from "../plan/workshop-defaults";
+import type { ScenarioName } from "../../config/schema";
 import type { DriverOptions } from "../driver/lifecycle/session";
 import type { StackResult } from "../driver/workshop/workshop";
 import { deployDriverOptions } from "./up";
@@ -122,6 +123,27 @@ function resultLines(d: ReturnType<typeof loadDriver>, results: StackResult[]): 
   ];
 }
 
+/**
+ * What `workshop prepare` deploys and what its preflight checks, before anything runs: the stacks of the room
+ * with their settings (validated), the room's size against the APIM service's limits, and the Azure targets of
+ * one preflight for the room. Shared with the live workshop test, so that it prepares a room exactly as the CLI does.
+ */
+export function roomToPrepare(scenario: ScenarioName, names: string[], overrides: Record<string, unknown>, expiresInHours: number) {
+  const r = room();
+  const d = loadDriver();
+  const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
+  const plan = r.preparePlan(scenario, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: r.workshopExpiresAt(expiresInHours) });
+  const targets = [{ scenario, stack: plan.shared.stack }, ...plan.attendees.map((a) => ({ scenario, stack: a.stack }))];
+  const extra = new Map<string, Record<string, string>>([[plan.shared.stack, plan.shared.settings], ...plan.attendees.map((a) => [a.stack, a.settings] as [string, Record<string, string>])]);
+  const settings = (t: { scenario: ScenarioName; stack: string }) => d.effectiveSettings(t.scenario, t.stack, overrides, extra.get(t.stack));
+  d.validateTargets(targets, settings);
+  const [shared] = d.azureTargets([targets[0]], settings, { mayExist: true });
+  const { roomFitProblem } = require("../../config/apim-limits") as typeof import("../../config/apim-limits");
+  const tooBig = roomFitProblem(shared.config.apimSku, names.length);
+  if (tooBig) throw new UsageError(tooBig);
+  return { plan, targets, azure: r.roomTargets(shared, plan.attendees.map((a) => a.stack)) };
+}
+
 async function runPrepare(scenario: string, options: PrepareOptions): Promise<void> {
   const selection = selectionOf(scenario, options);
   const r = room();
@@ -132,18 +154,8 @@ async function runPrepare(scenario: string, options: PrepareOptions): Promise<vo
   const hours = r.expiresInHours(options.expiresIn);
   rejectWorkshopOverrides(selection);
   const d = loadDriver();
-  const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
   const name = selection.scenarios[0];
-  const plan = r.preparePlan(name, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: r.workshopExpiresAt(hours) });
-  const targets = [{ scenario: name, stack: plan.shared.stack }, ...plan.attendees.map((a) => ({ scenario: name, stack: a.stack }))];
-  const extra = new Map<string, Record<string, string>>([[plan.shared.stack, plan.shared.settings], ...plan.attendees.map((a) => [a.stack, a.settings] as [string, Record<string, string>])]);
-  const settings = (t: { scenario: typeof name; stack: string }) => d.effectiveSettings(t.scenario, t.stack, selection.overrides, extra.get(t.stack));
-  d.validateTargets(targets, settings);
-  const [shared] = d.azureTargets([targets[0]], settings, { mayExist: true });
-  const { roomFitProblem } = require("../../config/apim-limits") as typeof import("../../config/apim-limits");
-  const tooBig = roomFitProblem(shared.config.apimSku, names.length);
-  if (tooBig) throw new UsageError(tooBig);
-  const azure = r.roomTargets(shared, plan.attendees.map((a) => a.stack));
+  const { plan, targets, azure } = roomToPrepare(name, names, selection.overrides, hours);
   const { prepareWorkshop } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
   await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { secretsProvider: options.secretsProvider, azure }), async (driver) => {
     const results = await prepareWorkshop(driver, plan, { overrides: selection.overrides, concurrency, policyPacks: options.policy ? [d.POLICY_DIR] : undefined });

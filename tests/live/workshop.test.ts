@@ -51,27 +51,18 @@ describe("live: a workshop room of two attendees (LIVE_WORKSHOP=<scenario>)", fu
     const scenario = chosen.scenario!;
     const r = await import("../../automation/driver/workshop/room");
     const w = await import("../../automation/driver/workshop/workshop");
-    const { chooseBackend } = await import("../../automation/driver/stack/env");
-    const { effectiveSettings } = await import("../../automation/driver/stack/workspace");
-    const { openDriver, validateTargets } = await import("../../automation/driver/lifecycle/session");
-    const { azureTargets } = await import("../../automation/driver/preflight/preflight-azure");
-    const { roomFitProblem } = await import("../../config/apim-limits");
+    const { openDriver } = await import("../../automation/driver/lifecycle/session");
     const { resolveSelection } = await import("../../automation/cli-common");
     const { deployDriverOptions } = await import("../../automation/commands/up");
+    const { roomToPrepare } = await import("../../automation/commands/workshop");
 
-    // As runPrepare in automation/commands/workshop.ts.
+    // The room exactly as `scenarios workshop prepare` plans and checks it.
     const names = r.attendeeNames(ATTENDEES, PREFIX);
     const overrides = await liveOverrides(scenario, chosen.config);
-    const plan = r.preparePlan(scenario, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: r.workshopExpiresAt(6) });
+    const { plan, targets, azure } = roomToPrepare(scenario, names, overrides, 6);
     attendeeStacks.push(...plan.attendees.map((a) => a.stack));
-    const targets = [{ scenario, stack: plan.shared.stack }, ...attendeeStacks.map((stack) => ({ scenario, stack }))];
-    const extra = new Map<string, Record<string, string>>([[plan.shared.stack, plan.shared.settings], ...plan.attendees.map((a) => [a.stack, a.settings] as [string, Record<string, string>])]);
-    const settings = (t: { scenario: ScenarioName; stack: string }) => effectiveSettings(t.scenario, t.stack, overrides, extra.get(t.stack));
-    validateTargets(targets, settings);
-    const [shared] = azureTargets([targets[0]], settings, { mayExist: true });
-    assert.equal(roomFitProblem(shared.config.apimSku, names.length), undefined);
     const selection = resolveSelection([scenario], { config: [], json: true });
-    const driver: Driver = await openDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { azure: r.roomTargets(shared, attendeeStacks) }));
+    const driver: Driver = await openDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { azure }));
     subscriptionId = driver.subscriptionId!;
     const workspace = driver.workspace!;
     const roomStacks = async () => roomStacksIn(scenario, (await workspace.listStacks()).map((s) => r.shortStackName(s.name)));
