@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runScenarios } from "./helpers";
+import { cliInProcess } from "../../helpers/cli";
 
 function scenarios(...args: string[]) {
   return runScenarios(args, { NO_COLOR: "1" });
@@ -71,7 +72,8 @@ describe("scenarios plan --workshop (CLI)", function () {
       [["--workshop", "3", "--workshop-concurrency", "0"], /a whole number from 1 to 20/],
       [["--workshop", "3", "--workshop-hours", "-1"], /hours, 0 to 168/],
     ] as const) {
-      const run = await scenarios("plan", "public", ...args, "--no-report");
+      // Refusals evaluate nothing: in this process, not in a CLI process each.
+      const run = await cliInProcess(["plan", "public", ...args, "--no-report"]);
       assert.equal(run.code, 2, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
       assert.match(run.stderr, message);
       assert.doesNotMatch(run.stderr, /evaluated/);
@@ -80,7 +82,7 @@ describe("scenarios plan --workshop (CLI)", function () {
 
   it("refuses a number of attendees that is not a whole number of at least 1, before evaluating", async () => {
     for (const bad of ["0", "2.5", "twenty"]) {
-      const run = await scenarios("plan", "public", "--workshop", bad, "--no-report");
+      const run = await cliInProcess(["plan", "public", "--workshop", bad, "--no-report"]);
       assert.equal(run.code, 2, `${bad}: ${run.stdout}${run.stderr}`);
       assert.match(run.stderr, /a whole number of attendees, at least 1/);
       assert.doesNotMatch(run.stderr, /evaluated/);
