@@ -22,6 +22,8 @@ export function simulatedSettings(scenario: ScenarioName, settings: Record<strin
 
 export interface ScenarioEvaluation extends Evaluation {
   scenario: ScenarioName;
+  /** An attendee stack's: the shared stack it references and the simulated outputs it read from it. */
+  sharedStack?: { name: string; outputs: Evaluation["outputs"] };
 }
 
 export interface EvaluateScenarioOptions {
@@ -46,7 +48,7 @@ const ATTENDEE_SETTINGS = ["attendee", "sharedStack", "attendeeGroupObjectId"] a
  * An attendee stack reads its shared stack's outputs: offline, those of the shared half of the same scenario
  * and settings, evaluated here (simulated like every provider output), under the stack name the reference gives.
  */
-export async function simulatedSharedStack(scenario: ScenarioName, sharedStack: string, options: EvaluateScenarioOptions): Promise<Record<string, Evaluation["outputs"]>> {
+async function simulatedSharedStack(scenario: ScenarioName, sharedStack: string, options: EvaluateScenarioOptions): Promise<Record<string, Evaluation["outputs"]>> {
   const overrides: Record<string, unknown> = { ...options.overrides, workshopRole: "shared" };
   for (const key of ATTENDEE_SETTINGS) delete overrides[key];
   const shared = await evaluateScenario(scenario, { ...options, overrides, stack: sharedStack.split("/").pop() });
@@ -67,14 +69,15 @@ let last: Promise<unknown> = Promise.resolve();
 export async function evaluateScenario(scenario: ScenarioName, options: EvaluateScenarioOptions = {}): Promise<ScenarioEvaluation> {
   const config = requireConfig(scenario, offlineSettings(scenario, options.overrides, options.stacksDir));
   const stack = options.stack ?? scenario;
-  const stackReferences = config.workshopRole === "attendee" ? await simulatedSharedStack(scenario, config.sharedStack!, options) : undefined;
+  const sharedStack = config.workshopRole === "attendee" ? config.sharedStack! : undefined;
+  const stackReferences = sharedStack ? await simulatedSharedStack(scenario, sharedStack, options) : undefined;
   const key = JSON.stringify([scenario, stack, config]);
   let evaluation = evaluations.get(key);
   if (!evaluation) {
     evaluation = last
       .catch(() => undefined)
       .then(() => evaluateProgram(() => buildProgram(config, stack), { project: CONFIG_NAMESPACE, stack, stackReferences }))
-      .then((e) => ({ ...e, scenario }));
+      .then((e) => ({ ...e, scenario, ...(sharedStack ? { sharedStack: { name: sharedStack, outputs: stackReferences![sharedStack] } } : {}) }));
     last = evaluation;
     evaluations.set(key, evaluation);
     evaluation.catch(() => evaluations.delete(key));

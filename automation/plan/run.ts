@@ -6,12 +6,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/load";
-import { offlineSettings } from "../evaluate";
+import { evaluateScenario, offlineSettings } from "../evaluate";
 import { APIM_LIMITS_SOURCE, type RoomLimit, roomLimit, roomLimitText } from "../../config/apim-limits";
 import { APIM_SKUS, type ApimSku, SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
+import { SCENARIOS } from "../../scenarios";
 import { escapeHtml } from "../shared/text";
 import { ConfigError, formatProblem, type Problem, resolveConfig } from "../../config/validate";
-import { analyzeScenario, type SharedStackView } from "./analysis";
+import { analyzeScenario } from "./analysis";
 import { previewDocument, type PreviewDocument } from "./document";
 import { estimateScenario } from "./estimates";
 import type { ScenarioEvaluation } from "../evaluate";
@@ -88,25 +89,8 @@ export async function planScenarios(
 ): Promise<PlanResult[]> {
   validateSelection(scenarios, overrides);
   const results: PlanResult[] = [];
-  await withoutStackTraces(async () => {
-    for (const scenario of scenarios) results.push(await planScenario(scenario, overrides, progress));
-  });
+  for (const scenario of scenarios) results.push(await planScenario(scenario, overrides, progress));
   return results;
-}
-
-/**
- * The SDK records `new Error().stack` for every promise it creates (leak diagnostics), and with tsx's source
- * maps each of those costs a source-mapped stack walk: about a quarter of the plan's time. The plan prints
- * messages, not stacks, so it records none while evaluating unless DEBUG asks for them.
- */
-async function withoutStackTraces<T>(run: () => Promise<T>): Promise<T> {
-  const stackTraceLimit = Error.stackTraceLimit;
-  if (!process.env.DEBUG) Error.stackTraceLimit = 0;
-  try {
-    return await run();
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
 }
 
 /**
@@ -138,24 +122,16 @@ export function validateWorkshop(scenarios: readonly ScenarioName[], overrides: 
  * half reading its simulated outputs through the mock engine's StackReference (automation/evaluate.ts).
  */
 export async function evaluateWorkshopHalves(scenario: ScenarioName, overrides: Record<string, unknown> = {}, stacksDir?: string): Promise<WorkshopHalves> {
-  const { evaluateScenario } = require("../evaluate") as typeof import("../evaluate");
   const halves = halfSettings(scenario, overrides, offlineSettings(scenario, overrides, stacksDir));
-  return withoutStackTraces(async () => {
-    const shared = await evaluateScenario(scenario, { overrides: halves.shared.overrides, stack: halves.shared.stack, stacksDir });
-    const attendee = await evaluateScenario(scenario, { overrides: halves.attendee.overrides, stack: halves.attendee.stack, stacksDir });
-    return { shared, attendee, ...(halves.simulatedZone ? { simulatedZone: halves.simulatedZone } : {}) };
-  });
+  const shared = await evaluateScenario(scenario, { overrides: halves.shared.overrides, stack: halves.shared.stack, stacksDir });
+  const attendee = await evaluateScenario(scenario, { overrides: halves.attendee.overrides, stack: halves.attendee.stack, stacksDir });
+  return { shared, attendee, ...(halves.simulatedZone ? { simulatedZone: halves.simulatedZone } : {}) };
 }
 
 async function planScenario(scenario: ScenarioName, overrides: Record<string, unknown>, progress: (text: string) => void): Promise<PlanResult> {
-  // Loaded on demand: the Azure SDK modules take a moment, and usage errors should not wait for them.
-  // `require`, not `import()`: see automation/commands/plan.ts.
-  const { evaluateScenario } = require("../evaluate") as typeof import("../evaluate");
   const started = Date.now();
   const evaluation = await evaluateScenario(scenario, { overrides });
   const evaluated = Date.now();
-  const sharedStack = await attendeeSharedStack(scenario, overrides);
-  const { SCENARIOS } = require("../../scenarios") as typeof import("../../scenarios");
   const definition = SCENARIOS[scenario];
   const policy = policyOutcome(evaluation);
   progress(`evaluated ${scenario} (simulated): ${evaluation.resources.length} registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -165,22 +141,10 @@ async function planScenario(scenario: ScenarioName, overrides: Record<string, un
     summary: definition.summary,
     evaluation,
     estimate: estimateScenario(evaluation),
-    analysis: analyzeScenario(scenario, evaluation.resources, sharedStack),
+    analysis: analyzeScenario(scenario, evaluation.resources, evaluation.sharedStack),
     policy,
     durationMs: evaluated - started,
   };
-}
-
-/**
- * An attendee stack's shared stack (workshop mode): the simulated outputs its evaluation read (the same
- * evaluation, kept by automation/evaluate.ts), for the rows of what the attendee's graph does not hold.
- */
-async function attendeeSharedStack(scenario: ScenarioName, overrides: Record<string, unknown>): Promise<SharedStackView | undefined> {
-  const settings = offlineSettings(scenario, overrides);
-  if (settings.workshopRole !== "attendee" || typeof settings.sharedStack !== "string") return undefined;
-  const { simulatedSharedStack } = require("../evaluate") as typeof import("../evaluate");
-  const references = await simulatedSharedStack(scenario, settings.sharedStack, { overrides });
-  return { name: settings.sharedStack, outputs: references[settings.sharedStack] };
 }
 
 /** The policy pack (policy/) run over an evaluated graph, as the plan reports it. */
