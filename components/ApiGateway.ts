@@ -6,11 +6,13 @@ import type * as types from "@pulumi/azure-native/types";
 import { CHAT_PATH } from "../app/src/image";
 import { CAPACITY_RANGE } from "../config/rules";
 import type { ApimSku } from "../config/schema";
-import { clientCertificateTrust, type ClientCertificateTrust, hasCaStore, pemToBase64Der } from "./ClientCertificates";
+import { apimTrustsPrivateCa } from "../config/certificates";
+import { clientCertificateTrust, type ClientCertificateTrust, pemToBase64Der } from "./ClientCertificates";
 import { addDiagnostics, type AzureScopeArgs, type DiagnosticsArgs, TYPE_PREFIX } from "./common";
 import { composeGatewayPolicies, type GatewayPolicySettings } from "./gateway-policies";
-import { MODEL_POOL_BACKEND_ID, ModelPool } from "./ModelPool";
+import { MODEL_POOL_BACKEND_ID, ModelPool, modelBackendUrl } from "./ModelPool";
 import { supportsBackendFeature } from "./policy-support";
+import { VNET_INJECTION_TIERS, VNET_INTEGRATION_TIERS } from "../scenarios/traits";
 
 export interface ApiGatewayArgs extends AzureScopeArgs {
   serviceName: pulumi.Input<string>;
@@ -178,7 +180,7 @@ export function propertiesTheTierLacks(sku: ApimSku, requestsClientCertificates 
  * https://learn.microsoft.com/azure/api-management/api-management-howto-mutual-certificates-for-clients (ms.date 2026-01-29)
  */
 export function requestsClientCertificatesByFlag(sku: ApimSku): boolean {
-  return !hasCaStore(sku);
+  return !apimTrustsPrivateCa(sku);
 }
 
 /**
@@ -222,18 +224,6 @@ export function apimResourceLogs(sku: ApimSku): { categoryGroup: string; enabled
 export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "2h", update: "2h", delete: "1h" };
 
 /**
- * Tiers that take VNet injection (External or Internal mode).
- * https://learn.microsoft.com/azure/api-management/virtual-network-concepts
- */
-export const VNET_INJECTION_TIERS: readonly ApimSku[] = ["Developer", "Premium"];
-
-/**
- * Tiers with outbound VNet integration (Standard v2; Premium v2 is not deployed here).
- * https://learn.microsoft.com/azure/api-management/integrate-vnet-outbound
- */
-export const VNET_INTEGRATION_TIERS: readonly ApimSku[] = ["StandardV2"];
-
-/**
  * The service's VNet properties. Outbound integration is sent as `virtualNetworkType: External` with the
  * delegated subnet and no public IP: the REST API has no separate value for it, and Azure answers Internal on
  * Standard v2 with "Setting up 'Internal' Internal Virtual Network Type is not supported for Sku Type
@@ -265,7 +255,7 @@ export function apiGatewayArgsProblems(args: ApiGatewayArgs): string[] {
   if (!Number.isInteger(args.capacity) || args.capacity < min || args.capacity > max) {
     problems.push(`capacity ${args.capacity} is outside ${min}-${max}, the range of the ${args.sku} tier`);
   }
-  const vnetTiers = args.vnet?.mode === "Integration" ? VNET_INTEGRATION_TIERS : VNET_INJECTION_TIERS;
+  const vnetTiers: readonly ApimSku[] = args.vnet?.mode === "Integration" ? VNET_INTEGRATION_TIERS : VNET_INJECTION_TIERS;
   if (args.vnet && !vnetTiers.includes(args.sku)) {
     problems.push(`vnet (${args.vnet.mode} mode) needs one of ${vnetTiers.join(", ")}, not ${args.sku}`);
   }
@@ -363,7 +353,7 @@ export class ApiGateway extends pulumi.ComponentResource {
   private service(name: string, args: ApiGatewayArgs): { service: apimanagement.ApiManagementService; logger?: apimanagement.Logger } {
     const scope = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
     const parent = { parent: this };
-    const trustedRoots = [...(args.trustedRootCertificates ?? []), ...(args.clientCertificates && hasCaStore(args.sku) ? [args.clientCertificates.caCertificatePem] : [])];
+    const trustedRoots = [...(args.trustedRootCertificates ?? []), ...(args.clientCertificates && apimTrustsPrivateCa(args.sku) ? [args.clientCertificates.caCertificatePem] : [])];
 
     const service = new apimanagement.ApiManagementService(
       `${name}-service`,
@@ -387,7 +377,7 @@ export class ApiGateway extends pulumi.ComponentResource {
               storeName: "Root",
             }))
           : undefined,
-        hostnameConfigurations: args.clientCertificates && hasCaStore(args.sku) ? clientCertificateHostnames(args.serviceName) : undefined,
+        hostnameConfigurations: args.clientCertificates && apimTrustsPrivateCa(args.sku) ? clientCertificateHostnames(args.serviceName) : undefined,
         enableClientCertificate: args.clientCertificates && requestsClientCertificatesByFlag(args.sku) ? true : undefined,
         ...vnetProperties(args.vnet),
         ...portalSettings(args.sku, args.developerPortal),
@@ -581,7 +571,7 @@ export class GatewayApis extends pulumi.ComponentResource {
         displayName: `Azure OpenAI${ids.displaySuffix}`,
         path: ids.paths.openAi,
         protocols: ["https"],
-        serviceUrl: pulumi.interpolate`${pulumi.output(args.openAiEndpoint).apply((e) => e.replace(/\/$/, ""))}/openai`,
+        serviceUrl: pulumi.output(args.openAiEndpoint).apply(modelBackendUrl),
         subscriptionRequired: true,
         // The Azure OpenAI SDKs send their key as `api-key`: clients pass the APIM subscription key there.
         subscriptionKeyParameterNames: { header: "api-key", query: "api-key" },

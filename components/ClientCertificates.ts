@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApimSku } from "../config/schema";
 import { TYPE_PREFIX } from "./common";
-import { CLASSIC_TIERS } from "./policy-support";
+import { apimTrustsPrivateCa } from "../config/certificates";
 import { CERTIFICATE_ORGANIZATION, privateCa, signedCertificate } from "./private-ca";
 
 /** The base64 DER body of a PEM certificate, the form APIM's `encodedCertificate` takes. */
@@ -34,13 +34,8 @@ export function certificateThumbprint(pem: string): string {
  */
 export type ClientCertificateTrust = { kind: "ca"; caThumbprint: string } | { kind: "pinned"; thumbprints: string[] };
 
-/** Tiers with a CA store the gateway validates client certificates against. */
-export function hasCaStore(tier: ApimSku): boolean {
-  return (CLASSIC_TIERS as readonly ApimSku[]).includes(tier);
-}
-
 export function clientCertificateTrust(tier: ApimSku, caThumbprint: string, clientThumbprints: string[]): ClientCertificateTrust {
-  return hasCaStore(tier) ? { kind: "ca", caThumbprint } : { kind: "pinned", thumbprints: clientThumbprints };
+  return apimTrustsPrivateCa(tier) ? { kind: "ca", caThumbprint } : { kind: "pinned", thumbprints: clientThumbprints };
 }
 
 export interface ClientCertificatesArgs {

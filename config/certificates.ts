@@ -11,6 +11,7 @@
  * `ingressDomain` moves the host into an Azure DNS zone the user owns, whose limit nobody else draws on.
  * Pure functions.
  */
+import { CLASSIC_TIERS } from "../components/policy-support";
 import type { ScenarioTraits } from "../scenarios/traits";
 import { SCENARIO_TRAITS } from "./defaults";
 import type { Problem } from "./rules";
@@ -27,10 +28,11 @@ export const LETSENCRYPT_RATE_LIMITS_DOC = "https://letsencrypt.org/docs/rate-li
  * Whether the tier can trust a private CA for backend calls. CA certificates (the service's `certificates`,
  * store Root or CertificateAuthority) apply to Developer, Basic, Standard and Premium only; Consumption and the
  * v2 tiers have no such store. https://learn.microsoft.com/azure/api-management/api-management-howto-ca-certificates
- * ("APPLIES TO: Developer | Basic | Standard | Premium")
+ * ("APPLIES TO: Developer | Basic | Standard | Premium"). The same store holds the CA of callers' client
+ * certificates (components/ClientCertificates.ts).
  */
 export function apimTrustsPrivateCa(sku: ApimSku): boolean {
-  return sku === "Developer" || sku === "Basic" || sku === "Standard" || sku === "Premium";
+  return (CLASSIC_TIERS as readonly ApimSku[]).includes(sku);
 }
 
 export interface CertificateDecision {

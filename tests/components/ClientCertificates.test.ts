@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { evaluateProgram, type Evaluation, SECRET } from "../../automation/mock-engine";
 import { issueChain } from "../../automation/driver/verify/client-certificates";
-import { certificateThumbprint, ClientCertificates, clientCertificateTrust, hasCaStore, pemToBase64Der } from "../../components/ClientCertificates";
+import { certificateThumbprint, ClientCertificates, clientCertificateTrust, pemToBase64Der } from "../../components/ClientCertificates";
+import { apimTrustsPrivateCa } from "../../config/certificates";
 import { ALL_TIERS, CLASSIC_TIERS } from "../../components/policy-support";
 import { one } from "../helpers/graph";
 
@@ -71,10 +72,10 @@ describe("components/ClientCertificates", () => {
     for (const tier of ALL_TIERS) {
       const trust = clientCertificateTrust(tier, "CA", ["LEAF"]);
       if ((CLASSIC_TIERS as readonly string[]).includes(tier)) {
-        assert.ok(hasCaStore(tier), tier);
+        assert.ok(apimTrustsPrivateCa(tier), tier);
         assert.deepEqual(trust, { kind: "ca", caThumbprint: "CA" }, tier);
       } else {
-        assert.ok(!hasCaStore(tier), tier);
+        assert.ok(!apimTrustsPrivateCa(tier), tier);
         assert.deepEqual(trust, { kind: "pinned", thumbprints: ["LEAF"] }, tier);
       }
     }
