@@ -111,8 +111,9 @@ export class FailoverUpstream implements Upstream {
         streamEnd: (failure) => sink.streamEnd(failure),
         observed: (status, failure) => sink.observed(status, failure),
         fail: (failure) => {
-          if (failsOver(failure)) this.trip(index, failure);
-          if (failsOver(failure) && k + 1 < order.length && !call.signal.aborted) {
+          const over = failsOver(failure);
+          if (over) this.trip(index, failure);
+          if (over && k + 1 < order.length && !call.signal.aborted) {
             attempt(k + 1);
             return;
           }
