@@ -19,7 +19,7 @@ import type { Driver } from "../lifecycle/session";
 import type { StackOutputs } from "../stack/types";
 import type { AutomationStackHandle, DriverWorkspace } from "../stack/workspace";
 import type { VerifyOptions } from "../verify/verify";
-import { verifyStack, vnetOpener } from "../verify/verify-stack";
+import { verifyStack, type VerifyStackOptions, vnetOpener } from "../verify/verify-stack";
 import { attendeeOfStack, latecomerRoomProblem, type PreparePlan, refuseSharedDestroy, sharedStackName, shortStackName, teardownPlan } from "./room";
 import { DEFAULT_RETRY, resultText, type RetryPolicy, retryDelayMs, retryMessage, retryReason, waitUnlessAborted } from "./retry";
 import { apiUrlOf, isUp, type LockState, type StatusRow } from "./status";
@@ -253,6 +253,8 @@ export interface StatusOptions {
   expected?: readonly string[];
   verify?: Partial<VerifyOptions>;
   concurrency: number;
+  /** The way into an attendee stack's VNet for --verify (tests: over a simulated cloud); vnetOpener(driver) otherwise. */
+  openVnet?: VerifyStackOptions["openVnet"];
 }
 
 /** `status`: the shared stack and every attendee stack in the backend (and any expected one), read in parallel. */
@@ -264,6 +266,7 @@ export async function workshopStatus(driver: Driver, scenario: ScenarioName, opt
   const shared = sharedStackName(scenario);
   const attendeeStacks = [...new Set([...[...existing.keys()].filter((s) => attendeeOfStack(scenario, s) !== undefined), ...(options.expected ?? [])])].sort();
   const limit = limiter(options.concurrency);
+  const openVnet = options.openVnet ?? vnetOpener(driver);
   const read = (stack: string): Promise<StatusRow> =>
     limit(async () => {
       const attendee = attendeeOfStack(scenario, stack);
@@ -276,12 +279,13 @@ export async function workshopStatus(driver: Driver, scenario: ScenarioName, opt
         const handle = await workspace.select(stack, scenario);
         const last = await handle.lastOperation();
         if (last) row.last = { kind: last.kind, result: last.result, endedAt: last.endTime ? new Date(last.endTime).toISOString() : undefined };
-        if (row.role === "attendee") row.apiUrl = apiUrlOf(await handle.outputs());
-        if (options.verify && row.role === "attendee") {
+        const outputs = row.role === "attendee" ? await handle.outputs() : undefined;
+        if (outputs) row.apiUrl = apiUrlOf(outputs);
+        if (options.verify && outputs) {
           if (!isUp(row)) row.verify = { passed: 0, total: 0, error: "the stack is not up" };
           else {
             try {
-              const report = await verifyStack(handle, driver.ctx, { scenario, verify: options.verify, openVnet: vnetOpener(driver) });
+              const report = await verifyStack(handle, driver.ctx, { scenario, verify: options.verify, openVnet, outputs });
               row.verify = { passed: report.passed, total: report.results.length };
             } catch (e) {
               row.verify = { passed: 0, total: 0, error: firstLine(errorText(e)) };
