@@ -7,7 +7,7 @@ import * as dns from "@pulumi/azure-native/dns";
 import * as resources from "@pulumi/azure-native/resources";
 import * as random from "@pulumi/random";
 import { NAME_SUFFIX_LENGTH, type ResourceNames, resourceNamesFor, standardTags } from "../config/naming";
-import type { ScenarioConfig } from "../config/schema";
+import type { ApimSku, ScenarioConfig } from "../config/schema";
 import { AiModel, type AiModelArgs, publicNetworkAccessFor, requiredDeploymentName } from "../components/AiModel";
 import { AksCluster } from "../components/AksCluster";
 import { deployerPrincipalType } from "../components/deployer";
@@ -405,6 +405,20 @@ export interface GatewayOptions {
   publishApis?: boolean;
 }
 
+/**
+ * How APIM checks the AI API's certificate where the ingress's comes from the private CA (`privateCa`): by
+ * trusting the CA (`caPem`, where this stack made it) on a tier with a CA store; else (v2) by the
+ * certificate's name, not its chain (config/certificates.ts says so in the plan's certificate row). The whole
+ * scenario and both workshop halves decide here.
+ */
+export function backendTrust(sku: ApimSku, privateCa: boolean, caPem?: pulumi.Input<string>): Pick<GatewayOptions, "trustedRootCertificates" | "aiApiBackendTls"> {
+  const trustsCa = apimTrustsPrivateCa(sku);
+  return {
+    trustedRootCertificates: privateCa && caPem && trustsCa ? [caPem] : undefined,
+    aiApiBackendTls: privateCa && !trustsCa ? { validateCertificateChain: false, validateCertificateName: true } : undefined,
+  };
+}
+
 /** The product's and APIs' policy settings from the scenario's settings; `passwordNamedValue` holds the ingress password. */
 export function gatewayPolicySettings(config: ScenarioConfig, passwordNamedValue?: string): GatewayPolicySettings {
   return {
@@ -491,13 +505,9 @@ export function assembleScenario(f: Foundation, backendHost: pulumi.Input<string
   const platform = buildKubernetesPlatform(f);
   const credential = backendCredential(f);
   const ca = platform.certManager.caCertificatePem;
-  // A tier without a CA store (v2) cannot trust the private CA of an internal ingress: APIM then checks the
-  // certificate's name, not its chain (config/certificates.ts says so in the plan's certificate row).
-  const trustsCa = apimTrustsPrivateCa(f.config.apimSku);
   const gateway = buildGateway(f, {
     aiApiBackendUrl: pulumi.interpolate`https://${backendHost}`,
-    trustedRootCertificates: ca && trustsCa ? [ca] : undefined,
-    aiApiBackendTls: ca && !trustsCa ? { validateCertificateChain: false, validateCertificateName: true } : undefined,
+    ...backendTrust(f.config.apimSku, ca !== undefined, ca),
     backendPassword: credential?.result,
   });
   const gatewayDns = withGateway?.(gateway);

@@ -8,7 +8,7 @@ import * as dns from "@pulumi/azure-native/dns";
 import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as k8s from "@pulumi/kubernetes";
 import { SHARED_OUTPUTS, sharedOutputProblems, sharedSecretProblem } from "../automation/plan/workshop-contract";
-import { apimTrustsPrivateCa, certificatePath } from "../config/certificates";
+import { certificatePath } from "../config/certificates";
 import { plannedIngressIp, publicIpFqdn, standardTags } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
 import type { ApimSku, ScenarioConfig } from "../config/schema";
@@ -25,6 +25,7 @@ import {
   apimSourceAddresses,
   appImageFor,
   backendCredential,
+  backendTrust,
   buildFoundation,
   buildGateway,
   buildKubernetesPlatform,
@@ -115,7 +116,7 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
   const gateway = buildGateway(f, {
     // Unused without the APIs: each attendee's API calls https://<attendee>.<backendDomain>.
     aiApiBackendUrl: pulumi.interpolate`https://${backendDomain}`,
-    trustedRootCertificates: ca && apimTrustsPrivateCa(config.apimSku) ? [ca] : undefined,
+    ...backendTrust(config.apimSku, ca !== undefined, ca),
     publishApis: false,
   });
   // The gateway's inbound private endpoint belongs to the service, so the half that owns the service builds it.
@@ -248,7 +249,6 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
 
   const host = hostRecord(config, traits.publicIngress, attendee, text("backendDomain"), text("ingressTarget"), resourceGroupName, root, stack);
   const credential = backendCredential({ traits, root });
-  const privateCa = certificatePath(config, traits).path !== "letsencrypt";
   const apis = new GatewayApis(
     "gateway-apis",
     {
@@ -257,8 +257,8 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
       sku,
       policies: gatewayPolicySettings(config, credential ? `${attendee}-ingress-password` : undefined),
       aiApiBackendUrl: pulumi.interpolate`https://${host}`,
-      // As in the whole scenario (assembleScenario): where the tier cannot trust the private CA, the name only.
-      aiApiBackendTls: privateCa && !apimTrustsPrivateCa(sku) ? { validateCertificateChain: false, validateCertificateName: true } : undefined,
+      // The private CA is the shared stack's: the attendee's APIs take only what the tier checks without it.
+      aiApiBackendTls: backendTrust(sku, certificatePath(config, traits).path !== "letsencrypt").aiApiBackendTls,
       openAiEndpoint: text("openAiEndpoint"),
       backendPassword: credential?.result,
       attendee,
