@@ -3,21 +3,16 @@
  * account are registered with is what the provider sends to Azure (and what the plan shows).
  */
 import assert from "node:assert/strict";
-import { evaluateScenario, offlineSettings, type ScenarioEvaluation } from "../../automation/evaluate";
+import { offlineSettings, type ScenarioEvaluation } from "../../automation/evaluate";
 import type { RegisteredResource } from "../../automation/mock-engine";
 import { apimResourceLogs, portalSettings, propertiesTheTierLacks } from "../../components/ApiGateway";
 import { SCENARIO_NAMES } from "../../config/schema";
-import { evaluated, ofType, one, T } from "./helpers";
+import { evaluated, evaluatedWith, ofType, one, T } from "./helpers";
 
 const DIAG = "azure-native:monitor:DiagnosticSetting";
 const APIM_DIAGNOSTIC = "azure-native:apimanagement:Diagnostic";
 
 /** An evaluation with overrides, after the shared ones (the mock engine runs one program at a time). */
-async function evaluatedWith(scenario: (typeof SCENARIO_NAMES)[number], overrides: Record<string, unknown>): Promise<ScenarioEvaluation> {
-  await evaluated("consumption");
-  return evaluateScenario(scenario, { overrides });
-}
-
 const classic = (e: ScenarioEvaluation) => String((one(e, T.apim).inputs.sku as { name: string }).name) !== "Consumption";
 
 describe("scenarios: APIM service request (issue 12 items 1 and 9)", () => {

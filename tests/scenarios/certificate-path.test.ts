@@ -4,22 +4,17 @@
  * in the region shares; and issue 19 item 4: the AKS audit log category.
  */
 import assert from "node:assert/strict";
-import { evaluateScenario, type ScenarioEvaluation } from "../../automation/evaluate";
+import type { ScenarioEvaluation } from "../../automation/evaluate";
 import { policyOutcome } from "../../automation/plan/run";
 import { aksLogCategories } from "../../components/AksCluster";
 import { apimTrustsPrivateCa, certificatePath } from "../../config/certificates";
 import { defaultsFor } from "../../config/defaults";
-import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
-import { evaluated, one, ofType, T } from "./helpers";
+import { SCENARIO_NAMES } from "../../config/schema";
+import { evaluated, evaluatedWith, one, ofType, T } from "./helpers";
 
 const ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer";
 const SECRET = "kubernetes:core/v1:Secret";
 const DIAG = "azure-native:monitor:DiagnosticSetting";
-
-async function evaluatedWith(scenario: ScenarioName, overrides: Record<string, unknown>): Promise<ScenarioEvaluation> {
-  await evaluated("consumption");
-  return evaluateScenario(scenario, { overrides });
-}
 
 const issuerSpec = (e: ScenarioEvaluation) => one(e, ISSUER).inputs.spec as { ca?: { secretName: string }; acme?: { server: string } };
 

@@ -5,14 +5,18 @@ import type { ScenarioName } from "../../config/schema";
 
 const cache = new Map<string, Promise<ScenarioEvaluation>>();
 
-/** Evaluations of the stack files as written, shared across test files (the mock engine is sequential). */
+/**
+ * Evaluations of the stack files as written, kept for the whole run and shared across test files
+ * (evaluateScenario runs evaluations one after another and keeps only the latest ones).
+ */
 export function evaluated(scenario: ScenarioName): Promise<ScenarioEvaluation> {
-  if (!cache.has(scenario)) {
-    // Chain on the previous evaluation: setMocks resets global runtime state.
-    const previous = [...cache.values()].pop() ?? Promise.resolve(undefined);
-    cache.set(scenario, previous.catch(() => undefined).then(() => evaluateScenario(scenario)));
-  }
+  if (!cache.has(scenario)) cache.set(scenario, evaluateScenario(scenario));
   return cache.get(scenario)!;
+}
+
+/** A scenario evaluated with settings that replace its stack file's, as `--config` does. */
+export function evaluatedWith(scenario: ScenarioName, overrides: Record<string, unknown>, stack?: string): Promise<ScenarioEvaluation> {
+  return evaluateScenario(scenario, { overrides, ...(stack ? { stack } : {}) });
 }
 
 export { ofType, one } from "../helpers/graph";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { RegisteredResource } from "../../automation/mock-engine";
-import { evaluateScenario, type ScenarioEvaluation, simulatedSettings } from "../../automation/evaluate";
+import { type ScenarioEvaluation, simulatedSettings } from "../../automation/evaluate";
 import { DEBUG_PUBLIC_ACCESS_TAG } from "../../components/AiModel";
 import { nsgVerdict } from "../../components/Network";
 import { COMMON_DEFAULTS } from "../../config/defaults";
@@ -14,7 +14,7 @@ import { SCENARIO_NAMES, type ScenarioName } from "../../config/schema";
 import type { Probe } from "../../scenarios/probes";
 import { runPolicies } from "../../policy/run";
 import { formatProblems, resolveConfig } from "../../config/validate";
-import { evaluated, one, ofType, T } from "./helpers";
+import { evaluated, evaluatedWith, one, ofType, T } from "./helpers";
 import { SCENARIO_CATALOG } from "../../scenarios/catalog";
 import { modelReachedPrivately } from "../../scenarios/traits";
 
@@ -23,11 +23,6 @@ const ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup";
 const NSG = "azure-native:network:NetworkSecurityGroup";
 /** Where the model is reached through its private endpoint, as each scenario's traits declare (fifth-scenario.test.ts pins the four). */
 const PRIVATE = Object.fromEntries(SCENARIO_CATALOG.map((d) => [d.name, modelReachedPrivately(d.traits)])) as Record<ScenarioName, boolean>;
-
-async function evaluatedWith(scenario: ScenarioName, overrides: Record<string, unknown>): Promise<ScenarioEvaluation> {
-  await evaluated("consumption");
-  return evaluateScenario(scenario, { overrides });
-}
 
 const props = (r: RegisteredResource) => r.inputs as Record<string, any>;
 const probesOf = (e: ScenarioEvaluation) => (e.outputs.probes?.value ?? []) as Probe[];
