@@ -69,3 +69,8 @@ export function rejectOverrides(selection: Selection, command: string): void {
 export function loadDriver(): typeof import("./driver") {
   return require("./driver") as typeof import("./driver");
 }
+
+/** Workshop mode's rules (automation/driver/workshop/room.ts), loaded as the driver is: once the command line has been parsed. */
+export function loadRoom(): typeof import("./driver/workshop/room") {
+  return require("./driver/workshop/room") as typeof import("./driver/workshop/room");
+}

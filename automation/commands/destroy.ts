@@ -38,10 +38,7 @@ async function runDestroy(selection: Selection, options: DestroyOptions): Promis
   const d = loadDriver();
   const targets = d.targetsFor(selection, options.stack);
   await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, options), async (driver) => {
-    if (driver.workspace) {
-      const { refuseSharedStackDestroy } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
-      await refuseSharedStackDestroy(driver.workspace, targets);
-    }
+    if (driver.workspace) await d.refuseSharedStackDestroy(driver.workspace, targets);
     const results = await d.forEachStack(
       driver,
       targets,

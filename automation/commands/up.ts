@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { loadDriver, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
+import { loadDriver, loadRoom, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
 import type { DriverOptions, Target } from "../driver/lifecycle/session";
 import type { AzureTarget } from "../driver/preflight/preflight-azure";
 
@@ -65,7 +65,7 @@ export async function deployStacks(operation: "update" | "preview", selection: S
   const targets = d.targetsFor(selection, options.stack);
   const settings = (t: Target) => d.effectiveSettings(t.scenario, t.stack, selection.overrides, workshop?.settings);
   d.validateTargets(targets, settings);
-  const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }).map((t) => (workshop ? room().attendeeTarget(t) : t)) : undefined;
+  const azure = operation === "update" ? d.azureTargets(targets, settings, { mayExist: true }).map((t) => (workshop ? loadRoom().attendeeTarget(t) : t)) : undefined;
   await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { ...options, azure }), async (driver) => {
     const results = await d.forEachStack(
       driver,
@@ -73,17 +73,11 @@ export async function deployStacks(operation: "update" | "preview", selection: S
       async (t, workspace): Promise<{ result: OperationSummary; summary: string }> => {
         const before = driver.files.length;
         if (driver.interrupt.interrupted) throw new Error("interrupted before it started");
-        if (workshop) {
-          const { checkSharedStack } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
-          await checkSharedStack(workspace, t.scenario, workshop.sharedStack, t.stack);
-        }
+        if (workshop) await d.checkSharedStack(workspace, t.scenario, workshop.sharedStack, t.stack);
         const handle = await workspace.prepare(t.stack, t.scenario, selection.overrides, workshop?.settings);
         const policyPacks = options.policy ? [d.POLICY_DIR] : undefined;
         // An attendee stack's update is run again when the shared Azure OpenAI account was busy (workshop/retry.ts).
-        const retried =
-          workshop && operation === "update"
-            ? await (require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop")).updateRetrying(handle, driver, { scenario: t.scenario, policyPacks })
-            : undefined;
+        const retried = workshop && operation === "update" ? await d.updateRetrying(handle, driver, { scenario: t.scenario, policyPacks }) : undefined;
         const run = retried?.run ?? (await d.runOperation(handle, operation, driver.ctx, { scenario: t.scenario, policyPacks, signal: driver.interrupt.operationSignal }));
         const status = retried?.status ?? run.result.status;
         const error = retried ? retried.error : run.result.error;
@@ -111,14 +105,9 @@ export async function deployStacks(operation: "update" | "preview", selection: S
   });
 }
 
-/** Workshop mode's rules (automation/driver/workshop/room.ts), loaded once the command line has been parsed. */
-function room(): typeof import("../driver/workshop/room") {
-  return require("../driver/workshop/room") as typeof import("../driver/workshop/room");
-}
-
 /** `--shared` / `--attendee`: the attendee stack's settings, or a one-line refusal (exit 2). */
 function attendeeOf(selection: Selection, options: UpOptions) {
-  const r = room();
+  const r = loadRoom();
   const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
   return r.attendeeUp({ scenarios: selection.scenarios, stack: options.stack, shared: options.shared, attendee: options.attendee, expiresIn: options.expiresIn, overrides: selection.overrides, backendUrl: chooseBackend(process.env).url, project: r.projectName() });
 }

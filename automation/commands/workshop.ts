@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { loadDriver, resolveSelection, type Selection, UsageError } from "../cli-common";
+import { loadDriver, loadRoom, resolveSelection, type Selection, UsageError } from "../cli-common";
 import { DEFAULT_CONCURRENCY } from "../plan/workshop-defaults";
+import { roomFitProblem } from "../../config/apim-limits";
 import type { ScenarioName } from "../../config/schema";
 import type { DriverOptions } from "../driver/lifecycle/session";
 import type { StackResult } from "../driver/workshop/workshop";
@@ -34,11 +35,6 @@ export interface TeardownOptions extends CommonOptions {
   keepShared?: boolean;
   purge: boolean;
   concurrency?: string;
-}
-
-/** The workshop's rules (automation/driver/workshop/room.ts), loaded once the command line has been parsed. */
-function room(): typeof import("../driver/workshop/room") {
-  return require("../driver/workshop/room") as typeof import("../driver/workshop/room");
 }
 
 function selectionOf(scenario: string, options: CommonOptions): Selection {
@@ -108,17 +104,16 @@ What cannot be destroyed keeps the expires-at prepare gave it: "scenarios sweep"
 }
 
 function rejectWorkshopOverrides(selection: Selection): void {
-  const keys = [...room().WORKSHOP_KEYS, "expiresAt"].filter((k) => k in selection.overrides);
+  const keys = [...loadRoom().WORKSHOP_KEYS, "expiresAt"].filter((k) => k in selection.overrides);
   if (keys.length) throw new UsageError(`--config ${keys.join(", ")}: set by workshop prepare itself (use --expires-in for expiresAt)`);
 }
 
 function resultLines(d: ReturnType<typeof loadDriver>, results: StackResult[]): string[] {
-  const { resultText } = require("../driver/workshop/retry") as typeof import("../driver/workshop/retry");
   return [
     "",
     ...d.table(
       ["STACK", "RESULT", "TIME", "API URL / ERROR"],
-      results.map((r) => [r.stack, resultText(r), d.formatDuration(r.durationMs), r.ok ? (r.apiUrl ?? "") : d.firstLine(r.error ?? "")]),
+      results.map((r) => [r.stack, d.resultText(r), d.formatDuration(r.durationMs), r.ok ? (r.apiUrl ?? "") : d.firstLine(r.error ?? "")]),
     ),
   ];
 }
@@ -129,7 +124,7 @@ function resultLines(d: ReturnType<typeof loadDriver>, results: StackResult[]): 
  * one preflight for the room. Shared with the live workshop test, so that it prepares a room exactly as the CLI does.
  */
 export function roomToPrepare(scenario: ScenarioName, names: string[], overrides: Record<string, unknown>, expiresInHours: number) {
-  const r = room();
+  const r = loadRoom();
   const d = loadDriver();
   const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
   const plan = r.preparePlan(scenario, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: r.workshopExpiresAt(expiresInHours) });
@@ -138,7 +133,6 @@ export function roomToPrepare(scenario: ScenarioName, names: string[], overrides
   const settings = (t: { scenario: ScenarioName; stack: string }) => d.effectiveSettings(t.scenario, t.stack, overrides, extra.get(t.stack));
   d.validateTargets(targets, settings);
   const [shared] = d.azureTargets([targets[0]], settings, { mayExist: true });
-  const { roomFitProblem } = require("../../config/apim-limits") as typeof import("../../config/apim-limits");
   const tooBig = roomFitProblem(shared.config.apimSku, names.length);
   if (tooBig) throw new UsageError(tooBig);
   return { plan, targets, azure: r.roomTargets(shared, plan.attendees.map((a) => a.stack)) };
@@ -146,7 +140,7 @@ export function roomToPrepare(scenario: ScenarioName, names: string[], overrides
 
 async function runPrepare(scenario: string, options: PrepareOptions): Promise<void> {
   const selection = selectionOf(scenario, options);
-  const r = room();
+  const r = loadRoom();
   if (options.attendees === undefined) throw new UsageError("workshop prepare needs --attendees <n>");
   if (!/^\d+$/.test(options.attendees.trim())) throw new UsageError(`--attendees ${JSON.stringify(options.attendees)}: a whole number from 1 to ${r.MAX_ATTENDEES}`);
   const names = r.attendeeNames(Number(options.attendees), options.prefix ?? "a");
@@ -156,9 +150,8 @@ async function runPrepare(scenario: string, options: PrepareOptions): Promise<vo
   const d = loadDriver();
   const name = selection.scenarios[0];
   const { plan, targets, azure } = roomToPrepare(name, names, selection.overrides, hours);
-  const { prepareWorkshop } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
   await d.withDriver(deployDriverOptions(targets.map((t) => t.stack), selection, { secretsProvider: options.secretsProvider, azure }), async (driver) => {
-    const results = await prepareWorkshop(driver, plan, { overrides: selection.overrides, concurrency, policyPacks: options.policy ? [d.POLICY_DIR] : undefined });
+    const results = await d.prepareWorkshop(driver, plan, { overrides: selection.overrides, concurrency, policyPacks: options.policy ? [d.POLICY_DIR] : undefined });
     d.finish(driver, results, "workshop prepare", {
       json: selection.json,
       document: () => ({ operation: "workshop prepare", scenario: name, results: results.map(({ teardown: _t, ...rest }) => rest) }),
@@ -173,24 +166,22 @@ async function runPrepare(scenario: string, options: PrepareOptions): Promise<vo
 
 /** `workshop status` reads stacks, deploys nothing: Pulumi and the passphrase, and the `state:` line every command on stacks prints. */
 export function statusDriverOptions(scenario: string, json: boolean): DriverOptions {
-  return { needs: ["pulumi", "secrets"], stacks: [room().sharedStackName(scenario)], json, saveRuns: false, showBackend: true };
+  return { needs: ["pulumi", "secrets"], stacks: [loadRoom().sharedStackName(scenario)], json, saveRuns: false, showBackend: true };
 }
 
 async function runStatus(scenario: string, options: StatusOptions): Promise<void> {
   const selection = selectionOf(scenario, options);
-  const r = room();
+  const r = loadRoom();
   if (options.prefix !== undefined && options.attendees === undefined) throw new UsageError("--prefix goes with --attendees <n>");
   if (!options.verify && (options.timeout !== undefined || options.attempts !== undefined)) throw new UsageError("--timeout and --attempts go with --verify");
   const expected = options.attendees === undefined ? [] : r.attendeeNames(Number(options.attendees), options.prefix ?? "a").map((a) => r.attendeeStackName(scenario, a));
   const verify = options.verify ? verifyOptionsFrom(options) : undefined;
   const d = loadDriver();
   const name = selection.scenarios[0];
-  const { workshopStatus } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
-  const { statusDocument, statusSummary, statusTable } = require("../driver/workshop/status") as typeof import("../driver/workshop/status");
   await d.withDriver(statusDriverOptions(name, selection.json), async (driver) => {
-    const rows = await workshopStatus(driver, name, { expected, verify, concurrency: DEFAULT_CONCURRENCY });
-    if (selection.json) d.printJson(statusDocument(name, rows));
-    else for (const line of ["", ...statusTable(rows, { verify: Boolean(verify) }), "", statusSummary(name, rows)]) console.log(line);
+    const rows = await d.workshopStatus(driver, name, { expected, verify, concurrency: DEFAULT_CONCURRENCY });
+    if (selection.json) d.printJson(d.statusDocument(name, rows));
+    else for (const line of ["", ...d.statusTable(rows, { verify: Boolean(verify) }), "", d.statusSummary(name, rows)]) console.log(line);
     if (verify) {
       const failed = rows.filter((row) => row.role === "attendee" && row.verify && (row.verify.error || row.verify.passed < row.verify.total));
       if (failed.length) throw new d.CommandFailed(`verify failed for ${failed.map((row) => row.stack).join(", ")} (${failed.length} of ${rows.filter((row) => row.role === "attendee").length})`, driver.interrupt.interrupted);
@@ -201,16 +192,15 @@ async function runStatus(scenario: string, options: StatusOptions): Promise<void
 async function runTeardown(scenario: string, options: TeardownOptions): Promise<void> {
   const selection = selectionOf(scenario, options);
   if (Object.keys(selection.overrides).length) throw new UsageError("--config applies to workshop prepare, not teardown");
-  const r = room();
+  const r = loadRoom();
   const only = options.only?.split(",").map((s) => s.trim()).filter(Boolean);
   if (options.only !== undefined && !only?.length) throw new UsageError("--only needs attendee names and/or shared");
   if (only?.includes("shared") && options.keepShared) throw new UsageError("--only shared and --keep-shared contradict each other");
   const concurrency = r.concurrencyOf(options.concurrency, DEFAULT_CONCURRENCY);
   const d = loadDriver();
   const name = selection.scenarios[0];
-  const { teardownWorkshop } = require("../driver/workshop/workshop") as typeof import("../driver/workshop/workshop");
   await d.withDriver(deployDriverOptions([r.sharedStackName(name)], selection, {}), async (driver) => {
-    const results = await teardownWorkshop(driver, name, { only, keepShared: options.keepShared, purge: options.purge !== false, concurrency });
+    const results = await d.teardownWorkshop(driver, name, { only, keepShared: options.keepShared, purge: options.purge !== false, concurrency });
     if (!results.length) {
       process.stderr.write(`nothing to tear down: no stack of the ${name} workshop in the backend\n`);
       return;

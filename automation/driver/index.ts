@@ -11,4 +11,7 @@ export { type CompareEntry, type CompareReport, fileStamp, writeReportFiles } fr
 export { formatDuration } from "./report/timeline";
 export { formatVerifyTable, type VerifyOptions, type VerifyReport } from "./verify/verify";
 export { verifyStack, vnetOpener } from "./verify/verify-stack";
+export { checkSharedStack, prepareWorkshop, refuseSharedStackDestroy, type StackResult, teardownWorkshop, updateRetrying, workshopStatus } from "./workshop/workshop";
+export { resultText } from "./workshop/retry";
+export { statusDocument, statusSummary, statusTable } from "./workshop/status";
 

@@ -20,7 +20,7 @@ import type { StackOutputs } from "../stack/types";
 import type { AutomationStackHandle, DriverWorkspace } from "../stack/workspace";
 import type { VerifyOptions } from "../verify/verify";
 import { verifyStack, type VerifyStackOptions, vnetOpener } from "../verify/verify-stack";
-import { attendeeOfStack, latecomerRoomProblem, type PreparePlan, refuseSharedDestroy, sharedStackName, shortStackName, teardownPlan } from "./room";
+import { attendeeOfStack, latecomerRoomProblem, type PreparePlan, projectName, refuseSharedDestroy, sharedStackName, shortStackName, teardownPlan } from "./room";
 import { DEFAULT_RETRY, resultText, type RetryPolicy, retryDelayMs, retryMessage, retryReason, waitUnlessAborted } from "./retry";
 import { apiUrlOf, isUp, type LockState, type StatusRow } from "./status";
 
@@ -262,7 +262,7 @@ export async function workshopStatus(driver: Driver, scenario: ScenarioName, opt
   const workspace = driver.workspace;
   if (!workspace) throw new Error("internal: no Pulumi workspace");
   const existing = await existingStacks(workspace);
-  const project = workspace.project.projectName ?? (require("./room") as typeof import("./room")).projectName(workspace.project.workDir);
+  const project = workspace.project.projectName ?? projectName(workspace.project.workDir);
   const shared = sharedStackName(scenario);
   const attendeeStacks = [...new Set([...[...existing.keys()].filter((s) => attendeeOfStack(scenario, s) !== undefined), ...(options.expected ?? [])])].sort();
   const limit = limiter(options.concurrency);
