@@ -130,7 +130,7 @@ export function buildFoundation(
       publicIngressPorts: traits.publicIngress ? [80, 443] : undefined,
       // Admitting APIM only: HTTPS only from the region's Azure ranges, which hold the addresses APIM calls from.
       // https://learn.microsoft.com/azure/virtual-network/service-tags-overview#available-service-tags
-      publicIngressHttpsSource: traits.backendAdmission === "apim-only" ? `AzureCloud.${config.location}` : undefined,
+      publicIngressHttpsSource: admitsApimOnly(traits) ? `AzureCloud.${config.location}` : undefined,
       // Callers: APIM's subnet, and the AKS nodes' subnet, whose address pods leave the cluster with under Azure
       // CNI Overlay; the pod range too, in case a dataplane sends pod addresses unchanged (the AI API's
       // NetworkPolicy already limits which pods may call). https://learn.microsoft.com/azure/aks/azure-cni-overlay
@@ -228,7 +228,7 @@ export function buildFoundation(
     model,
     aks,
     admitApimAtOpenAi,
-    modelPrivateSubnetPrefix: privateModel ? config.privateEndpointSubnetPrefix : undefined,
+    modelPrivateSubnetPrefix: modelPrivateSubnetPrefix(traits, config),
     secondaryModel,
     clientCertificates: config.apimClientCertificates
       ? new ClientCertificates("client-certificates", { caCommonName: `${config.namePrefix} ${config.scenario} client CA`, clientCommonName: `${config.namePrefix} ${config.scenario} verify` }, parent)
@@ -286,7 +286,7 @@ export function buildKubernetesPlatform(f: Foundation): KubernetesPlatform {
       exposure,
       certManagerNamespace: NAMESPACES.certManager,
       // Admitting APIM only: HTTPS reaches Traefik only from the ranges the route admits (L4 as well as L7).
-      websecureFromAllowListOnly: f.traits.backendAdmission === "apim-only",
+      websecureFromAllowListOnly: admitsApimOnly(f.traits),
     },
     opts,
   );
@@ -320,6 +320,31 @@ export function publicBackendHost(f: Foundation): pulumi.Output<string> {
   );
   // Through the record's id, so that everything on this host (the certificate above all) waits for the record.
   return pulumi.all([record.id, f.names]).apply(([, n]) => `${n.ingressDnsLabel}.${zone}`);
+}
+
+/** The private endpoints' subnet, where the model is reached privately (VNet scenarios): the AI API's NetworkPolicy lets it out to there. */
+export function modelPrivateSubnetPrefix(traits: ScenarioTraits, config: Pick<ScenarioConfig, "privateEndpointSubnetPrefix">): string | undefined {
+  return modelReachedPrivately(traits) ? config.privateEndpointSubnetPrefix : undefined;
+}
+
+/** The ingress admits APIM only (in the network, at Traefik's websecure entry point and on the route). */
+export function admitsApimOnly(traits: Pick<ScenarioTraits, "backendAdmission">): boolean {
+  return traits.backendAdmission === "apim-only";
+}
+
+/**
+ * The source ranges the AI API's route admits where it admits APIM only: APIM's own outbound addresses
+ * (`outboundAddresses`, each a /32) on a dedicated tier, else the region's shared ranges configured
+ * (apimSharedSourceRanges; see `apimSourceAddresses`). Nothing where the ingress admits everyone.
+ */
+export function apimOnlySourceRanges(
+  traits: Pick<ScenarioTraits, "backendAdmission">,
+  sku: ApimSku,
+  outboundAddresses: pulumi.Input<string[]>,
+  sharedRanges: string[] | undefined,
+): pulumi.Output<string[]> | undefined {
+  if (!admitsApimOnly(traits)) return undefined;
+  return hasDedicatedOutboundAddresses(sku) ? pulumi.output(outboundAddresses).apply((ips) => ips.map((ip) => `${ip}/32`)) : pulumi.output(sharedRanges!);
 }
 
 /** Username APIM presents to the ingress in `consumption`; the password is random and secret. */
@@ -358,12 +383,7 @@ export function appImageFor(f: Foundation): pulumi.Input<string> {
 export function buildBackend(f: Foundation, platform: KubernetesPlatform, gateway: ApiGateway, host: pulumi.Input<string>, credential?: random.RandomPassword): AiBackend {
   const { config } = f;
   const image = appImageFor(f);
-  const sourceRanges =
-    f.traits.backendAdmission !== "apim-only"
-      ? undefined
-      : hasDedicatedOutboundAddresses(config.apimSku)
-        ? gateway.outboundAddresses.apply((ips) => ips.map((ip) => `${ip}/32`))
-        : pulumi.output(config.apimSharedSourceRanges!);
+  const sourceRanges = apimOnlySourceRanges(f.traits, config.apimSku, gateway.outboundAddresses, config.apimSharedSourceRanges);
   return new AiBackend(
     "ai-backend",
     {

@@ -21,7 +21,9 @@ import { supportsPolicy } from "../components/policies";
 import { apimPrivateDnsZones, PrivateDns, type PrivateDnsZoneSpec } from "../components/PrivateDns";
 import { AKS_CLUSTER_USER, AKS_RBAC_WRITER, assignRole } from "../components/roles";
 import {
+  admitsApimOnly,
   APIM_BACKEND_USERNAME,
+  apimOnlySourceRanges,
   apimSourceAddresses,
   appImageFor,
   backendCredential,
@@ -30,6 +32,7 @@ import {
   buildGateway,
   buildKubernetesPlatform,
   gatewayPolicySettings,
+  modelPrivateSubnetPrefix,
   NAMESPACES,
   ScenarioRoot,
   type ScenarioOutputs,
@@ -266,12 +269,8 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
     parent,
   );
 
-  const sourceRanges =
-    traits.backendAdmission !== "apim-only"
-      ? undefined
-      : hasDedicatedOutboundAddresses(sku)
-        ? (shared.apimOutboundAddresses.value as string[]).map((ip) => `${ip}/32`)
-        : config.apimSharedSourceRanges!;
+  const sourceRanges = apimOnlySourceRanges(traits, sku, shared.apimOutboundAddresses.value as string[], config.apimSharedSourceRanges);
+  const modelPrivateSubnet = modelPrivateSubnetPrefix(traits, config);
   new AiBackend(
     "ai-backend",
     {
@@ -283,13 +282,13 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
       identityName: `id-${config.namePrefix}-${definition.short}-${attendee}-ai-api`,
       oidcIssuerUrl: text("aksOidcIssuerUrl"),
       model,
-      modelPrivateSubnets: modelReachedPrivately(traits) ? [config.privateEndpointSubnetPrefix] : undefined,
+      modelPrivateSubnets: modelPrivateSubnet ? [modelPrivateSubnet] : undefined,
       image: text("appImage"),
       replicas: config.appReplicas,
       host,
       issuerName: text("clusterIssuerName"),
       ingress: new ExistingIngress(
-        { namespace: NAMESPACES.ingress, ingressClassName: text("ingressClassName"), provider, websecureFromAllowListOnly: traits.backendAdmission === "apim-only", objectPrefix: attendee },
+        { namespace: NAMESPACES.ingress, ingressClassName: text("ingressClassName"), provider, websecureFromAllowListOnly: admitsApimOnly(traits), objectPrefix: attendee },
         root,
       ),
       admit: sourceRanges
