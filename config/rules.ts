@@ -196,11 +196,14 @@ export function hasDedicatedOutboundAddresses(sku: ApimSku): boolean {
 }
 
 /**
- * Whether the addresses APIM calls from must be configured: the Azure OpenAI firewall admits them in every
- * scenario, and the consumption ingress allow-list too. Only tiers without dedicated addresses need them.
+ * Whether the addresses APIM calls from must be configured: a tier without dedicated outbound addresses,
+ * where something admits APIM by address (the ingress allow-list of an apim-only admission, or the Azure
+ * OpenAI firewall where the model is reached over the internet). Where APIM reaches both the AI API and the
+ * model inside the VNet (outbound integration), nothing admits it by address.
  */
-export function needsSharedSourceRanges(c: Pick<ScenarioConfig, "scenario" | "apimSku">): boolean {
-  return !hasDedicatedOutboundAddresses(c.apimSku);
+export function needsSharedSourceRanges(c: Pick<ScenarioConfig, "scenario" | "apimSku">, traits: ScenarioTraits = SCENARIO_TRAITS[c.scenario]): boolean {
+  if (hasDedicatedOutboundAddresses(c.apimSku)) return false;
+  return traits.backendAdmission === "apim-only" || !modelReachedPrivately(traits);
 }
 
 /** Narrowest prefix length a shared range may have: anything wider admits a large part of the internet. */
@@ -211,10 +214,7 @@ function allowListRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
   const apimOnly = traits.backendAdmission === "apim-only";
   if (!apimOnly && !traits.allowedSkus.includes(c.apimSku)) return [];
   const ranges = c.apimSharedSourceRanges;
-  // Where APIM reaches both the AI API and the model inside the VNet (outbound integration), nothing admits
-  // APIM by address, so a tier without dedicated addresses needs no shared ranges there.
-  const addressesUsed = apimOnly || !modelReachedPrivately(traits);
-  if (needsSharedSourceRanges(c) && addressesUsed && ranges === undefined) {
+  if (needsSharedSourceRanges(c, traits) && ranges === undefined) {
     return [
       {
         key: "apimSharedSourceRanges",
@@ -225,7 +225,8 @@ function allowListRules(c: ScenarioConfig, traits: ScenarioTraits): Problem[] {
       },
     ];
   }
-  if (ranges !== undefined && !needsSharedSourceRanges(c)) {
+  // Ranges are refused only where the tier has addresses of its own; outbound integration may keep them.
+  if (ranges !== undefined && hasDedicatedOutboundAddresses(c.apimSku)) {
     return [
       {
         key: "apimSharedSourceRanges",
