@@ -57,6 +57,17 @@ export function resolveSelection(names: string[], options: SelectionOptions): Se
   return { scenarios, overrides, json: Boolean(options.json) };
 }
 
+/**
+ * `--expires-in <hours>`: the expires-at of the stacks a command makes, for `scenarios sweep` (compare's
+ * ephemeral stacks, workshop prepare's and `up --shared`'s); `fallback` when not given, at most a week.
+ */
+export function expiresInHours(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const hours = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(hours) || hours <= 0 || hours > 168) throw new UsageError(`--expires-in ${JSON.stringify(value)}: hours, more than 0 and at most 168`);
+  return hours;
+}
+
 /** destroy, outputs and verify take `--config` only to say that it does not apply to them. */
 export function rejectOverrides(selection: Selection, command: string): void {
   if (Object.keys(selection.overrides).length) throw new UsageError(`--config applies to up, preview and compare, not ${command}`);

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { loadDriver, resolveSelection, type Selection, type SelectionOptions, UsageError, withSelection } from "../cli-common";
+import { expiresInHours, loadDriver, resolveSelection, type Selection, type SelectionOptions, withSelection } from "../cli-common";
 import type { EstimatesResult } from "../driver/estimates/estimates";
 import type { DriverContext, LifecycleResult } from "../driver/lifecycle/orchestrate";
 import type { Target } from "../driver/lifecycle/session";
@@ -63,8 +63,7 @@ function compareEntry(scenario: string, life: LifecycleResult<VerifyReport>, est
 }
 
 async function runCompare(selection: Selection, options: CompareOptions): Promise<void> {
-  const hours = options.expiresIn === undefined ? 4 : Number(options.expiresIn);
-  if (!Number.isFinite(hours) || hours <= 0 || hours > 168) throw new UsageError(`--expires-in ${JSON.stringify(options.expiresIn)}: hours, more than 0 and at most 168`);
+  const hours = expiresInHours(options.expiresIn, 4);
   const verify = verifyOptionsFrom(options);
   const d = loadDriver();
   const expiresAt = d.expiresAtFromNow(hours);

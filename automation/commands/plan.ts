@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { resolveSelection, type SelectionOptions, UsageError, withSelection } from "../cli-common";
+import { DEFAULT_CONCURRENCY, DEFAULT_HOURS } from "../plan/workshop-defaults";
 
 const REPORT_DIR = path.resolve(__dirname, "..", "..", "reports", "plan");
 
@@ -50,8 +51,8 @@ export function registerPlan(program: Command): void {
     .option("--report-dir <dir>", "where to write the reports (default: reports/plan in the project)")
     .option("--no-report", "write no report files")
     .option("--workshop <attendees>", "also estimate a workshop of that many attendees: separate stacks vs one shared host stack (docs/workshop.md); in the text, the reports and the JSON", parseAttendees)
-    .option("--workshop-concurrency <n>", "with --workshop: attendee stacks deployed at once (default 5)", parseConcurrency)
-    .option("--workshop-hours <hours>", "with --workshop: hours of the workshop after everything is up, for its cost (default 4)", parseHours)
+    .option("--workshop-concurrency <n>", `with --workshop: attendee stacks deployed at once (default ${DEFAULT_CONCURRENCY})`, parseConcurrency)
+    .option("--workshop-hours <hours>", `with --workshop: hours of the workshop after everything is up, for its cost (default ${DEFAULT_HOURS})`, parseHours)
     .action(async (names: string[], options: PlanOptions) => {
       const selection = resolveSelection(names, options);
       if (options.workshop === undefined && (options.workshopConcurrency !== undefined || options.workshopHours !== undefined)) {

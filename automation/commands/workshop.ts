@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadDriver, loadRoom, resolveSelection, type Selection, UsageError } from "../cli-common";
+import { expiresInHours, loadDriver, loadRoom, resolveSelection, type Selection, UsageError } from "../cli-common";
 import { DEFAULT_CONCURRENCY } from "../plan/workshop-defaults";
 import { roomFitProblem } from "../../config/apim-limits";
 import type { ScenarioName } from "../../config/schema";
@@ -123,11 +123,11 @@ function resultLines(d: ReturnType<typeof loadDriver>, results: StackResult[]): 
  * with their settings (validated), the room's size against the APIM service's limits, and the Azure targets of
  * one preflight for the room. Shared with the live workshop test, so that it prepares a room exactly as the CLI does.
  */
-export function roomToPrepare(scenario: ScenarioName, names: string[], overrides: Record<string, unknown>, expiresInHours: number) {
+export function roomToPrepare(scenario: ScenarioName, names: string[], overrides: Record<string, unknown>, hours: number) {
   const r = loadRoom();
   const d = loadDriver();
   const { chooseBackend } = require("../driver/stack/env") as typeof import("../driver/stack/env");
-  const plan = r.preparePlan(scenario, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: r.workshopExpiresAt(expiresInHours) });
+  const plan = r.preparePlan(scenario, names, { backendUrl: chooseBackend(process.env).url, project: r.projectName(), expiresAt: d.expiresAtFromNow(hours) });
   const targets = [{ scenario, stack: plan.shared.stack }, ...plan.attendees.map((a) => ({ scenario, stack: a.stack }))];
   const extra = new Map<string, Record<string, string>>([[plan.shared.stack, plan.shared.settings], ...plan.attendees.map((a) => [a.stack, a.settings] as [string, Record<string, string>])]);
   const settings = (t: { scenario: ScenarioName; stack: string }) => d.effectiveSettings(t.scenario, t.stack, overrides, extra.get(t.stack));
@@ -145,7 +145,7 @@ async function runPrepare(scenario: string, options: PrepareOptions): Promise<vo
   if (!/^\d+$/.test(options.attendees.trim())) throw new UsageError(`--attendees ${JSON.stringify(options.attendees)}: a whole number from 1 to ${r.MAX_ATTENDEES}`);
   const names = r.attendeeNames(Number(options.attendees), options.prefix ?? "a");
   const concurrency = r.concurrencyOf(options.concurrency, DEFAULT_CONCURRENCY);
-  const hours = r.expiresInHours(options.expiresIn);
+  const hours = expiresInHours(options.expiresIn, r.WORKSHOP_EXPIRES_IN_HOURS);
   rejectWorkshopOverrides(selection);
   const d = loadDriver();
   const name = selection.scenarios[0];

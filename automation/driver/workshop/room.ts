@@ -10,7 +10,7 @@ import { POLICY_SUPPORT } from "../../../components/policy-support";
 import { PROJECT_DIR } from "../../../config/load";
 import { roomFitProblem } from "../../../config/apim-limits";
 import { APIM_SKUS, type ApimSku, type ScenarioName } from "../../../config/schema";
-import { UsageError } from "../../cli-common";
+import { expiresInHours, UsageError } from "../../cli-common";
 import { sharedStackReference } from "../../plan/workshop-contract";
 import type { AzureTarget } from "../preflight/preflight-azure";
 import { isValidStackName } from "../stack/env";
@@ -114,7 +114,7 @@ export function attendeeUp(input: AttendeeUpInput): AttendeeUp | undefined {
   const set = WORKSHOP_KEYS.filter((k) => k in overrides);
   if (set.length) throw new UsageError(`--config ${set.join(", ")}: set by --shared and --attendee, not by --config`);
   if ("expiresAt" in overrides) throw new UsageError("--config expiresAt: set by --shared (use --expires-in)");
-  const hours = expiresInHours(input.expiresIn);
+  const hours = expiresInHours(input.expiresIn, WORKSHOP_EXPIRES_IN_HOURS);
   const sharedShort = shortStackName(shared);
   if (stack === sharedShort) throw new UsageError(`--stack ${stack} is the shared stack itself: an attendee stack needs a name of its own, such as ${scenario}-a01`);
   const who = attendee ?? attendeeOfStack(scenario, stack);
@@ -123,7 +123,7 @@ export function attendeeUp(input: AttendeeUpInput): AttendeeUp | undefined {
   const named = attendeeOfStack(scenario, stack);
   if (attendee !== undefined && named !== undefined && named !== attendee) throw new UsageError(`--attendee ${attendee} does not match --stack ${stack} (attendee ${named}): give one or make them agree`);
   const sharedStack = qualifiedShared(shared, input.backendUrl, input.project);
-  return { scenario, stack, sharedStack: sharedShort, settings: { workshopRole: "attendee", attendee: who, sharedStack, scenario, expiresAt: workshopExpiresAt(hours, input.now) } };
+  return { scenario, stack, sharedStack: sharedShort, settings: { workshopRole: "attendee", attendee: who, sharedStack, scenario, expiresAt: (require("../stack/workspace") as typeof import("../stack/workspace")).expiresAtFromNow(hours, input.now) } };
 }
 
 /** What `prepare` deploys: the shared stack, then one stack per attendee, with the settings each gets. */
@@ -148,21 +148,11 @@ export function preparePlan(scenario: ScenarioName, attendees: readonly string[]
 }
 
 /**
- * `expiresAt` of every workshop stack, prepare's and `up --shared`'s: `hours` from now, as ephemeral stacks get
- * it (automation/driver/stack/workspace.ts), so that `scenarios sweep` removes what a teardown left.
+ * `--expires-in` of prepare and `up --shared` when not given: a workshop is often prepared the day before. Every
+ * workshop stack gets `expiresAt` that many hours from now, as ephemeral stacks get it
+ * (automation/driver/stack/workspace.ts expiresAtFromNow), so that `scenarios sweep` removes what a teardown left.
  */
-export function workshopExpiresAt(hours: number, now = new Date()): string {
-  const { expiresAtFromNow } = require("../stack/workspace") as typeof import("../stack/workspace");
-  return expiresAtFromNow(hours, now);
-}
-
-/** `--expires-in <hours>` of prepare and `up --shared`: default 24 (a workshop is often prepared the day before), at most a week. */
-export function expiresInHours(value: string | undefined, fallback = 24): number {
-  if (value === undefined) return fallback;
-  const hours = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(hours) || hours <= 0 || hours > 168) throw new UsageError(`--expires-in ${JSON.stringify(value)}: hours, more than 0 and at most 168`);
-  return hours;
-}
+export const WORKSHOP_EXPIRES_IN_HOURS = 24;
 
 /** `--concurrency <n>`: attendee stacks deployed or destroyed at once. */
 export function concurrencyOf(value: string | undefined, fallback: number): number {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cliInProcess } from "../../helpers/cli";
-import { UsageError } from "../../../automation/cli-common";
+import { expiresInHours, UsageError } from "../../../automation/cli-common";
 import { type AzureTarget, modelQuotaProblems, modelUsageName, type UsageRow, vcpuQuotaProblems, type VmSku } from "../../../automation/driver/preflight/preflight-azure";
 import {
   attendeeNames,
@@ -17,7 +17,6 @@ import {
   attendeeTarget,
   attendeeUp,
   concurrencyOf,
-  expiresInHours,
   preparePlan,
   projectName,
   qualifiedShared,
@@ -26,10 +25,11 @@ import {
   roomTargets,
   sharedStackReaders,
   teardownPlan,
-  workshopExpiresAt,
+  WORKSHOP_EXPIRES_IN_HOURS,
 } from "../../../automation/driver/workshop/room";
 import { statusDriverOptions } from "../../../automation/commands/workshop";
 import { apiUrlOf, isUp, type StatusRow, statusDocument, statusSummary, statusTable } from "../../../automation/driver/workshop/status";
+import { expiresAtFromNow } from "../../../automation/driver/stack/workspace";
 import { limiter, lockState, sharedStackProblems } from "../../../automation/driver/workshop/workshop";
 import { defaultsFor } from "../../../config/defaults";
 import { parseCli } from "../../docs/command-lines";
@@ -85,9 +85,10 @@ describe("workshop mode: names and settings", () => {
   });
 
   it("--expires-in and --concurrency: defaults, bounds, one-line refusals", () => {
-    assert.equal(expiresInHours(undefined), 24);
-    assert.equal(expiresInHours("1.5"), 1.5);
-    for (const bad of ["0", "169", "-1", "soon"]) assert.throws(() => expiresInHours(bad), /--expires-in .*: hours, more than 0 and at most 168/);
+    assert.equal(expiresInHours(undefined, WORKSHOP_EXPIRES_IN_HOURS), 24);
+    assert.equal(expiresInHours(undefined, 4), 4);
+    assert.equal(expiresInHours("1.5", WORKSHOP_EXPIRES_IN_HOURS), 1.5);
+    for (const bad of ["0", "169", "-1", "soon"]) assert.throws(() => expiresInHours(bad, WORKSHOP_EXPIRES_IN_HOURS), /--expires-in .*: hours, more than 0 and at most 168/);
     assert.equal(concurrencyOf(undefined, 5), 5);
     assert.equal(concurrencyOf("2", 5), 2);
     for (const bad of ["0", "21", "1.5", "x"]) assert.throws(() => concurrencyOf(bad, 5), /--concurrency .*: a whole number from 1 to 20/);
@@ -108,7 +109,7 @@ describe("up --shared: the attendee stack's settings and the combinations it ref
     });
     assert.equal(attendeeUp({ ...base, stack: "room7", shared: "public-shared", attendee: "ben" })!.settings.attendee, "ben");
     // The same expires-at as workshop prepare gives its stacks: 24 hours by default, --expires-in otherwise.
-    assert.equal(attendeeUp({ ...base, stack: "public-ana", shared: "public-shared", now })!.settings.expiresAt, workshopExpiresAt(expiresInHours(undefined), now));
+    assert.equal(attendeeUp({ ...base, stack: "public-ana", shared: "public-shared", now })!.settings.expiresAt, expiresAtFromNow(expiresInHours(undefined, WORKSHOP_EXPIRES_IN_HOURS), now));
     assert.equal(attendeeUp({ ...base, stack: "public-ana", shared: "public-shared", expiresIn: "2.5", now })!.settings.expiresAt, "2026-11-30T23:30:00Z");
     const cloud = attendeeUp({ ...base, backendUrl: "https://api.pulumi.com", stack: "public-ana", shared: "contoso/apim-aks-ai-scenarios/public-shared" })!;
     assert.equal(cloud.settings.sharedStack, "contoso/apim-aks-ai-scenarios/public-shared");
