@@ -1,5 +1,5 @@
 /** The plan as Markdown: the comparison table, then a section per scenario, then the sources. */
-import { nameFromUrn } from "../shared/text";
+import { markdownCell, nameFromUrn } from "../shared/text";
 import { ESTIMATES, ESTIMATES_FILE } from "./estimates";
 import {
   comparisonRows,
@@ -17,9 +17,6 @@ import {
   TRAITS_FOOTNOTE,
 } from "./model";
 
-/** Table-safe text: pipes escaped, angle brackets as entities (so `<service>` is not read as an HTML tag). */
-/** Text for a Markdown table cell or list item: no pipes that would split the cell, no line breaks, no tags. */
-const markdownCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const MARK: Record<string, string> = { good: "✅ ", bad: "⚠️ ", warn: "⚠️ ", neutral: "", muted: "" };
 
 /** `appendix`: more sections before the sources (the workshop estimate, automation/plan/workshop.ts). */

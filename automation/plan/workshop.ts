@@ -8,7 +8,7 @@ import { SCENARIO_TRAITS } from "../../config/defaults";
 import type { ScenarioName } from "../../config/schema";
 import { CONFIG_NAMESPACE } from "../../config/load";
 import type { RegisteredResource } from "../mock-engine";
-import { escapeHtml } from "../shared/text";
+import { escapeHtml, markdownCell } from "../shared/text";
 import { ESTIMATES, type EstimatesData, estimateScenario, isProvisioned, type ScenarioEstimate } from "./estimates";
 import { fmtMinutes, fmtUsd } from "./model";
 import { sharedStackReference } from "./workshop-contract";
@@ -237,7 +237,6 @@ function workshopRows(scenario: string, w: WorkshopEstimate): WorkshopRows {
   };
 }
 
-const mdCell = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** The estimate as a Markdown section of the plan report. */
 export function workshopMarkdown(scenario: string, w: WorkshopEstimate): string[] {
@@ -245,17 +244,17 @@ export function workshopMarkdown(scenario: string, w: WorkshopEstimate): string[
   return [
     `## ${t.title}`,
     "",
-    mdCell(t.intro),
+    markdownCell(t.intro),
     "",
-    `| ${t.header.map(mdCell).join(" | ")} |`,
+    `| ${t.header.map(markdownCell).join(" | ")} |`,
     "|---|---|---|",
-    ...t.rows.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+    ...t.rows.map((r) => `| ${r.map(markdownCell).join(" | ")} |`),
     "",
     "| part | resources | critical path | fixed USD/month |",
     "|---|---|---|---|",
-    ...t.parts.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+    ...t.parts.map((r) => `| ${r.map(markdownCell).join(" | ")} |`),
     "",
-    ...t.notes.map(mdCell),
+    ...t.notes.map(markdownCell),
     "",
   ];
 }

@@ -39,3 +39,8 @@ export function firstLine(text: string, max = 300): string {
   const line = text.split("\n").map((l) => l.trim()).find(Boolean) ?? "";
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
+
+/** Text for a Markdown table cell or list item: no pipes that would split the cell, no line breaks, no tags. */
+export function markdownCell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
