@@ -27,7 +27,8 @@ import { PROJECT_DIR } from "../config/load";
 import { plannedIngressIp, publicIpFqdn } from "../config/naming";
 import { hasDedicatedOutboundAddresses } from "../config/rules";
 import { apimTrustsPrivateCa, certificatePath } from "../config/certificates";
-import { type Probe, probesFor } from "./probes";
+import { type Probe, type ProbeInputs, probesFor } from "./probes";
+import type { TokenParameter } from "../config/models";
 import { buildEdge, edgeNetwork, edgeStackOutputs, edgeSubnetOf } from "./edge";
 import type { AppGateway } from "../components/AppGateway";
 import { apimInjected, modelReachedPrivately, type ScenarioDefinition, type ScenarioTraits } from "./traits";
@@ -540,27 +541,57 @@ export interface ScenarioOutputs {
   [key: string]: pulumi.Output<unknown> | string;
 }
 
+/** Where a scenario's gateway, APIs, AI API and model are, for `probeSettings`; the last three only in the whole scenario. */
+export interface ProbeTargets {
+  apimSku: ApimSku;
+  gatewayUrl: string;
+  paths: { ai: string; openAi: string };
+  backendHost: string;
+  openAiEndpoint: string;
+  model: { deployment: string; apiVersion: string; tokenParameter: TokenParameter };
+  openAiSecondaryEndpoint?: string;
+  clientCertificates?: boolean;
+  edge?: ProbeInputs["edge"];
+}
+
+/** What `probesFor` takes, from the scenario's settings and traits and where its parts are: the whole scenario's and an attendee's. */
+export function probeSettings(config: ScenarioConfig, traits: ScenarioTraits, at: ProbeTargets): ProbeInputs {
+  return {
+    traits,
+    apimSku: at.apimSku,
+    gatewayUrl: at.gatewayUrl,
+    apiBasePath: at.paths.ai,
+    backendHost: at.backendHost,
+    rateLimitCalls: config.rateLimitCalls,
+    openAiEndpoint: at.openAiEndpoint,
+    openAiPrivate: modelReachedPrivately(traits),
+    openAiPublicKept: config.openAiPublicNetworkAccess,
+    openAiSecondaryEndpoint: at.openAiSecondaryEndpoint,
+    openAiApi: { basePath: at.paths.openAi, ...at.model, backendHeader: MODEL_BACKEND_HEADER },
+    callerFilter: config.apimAllowedCallerRanges ? { allowedRanges: config.apimAllowedCallerRanges, vnetProbeSubnet: config.aksSubnetPrefix } : undefined,
+    clientCertificates: at.clientCertificates,
+    edge: at.edge,
+  };
+}
+
 /** The stack outputs every scenario exports (DESIGN.md, "Contracts"). */
 export function scenarioOutputs(f: Foundation, gateway: ApiGateway, backendHost: pulumi.Input<string>, edge?: AppGateway): ScenarioOutputs {
   const probes: pulumi.Output<Probe[]> = pulumi
     .all([gateway.gatewayUrl, backendHost, f.model.endpoint, f.secondaryModel?.endpoint, requiredDeploymentName(f.model), edge?.url, edge ? gateway.privateIpAddresses : undefined])
     .apply(([gatewayUrl, host, openAiEndpoint, openAiSecondaryEndpoint, deployment, edgeUrl, privateAddresses]) =>
-      probesFor({
-        traits: f.traits,
-        apimSku: f.config.apimSku,
-        gatewayUrl,
-        apiBasePath: API_PATHS.ai,
-        backendHost: host,
-        rateLimitCalls: f.config.rateLimitCalls,
-        openAiEndpoint,
-        openAiPrivate: f.modelPrivateSubnetPrefix !== undefined,
-        openAiPublicKept: f.config.openAiPublicNetworkAccess,
-        openAiSecondaryEndpoint,
-        openAiApi: { basePath: API_PATHS.openAi, deployment, apiVersion: f.model.apiVersion, tokenParameter: f.model.tokenParameter, backendHeader: MODEL_BACKEND_HEADER },
-        callerFilter: f.config.apimAllowedCallerRanges ? { allowedRanges: f.config.apimAllowedCallerRanges, vnetProbeSubnet: f.config.aksSubnetPrefix } : undefined,
-        clientCertificates: f.clientCertificates !== undefined,
-        edge: edgeUrl ? { url: edgeUrl, apimPrivateAddress: privateAddresses?.[0] } : undefined,
-      }),
+      probesFor(
+        probeSettings(f.config, f.traits, {
+          apimSku: f.config.apimSku,
+          gatewayUrl,
+          paths: API_PATHS,
+          backendHost: host,
+          openAiEndpoint,
+          model: { deployment, apiVersion: f.model.apiVersion, tokenParameter: f.model.tokenParameter },
+          openAiSecondaryEndpoint,
+          clientCertificates: f.clientCertificates !== undefined,
+          edge: edgeUrl ? { url: edgeUrl, apimPrivateAddress: privateAddresses?.[0] } : undefined,
+        }),
+      ),
     );
   const outputs = {
     scenario: f.config.scenario,

@@ -15,7 +15,6 @@ import type { ApimSku, ScenarioConfig } from "../config/schema";
 import { AiBackend } from "../components/AiBackend";
 import { ExistingModel, modelDeployment } from "../components/AiModel";
 import { GatewayApis, publicationIds } from "../components/ApiGateway";
-import { MODEL_BACKEND_HEADER } from "../components/gateway-policies";
 import { ExistingIngress } from "../components/IngressController";
 import { supportsPolicy } from "../components/policies";
 import { apimPrivateDnsZones, PrivateDns, type PrivateDnsZoneSpec } from "../components/PrivateDns";
@@ -34,12 +33,13 @@ import {
   gatewayPolicySettings,
   modelPrivateSubnetPrefix,
   NAMESPACES,
+  probeSettings,
   ScenarioRoot,
   type ScenarioOutputs,
 } from "./foundation";
 import { gatewayPrivateEndpoint } from "./build";
 import { type Probe, probesFor } from "./probes";
-import { gatewayReach, modelReachedPrivately, type ScenarioDefinition } from "./traits";
+import { gatewayReach, type ScenarioDefinition } from "./traits";
 
 export type ModelSharing = "shared" | "per-attendee";
 
@@ -310,19 +310,16 @@ export async function buildAttendee(definition: ScenarioDefinition, config: Scen
   const ids = publicationIds(attendee);
   const gatewayUrl = text("apimGatewayUrl");
   const probes: pulumi.Output<Probe[]> = pulumi.all([host, deploymentName]).apply(([backendHost, deployment]) =>
-    probesFor({
-      traits,
-      apimSku: sku,
-      gatewayUrl,
-      apiBasePath: ids.paths.ai,
-      backendHost,
-      rateLimitCalls: config.rateLimitCalls,
-      openAiEndpoint: text("openAiEndpoint"),
-      openAiPrivate: modelReachedPrivately(traits),
-      openAiPublicKept: config.openAiPublicNetworkAccess,
-      openAiApi: { basePath: ids.paths.openAi, deployment, apiVersion: model.apiVersion, tokenParameter: model.tokenParameter, backendHeader: MODEL_BACKEND_HEADER },
-      callerFilter: config.apimAllowedCallerRanges ? { allowedRanges: config.apimAllowedCallerRanges, vnetProbeSubnet: config.aksSubnetPrefix } : undefined,
-    }),
+    probesFor(
+      probeSettings(config, traits, {
+        apimSku: sku,
+        gatewayUrl,
+        paths: ids.paths,
+        backendHost,
+        openAiEndpoint: text("openAiEndpoint"),
+        model: { deployment, apiVersion: model.apiVersion, tokenParameter: model.tokenParameter },
+      }),
+    ),
   );
   const outputs: ScenarioOutputs = {
     scenario: config.scenario,
