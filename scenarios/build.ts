@@ -19,20 +19,31 @@ export function buildFromDefinition(definition: ScenarioDefinition, config: Scen
   // An internal load balancer at a planned address, named in a private zone only the VNet resolves.
   const backendZone = f.names.apply((n) => n.privateZone);
   const backendZoneSpec: PrivateDnsZoneSpec = { key: "backend", zoneName: backendZone, records: [{ name: "ai", ipv4Addresses: [plannedIngressIp(config.ingressSubnetPrefix)] }] };
-  const privateDns = (zones: PrivateDnsZoneSpec[]) =>
-    new PrivateDns("private-dns", { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.resourceId, zones }, { parent: f.root });
 
   if (gatewayReach(f.traits) === "internet") {
-    const dns = privateDns([backendZoneSpec]);
+    const dns = privateDns(f, backendZoneSpec);
     const privateGateway = config.integratedPrivateGateway ? (gateway: ApiGateway) => gatewayPrivateEndpoint(f, gateway) : undefined;
     return assembleScenario(f, dns.fqdns.backend, privateGateway);
   }
   // Internal mode: the gateway's private address is known once APIM exists, and the same zones name it.
-  return assembleScenario(f, pulumi.interpolate`ai.${backendZone}`, (gateway) => {
+  return assembleScenario(f, pulumi.interpolate`ai.${backendZone}`, (gateway) => privateDns(f, backendZoneSpec, gateway));
+}
+
+/**
+ * The VNet's private DNS zones ("private-dns"), in the whole scenario and a workshop's shared stack: the AI
+ * API's zone where the ingress is internal (`backendZone`), and where the gateway has a private address
+ * (`gateway`, Internal mode) the zones that name it there. Nothing where neither is needed.
+ */
+export function privateDns(f: Foundation, backendZone: PrivateDnsZoneSpec, gateway?: ApiGateway): PrivateDns;
+export function privateDns(f: Foundation, backendZone: PrivateDnsZoneSpec | undefined, gateway: ApiGateway | undefined): PrivateDns | undefined;
+export function privateDns(f: Foundation, backendZone: PrivateDnsZoneSpec | undefined, gateway?: ApiGateway): PrivateDns | undefined {
+  const zones = backendZone ? [backendZone] : [];
+  if (gateway) {
     const gatewayHost = gateway.gatewayUrl.apply((u) => new URL(u).hostname);
-    const apimIp = gateway.privateIpAddresses.apply((a) => a[0]);
-    return privateDns([backendZoneSpec, ...apimPrivateDnsZones(gatewayHost, apimIp)]);
-  });
+    zones.push(...apimPrivateDnsZones(gatewayHost, gateway.privateIpAddresses.apply((a) => a[0])));
+  }
+  if (!zones.length) return undefined;
+  return new PrivateDns("private-dns", { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.resourceId, zones }, { parent: f.root });
 }
 
 /** The zone of APIM's gateway private endpoints. https://learn.microsoft.com/azure/private-link/private-endpoint-dns */

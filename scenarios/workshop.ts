@@ -17,7 +17,7 @@ import { ExistingModel, modelDeployment } from "../components/AiModel";
 import { GatewayApis, publicationIds } from "../components/ApiGateway";
 import { ExistingIngress } from "../components/IngressController";
 import { supportsPolicy } from "../components/policies";
-import { apimPrivateDnsZones, PrivateDns, type PrivateDnsZoneSpec } from "../components/PrivateDns";
+import type { PrivateDnsZoneSpec } from "../components/PrivateDns";
 import { AKS_CLUSTER_USER, AKS_RBAC_WRITER, assignRole } from "../components/roles";
 import {
   admitsApimOnly,
@@ -37,7 +37,7 @@ import {
   ScenarioRoot,
   type ScenarioOutputs,
 } from "./foundation";
-import { gatewayPrivateEndpoint } from "./build";
+import { gatewayPrivateEndpoint, privateDns } from "./build";
 import { type Probe, probesFor } from "./probes";
 import { gatewayReach, type ScenarioDefinition } from "./traits";
 
@@ -106,7 +106,7 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
 
   let backendDomain: pulumi.Output<string>;
   let ingressTarget: pulumi.Output<string>;
-  const privateZones: PrivateDnsZoneSpec[] = [];
+  let backendZone: PrivateDnsZoneSpec | undefined;
   if (f.traits.publicIngress) {
     // Attendees' CNAMEs go in the user's zone under the load balancer's label (config/workshop-rules.ts).
     backendDomain = f.names.apply((n) => `${n.ingressDnsLabel}.${config.ingressDomain!}`);
@@ -114,7 +114,7 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
   } else {
     backendDomain = f.names.apply((n) => n.privateZone);
     ingressTarget = pulumi.output(plannedIngressIp(config.ingressSubnetPrefix));
-    privateZones.push({ key: "backend", zoneName: backendDomain, records: [] });
+    backendZone = { key: "backend", zoneName: backendDomain, records: [] };
   }
   const gateway = buildGateway(f, {
     // Unused without the APIs: each attendee's API calls https://<attendee>.<backendDomain>.
@@ -124,13 +124,7 @@ export function buildShared(definition: ScenarioDefinition, config: ScenarioConf
   });
   // The gateway's inbound private endpoint belongs to the service, so the half that owns the service builds it.
   if (config.integratedPrivateGateway) gatewayPrivateEndpoint(f, gateway);
-  if (gatewayReach(f.traits) === "vnet") {
-    const gatewayHost = gateway.gatewayUrl.apply((u) => new URL(u).hostname);
-    privateZones.push(...apimPrivateDnsZones(gatewayHost, gateway.privateIpAddresses.apply((a) => a[0])));
-  }
-  if (privateZones.length) {
-    new PrivateDns("private-dns", { resourceGroupName: f.resourceGroupName, tags: f.tags, virtualNetworkId: f.network.resourceId, zones: privateZones }, { parent: f.root });
-  }
+  privateDns(f, backendZone, gatewayReach(f.traits) === "vnet" ? gateway : undefined);
 
   const outputs: ScenarioOutputs = {
     topology: config.scenario,
