@@ -67,12 +67,22 @@ export function sharedStackProblems(scenario: string, outputs: StackOutputs): st
   return problems;
 }
 
+/** The backend's stacks of this project by their short names (the names the workspace selects), with their summaries. */
+async function existingStacks(workspace: DriverWorkspace): Promise<Map<string, StackSummary>> {
+  return new Map((await workspace.listStacks()).map((s) => [shortStackName(s.name), s]));
+}
+
+/** Their short names alone. */
+async function stackNames(workspace: DriverWorkspace): Promise<string[]> {
+  return [...(await existingStacks(workspace)).keys()];
+}
+
 /**
  * Reads the shared stack's outputs through the Automation API and checks them; throws with every problem. With
  * `attendeeStack`, also whether the room still fits the shared APIM service with that stack in it.
  */
 export async function checkSharedStack(workspace: DriverWorkspace, scenario: ScenarioName, shared: string, attendeeStack?: string): Promise<void> {
-  const stacks = (await workspace.listStacks()).map((s) => shortStackName(s.name));
+  const stacks = await stackNames(workspace);
   if (!stacks.includes(shared)) throw new Error(`the shared stack ${shared} does not exist in ${workspace.backend.url}; the host creates it with "scenarios workshop prepare ${scenario} --attendees <n>"`);
   const handle = await workspace.select(shared, scenario);
   const outputs = await handle.outputs();
@@ -89,7 +99,7 @@ export async function checkSharedStack(workspace: DriverWorkspace, scenario: Sce
 export async function refuseSharedStackDestroy(workspace: DriverWorkspace, targets: readonly { scenario: string; stack: string }[]): Promise<void> {
   const shared = targets.filter((t) => t.stack === sharedStackName(t.scenario));
   if (!shared.length) return;
-  const existing = (await workspace.listStacks()).map((s) => shortStackName(s.name));
+  const existing = await stackNames(workspace);
   for (const t of shared) refuseSharedDestroy(t.scenario, existing);
 }
 
@@ -130,10 +140,6 @@ export interface PrepareOptions {
   retry?: RetryPolicy;
   /** The jitter's source (tests). */
   random?: () => number;
-}
-
-async function existingStacks(workspace: DriverWorkspace): Promise<Map<string, StackSummary>> {
-  return new Map((await workspace.listStacks()).map((s) => [shortStackName(s.name), s]));
 }
 
 async function isUpAlready(workspace: DriverWorkspace, existing: Map<string, StackSummary>, stack: string, scenario: ScenarioName): Promise<AutomationStackHandle | undefined> {
@@ -356,7 +362,7 @@ export async function teardownWorkshop(driver: Driver, scenario: ScenarioName, o
     if (driver.interrupt.interrupted) return kept("kept: interrupted before the shared stack's teardown");
     // Read the backend again: an attendee stack created since, or one that failed to go, still reads the shared stack.
     try {
-      refuseSharedDestroy(scenario, [...(await existingStacks(workspace)).keys()]);
+      refuseSharedDestroy(scenario, await stackNames(workspace));
     } catch (e) {
       return kept(`kept: ${firstLine(errorText(e))}`);
     }

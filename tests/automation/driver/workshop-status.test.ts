@@ -8,7 +8,8 @@ import type { DriverContext } from "../../../automation/driver/lifecycle/orchest
 import type { Driver } from "../../../automation/driver/lifecycle/session";
 import type { StackOutputs } from "../../../automation/driver/stack/types";
 import { vnetOpener } from "../../../automation/driver/verify/verify-stack";
-import { workshopStatus } from "../../../automation/driver/workshop/workshop";
+import { checkSharedStack, refuseSharedStackDestroy, workshopStatus } from "../../../automation/driver/workshop/workshop";
+import type { DriverWorkspace } from "../../../automation/driver/stack/workspace";
 
 const CLUSTER_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-room/providers/Microsoft.ContainerService/managedClusters/aks-room";
 
@@ -71,5 +72,22 @@ describe("workshop status --verify (automation/driver/workshop/workshop.ts)", ()
     assert.deepEqual(reads, { outputs: 2, resources: 0 });
     assert.equal(cloud.signIns, 1);
     assert.deepEqual(cloud.transports, ["aks-room", "aks-room"]);
+  });
+});
+
+describe("the backend's stacks by short name (automation/driver/workshop/workshop.ts)", () => {
+  // Pulumi Cloud lists fully qualified names; the workspace selects the last part.
+  const workspace = {
+    backend: { url: "https://api.pulumi.com" },
+    listStacks: async () => ["org/apim-aks-ai-scenarios/public-shared", "org/apim-aks-ai-scenarios/public-a01", "org/apim-aks-ai-scenarios/internal"].map((name) => ({ name })),
+  } as unknown as DriverWorkspace;
+
+  it("destroy refuses the shared stack while a listed attendee stack reads it, and lets another scenario's stack go", async () => {
+    await assert.rejects(refuseSharedStackDestroy(workspace, [{ scenario: "public", stack: "public-shared" }]), /refusing to destroy public-shared while attendee stacks read it: public-a01/);
+    await refuseSharedStackDestroy(workspace, [{ scenario: "internal", stack: "internal" }, { scenario: "internal", stack: "internal-shared" }]);
+  });
+
+  it("up --shared refuses a shared stack the backend does not list", async () => {
+    await assert.rejects(checkSharedStack(workspace, "internal", "internal-shared", "internal-a01"), /the shared stack internal-shared does not exist in https:\/\/api\.pulumi\.com/);
   });
 });
